@@ -1,0 +1,197 @@
+// Package configs is the agent file: its schema as plain data, strict decoding of
+// YAML and JSON that reports every problem with file, line and field path, the
+// expansion of ${ENV} references, and the example agents embedded in the binary.
+//
+// The field names of a service are those of the source documents verbatim
+// (intent, reference, enabled, method, endpoint, headers, requiredFields,
+// bodyTemplate, responseMapping, responseMessage, responseConditions), so a
+// services file written for them loads unchanged.
+//
+// The zero value of every optional setting means its default; Load fills the
+// defaults in, so code that reads a loaded Agent never has to.
+package configs
+
+import "time"
+
+// Agent is one agent file.
+type Agent struct {
+	Name            string        `yaml:"name"`
+	Language        string        `yaml:"language"`
+	Timezone        string        `yaml:"timezone"`
+	Greeting        string        `yaml:"greeting"`
+	Prompt          string        `yaml:"prompt"`
+	MaxAttempts     int           `yaml:"maxAttempts"`
+	FallbackMessage string        `yaml:"fallbackMessage"`
+	Services        []Service     `yaml:"services"`
+	Integrations    []Integration `yaml:"integrations"`
+
+	// Source tells where the agent was loaded from; it is not part of the file.
+	Source *Source `yaml:"-"`
+}
+
+// Service is one thing the agent can do for a caller: the data it needs and
+// the request that does it.
+type Service struct {
+	Intent             string      `yaml:"intent"`
+	Reference          string      `yaml:"reference"`
+	Enabled            *bool       `yaml:"enabled"`
+	Method             string      `yaml:"method"`
+	Endpoint           string      `yaml:"endpoint"`
+	Headers            Pairs       `yaml:"headers"`
+	RequiredFields     []Field     `yaml:"requiredFields"`
+	BodyTemplate       any         `yaml:"bodyTemplate"`
+	ResponseMapping    Pairs       `yaml:"responseMapping"`
+	ResponseMessage    string      `yaml:"responseMessage"`
+	ResponseConditions []Condition `yaml:"responseConditions"`
+	Confirmation       *Confirm    `yaml:"confirmation"`
+	Examples           []string    `yaml:"examples"`
+	Timeout            Duration    `yaml:"timeout"`
+	Retries            int         `yaml:"retries"`
+
+	// Integration names the integration the service belongs to ("" for a
+	// service declared at the top level). Set by Load.
+	Integration string `yaml:"-"`
+	// Path is where the service sits in the file, like "services[2]" or
+	// "integrations[0].tools[1]"; problems found later are reported under it.
+	Path string `yaml:"-"`
+}
+
+// IsEnabled reports whether the service may be chosen; a service without
+// `enabled` is enabled.
+func (s *Service) IsEnabled() bool { return s.Enabled == nil || *s.Enabled }
+
+// NeedsConfirmation reports whether the caller must say yes to a read-back
+// before the service runs.
+func (s *Service) NeedsConfirmation() bool {
+	return s.Confirmation != nil && s.Confirmation.Required
+}
+
+// Field is one piece of data collected from the caller.
+type Field struct {
+	Name        string   `yaml:"name"`
+	Type        string   `yaml:"type"`
+	Description string   `yaml:"description"`
+	PromptHint  string   `yaml:"promptHint"`
+	Optional    bool     `yaml:"optional"`
+	Enum        []string `yaml:"enum"`
+	Pattern     string   `yaml:"pattern"`
+}
+
+// Condition picks a message from the response of a service.
+type Condition struct {
+	Condition string `yaml:"condition"`
+	Message   string `yaml:"message"`
+}
+
+// Confirm is the user confirmation of a sensitive service.
+type Confirm struct {
+	Required bool `yaml:"required"`
+	// Message is the read-back; without it one is generated from the
+	// collected values in the agent's language.
+	Message string `yaml:"message"`
+}
+
+// Integration groups tools that share a connection to one external system.
+type Integration struct {
+	Name    string   `yaml:"name"`
+	Type    string   `yaml:"type"`
+	BaseURL string   `yaml:"baseUrl"`
+	URL     string   `yaml:"url"`
+	Command []string `yaml:"command"`
+	Headers Pairs    `yaml:"headers"`
+	// Tools are the services of an HTTP integration; their endpoints may be
+	// relative to BaseURL and they inherit Headers.
+	Tools []Service `yaml:"tools"`
+	// Confirm, Include and Exclude are tool-name globs of an MCP integration.
+	Confirm []string `yaml:"confirm"`
+	Include []string `yaml:"include"`
+	Exclude []string `yaml:"exclude"`
+}
+
+// Field types.
+const (
+	TypeString   = "string"
+	TypeNumber   = "number"
+	TypeInteger  = "integer"
+	TypeBoolean  = "boolean"
+	TypeDate     = "date"
+	TypeDateTime = "datetime"
+	TypeTime     = "time"
+	TypeEmail    = "email"
+	TypePhone    = "phone"
+)
+
+// FieldTypes lists every field type in the order the documentation gives.
+var FieldTypes = []string{TypeString, TypeNumber, TypeInteger, TypeBoolean, TypeDate, TypeDateTime, TypeTime, TypeEmail, TypePhone}
+
+// Integration types.
+const (
+	IntegrationHTTP = "http"
+	IntegrationMCP  = "mcp"
+)
+
+// Methods lists the HTTP methods a service may use.
+var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// SystemVars are the variables every template may use besides the fields.
+var SystemVars = []string{"now", "today", "call_id", "agent_id", "caller_number", "language"}
+
+// IsSystemVar reports whether name is one of SystemVars.
+func IsSystemVar(name string) bool {
+	for _, v := range SystemVars {
+		if v == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Defaults filled in by Load.
+const (
+	DefaultLanguage    = "en"
+	DefaultTimezone    = "UTC"
+	DefaultMaxAttempts = 3
+	DefaultMethod      = "POST"
+	DefaultTimeout     = 10 * time.Second
+)
+
+// Pair is one entry of an ordered string map such as headers.
+type Pair struct {
+	Key   string
+	Value string
+}
+
+// Pairs is a string map that keeps the order of the file.
+type Pairs []Pair
+
+// Get returns the value for key and whether it is present. Keys compare
+// exactly.
+func (p Pairs) Get(key string) (string, bool) {
+	for _, kv := range p {
+		if kv.Key == key {
+			return kv.Value, true
+		}
+	}
+	return "", false
+}
+
+// Duration is a time.Duration written as "10s", "1.5s", "800ms" or a plain
+// number of seconds.
+type Duration time.Duration
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Object is a JSON object that keeps the order of its keys. It is the decoded
+// form of an object inside a bodyTemplate; other values are nil, bool, string,
+// Number and []any.
+type Object []Member
+
+// Member is one key of an Object.
+type Member struct {
+	Key   string
+	Value any
+}
+
+// Number is a number literal kept as written (so 2.0 stays 2.0).
+type Number string

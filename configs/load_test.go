@@ -1,0 +1,428 @@
+package configs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// minimal is a valid agent the problem tests start from.
+const minimal = `name: test
+language: es
+services:
+  - intent: book
+    reference: reservar
+    method: POST
+    endpoint: https://api.example.com/book
+    requiredFields:
+      - name: nombre
+        type: string
+        promptHint: "¿Tu nombre?"
+`
+
+func TestParseReportsEveryProblemClass(t *testing.T) {
+	t.Setenv("PRESENT_TOKEN", "s3cret-value")
+	tests := []struct {
+		name string
+		file string
+		want []string // substrings of problems, each "line: path: reason"
+	}{
+		{
+			name: "unknown field with did you mean",
+			file: strings.Replace(minimal, "promptHint:", "promtHint:", 1),
+			want: []string{`:11: services[0].requiredFields[0].promtHint: unknown field "promtHint" (did you mean "promptHint"?)`},
+		},
+		{
+			name: "unknown field at top level without a close match",
+			file: minimal + "colour: blue\n",
+			want: []string{`:12: colour: unknown field "colour"`},
+		},
+		{
+			name: "unknown type",
+			file: strings.Replace(minimal, "type: string", "type: strng", 1),
+			want: []string{`:10: services[0].requiredFields[0].type: unknown type "strng" (did you mean "string"?)`},
+		},
+		{
+			name: "unknown method",
+			file: strings.Replace(minimal, "method: POST", "method: FETCH", 1),
+			want: []string{`:6: services[0].method: unknown method "FETCH"`},
+		},
+		{
+			name: "bad URL",
+			file: strings.Replace(minimal, "https://api.example.com/book", "ftp://api.example.com/book", 1),
+			want: []string{`:7: services[0].endpoint: bad URL "ftp://api.example.com/book": want http:// or https://`},
+		},
+		{
+			name: "relative endpoint outside an integration",
+			file: strings.Replace(minimal, "https://api.example.com/book", "/book", 1),
+			want: []string{`:7: services[0].endpoint: "/book" is not an absolute http(s) URL`},
+		},
+		{
+			name: "missing environment variable, value never shown",
+			file: minimal + "    headers:\n      Authorization: \"Bearer ${ABSENT_TOKEN_X}\"\n      X-Ok: \"${PRESENT_TOKEN}\"\n",
+			want: []string{`:13: services[0].headers.Authorization: environment variable ABSENT_TOKEN_X is not set`},
+		},
+		{
+			name: "duplicate intents",
+			file: minimal + `  - intent: book
+    endpoint: https://api.example.com/other
+`,
+			want: []string{`:12: services[1].intent: duplicate intent "book" (first at line 4)`},
+		},
+		{
+			name: "duplicate key",
+			file: strings.Replace(minimal, "    method: POST\n", "    method: POST\n    method: GET\n", 1),
+			want: []string{`:7: services[0].method: duplicate key (first at line 6)`},
+		},
+		{
+			name: "wrong kind",
+			file: strings.Replace(minimal, "requiredFields:", "retries: many\n    requiredFields:", 1),
+			want: []string{`:8: services[0].retries: expected a whole number, got a string "many"`},
+		},
+		{
+			name: "list expected",
+			file: minimal + "    examples: quiero reservar\n",
+			want: []string{`:12: services[0].examples: expected a list, got a string "quiero reservar"`},
+		},
+		{
+			name: "bad agent name, language and time zone",
+			file: strings.Replace(minimal, "name: test\nlanguage: es\n", "name: Test Agent\nlanguage: fr\ntimezone: Mars/Olympus\n", 1),
+			want: []string{
+				`:1: name: "Test Agent" is not a valid agent name`,
+				`:2: language: unknown language "fr": want es or en`,
+				`:3: timezone: unknown time zone "Mars/Olympus"`,
+			},
+		},
+		{
+			name: "retries on POST",
+			file: strings.Replace(minimal, "method: POST", "method: POST\n    retries: 2", 1),
+			want: []string{`:7: services[0].retries: POST requests are never retried`},
+		},
+		{
+			name: "bad pattern and empty enum value",
+			file: minimal + "        pattern: \"([a-z\"\n        enum: [\"\"]\n",
+			want: []string{
+				`:12: services[0].requiredFields[0].pattern: bad regular expression`,
+				`:13: services[0].requiredFields[0].enum[0]: empty value`,
+			},
+		},
+		{
+			name: "field named like a system variable, duplicate field",
+			file: minimal + "      - name: now\n      - name: nombre\n",
+			want: []string{
+				`:12: services[0].requiredFields[1].name: "now" is a system variable`,
+				`:13: services[0].requiredFields[2].name: duplicate field "nombre"`,
+			},
+		},
+		{
+			name: "GET with a list body",
+			file: strings.Replace(minimal, "method: POST", "method: GET\n    bodyTemplate: [1, 2]", 1),
+			want: []string{`:7: services[0].bodyTemplate: a GET service sends its bodyTemplate as query parameters, so it must be an object`},
+		},
+		{
+			name: "integration problems",
+			file: `name: test
+integrations:
+  - name: crm
+    type: htp
+  - name: mcp-one
+    type: mcp
+  - name: helpdesk
+    type: http
+    baseUrl: "not a url"
+    tools:
+      - intent: t
+        endpoint: /tickets
+`,
+			want: []string{
+				`:4: integrations[0].type: unknown integration type "htp" (did you mean "http"?)`,
+				`:5: integrations[1]: an mcp integration needs url (streamable HTTP or SSE) or command (stdio)`,
+				`:9: integrations[2].baseUrl: bad URL "not a url"`,
+			},
+		},
+		{
+			name: "syntax error has a line",
+			file: "name: test\nservices:\n  - intent: [unclosed\n",
+			want: []string{`test.yaml:2: syntax error: did not find expected ',' or ']'`},
+		},
+		{
+			name: "empty file",
+			file: "",
+			want: []string{`test.yaml: empty file`},
+		},
+		{
+			name: "JSON file with a line number",
+			file: "{\n  \"services\": [\n    {\"intent\": \"x\", \"endpoint\": \"https://a.example\",\n     \"requiredFields\": [{\"name\": \"n\", \"tipe\": \"string\"}]}\n  ]\n}\n",
+			want: []string{`:4: services[0].requiredFields[0].tipe: unknown field "tipe" (did you mean "type"?)`},
+		},
+		{
+			name: "several problems at once",
+			file: strings.Replace(strings.Replace(minimal, "type: string", "type: texto", 1), "method: POST", "method: SEND", 1),
+			want: []string{`services[0].method: unknown method`, `services[0].requiredFields[0].type: unknown type "texto"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("test.yaml", []byte(tt.file))
+			if err == nil {
+				t.Fatalf("Parse succeeded; want problems %q", tt.want)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("errors.Is(err, ErrInvalid) = false for %v", err)
+			}
+			got := err.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("problems lack %q; got:\n%s", w, got)
+				}
+			}
+			if strings.Contains(got, "s3cret-value") {
+				t.Errorf("a problem shows an environment value:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestParseValidAgent(t *testing.T) {
+	a, err := Parse("test.yaml", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := a.Services[0]
+	if a.Timezone != "UTC" || a.MaxAttempts != 3 || a.FallbackMessage == "" {
+		t.Errorf("defaults not filled: timezone %q, maxAttempts %d, fallback %q", a.Timezone, a.MaxAttempts, a.FallbackMessage)
+	}
+	if !s.IsEnabled() || s.Timeout.Std() != 10*time.Second || s.Path != "services[0]" {
+		t.Errorf("service defaults: enabled %v, timeout %v, path %q", s.IsEnabled(), s.Timeout.Std(), s.Path)
+	}
+	if line := a.Source.Line("services[0].requiredFields[0].promptHint"); line != 11 {
+		t.Errorf("line of promptHint = %d, want 11", line)
+	}
+}
+
+func TestSeedFormats(t *testing.T) {
+	tests := []struct {
+		name, file   string
+		wantName     string
+		wantLanguage string
+		wantIntents  []string
+		wantPath     string
+	}{
+		{
+			name: "services only",
+			file: `{"services": [
+  {"intent": "schedule_appointment", "reference": "Servicio para reservar citas médicas", "enabled": true,
+   "method": "POST", "endpoint": "https://api.example.com/citas",
+   "requiredFields": [{"name": "nombre", "type": "string", "description": "Nombre completo del paciente",
+                       "promptHint": "¿Podrías indicarme tu nombre completo, por favor?"}],
+   "bodyTemplate": {"nombre": "{{nombre}}"}}]}`,
+			wantName: "mis-servicios", wantLanguage: "es", wantIntents: []string{"schedule_appointment"}, wantPath: "services[0]",
+		},
+		{
+			name: "a single service object",
+			file: `{"intent": "check_order", "reference": "Check the status of an order", "method": "GET",
+ "endpoint": "https://api.example.com/orders/{{order_id}}",
+ "requiredFields": ["order_id"]}`,
+			wantName: "mis-servicios", wantLanguage: "en", wantIntents: []string{"check_order"}, wantPath: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := Parse("dir/Mis Servicios.json", []byte(tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Name != tt.wantName || a.Language != tt.wantLanguage {
+				t.Errorf("name %q language %q, want %q %q", a.Name, a.Language, tt.wantName, tt.wantLanguage)
+			}
+			var intents []string
+			for _, s := range a.AllServices() {
+				intents = append(intents, s.Intent)
+			}
+			if strings.Join(intents, ",") != strings.Join(tt.wantIntents, ",") {
+				t.Errorf("intents %v, want %v", intents, tt.wantIntents)
+			}
+			if a.Services[0].Path != tt.wantPath {
+				t.Errorf("path %q, want %q", a.Services[0].Path, tt.wantPath)
+			}
+		})
+	}
+}
+
+func TestShorthandFieldsAndAnchors(t *testing.T) {
+	a, err := Parse("a.yaml", []byte(`name: a
+x-common: &auth
+  Authorization: "Bearer t"
+services:
+  - intent: one
+    endpoint: https://a.example/one
+    headers:
+      <<: *auth
+      X-Extra: "1"
+    requiredFields: [nombre, email]
+`))
+	// x-common is not a field: anchors must live in known fields or be
+	// reported; the rest still decodes.
+	if err == nil || !strings.Contains(err.Error(), `unknown field "x-common"`) {
+		t.Fatalf("want unknown field x-common, got %v", err)
+	}
+	s := a.Services[0]
+	if got := s.RequiredFields; len(got) != 2 || got[0].Name != "nombre" || got[0].Type != TypeString || got[1].EffectiveType() != TypeEmail {
+		t.Errorf("shorthand fields decoded as %+v", got)
+	}
+	if v, _ := s.Headers.Get("Authorization"); v != "Bearer t" {
+		t.Errorf("merged header = %q", v)
+	}
+	if v, _ := s.Headers.Get("X-Extra"); v != "1" {
+		t.Errorf("own header = %q", v)
+	}
+}
+
+func TestIntegrationToolsResolve(t *testing.T) {
+	t.Setenv("HD_TOKEN", "tok-123")
+	a, err := Parse("h.yaml", []byte(`name: h
+language: en
+integrations:
+  - name: helpdesk
+    type: http
+    baseUrl: https://acme.example/api/v2/
+    headers:
+      Authorization: "Bearer ${HD_TOKEN}"
+      X-Team: support
+    tools:
+      - intent: create_ticket
+        endpoint: /tickets
+        headers: {x-team: billing}
+      - intent: elsewhere
+        endpoint: https://other.example/x
+  - name: crm
+    type: mcp
+    command: ["npx", "-y", "crm-server", "--token", "${CRM_TOKEN:-none}"]
+    confirm: ["delete_*"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool := a.Service("create_ticket")
+	if tool.Endpoint != "https://acme.example/api/v2/tickets" || tool.Integration != "helpdesk" {
+		t.Errorf("endpoint %q integration %q", tool.Endpoint, tool.Integration)
+	}
+	if v, _ := tool.Headers.Get("Authorization"); v != "Bearer tok-123" {
+		t.Errorf("inherited Authorization = %q", v)
+	}
+	if v, _ := tool.Headers.Get("x-team"); v != "billing" || len(tool.Headers) != 2 {
+		t.Errorf("tool header should override the integration's: %+v", tool.Headers)
+	}
+	if a.Service("elsewhere").Endpoint != "https://other.example/x" {
+		t.Errorf("absolute endpoint changed: %q", a.Service("elsewhere").Endpoint)
+	}
+	if got := a.Integrations[1].Command[4]; got != "none" {
+		t.Errorf("command default not expanded: %q", got)
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	env := map[string]string{"A": "1", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	tests := []struct {
+		in, want, missing, err string
+	}{
+		{in: "plain", want: "plain"},
+		{in: "x${A}y", want: "x1y"},
+		{in: "${B:-def}", want: "def"},
+		{in: "${EMPTY:-def}", want: "def"},
+		{in: "${B}", missing: "B"},
+		{in: "${EMPTY}", missing: "EMPTY (set but empty)"},
+		{in: "$${A}", want: "${A}"},
+		{in: "${A", err: "unterminated"},
+		{in: "${1A}", err: "invalid environment variable name"},
+	}
+	for _, tt := range tests {
+		got, missing, err := expandEnv(tt.in, lookup)
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("expandEnv(%q) error %v, want %q", tt.in, err, tt.err)
+			}
+		case tt.missing != "":
+			if strings.Join(missing, ",") != tt.missing {
+				t.Errorf("expandEnv(%q) missing %v, want %q", tt.in, missing, tt.missing)
+			}
+		case got != tt.want || err != nil || len(missing) > 0:
+			t.Errorf("expandEnv(%q) = %q, %v, %v; want %q", tt.in, got, missing, err, tt.want)
+		}
+	}
+}
+
+func TestEffectiveType(t *testing.T) {
+	tests := []struct {
+		f    Field
+		want string
+	}{
+		{Field{Name: "email", Type: "string"}, TypeEmail},
+		{Field{Name: "correo_contacto", Type: "string"}, TypeEmail},
+		{Field{Name: "contacto", Type: "string", Description: "Correo electrónico del paciente"}, TypeEmail},
+		{Field{Name: "telefono", Type: "string"}, TypePhone},
+		{Field{Name: "numero", Type: "string", Description: "Número de celular"}, TypePhone},
+		{Field{Name: "ticket_id", Type: "string", Description: "The ticket number from your confirmation email"}, TypeString},
+		{Field{Name: "email", Type: "number"}, TypeNumber},
+		{Field{Name: "nombre", Type: "string"}, TypeString},
+	}
+	for _, tt := range tests {
+		if got := tt.f.EffectiveType(); got != tt.want {
+			t.Errorf("%+v: EffectiveType() = %q, want %q", tt.f, got, tt.want)
+		}
+	}
+}
+
+func TestLoadPaths(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.yaml", minimal)
+	write("b.yml", strings.Replace(minimal, "name: test", "name: other", 1))
+	write("c.json", `{"name": "test", "services": []}`)
+	write("notes.txt", "ignored")
+	agents, err := LoadPaths([]string{dir, filepath.Join(dir, "missing.yaml")})
+	if len(agents) != 3 {
+		t.Errorf("loaded %d agents, want 3", len(agents))
+	}
+	got := err.Error()
+	for _, want := range []string{`c.json:1: name: agent name "test" is already used by`, `missing.yaml: no such file or directory`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestExamplesLoad(t *testing.T) {
+	agents, err := LoadExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(agents) < 3 {
+		t.Fatalf("%d example agents, want at least 3", len(agents))
+	}
+	langs := map[string]int{}
+	for _, a := range agents {
+		langs[a.Language]++
+		confirmed := 0
+		for _, s := range a.AllServices() {
+			if s.NeedsConfirmation() {
+				confirmed++
+			}
+		}
+		if confirmed == 0 {
+			t.Errorf("%s: no service needs confirmation; the examples should show it", a.Name)
+		}
+	}
+	if langs["es"] == 0 || langs["en"] == 0 {
+		t.Errorf("examples should cover es and en: %v", langs)
+	}
+}

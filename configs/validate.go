@@ -1,0 +1,320 @@
+package configs
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/voiceagent/voiceagent/internal/suggest"
+)
+
+var (
+	agentName  = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	intentName = regexp.MustCompile(`^[\p{L}\p{N}_.-]+$`)
+	varName    = regexp.MustCompile(`^[\p{L}_][\p{L}\p{N}_.-]*$`)
+	// placeholder matches a {{...}} in an endpoint; tools compiles it.
+	placeholder = regexp.MustCompile(`\{\{[^}]*\}\}`)
+)
+
+// MaxRetries bounds retries per service; each retry is heard as silence.
+const MaxRetries = 5
+
+// MaxTimeout bounds a service's timeout; a caller will not wait longer.
+const MaxTimeout = 2 * time.Minute
+
+type validator struct {
+	src      *Source
+	problems Problems
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.problems = append(v.problems, v.src.Problem(path, fmt.Sprintf(format, args...)))
+}
+
+// validate checks what can be checked without compiling templates, expands
+// ${ENV} references and resolves integration tools against their base URL
+// and headers.
+func (a *Agent) validate() Problems {
+	v := &validator{src: a.Source}
+	if !agentName.MatchString(a.Name) {
+		v.add("name", "%q is not a valid agent name: use lowercase letters, digits and hyphens", a.Name)
+	}
+	if a.Language != "es" && a.Language != "en" {
+		v.add("language", "unknown language %q: want es or en", a.Language)
+	}
+	if _, err := time.LoadLocation(a.Timezone); err != nil || a.Timezone == "Local" {
+		v.add("timezone", "unknown time zone %q: want an IANA name like America/Lima", a.Timezone)
+	}
+	if a.MaxAttempts < 0 {
+		v.add("maxAttempts", "must be at least 1")
+	}
+	for i := range a.Services {
+		v.service(&a.Services[i], nil)
+	}
+	names := map[string]int{}
+	for i := range a.Integrations {
+		in := &a.Integrations[i]
+		p := fmt.Sprintf("integrations[%d]", i)
+		if in.Name == "" {
+			v.add(p+".name", "required")
+		} else if !agentName.MatchString(in.Name) {
+			v.add(p+".name", "%q is not a valid integration name: use lowercase letters, digits and hyphens", in.Name)
+		} else if first, dup := names[in.Name]; dup {
+			v.add(p+".name", "duplicate integration %q (first at line %d)", in.Name, first)
+		}
+		names[in.Name] = v.src.Line(p + ".name")
+		v.integration(in, p)
+	}
+	v.duplicateIntents(a)
+	return v.problems
+}
+
+func (v *validator) integration(in *Integration, p string) {
+	for i := range in.Headers {
+		v.expand(&in.Headers[i].Value, join(p+".headers", in.Headers[i].Key))
+		v.header(in.Headers[i], join(p+".headers", in.Headers[i].Key))
+	}
+	switch in.Type {
+	case IntegrationHTTP:
+		if in.BaseURL != "" {
+			v.expand(&in.BaseURL, p+".baseUrl")
+			v.url(in.BaseURL, p+".baseUrl")
+		}
+		if len(in.Tools) == 0 {
+			v.add(p+".tools", "an http integration needs at least one tool")
+		}
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"url", in.URL != ""}, {"command", len(in.Command) > 0}, {"confirm", len(in.Confirm) > 0}, {"include", len(in.Include) > 0}, {"exclude", len(in.Exclude) > 0}} {
+			if f.set {
+				v.add(p+"."+f.name, "only for mcp integrations")
+			}
+		}
+		for j := range in.Tools {
+			v.service(&in.Tools[j], in)
+		}
+	case IntegrationMCP:
+		switch {
+		case in.URL == "" && len(in.Command) == 0:
+			v.add(p, "an mcp integration needs url (streamable HTTP or SSE) or command (stdio)")
+		case in.URL != "" && len(in.Command) > 0:
+			v.add(p+".command", "give url or command, not both")
+		case in.URL != "":
+			v.expand(&in.URL, p+".url")
+			v.url(in.URL, p+".url")
+		default:
+			for i := range in.Command {
+				v.expand(&in.Command[i], fmt.Sprintf("%s.command[%d]", p, i))
+			}
+		}
+		if in.BaseURL != "" {
+			v.add(p+".baseUrl", "only for http integrations; an mcp server is reached by url or command")
+		}
+		if len(in.Tools) > 0 {
+			v.add(p+".tools", "the tools of an mcp integration come from its server; use include/exclude/confirm to select them")
+		}
+		for _, g := range [][]string{in.Confirm, in.Include, in.Exclude} {
+			for _, glob := range g {
+				if _, err := path.Match(glob, ""); err != nil || glob == "" {
+					v.add(p, "bad tool-name glob %q", glob)
+				}
+			}
+		}
+	case "":
+		v.add(p+".type", "required: http or mcp")
+	default:
+		v.add(p+".type", "unknown integration type %q%s: want http or mcp", in.Type, suggest.DidYouMean(in.Type, []string{IntegrationHTTP, IntegrationMCP}))
+	}
+}
+
+func (v *validator) service(s *Service, in *Integration) {
+	p := prefix(s.Path)
+	switch {
+	case s.Intent == "":
+		v.add(p+"intent", "required")
+	case !intentName.MatchString(s.Intent):
+		v.add(p+"intent", "%q is not a valid intent: use letters, digits, _ . and -", s.Intent)
+	}
+	if !slices.Contains(Methods, s.Method) {
+		v.add(p+"method", "unknown method %q%s: want one of %s", s.Method, suggest.DidYouMean(s.Method, Methods), strings.Join(Methods, ", "))
+	}
+	for i := range s.Headers {
+		hp := join(p+"headers", s.Headers[i].Key)
+		v.expand(&s.Headers[i].Value, hp)
+		v.header(s.Headers[i], hp)
+	}
+	v.endpoint(s, in, p)
+	if in != nil {
+		s.Headers = mergeHeaders(in.Headers, s.Headers)
+	}
+	v.fields(s, p)
+	if _, isObject := s.BodyTemplate.(Object); !isObject && s.BodyTemplate != nil && (s.Method == "GET" || s.Method == "DELETE") {
+		v.add(p+"bodyTemplate", "a %s service sends its bodyTemplate as query parameters, so it must be an object", s.Method)
+	}
+	for i := range s.ResponseMapping {
+		m := s.ResponseMapping[i]
+		mp := join(p+"responseMapping", m.Key)
+		if !varName.MatchString(m.Key) {
+			v.add(mp, "%q is not a valid variable name", m.Key)
+		} else if IsSystemVar(m.Key) {
+			v.add(mp, "%q is a system variable; choose another name", m.Key)
+		}
+	}
+	for i, c := range s.ResponseConditions {
+		cp := fmt.Sprintf("%sresponseConditions[%d]", p, i)
+		if strings.TrimSpace(c.Condition) == "" {
+			v.add(cp+".condition", "required")
+		}
+		if strings.TrimSpace(c.Message) == "" {
+			v.add(cp+".message", "required")
+		}
+	}
+	for i, e := range s.Examples {
+		if strings.TrimSpace(e) == "" {
+			v.add(fmt.Sprintf("%sexamples[%d]", p, i), "empty example")
+		}
+	}
+	if s.Timeout < 0 || s.Timeout.Std() > MaxTimeout {
+		v.add(p+"timeout", "must be between 1ms and %s", MaxTimeout)
+	}
+	switch {
+	case s.Retries < 0 || s.Retries > MaxRetries:
+		v.add(p+"retries", "must be between 0 and %d", MaxRetries)
+	case s.Retries > 0 && (s.Method == "POST" || s.Method == "PATCH"):
+		v.add(p+"retries", "%s requests are never retried (they are not idempotent); remove retries", s.Method)
+	}
+}
+
+func prefix(path string) string {
+	if path == "" {
+		return ""
+	}
+	return path + "."
+}
+
+func (v *validator) endpoint(s *Service, in *Integration, p string) {
+	if s.Endpoint == "" {
+		v.add(p+"endpoint", "required")
+		return
+	}
+	if !v.expand(&s.Endpoint, p+"endpoint") {
+		return
+	}
+	probe := placeholder.ReplaceAllString(s.Endpoint, "x")
+	u, err := url.Parse(probe)
+	if err == nil && !u.IsAbs() && in != nil && in.BaseURL != "" {
+		s.Endpoint = strings.TrimRight(in.BaseURL, "/") + "/" + strings.TrimLeft(s.Endpoint, "/")
+		return
+	}
+	if err == nil && !u.IsAbs() {
+		v.add(p+"endpoint", "%q is not an absolute http(s) URL", s.Endpoint)
+		return
+	}
+	v.url(probe, p+"endpoint")
+}
+
+func (v *validator) url(raw, p string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		v.add(p, "bad URL: %s", strings.TrimPrefix(err.Error(), "parse "))
+	case u.Scheme != "http" && u.Scheme != "https":
+		v.add(p, "bad URL %q: want http:// or https://", raw)
+	case u.Host == "":
+		v.add(p, "bad URL %q: no host", raw)
+	}
+}
+
+// expand replaces ${ENV} references in *s; it reports false on a problem.
+func (v *validator) expand(s *string, p string) bool {
+	out, missing, err := expandEnv(*s, os.LookupEnv)
+	if err != nil {
+		v.add(p, "%v", err)
+		return false
+	}
+	for _, name := range missing {
+		v.add(p, "environment variable %s is not set", name)
+	}
+	if len(missing) > 0 {
+		return false
+	}
+	*s = out
+	return true
+}
+
+// header checks a header without ever quoting its value.
+func (v *validator) header(h Pair, p string) {
+	if h.Key == "" || strings.ContainsAny(h.Key, " \t\r\n:()<>@,;\\\"/[]?={}") {
+		v.add(p, "%q is not a valid header name", h.Key)
+	}
+	if strings.ContainsAny(h.Value, "\r\n\x00") {
+		v.add(p, "header values cannot contain line breaks")
+	}
+}
+
+// mergeHeaders gives a tool the headers of its integration, its own winning.
+func mergeHeaders(base, own Pairs) Pairs {
+	out := make(Pairs, 0, len(base)+len(own))
+	for _, b := range base {
+		overridden := slices.ContainsFunc(own, func(o Pair) bool {
+			return strings.EqualFold(o.Key, b.Key)
+		})
+		if !overridden {
+			out = append(out, b)
+		}
+	}
+	return append(out, own...)
+}
+
+func (v *validator) fields(s *Service, p string) {
+	seen := map[string]bool{}
+	for i := range s.RequiredFields {
+		f := &s.RequiredFields[i]
+		fp := fmt.Sprintf("%srequiredFields[%d]", p, i)
+		switch {
+		case f.Name == "":
+			v.add(fp+".name", "required")
+		case !varName.MatchString(f.Name):
+			v.add(fp+".name", "%q is not a valid field name: use letters, digits and _", f.Name)
+		case IsSystemVar(f.Name):
+			v.add(fp+".name", "%q is a system variable; choose another name", f.Name)
+		case seen[f.Name]:
+			v.add(fp+".name", "duplicate field %q", f.Name)
+		}
+		seen[f.Name] = true
+		if !slices.Contains(FieldTypes, f.Type) {
+			v.add(fp+".type", "unknown type %q%s: want one of %s", f.Type, suggest.DidYouMean(f.Type, FieldTypes), strings.Join(FieldTypes, ", "))
+		}
+		for j, e := range f.Enum {
+			if strings.TrimSpace(e) == "" {
+				v.add(fmt.Sprintf("%s.enum[%d]", fp, j), "empty value")
+			}
+		}
+		if f.Pattern != "" {
+			if _, err := regexp.Compile(f.Pattern); err != nil {
+				v.add(fp+".pattern", "bad regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			}
+		}
+	}
+}
+
+func (v *validator) duplicateIntents(a *Agent) {
+	first := map[string]string{}
+	for _, s := range a.AllServices() {
+		if s.Intent == "" {
+			continue
+		}
+		p := prefix(s.Path) + "intent"
+		if prev, dup := first[s.Intent]; dup {
+			v.add(p, "duplicate intent %q (first at line %d)", s.Intent, v.src.Line(prev))
+			continue
+		}
+		first[s.Intent] = p
+	}
+}
