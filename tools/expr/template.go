@@ -1,0 +1,273 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Scope resolves the variables of a template or condition. Implementations
+// decide precedence (mapped response variables over collected fields over
+// system variables); Lookup returns a Missing value for an unknown name.
+type Scope interface {
+	Lookup(name string) Value
+	// Language is "es" or "en"; it names months and days and joins lists.
+	Language() string
+	// Location is the agent's time zone, used to read dates without one.
+	Location() *time.Location
+}
+
+// Template is a compiled text with {{name|filter(...)}} placeholders.
+type Template struct {
+	src   string
+	parts []part
+}
+
+type part struct {
+	lit string
+	ph  *Placeholder // nil for a literal part
+}
+
+// Placeholder is one {{...}} of a template.
+type Placeholder struct {
+	Name    string
+	filters []filter
+}
+
+// Typed reports whether the placeholder ends in a number, integer or boolean
+// filter, so that alone in a JSON string it renders as that JSON type.
+func (p *Placeholder) Typed() bool {
+	if len(p.filters) == 0 {
+		return false
+	}
+	switch p.filters[len(p.filters)-1].kind {
+	case fNumber, fInteger, fBoolean:
+		return true
+	}
+	return false
+}
+
+// Eval looks the variable up and applies the filters.
+func (p *Placeholder) Eval(s Scope) (Value, error) {
+	v := s.Lookup(p.Name)
+	for i := range p.filters {
+		var err error
+		if v, err = p.filters[i].apply(v, s); err != nil {
+			return Value{}, fmt.Errorf("{{%s}}: %w", p.Name, err)
+		}
+	}
+	return v, nil
+}
+
+// Parse compiles a template. Errors name the column of the problem.
+func Parse(src string) (*Template, error) {
+	t := &Template{src: src}
+	rest, col := src, 1
+	for rest != "" {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			t.parts = append(t.parts, part{lit: rest})
+			break
+		}
+		if i > 0 {
+			t.parts = append(t.parts, part{lit: rest[:i]})
+		}
+		col += len([]rune(rest[:i]))
+		end := strings.Index(rest[i:], "}}")
+		if end < 0 {
+			return nil, fmt.Errorf("column %d: unclosed {{", col)
+		}
+		inner := rest[i+2 : i+end]
+		ph, err := parsePlaceholder(inner)
+		if err != nil {
+			return nil, fmt.Errorf("column %d: %w", col, err)
+		}
+		t.parts = append(t.parts, part{ph: ph})
+		col += len([]rune(rest[i : i+end+2]))
+		rest = rest[i+end+2:]
+	}
+	return t, nil
+}
+
+// String returns the source text.
+func (t *Template) String() string { return t.src }
+
+// Vars returns the variable names used, in order of first use.
+func (t *Template) Vars() []string {
+	var names []string
+	for _, p := range t.parts {
+		if p.ph != nil && !contains(names, p.ph.Name) {
+			names = append(names, p.ph.Name)
+		}
+	}
+	return names
+}
+
+// Single returns the placeholder when the template is exactly one
+// placeholder and nothing else, or nil.
+func (t *Template) Single() *Placeholder {
+	if len(t.parts) == 1 {
+		return t.parts[0].ph
+	}
+	return nil
+}
+
+// IsLiteral reports whether the template has no placeholders.
+func (t *Template) IsLiteral() bool {
+	for _, p := range t.parts {
+		if p.ph != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Render returns the text of the template.
+func (t *Template) Render(s Scope) (string, error) {
+	if len(t.parts) == 1 && t.parts[0].ph == nil {
+		return t.parts[0].lit, nil
+	}
+	b, err := t.AppendText(make([]byte, 0, len(t.src)+32), s, nil)
+	return string(b), err
+}
+
+// AppendText appends the rendered text to dst. When escape is not nil it is
+// applied to the text of every placeholder (literal text is kept as is), for
+// example to path-escape values in a URL.
+func (t *Template) AppendText(dst []byte, s Scope, escape func(dst []byte, s string) []byte) ([]byte, error) {
+	for _, p := range t.parts {
+		if p.ph == nil {
+			dst = append(dst, p.lit...)
+			continue
+		}
+		v, err := p.ph.Eval(s)
+		if err != nil {
+			return dst, err
+		}
+		if escape == nil {
+			dst = v.AppendText(dst, s.Language())
+			continue
+		}
+		dst = escape(dst, v.Text(s.Language()))
+	}
+	return dst, nil
+}
+
+// AppendJSON appends the template as a JSON value: a string, or, when it is a
+// single typed placeholder (see Placeholder.Typed), a number, a boolean or
+// null. Caller text is always escaped as string data.
+func (t *Template) AppendJSON(dst []byte, s Scope) ([]byte, error) {
+	if ph := t.Single(); ph != nil && ph.Typed() {
+		v, err := ph.Eval(s)
+		if err != nil {
+			return dst, err
+		}
+		switch v.Kind {
+		case Number:
+			return append(dst, v.Str...), nil
+		case Bool:
+			if v.Bool {
+				return append(dst, "true"...), nil
+			}
+			return append(dst, "false"...), nil
+		}
+		return append(dst, "null"...), nil
+	}
+	if len(t.parts) == 1 && t.parts[0].ph == nil {
+		return AppendJSONString(dst, t.parts[0].lit), nil
+	}
+	// Render into the tail of dst, then escape it in place of itself.
+	start := len(dst)
+	dst, err := t.AppendText(dst, s, nil)
+	if err != nil {
+		return dst[:start], err
+	}
+	text := string(dst[start:])
+	return AppendJSONString(dst[:start], text), nil
+}
+
+var errEmptyName = errors.New("empty placeholder: write {{name}}")
+
+func parsePlaceholder(inner string) (*Placeholder, error) {
+	segs, err := splitFilters(inner)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(segs[0])
+	if name == "" {
+		return nil, errEmptyName
+	}
+	if !isVarName(name) {
+		return nil, fmt.Errorf("%q is not a variable name", name)
+	}
+	ph := &Placeholder{Name: name}
+	for _, seg := range segs[1:] {
+		f, err := parseFilter(strings.TrimSpace(seg))
+		if err != nil {
+			return nil, err
+		}
+		ph.filters = append(ph.filters, f)
+	}
+	return ph, nil
+}
+
+// splitFilters splits at | outside quotes.
+func splitFilters(s string) ([]string, error) {
+	var segs []string
+	start := 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '|':
+			segs = append(segs, s[start:i])
+			start = i + 1
+		}
+	}
+	if quote != 0 {
+		return nil, errors.New("unterminated quoted argument")
+	}
+	return append(segs, s[start:]), nil
+}
+
+// isVarName accepts letters, digits, _, . and - with a letter or _ first.
+func isVarName(s string) bool {
+	for i, r := range s {
+		ok := r == '_' || isLetter(r) || (i > 0 && (isDigit(r) || r == '.' || r == '-'))
+		if !ok {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isLetter(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127 && !isSpace(r)
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+func isSpace(r rune) bool {
+	switch r {
+	case ' ', '\t', '\n', '\r', '\v', '\f', 0x85, 0xA0, '\u2028', '\u2029', '\u3000':
+		return true
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
