@@ -1,0 +1,225 @@
+// Package tools runs an agent's services: it compiles their templates,
+// JSONPath mappings and conditions once (Compile), renders a request from the
+// collected fields, sends it (Executor), and turns the response into the
+// variables and the sentence the caller hears (Service.Respond).
+package tools
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/internal/suggest"
+	"github.com/voiceagent/voiceagent/tools/expr"
+)
+
+// Catalog is an agent compiled for execution. It is immutable and safe for
+// concurrent use.
+type Catalog struct {
+	Agent    *configs.Agent
+	Location *time.Location
+
+	services []*Service
+	fallback *expr.Template
+}
+
+// Service is one compiled service.
+type Service struct {
+	*configs.Service
+	catalog *Catalog
+
+	path       *expr.Template // the endpoint up to ?
+	query      *expr.Template // the endpoint after ?, or nil
+	body       *expr.Body     // nil without a bodyTemplate
+	mapping    []mapping
+	message    *expr.Template // nil without a responseMessage
+	conditions []condition
+	confirm    *expr.Template // nil without a confirmation message
+}
+
+type mapping struct {
+	name string
+	path *expr.Path
+}
+
+type condition struct {
+	cond    *expr.Condition
+	message *expr.Template
+}
+
+// Compile compiles every template, JSONPath and condition of a loaded agent.
+// It reports all problems at once, located in the agent's source, as a
+// configs.Problems error.
+func Compile(a *configs.Agent) (*Catalog, error) {
+	c := &compiler{src: a.Source}
+	loc, err := time.LoadLocation(a.Timezone)
+	if err != nil {
+		loc = time.UTC // configs has reported it
+	}
+	cat := &Catalog{Agent: a, Location: loc}
+	c.template(a.Greeting, "greeting", systemOnly)
+	cat.fallback = c.template(a.FallbackMessage, "fallbackMessage", systemOnly)
+	c.template(a.Prompt, "prompt", systemOnly)
+	for _, s := range a.AllServices() {
+		cat.services = append(cat.services, c.service(cat, s))
+	}
+	return cat, c.problems.Err()
+}
+
+type compiler struct {
+	src      *configs.Source
+	problems configs.Problems
+}
+
+func (c *compiler) add(path, format string, args ...any) {
+	c.problems = append(c.problems, c.src.Problem(path, fmt.Sprintf(format, args...)))
+}
+
+// vars says which names a template may use besides the system variables.
+type vars struct {
+	fields []string
+	mapped []string
+	what   string // how to describe them in a problem
+}
+
+var systemOnly = vars{what: "a system variable"}
+
+func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
+	s := &Service{Service: cs, catalog: cat}
+	p := cs.Path
+	if p != "" {
+		p += "."
+	}
+	fields := make([]string, len(cs.RequiredFields))
+	for i, f := range cs.RequiredFields {
+		fields[i] = f.Name
+	}
+	mapped := make([]string, len(cs.ResponseMapping))
+	for i, m := range cs.ResponseMapping {
+		mapped[i] = m.Key
+	}
+	request := vars{fields: fields, what: "a requiredField or a system variable"}
+	reply := vars{fields: fields, mapped: mapped, what: "a requiredField, a responseMapping variable or a system variable"}
+
+	endpoint, query, hasQuery := strings.Cut(cs.Endpoint, "?")
+	s.path = c.template(endpoint, p+"endpoint", request)
+	if hasQuery {
+		s.query = c.template(query, p+"endpoint", request)
+	}
+	if cs.BodyTemplate != nil {
+		body, errs := expr.CompileBody(bodyValue(cs.BodyTemplate))
+		for _, e := range errs {
+			c.add(joinBodyPath(p+"bodyTemplate", e.Path), "%v", e.Err)
+		}
+		for _, u := range body.Uses() {
+			c.checkVar(u.Name, joinBodyPath(p+"bodyTemplate", u.Path), request)
+		}
+		s.body = body
+	}
+	for _, m := range cs.ResponseMapping {
+		path, err := expr.ParsePath(m.Value)
+		if err != nil {
+			c.add(p+"responseMapping."+m.Key, "bad JSONPath %q: %v", m.Value, err)
+			continue
+		}
+		s.mapping = append(s.mapping, mapping{name: m.Key, path: path})
+	}
+	if cs.ResponseMessage != "" {
+		s.message = c.template(cs.ResponseMessage, p+"responseMessage", reply)
+	}
+	for i, rc := range cs.ResponseConditions {
+		cp := fmt.Sprintf("%sresponseConditions[%d]", p, i)
+		msg := c.template(rc.Message, cp+".message", reply)
+		cond, err := expr.ParseCondition(rc.Condition)
+		if err != nil {
+			c.add(cp+".condition", "bad condition %q: %v", rc.Condition, err)
+			continue
+		}
+		for _, name := range cond.Vars() {
+			c.checkVar(name, cp+".condition", reply)
+		}
+		s.conditions = append(s.conditions, condition{cond: cond, message: msg})
+	}
+	if cs.Confirmation != nil && cs.Confirmation.Message != "" {
+		s.confirm = c.template(cs.Confirmation.Message, p+"confirmation.message", request)
+	}
+	return s
+}
+
+// template compiles a text and checks its variables; on a problem it returns
+// a template of the raw text so that compiling can go on.
+func (c *compiler) template(src, path string, allowed vars) *expr.Template {
+	t, err := expr.Parse(src)
+	if err != nil {
+		c.add(path, "%v", err)
+		t, _ = expr.Parse(strings.ReplaceAll(src, "{{", "{ {"))
+		return t
+	}
+	for _, name := range t.Vars() {
+		c.checkVar(name, path, allowed)
+	}
+	return t
+}
+
+func (c *compiler) checkVar(name, path string, allowed vars) {
+	if configs.IsSystemVar(name) || slices.Contains(allowed.fields, name) || slices.Contains(allowed.mapped, name) {
+		return
+	}
+	known := slices.Concat(allowed.fields, allowed.mapped, configs.SystemVars)
+	c.add(path, "unknown variable {{%s}}: not %s%s", name, allowed.what, suggest.DidYouMean(name, known))
+}
+
+// bodyValue converts a decoded bodyTemplate to the form expr compiles.
+func bodyValue(v any) any {
+	switch v := v.(type) {
+	case configs.Object:
+		out := make([]expr.BodyMember, len(v))
+		for i, m := range v {
+			out[i] = expr.BodyMember{Key: m.Key, Value: bodyValue(m.Value)}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, item := range v {
+			out[i] = bodyValue(item)
+		}
+		return out
+	case configs.Number:
+		return expr.NumberLiteral(v)
+	}
+	return v
+}
+
+func joinBodyPath(base, sub string) string {
+	switch {
+	case sub == "":
+		return base
+	case strings.HasPrefix(sub, "["):
+		return base + sub
+	}
+	return base + "." + sub
+}
+
+// Services returns every service, in the order of the file.
+func (c *Catalog) Services() []*Service { return c.services }
+
+// Service returns the service with the given intent, or nil.
+func (c *Catalog) Service(intent string) *Service {
+	for _, s := range c.services {
+		if s.Intent == intent {
+			return s
+		}
+	}
+	return nil
+}
+
+// Language is the agent's language.
+func (c *Catalog) Language() string { return c.Agent.Language }
+
+// Fallback renders the agent's fallback message.
+func (c *Catalog) Fallback(in Input) string {
+	text, _ := c.fallback.Render(c.newScope(&in, nil))
+	return text
+}

@@ -1,0 +1,92 @@
+package tools
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/voiceagent/voiceagent/configs"
+)
+
+// compile loads and compiles an agent file, failing the test on problems.
+func compile(t testing.TB, file string) *Catalog {
+	t.Helper()
+	a, err := configs.Parse("test.yaml", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := Compile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func TestCompileReportsProblems(t *testing.T) {
+	file := `name: test
+language: es
+greeting: "Hola {{caller_numbr}}"
+services:
+  - intent: book
+    endpoint: https://api.example.com/book/{{cita}}
+    requiredFields:
+      - name: nombre
+      - name: fecha
+        type: date
+    bodyTemplate:
+      cliente:
+        nombre: "{{nombre|upper}}"
+        fecha: "{{fecha|format('yyyy-QQ')}}"
+        email: "{{email}}"
+    responseMapping:
+      id: "$.data.id"
+      bad: "data.id"
+      worse: "$.items[?(@.x)]"
+    responseMessage: "Listo {{nombre}}, tu código es {{id}} y {{codigo}}"
+    responseConditions:
+      - condition: "$.status = 'ok'"
+        message: "ok"
+      - condition: "estado == 'x'"
+        message: "{{id}}"
+    confirmation:
+      required: true
+      message: "¿Confirmas {{id}}?"
+`
+	a, err := configs.Parse("test.yaml", []byte(file))
+	if err != nil {
+		t.Fatalf("structural problems: %v", err)
+	}
+	_, err = Compile(a)
+	if !errors.Is(err, configs.ErrInvalid) {
+		t.Fatalf("Compile error %v is not ErrInvalid", err)
+	}
+	got := err.Error()
+	for _, want := range []string{
+		`test.yaml:3: greeting: unknown variable {{caller_numbr}}: not a system variable (did you mean "caller_number"?)`,
+		`test.yaml:6: services[0].endpoint: unknown variable {{cita}}: not a requiredField or a system variable`,
+		`test.yaml:14: services[0].bodyTemplate.cliente.fecha: column 1: format("yyyy-QQ"): unknown pattern letter "Q"`,
+		`test.yaml:15: services[0].bodyTemplate.cliente.email: unknown variable {{email}}: not a requiredField or a system variable`,
+		`test.yaml:18: services[0].responseMapping.bad: bad JSONPath "data.id": a JSONPath starts with $`,
+		`test.yaml:19: services[0].responseMapping.worse: bad JSONPath "$.items[?(@.x)]": filter expressions`,
+		`test.yaml:20: services[0].responseMessage: unknown variable {{codigo}}: not a requiredField, a responseMapping variable or a system variable`,
+		`test.yaml:22: services[0].responseConditions[0].condition: bad condition "$.status = 'ok'": column 10: use == to compare`,
+		`test.yaml:24: services[0].responseConditions[1].condition: unknown variable {{estado}}`,
+		`test.yaml:28: services[0].confirmation.message: unknown variable {{id}}: not a requiredField or a system variable`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack\n  %s\ngot:\n%s", want, got)
+		}
+	}
+}
+
+func TestExamplesCompile(t *testing.T) {
+	agents, err := configs.LoadExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agents {
+		if _, err := Compile(a); err != nil {
+			t.Errorf("%s: %v", a.Name, err)
+		}
+	}
+}

@@ -1,0 +1,19 @@
+package tools
+
+import "errors"
+
+// Errors of a service run. The caller hears the fallback message for every
+// one of them; they tell logs and `tools call` why.
+var (
+	// ErrMissingFields: a required field was not collected.
+	ErrMissingFields = errors.New("missing required fields")
+	// ErrRender: a value could not be rendered, such as text for a number filter.
+	ErrRender = errors.New("cannot render the request")
+	// ErrStatus: the service answered with a non-2xx status that no
+	// responseCondition handles.
+	ErrStatus = errors.New("service answered with an error status")
+	// ErrTooLarge: the response was larger than the executor accepts.
+	ErrTooLarge = errors.New("response too large")
+	// ErrTransport: the service could not be reached or did not answer in time.
+	ErrTransport = errors.New("service unreachable")
+)
