@@ -1,0 +1,128 @@
+// Package arch_test keeps the package graph one-way, as ARCHITECTURE.md
+// draws it: it fails when a package gains a forbidden import, directly or
+// through another package.
+package arch_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/voiceagent/voiceagent"
+
+// rule forbids packages under From from depending on anything under the
+// Forbidden paths (module-relative, or standard library paths).
+type rule struct {
+	From      string
+	Forbidden []string
+	Why       string
+}
+
+var rules = []rule{
+	{"configs", []string{"tools", "dialog", "telephony", "llm", "cmd", "net/http"}, "the schema is plain data"},
+	{"internal", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd"}, "internal packages are leaves"},
+	{"tools/expr", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd", "net/http"}, "the expression language is a leaf"},
+	{"tools", []string{"dialog", "telephony", "llm", "cmd"}, "integrations know nothing of calls"},
+	{"dialog", []string{"telephony", "llm", "cmd", "net/http", "os/exec", "tools/mcp"}, "the dialog is a pure state machine"},
+	{"telephony/audio", []string{"configs", "tools", "dialog", "llm", "cmd", "internal"}, "audio is a leaf"},
+	{"telephony", []string{"tools", "llm", "cmd"}, "transports do not import integrations or model providers"},
+	{"llm", []string{"telephony", "tools", "cmd"}, "model clients do not know the call runtime"},
+}
+
+// under reports whether pkg is path or inside it ("tools" holds
+// "tools/expr" but not "toolsx").
+func under(pkg, path string) bool {
+	return pkg == path || strings.HasPrefix(pkg, path+"/")
+}
+
+// violations checks a graph of module-relative (or standard) package paths
+// to their transitive dependencies.
+func violations(graph map[string][]string, rules []rule) []string {
+	var out []string
+	for pkg, deps := range graph {
+		for _, r := range rules {
+			if !under(pkg, r.From) || moreSpecificRule(pkg, r, rules) {
+				continue
+			}
+			for _, dep := range deps {
+				for _, f := range r.Forbidden {
+					if under(dep, f) && !under(dep, pkg) {
+						out = append(out, pkg+" imports "+dep+" ("+r.Why+")")
+					}
+				}
+			}
+		}
+		for _, dep := range deps {
+			if under(dep, "cmd") {
+				out = append(out, pkg+" imports "+dep+" (nothing imports cmd)")
+			}
+		}
+	}
+	return out
+}
+
+// moreSpecificRule: a package follows only its most specific rule, so
+// tools/expr is judged as tools/expr, not as tools.
+func moreSpecificRule(pkg string, r rule, rules []rule) bool {
+	for _, other := range rules {
+		if len(other.From) > len(r.From) && under(other.From, r.From) && under(pkg, other.From) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestImportGraph(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	graph := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+		if pkg == "" || strings.HasPrefix(pkg, "cmd") {
+			continue
+		}
+		var deps []string
+		for _, d := range fields[1:] {
+			if strings.HasPrefix(d, module+"/") {
+				deps = append(deps, strings.TrimPrefix(d, module+"/"))
+			} else if !strings.Contains(strings.Split(d, "/")[0], ".") {
+				deps = append(deps, d) // standard library
+			}
+		}
+		graph[pkg] = deps
+	}
+	if len(graph) < 4 {
+		t.Fatalf("go list found only %d packages", len(graph))
+	}
+	for _, v := range violations(graph, rules) {
+		t.Error(v)
+	}
+}
+
+// TestViolationsDetects proves the check can fail.
+func TestViolationsDetects(t *testing.T) {
+	graph := map[string][]string{
+		"dialog":     {"configs", "net/http"},
+		"tools/expr": {"configs"},
+		"tools":      {"tools/expr", "configs"},
+		"configs":    {"internal/suggest"},
+		"llm":        {"cmd/voiceagent"},
+	}
+	got := strings.Join(violations(graph, rules), "\n")
+	for _, want := range []string{
+		"dialog imports net/http",
+		"tools/expr imports configs",
+		"llm imports cmd/voiceagent (nothing imports cmd)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missed %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "tools imports tools/expr") || strings.Contains(got, "configs imports") {
+		t.Errorf("false positive:\n%s", got)
+	}
+}

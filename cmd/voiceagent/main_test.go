@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// runCLI runs the command line and returns exit code, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestValidate(t *testing.T) {
+	good := writeFile(t, "good.yaml", "name: good\nservices:\n  - intent: x\n    endpoint: https://a.example/x\n")
+	bad := writeFile(t, "bad.yaml", "name: bad\nservices:\n  - intent: x\n    endpoint: https://a.example/{{id}}\n    requiredFields:\n      - name: n\n        tipe: string\n")
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"embedded examples", []string{"validate"}, 0, []string{"ok   configs/clinica.yaml (clinica-central: 3 services)", "ok   configs/helpdesk.yaml", "ok   configs/tienda.yaml"}},
+		{"a good file", []string{"validate", "--config", good}, 0, []string{"ok   " + good}},
+		{"a bad file", []string{"validate", "--config", good, "--config", bad}, 1, []string{
+			bad + `:7: services[0].requiredFields[0].tipe: unknown field "tipe" (did you mean "type"?)`,
+			bad + `:4: services[0].endpoint: unknown variable {{id}}`,
+			"FAIL 2 problems in 1 file",
+		}},
+		{"a missing file", []string{"validate", "--config", "/nonexistent/agent.yaml"}, 1, []string{"/nonexistent/agent.yaml: no such file or directory"}},
+		{"an unknown flag", []string{"validate", "--confg", good}, 2, []string{"unknown flag: --confg"}},
+		{"an unknown command", []string{"valdate"}, 2, []string{`unknown command "valdate"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
+			}
+			for _, want := range tt.contains {
+				if !strings.Contains(out+errOut, want) {
+					t.Errorf("output lacks %q:\n%s%s", want, out, errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestToolsList(t *testing.T) {
+	code, out, _ := runCLI(t, "tools", "list")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"clinica-central  (es, America/Lima)", "schedule_appointment", "[confirm]", "fecha:date", "refund", "[confirm, integration helpdesk]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCLI(t, "tools", "list", "--agent", "acme-helpdesk", "--json")
+	var agents []listedAgent
+	if code != 0 || json.Unmarshal([]byte(out), &agents) != nil || len(agents) != 1 || len(agents[0].Services) != 3 {
+		t.Errorf("--json: exit %d, %d agents:\n%s", code, len(agents), out)
+	}
+	code, _, errOut := runCLI(t, "tools", "list", "--agent", "acme-helpdesc")
+	if code != 2 || !strings.Contains(errOut, `no agent "acme-helpdesc" (did you mean "acme-helpdesk"?)`) {
+		t.Errorf("unknown agent: exit %d, %s", code, errOut)
+	}
+	bad := writeFile(t, "bad.yaml", "name: bad\nservices: 3\n")
+	if code, _, errOut := runCLI(t, "tools", "list", "--config", bad); code != 2 || !strings.Contains(errOut, "services: expected a list") {
+		t.Errorf("bad config: exit %d, %s", code, errOut)
+	}
+}
+
+const secretToken = "tok-DO-NOT-PRINT-42"
+
+// callAgent writes an agent whose service points at srv.
+func callAgent(t *testing.T, srv *httptest.Server) string {
+	return writeFile(t, "agent.yaml", `name: cli
+language: es
+fallbackMessage: "FALLBACK"
+services:
+  - intent: book
+    endpoint: `+srv.URL+`/citas
+    headers: {Authorization: "Bearer ${CLI_TOKEN}"}
+    requiredFields:
+      - {name: nombre, promptHint: "¿Tu nombre?"}
+      - {name: fecha, type: date, promptHint: "¿Qué día?"}
+    bodyTemplate: {nombre: "{{nombre}}", fecha: "{{fecha|format('dd/MM/yyyy')}}"}
+    responseMapping: {id: "$.id", estado: "$.status"}
+    responseMessage: "Cita {{id}} para el {{fecha}}."
+    responseConditions:
+      - condition: "$.status == 'conflict'"
+        message: "Ese horario está ocupado."
+`)
+}
+
+func TestToolsCall(t *testing.T) {
+	t.Setenv("CLI_TOKEN", secretToken)
+	var hits atomic.Int32
+	var lastBody atomic.Value
+	status := 200
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		b, _ := io.ReadAll(r.Body)
+		lastBody.Store(string(b))
+		if r.Header.Get("Authorization") != "Bearer "+secretToken {
+			w.WriteHeader(401)
+			return
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, `{"id": "apt_9", "status": "ok"}`)
+	}))
+	defer srv.Close()
+	agent := callAgent(t, srv)
+	sets := []string{"--set", "nombre=Ana Díaz", "--set", "fecha=2024-01-15"}
+
+	code, out, errOut := runCLI(t, append([]string{"tools", "call", "--config", agent, "--tool", "book", "--log-level", "debug"}, sets...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"POST " + srv.URL + "/citas", "Authorization: [redacted]", `"fecha": "15/01/2024"`,
+		"HTTP 200", `"id": "apt_9"`, `id = "apt_9"`, "message (responseMessage):", "Cita apt_9 para el 2024-01-15.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errOut, secretToken) {
+		t.Errorf("the header value was printed:\n%s\n%s", out, errOut)
+	}
+	if got := lastBody.Load(); got != `{"nombre":"Ana Díaz","fecha":"15/01/2024"}` {
+		t.Errorf("sent body %v", got)
+	}
+
+	code, out, _ = runCLI(t, append([]string{"tools", "call", "-c", agent, "--tool", "book", "--json"}, sets...)...)
+	var res callOutput
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || string(res.Vars["id"]) != `"apt_9"` || res.Response.Status != 200 {
+		t.Errorf("--json: exit %d\n%s", code, out)
+	}
+
+	before := hits.Load()
+	code, out, _ = runCLI(t, append([]string{"tools", "call", "-c", agent, "--tool", "book", "--dry-run"}, sets...)...)
+	if code != 0 || hits.Load() != before || !strings.Contains(out, "Authorization: [redacted]") {
+		t.Errorf("--dry-run: exit %d, %d requests sent\n%s", code, hits.Load()-before, out)
+	}
+
+	status = 500
+	code, out, errOut = runCLI(t, append([]string{"tools", "call", "-c", agent, "--tool", "book"}, sets...)...)
+	if code != 1 || !strings.Contains(out, "message (fallback: service answered with an error status: 500)") || !strings.Contains(out, "FALLBACK") {
+		t.Errorf("fallback: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestToolsCallUsageErrors(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	t.Setenv("CLI_TOKEN", secretToken)
+	agent := callAgent(t, srv)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no tool", []string{"tools", "call", "-c", agent}, "--tool is required"},
+		{"unknown tool", []string{"tools", "call", "-c", agent, "--tool", "bok"}, `no tool "bok" (did you mean "book"?)`},
+		{"missing fields", []string{"tools", "call", "-c", agent, "--tool", "book", "--set", "nombre=Ana"}, "--set fecha=...   (date: ¿Qué día?)"},
+		{"unknown field", []string{"tools", "call", "-c", agent, "--tool", "book", "--set", "nombr=Ana"}, `has no field "nombr" (did you mean "nombre"?)`},
+		{"malformed set", []string{"tools", "call", "-c", agent, "--tool", "book", "--set", "nombre"}, "want field=value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != 2 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, want 2 and %q\n%s%s", code, tt.want, out, errOut)
+			}
+		})
+	}
+}

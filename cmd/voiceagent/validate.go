@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/voiceagent/voiceagent/configs"
+)
+
+func (a *app) validateCmd() *cobra.Command {
+	var paths []string
+	cmd := &cobra.Command{
+		Use:   "validate [--config FILE|DIR]...",
+		Short: "Check agent files and report every problem",
+		Long: `validate loads agent files and reports every problem found, one per line, as
+file:line: field.path: reason. A directory stands for the .yaml, .yml and .json
+files in it. With no --config it checks the embedded example agents.
+
+Exit code 0 when every file is valid, 1 when any has problems.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			catalogs, problems := loadCatalogs(paths)
+			for _, c := range catalogs {
+				fmt.Fprintf(a.stdout, "ok   %s (%s: %d services)\n", c.Agent.Source.File, c.Agent.Name, len(c.Services()))
+			}
+			for _, p := range problems {
+				fmt.Fprintln(a.stdout, p)
+			}
+			if len(problems) > 0 {
+				fmt.Fprintf(a.stdout, "FAIL %s in %s\n", plural(len(problems), "problem"), plural(countFiles(problems), "file"))
+				return errFailed
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVarP(&paths, "config", "c", nil, "agent file or directory (repeatable)")
+	return cmd
+}
+
+func countFiles(ps configs.Problems) int {
+	seen := map[string]bool{}
+	for _, p := range ps {
+		seen[p.File] = true
+	}
+	return len(seen)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
