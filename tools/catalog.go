@@ -6,6 +6,7 @@ package tools
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -37,6 +38,8 @@ type Service struct {
 	message    *expr.Template // nil without a responseMessage
 	conditions []condition
 	confirm    *expr.Template // nil without a confirmation message
+	header     http.Header    // built once; cloned per request
+	bodySize   int            // a capacity hint for rendering the body
 }
 
 type mapping struct {
@@ -108,6 +111,15 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 	if hasQuery {
 		s.query = c.template(query, p+"endpoint", request)
 	}
+	s.header = make(http.Header, len(cs.Headers)+3)
+	s.header.Set("Accept", "application/json")
+	s.header.Set("User-Agent", userAgent)
+	if cs.BodyTemplate != nil && cs.Method != http.MethodGet && cs.Method != http.MethodDelete {
+		s.header.Set("Content-Type", "application/json")
+	}
+	for _, h := range cs.Headers {
+		s.header.Set(h.Key, h.Value)
+	}
 	if cs.BodyTemplate != nil {
 		body, errs := expr.CompileBody(bodyValue(cs.BodyTemplate))
 		for _, e := range errs {
@@ -117,6 +129,7 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 			c.checkVar(u.Name, joinBodyPath(p+"bodyTemplate", u.Path), request)
 		}
 		s.body = body
+		s.bodySize = 256 + 32*len(body.Uses())
 	}
 	for _, m := range cs.ResponseMapping {
 		path, err := expr.ParsePath(m.Value)

@@ -83,7 +83,7 @@ func (s *Service) NewRequest(in Input) (*Request, error) {
 			return nil, fmt.Errorf("%w: endpoint: %v", ErrRender, err)
 		}
 	}
-	req := &Request{Method: s.Method, Header: make(http.Header, len(s.Headers)+2)}
+	req := &Request{Method: s.Method, Header: s.header.Clone()}
 	if s.body != nil {
 		if s.Method == http.MethodGet || s.Method == http.MethodDelete {
 			if len(u) == query {
@@ -96,18 +96,12 @@ func (s *Service) NewRequest(in Input) (*Request, error) {
 				u = u[:len(u)-1]
 			}
 		} else {
-			if req.Body, err = s.body.AppendJSON(make([]byte, 0, 512), sc); err != nil {
+			if req.Body, err = s.body.AppendJSON(make([]byte, 0, s.bodySize), sc); err != nil {
 				return nil, fmt.Errorf("%w: bodyTemplate: %v", ErrRender, err)
 			}
-			req.Header.Set("Content-Type", "application/json")
 		}
 	}
 	req.URL = string(u)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	for _, h := range s.Headers {
-		req.Header.Set(h.Key, h.Value)
-	}
 	return req, nil
 }
 
@@ -157,7 +151,7 @@ func (s *Service) Respond(in Input, resp Response) Outcome {
 	if !gjson.Valid(doc) {
 		doc = "" // not JSON: paths are null, http.status still works
 	}
-	out := Outcome{Condition: -1}
+	out := Outcome{Condition: -1, Vars: make([]Var, 0, len(s.mapping))}
 	for _, m := range s.mapping {
 		if v := m.path.Get(doc); v.Exists() {
 			out.Vars = append(out.Vars, Var{Name: m.name, Value: v})

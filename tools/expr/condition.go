@@ -145,7 +145,11 @@ func numeric(v Value) (float64, bool) {
 	case Number:
 		return v.Num, true
 	case String:
-		f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
+		s := strings.TrimSpace(v.Str)
+		if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '-' || s[0] == '+' || s[0] == '.') {
+			return 0, false // not a number; skip ParseFloat and its error
+		}
+		f, err := strconv.ParseFloat(s, 64)
 		return f, err == nil
 	}
 	return 0, false

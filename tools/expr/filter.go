@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/voiceagent/voiceagent/internal/suggest"
 )
@@ -143,6 +145,54 @@ func unquote(s string) (string, int, error) {
 	return "", 0, errors.New("unterminated quoted argument")
 }
 
+// writesText reports whether the filter's result is text, which appendText
+// can write straight into the output.
+func (f *filter) writesText() bool {
+	switch f.kind {
+	case fFormatDate, fFormatNumber, fUpper, fLower, fDigits:
+		return true
+	}
+	return false
+}
+
+// appendText appends the text result of a writesText filter; a Missing or
+// Null value writes nothing.
+func (f *filter) appendText(dst []byte, v Value, s Scope) ([]byte, error) {
+	if v.Kind == Missing || v.Kind == Null {
+		return dst, nil
+	}
+	switch f.kind {
+	case fFormatDate:
+		t, err := toTime(v, s.Location())
+		if err != nil {
+			return dst, err
+		}
+		return f.date.Append(dst, t, s.Language()), nil
+	case fFormatNumber:
+		n, err := toNumber(v)
+		if err != nil {
+			return dst, err
+		}
+		return f.num.Append(dst, n), nil
+	case fUpper:
+		for _, r := range v.Text(s.Language()) {
+			dst = utf8.AppendRune(dst, unicode.ToUpper(r))
+		}
+	case fLower:
+		for _, r := range v.Text(s.Language()) {
+			dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		}
+	case fDigits:
+		text := v.Text(s.Language())
+		for i := 0; i < len(text); i++ {
+			if text[i] >= '0' && text[i] <= '9' {
+				dst = append(dst, text[i])
+			}
+		}
+	}
+	return dst, nil
+}
+
 func (f *filter) apply(v Value, s Scope) (Value, error) {
 	if f.kind == fDefault {
 		if v.IsEmpty() {
@@ -153,19 +203,11 @@ func (f *filter) apply(v Value, s Scope) (Value, error) {
 	if v.Kind == Missing || v.Kind == Null {
 		return v, nil // nothing to convert; renders empty, or null in JSON
 	}
+	if f.writesText() {
+		b, err := f.appendText(nil, v, s)
+		return Str(string(b)), err
+	}
 	switch f.kind {
-	case fFormatDate:
-		t, err := toTime(v, s.Location())
-		if err != nil {
-			return Value{}, err
-		}
-		return Str(string(f.date.Append(nil, t, s.Language()))), nil
-	case fFormatNumber:
-		n, err := toNumber(v)
-		if err != nil {
-			return Value{}, err
-		}
-		return Str(string(f.num.Append(nil, n))), nil
 	case fNumber:
 		if v.Kind == Number {
 			return v, nil
@@ -188,49 +230,85 @@ func (f *filter) apply(v Value, s Scope) (Value, error) {
 			return Value{}, err
 		}
 		return Value{Kind: Bool, Bool: b}, nil
-	case fUpper:
-		return Str(strings.ToUpper(v.Text(s.Language()))), nil
-	case fLower:
-		return Str(strings.ToLower(v.Text(s.Language()))), nil
-	case fDigits:
-		text := v.Text(s.Language())
-		b := make([]byte, 0, len(text))
-		for i := 0; i < len(text); i++ {
-			if text[i] >= '0' && text[i] <= '9' {
-				b = append(b, text[i])
-			}
-		}
-		return Str(string(b)), nil
 	}
 	return v, nil
 }
 
-// timeLayouts are the forms dates, times and datetimes are stored in, most
-// specific first.
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05",
-	"2006-01-02T15:04",
-	"2006-01-02 15:04:05",
-	"2006-01-02 15:04",
-	"2006-01-02",
-	"15:04:05",
-	"15:04",
-}
-
+// toTime reads the forms dates, times and datetimes are stored in
+// (yyyy-MM-dd, yyyy-MM-ddTHH:mm[:ss], yyyy-MM-dd HH:mm[:ss], HH:mm[:ss]) in
+// loc without allocating, and RFC 3339 timestamps from APIs.
 func toTime(v Value, loc *time.Location) (time.Time, error) {
 	switch v.Kind {
 	case Time:
 		return v.Time.In(loc), nil
 	case String:
 		s := strings.TrimSpace(v.Str)
-		for _, layout := range timeLayouts {
-			if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-				return t, nil
-			}
+		if t, ok := parseStoredTime(s, loc); ok {
+			return t, nil
+		}
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.In(loc), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("cannot format %s as a date or time", quoteShort(v.Text("en")))
+}
+
+func parseStoredTime(s string, loc *time.Location) (time.Time, bool) {
+	y, mo, d := 0, 1, 1 // a time alone sits on no particular day
+	if len(s) >= 10 && s[4] == '-' && s[7] == '-' {
+		var ok1, ok2, ok3 bool
+		y, ok1 = atoi(s[0:4])
+		mo, ok2 = atoi(s[5:7])
+		d, ok3 = atoi(s[8:10])
+		if !ok1 || !ok2 || !ok3 {
+			return time.Time{}, false
+		}
+		if s = s[10:]; s == "" {
+			return validTime(y, mo, d, 0, 0, 0, loc)
+		}
+		if s[0] != 'T' && s[0] != ' ' {
+			return time.Time{}, false
+		}
+		s = s[1:]
+	}
+	if !(len(s) == 5 && s[2] == ':') && !(len(s) == 8 && s[2] == ':' && s[5] == ':') {
+		return time.Time{}, false
+	}
+	h, ok1 := atoi(s[0:2])
+	mi, ok2 := atoi(s[3:5])
+	sec, ok3 := 0, true
+	if len(s) == 8 {
+		sec, ok3 = atoi(s[6:8])
+	}
+	if !ok1 || !ok2 || !ok3 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return validTime(y, mo, d, h, mi, sec, loc)
+}
+
+// atoi reads a run of ASCII digits.
+func atoi(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, s != ""
+}
+
+// validTime builds the time, rejecting dates time.Date would normalise
+// (2024-02-30).
+func validTime(y, mo, d, h, mi, sec int, loc *time.Location) (time.Time, bool) {
+	if mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc)
+	if t.Day() != d {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // parseNumber reads a number as a caller or API writes it: "1500", "-3.5",

@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,6 +59,32 @@ func (p *Placeholder) Eval(s Scope) (Value, error) {
 		}
 	}
 	return v, nil
+}
+
+// appendText appends the placeholder's text. A last filter that produces
+// text (format, upper, lower, digits) writes straight into dst.
+func (p *Placeholder) appendText(dst []byte, s Scope) ([]byte, error) {
+	v := s.Lookup(p.Name)
+	n := len(p.filters)
+	var err error
+	for i := 0; i < n-1; i++ {
+		if v, err = p.filters[i].apply(v, s); err != nil {
+			return dst, fmt.Errorf("{{%s}}: %w", p.Name, err)
+		}
+	}
+	if n > 0 {
+		last := &p.filters[n-1]
+		if last.writesText() {
+			if dst, err = last.appendText(dst, v, s); err != nil {
+				return dst, fmt.Errorf("{{%s}}: %w", p.Name, err)
+			}
+			return dst, nil
+		}
+		if v, err = last.apply(v, s); err != nil {
+			return dst, fmt.Errorf("{{%s}}: %w", p.Name, err)
+		}
+	}
+	return v.AppendText(dst, s.Language()), nil
 }
 
 // Parse compiles a template. Errors name the column of the problem.
@@ -141,15 +168,15 @@ func (t *Template) AppendText(dst []byte, s Scope, escape func(dst []byte, s str
 			dst = append(dst, p.lit...)
 			continue
 		}
-		v, err := p.ph.Eval(s)
-		if err != nil {
-			return dst, err
+		start := len(dst)
+		var err error
+		if dst, err = p.ph.appendText(dst, s); err != nil {
+			return dst[:start], err
 		}
-		if escape == nil {
-			dst = v.AppendText(dst, s.Language())
-			continue
+		if escape != nil {
+			text := string(dst[start:])
+			dst = escape(dst[:start], text)
 		}
-		dst = escape(dst, v.Text(s.Language()))
 	}
 	return dst, nil
 }
@@ -167,24 +194,27 @@ func (t *Template) AppendJSON(dst []byte, s Scope) ([]byte, error) {
 		case Number:
 			return append(dst, v.Str...), nil
 		case Bool:
-			if v.Bool {
-				return append(dst, "true"...), nil
-			}
-			return append(dst, "false"...), nil
+			return strconv.AppendBool(dst, v.Bool), nil
 		}
 		return append(dst, "null"...), nil
 	}
-	if len(t.parts) == 1 && t.parts[0].ph == nil {
-		return AppendJSONString(dst, t.parts[0].lit), nil
+	dst = append(dst, '"')
+	for _, p := range t.parts {
+		if p.ph == nil {
+			dst = appendJSONContent(dst, p.lit)
+			continue
+		}
+		start := len(dst)
+		var err error
+		if dst, err = p.ph.appendText(dst, s); err != nil {
+			return dst[:start], err
+		}
+		if !jsonSafe(dst[start:]) { // rare: quotes, control characters, bad UTF-8
+			text := string(dst[start:])
+			dst = appendJSONContent(dst[:start], text)
+		}
 	}
-	// Render into the tail of dst, then escape it in place of itself.
-	start := len(dst)
-	dst, err := t.AppendText(dst, s, nil)
-	if err != nil {
-		return dst[:start], err
-	}
-	text := string(dst[start:])
-	return AppendJSONString(dst[:start], text), nil
+	return append(dst, '"'), nil
 }
 
 var errEmptyName = errors.New("empty placeholder: write {{name}}")

@@ -172,8 +172,32 @@ func (v Value) MarshalJSON() ([]byte, error) {
 // AppendJSONString appends s as a JSON string literal. Invalid UTF-8 becomes
 // U+FFFD, so the output is always valid JSON whatever the caller said.
 func AppendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
+	dst = appendJSONContent(dst, s)
+	return append(dst, '"')
+}
+
+// jsonSafe reports whether b can stand inside a JSON string as it is.
+func jsonSafe(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				return false
+			}
+			i += size - 1
+		}
+	}
+	return true
+}
+
+// appendJSONContent appends s escaped for the inside of a JSON string.
+func appendJSONContent(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -216,6 +240,5 @@ func AppendJSONString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
