@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,9 @@ import (
 // nested aliases cannot expand into an enormous tree.
 const maxNodes = 200_000
 
+// maxDepth bounds nesting; no agent needs more.
+const maxDepth = 64
+
 // decoder turns a YAML node tree into the schema structs. Unlike a plain
 // strict decoder it does not stop at the first problem: it records every one,
 // with its line, and the line of every path it visits.
@@ -23,6 +27,9 @@ type decoder struct {
 	src      *Source
 	problems Problems
 	nodes    int
+	// open are the nodes being decoded, outermost first: an alias to one of
+	// them would nest the value in itself forever.
+	open []*yaml.Node
 }
 
 func (d *decoder) problem(line int, path, format string, args ...any) {
@@ -37,10 +44,16 @@ var (
 
 // decode stores n into v, which must be settable.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	n, ok := d.resolve(n, path)
+	n, ok := d.enter(n, path)
 	if !ok {
 		return
 	}
+	defer d.leave()
+	d.decodeNode(n, v, path)
+}
+
+// decodeNode is decode for a node already entered.
+func (d *decoder) decodeNode(n *yaml.Node, v reflect.Value, path string) {
 	d.src.record(path, n.Line)
 	if isNull(n) {
 		return // an explicit null leaves the zero value: the default
@@ -59,7 +72,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		elem := reflect.New(v.Type().Elem())
-		d.decode(n, elem.Elem(), path)
+		d.decodeNode(n, elem.Elem(), path)
 		v.Set(elem)
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
@@ -93,12 +106,35 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
 	case reflect.Interface:
-		v.Set(reflect.ValueOf(d.value(n, path)))
+		if x := d.valueOf(n, path); x != nil {
+			v.Set(reflect.ValueOf(x))
+		}
 	default:
 		// Unreachable for the schema types; a new field type must be added above.
 		d.problem(n.Line, path, "cannot decode into %s", v.Type())
 	}
 }
+
+// enter resolves n and marks it open while its contents are decoded; it
+// refuses an alias to an enclosing value and nesting beyond maxDepth.
+func (d *decoder) enter(n *yaml.Node, path string) (*yaml.Node, bool) {
+	n, ok := d.resolve(n, path)
+	if !ok {
+		return nil, false
+	}
+	if slices.Contains(d.open, n) {
+		d.problem(n.Line, path, "an alias refers to a value that contains it")
+		return nil, false
+	}
+	if len(d.open) >= maxDepth {
+		d.problem(n.Line, path, "nested more than %d levels deep", maxDepth)
+		return nil, false
+	}
+	d.open = append(d.open, n)
+	return n, true
+}
+
+func (d *decoder) leave() { d.open = d.open[:len(d.open)-1] }
 
 // resolve follows aliases and charges the node budget.
 func (d *decoder) resolve(n *yaml.Node, path string) (*yaml.Node, bool) {
@@ -134,36 +170,36 @@ func (d *decoder) entries(n *yaml.Node, path string) [][2]*yaml.Node {
 		if v.Kind == yaml.SequenceNode {
 			sources = v.Content
 		}
-		for _, s := range sources {
-			s, ok := d.resolve(s, path)
+		for _, src := range sources {
+			src, ok := d.enter(src, path)
 			if !ok {
 				return nil
 			}
-			if s.Kind != yaml.MappingNode {
-				d.problem(k.Line, path, "<< merges a mapping, got %s", describe(s))
-				continue
+			if src.Kind != yaml.MappingNode {
+				d.problem(k.Line, path, "<< merges a mapping, got %s", describe(src))
+			} else {
+				merged = append(merged, d.entries(src, path)...)
 			}
-			merged = append(merged, d.entries(s, path)...)
+			d.leave()
 		}
 	}
 	if len(merged) == 0 {
 		return own
 	}
+	keys := make(map[string]bool, len(own)+len(merged))
+	for _, e := range own {
+		keys[e[0].Value] = true
+	}
 	for _, m := range merged {
-		if !hasKey(own, m[0].Value) {
+		if _, ok := d.resolve(m[0], path); !ok {
+			return own // out of budget, reported
+		}
+		if !keys[m[0].Value] {
+			keys[m[0].Value] = true
 			own = append(own, m)
 		}
 	}
 	return own
-}
-
-func hasKey(entries [][2]*yaml.Node, key string) bool {
-	for _, e := range entries {
-		if e[0].Value == key {
-			return true
-		}
-	}
-	return false
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
@@ -263,10 +299,16 @@ func (d *decoder) decodeFields(n *yaml.Node, v reflect.Value, path string) {
 
 // value converts free-form data (a bodyTemplate) keeping the order of keys.
 func (d *decoder) value(n *yaml.Node, path string) any {
-	n, ok := d.resolve(n, path)
+	n, ok := d.enter(n, path)
 	if !ok {
 		return nil
 	}
+	defer d.leave()
+	return d.valueOf(n, path)
+}
+
+// valueOf is value for a node already entered.
+func (d *decoder) valueOf(n *yaml.Node, path string) any {
 	d.src.record(path, n.Line)
 	switch n.Kind {
 	case yaml.MappingNode:

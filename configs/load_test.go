@@ -144,6 +144,21 @@ integrations:
 			},
 		},
 		{
+			name: "an alias nested in itself",
+			file: minimal + "    bodyTemplate: &b [1, {k: *b}]\n",
+			want: []string{`:12: services[0].bodyTemplate[1].k: an alias refers to a value that contains it`},
+		},
+		{
+			name: "a merge of itself",
+			file: minimal + "    bodyTemplate: &m\n      a: 1\n      <<: *m\n",
+			want: []string{`services[0].bodyTemplate: an alias refers to a value that contains it`},
+		},
+		{
+			name: "too deep",
+			file: minimal + "    bodyTemplate: " + strings.Repeat("[", 80) + strings.Repeat("]", 80) + "\n",
+			want: []string{`: nested more than 64 levels deep`},
+		},
+		{
 			name: "syntax error has a line",
 			file: "name: test\nservices:\n  - intent: [unclosed\n",
 			want: []string{`test.yaml:2: syntax error: did not find expected ',' or ']'`},

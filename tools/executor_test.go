@@ -299,7 +299,7 @@ func TestMappingListsAndShadowing(t *testing.T) {
 `
 	for _, tt := range []struct{ lang, msg, want string }{
 		{"es", "El {{fecha}} hay horarios a las {{horarios}}; último pedido {{ultimo}}.", "El 2024-02-01 hay horarios a las 09:00, 10:30 y 16:00; último pedido A-9."},
-		{"en", "On {{fecha}}: {{horarios}}; last order {{ultimo}}.", "On 2024-02-01: 09:00, 10:30, and 16:00; last order A-9."},
+		{"en", "On {{fecha}}: {{horarios}}; last order {{ultimo}}.", "On 2024-02-01: 09:00, 10:30 and 16:00; last order A-9."},
 	} {
 		_, srv := newAPI(t, jsonAnswer(200, body))
 		file := strings.Replace(agentFor(srv.URL, strings.Replace(services, "MSG", tt.msg, 1)), "language: es", "language: "+tt.lang, 1)

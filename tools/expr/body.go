@@ -131,8 +131,10 @@ func joinPath(path, key string) string {
 // Vars returns the variables the body uses, in order of first use.
 func (b *Body) Vars() []string {
 	var names []string
+	seen := map[string]bool{}
 	for _, u := range b.uses {
-		if !contains(names, u.Name) {
+		if !seen[u.Name] {
+			seen[u.Name] = true
 			names = append(names, u.Name)
 		}
 	}

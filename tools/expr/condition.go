@@ -346,6 +346,7 @@ type condParser struct {
 	pos   int
 	depth int
 	vars  []string
+	seen  map[string]bool
 }
 
 func (p *condParser) peek() token { return p.toks[p.pos] }
@@ -468,7 +469,11 @@ func (p *condParser) primary() (*cnode, error) {
 		if strings.HasPrefix(t.text, "http.") {
 			return nil, fmt.Errorf("column %d: unknown %s (only http.status is available)", t.col, t.text)
 		}
-		if !contains(p.vars, t.text) {
+		if !p.seen[t.text] {
+			if p.seen == nil {
+				p.seen = map[string]bool{}
+			}
+			p.seen[t.text] = true
 			p.vars = append(p.vars, t.text)
 		}
 		return &cnode{kind: operandVar, name: t.text}, nil

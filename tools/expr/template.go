@@ -123,8 +123,10 @@ func (t *Template) String() string { return t.src }
 // Vars returns the variable names used, in order of first use.
 func (t *Template) Vars() []string {
 	var names []string
+	seen := map[string]bool{}
 	for _, p := range t.parts {
-		if p.ph != nil && !contains(names, p.ph.Name) {
+		if p.ph != nil && !seen[p.ph.Name] {
+			seen[p.ph.Name] = true
 			names = append(names, p.ph.Name)
 		}
 	}
@@ -293,11 +295,3 @@ func isSpace(r rune) bool {
 	return false
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

@@ -70,6 +70,7 @@ func TestRender(t *testing.T) {
 		"now", now, "vacio", "", "si", "sí",
 		"lista", Value{Kind: JSON, Str: `["09:00","10:30","Isabel"]`},
 		"dos", Value{Kind: JSON, Str: `["A","B"]`},
+		"anidada", Value{Kind: JSON, Str: `[1,[2,[3]],{"a":4}]`},
 		"uno", Value{Kind: JSON, Str: `["A"]`},
 		"num", Value{Kind: Number, Num: 299.99, Str: "299.99"},
 		"ok", Value{Kind: Bool, Bool: true})
@@ -106,9 +107,10 @@ func TestRender(t *testing.T) {
 		{"[{{ausente}}]", es, "[]"},
 		{"{{ausente|format('yyyy')}}", es, ""},
 		{"{{lista}}", es, "09:00, 10:30 e Isabel"},
-		{"{{lista}}", en, "09:00, 10:30, and Isabel"},
+		{"{{lista}}", en, "09:00, 10:30 and Isabel"},
 		{"{{dos}}", es, "A y B"},
 		{"{{dos}}", en, "A and B"},
+		{"{{anidada}}", es, `1, [2,[3]] y {"a":4}`},
 		{"{{uno}}", es, "A"},
 		{"{{num}}", es, "299.99"},
 		{"{{ok}}", es, "true"},
@@ -227,4 +229,14 @@ func FuzzTemplate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDeepListsRenderLinearly: a list nested as deep as a 1 MiB answer
+// allows renders its top level only (it used to take minutes).
+func TestDeepListsRenderLinearly(t *testing.T) {
+	deep := strings.Repeat("[", 1<<19) + strings.Repeat("]", 1<<19)
+	v := Value{Kind: JSON, Str: "[1," + deep + "]"}
+	if got := v.Text("es"); got != "1 y "+deep {
+		t.Errorf("nested list rendered as %.40q...", got)
+	}
 }

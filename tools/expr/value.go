@@ -109,8 +109,11 @@ func (v Value) AppendText(dst []byte, lang string) []byte {
 }
 
 // appendList writes the items of a JSON array joined as a spoken list.
+// Items that are themselves lists or objects are written as raw JSON, so
+// the work stays linear in the size of the array whatever its nesting.
 func appendList(dst []byte, arr gjson.Result, lang string) []byte {
-	n := int(arr.Get("#").Int())
+	n := 0
+	arr.ForEach(func(_, _ gjson.Result) bool { n++; return true })
 	i := 0
 	arr.ForEach(func(_, item gjson.Result) bool {
 		switch {
@@ -118,14 +121,15 @@ func appendList(dst []byte, arr gjson.Result, lang string) []byte {
 		case i == n-1 && lang == "es":
 			dst = append(dst, conjunctionES(item)...)
 		case i == n-1:
-			if n > 2 {
-				dst = append(dst, ',')
-			}
 			dst = append(dst, " and "...)
 		default:
 			dst = append(dst, ", "...)
 		}
-		dst = FromJSON(item).AppendText(dst, lang)
+		if item.IsArray() || item.IsObject() {
+			dst = append(dst, item.Raw...)
+		} else {
+			dst = FromJSON(item).AppendText(dst, lang)
+		}
 		i++
 		return true
 	})
