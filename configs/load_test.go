@@ -56,6 +56,11 @@ func TestParseReportsEveryProblemClass(t *testing.T) {
 			want: []string{`:7: services[0].endpoint: bad URL "ftp://api.example.com/book": want http:// or https://`},
 		},
 		{
+			name: "placeholder in the host",
+			file: strings.Replace(minimal, "https://api.example.com/book", "https://api.example.com{{nombre}}/book", 1),
+			want: []string{`:7: services[0].endpoint: placeholders may stand in the path and query, not in the host`},
+		},
+		{
 			name: "relative endpoint outside an integration",
 			file: strings.Replace(minimal, "https://api.example.com/book", "/book", 1),
 			want: []string{`:7: services[0].endpoint: "/book" is not an absolute http(s) URL`},

@@ -206,6 +206,10 @@ func (v *validator) endpoint(s *Service, in *Integration, p string) {
 	if !v.expand(&s.Endpoint, p+"endpoint") {
 		return
 	}
+	if strings.Contains(authority(s.Endpoint), "{{") {
+		v.add(p+"endpoint", "placeholders may stand in the path and query, not in the host")
+		return
+	}
 	probe := placeholder.ReplaceAllString(s.Endpoint, "x")
 	u, err := url.Parse(probe)
 	if err == nil && !u.IsAbs() && in != nil && in.BaseURL != "" {
@@ -217,6 +221,19 @@ func (v *validator) endpoint(s *Service, in *Integration, p string) {
 		return
 	}
 	v.url(probe, p+"endpoint")
+}
+
+// authority is the host (and user and port) part of an absolute URL, or ""
+// for a relative one.
+func authority(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
 }
 
 func (v *validator) url(raw, p string) {

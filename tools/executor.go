@@ -53,6 +53,10 @@ var defaultClient = &http.Client{
 		TLSHandshakeTimeout:   5 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	},
+	// Redirects are not followed: a service's answer is what its endpoint
+	// says, and a redirect must not carry its headers to another host. A
+	// 3xx goes to the responseConditions or the fallback like any status.
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
 // Execute runs a service: renders the request, sends it with the service's

@@ -156,6 +156,41 @@ func TestExecuteDeletePathEscaping(t *testing.T) {
 	}
 }
 
+func TestDotSegmentsRefused(t *testing.T) {
+	rec, srv := newAPI(t, jsonAnswer(200, `{}`))
+	cat := compile(t, agentFor(srv.URL, "  - intent: s\n    method: GET\n    endpoint: BASE/orders/{{id}}/status\n    requiredFields: [id]\n"))
+	for _, id := range []string{"..", ".", "..."} {
+		res := (&Executor{}).Execute(context.Background(), cat.Service("s"), Input{Fields: map[string]string{"id": id}})
+		if !errors.Is(res.Err, ErrRender) || res.Message != "FALLBACK" {
+			t.Errorf("id %q: %v %q", id, res.Err, res.Message)
+		}
+	}
+	res := (&Executor{}).Execute(context.Background(), cat.Service("s"), Input{Fields: map[string]string{"id": "a..b"}})
+	if res.Failed() || len(rec.all()) != 1 || rec.all()[0].RawPath != "/orders/a..b/status" {
+		t.Errorf("a..b: %v %+v", res.Err, rec.all())
+	}
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	_, srv := newAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/x", http.StatusTemporaryRedirect)
+	})
+	cat := compile(t, agentFor(srv.URL, `
+  - intent: s
+    endpoint: BASE/x
+    headers: {X-Api-Key: k}
+    responseConditions:
+      - {condition: "http.status == 307", message: "moved"}
+`))
+	res := (&Executor{}).Execute(context.Background(), cat.Service("s"), Input{})
+	if res.Message != "moved" || elsewhere.Load() != 0 {
+		t.Errorf("message %q, requests to the other host: %d", res.Message, elsewhere.Load())
+	}
+}
+
 func TestErrorAnswers(t *testing.T) {
 	html := func(status int) func(http.ResponseWriter, *http.Request) {
 		return func(w http.ResponseWriter, _ *http.Request) {

@@ -71,9 +71,16 @@ func (s *Service) NewRequest(in Input) (*Request, error) {
 		return nil, fmt.Errorf("%w: %s", ErrMissingFields, strings.Join(missing, ", "))
 	}
 	sc := s.catalog.newScope(&in, nil)
-	u, err := s.path.AppendText(make([]byte, 0, 256), sc, appendPathEscaped)
+	dots := false // a value of . or .. would move the request up the path
+	u, err := s.path.AppendText(make([]byte, 0, 256), sc, func(dst []byte, v string) []byte {
+		dots = dots || v != "" && strings.Trim(v, ".") == ""
+		return append(dst, url.PathEscape(v)...)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: endpoint: %v", ErrRender, err)
+	}
+	if dots {
+		return nil, fmt.Errorf("%w: endpoint: a value of . or .. cannot stand in a URL path", ErrRender)
 	}
 	query := len(u)
 	if s.query != nil {
@@ -106,10 +113,6 @@ func (s *Service) NewRequest(in Input) (*Request, error) {
 }
 
 const userAgent = "voiceagent/1"
-
-func appendPathEscaped(dst []byte, s string) []byte {
-	return append(dst, url.PathEscape(s)...)
-}
 
 func appendQueryEscaped(dst []byte, s string) []byte {
 	return append(dst, url.QueryEscape(s)...)
