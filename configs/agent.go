@@ -54,7 +54,13 @@ type Service struct {
 	// Path is where the service sits in the file, like "services[2]" or
 	// "integrations[0].tools[1]"; problems found later are reported under it.
 	Path string `yaml:"-"`
+	// Secrets are the values ${ENV} references put in the endpoint (and the
+	// integration's baseUrl); Redact hides them wherever a URL is shown.
+	Secrets []string `yaml:"-"`
 }
+
+// Redact hides the service's secrets in text, such as a rendered URL.
+func (s *Service) Redact(text string) string { return redact(text, s.Secrets) }
 
 // IsEnabled reports whether the service may be chosen; a service without
 // `enabled` is enabled.
@@ -106,7 +112,14 @@ type Integration struct {
 	Confirm []string `yaml:"confirm"`
 	Include []string `yaml:"include"`
 	Exclude []string `yaml:"exclude"`
+
+	// Secrets are the values ${ENV} references put in baseUrl, url and
+	// command.
+	Secrets []string `yaml:"-"`
 }
+
+// Redact hides the integration's secrets in text.
+func (in *Integration) Redact(text string) string { return redact(text, in.Secrets) }
 
 // Field types.
 const (

@@ -231,7 +231,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) decodePairs(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.problem(n.Line, path, "expected a mapping of names to strings, got %s", describe(n))
+		d.problem(n.Line, path, "expected a mapping of names to strings, got %s", kindName(n)) // never echo: headers hold credentials
 		return
 	}
 	var pairs Pairs

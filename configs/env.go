@@ -2,24 +2,32 @@ package configs
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
+// expansion is the result of expanding ${ENV} references in a text.
+type expansion struct {
+	text    string
+	missing []string // unset variables without a default
+	secrets []string // values that came from the environment
+}
+
 // expandEnv replaces ${NAME} and ${NAME:-default} in s with values from
-// lookup; $${ writes a literal ${. It returns the names that are unset and
-// have no default; the result is only meaningful when there are none. Error
-// texts name variables, never values.
-func expandEnv(s string, lookup func(string) (string, bool)) (string, []string, error) {
+// lookup; $${ writes a literal ${. The text is only meaningful when nothing
+// is missing. Error texts name variables, never values.
+func expandEnv(s string, lookup func(string) (string, bool)) (expansion, error) {
 	if !strings.Contains(s, "${") {
-		return s, nil, nil
+		return expansion{text: s}, nil
 	}
 	var b strings.Builder
-	var missing []string
+	var x expansion
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
 			b.WriteString(s)
-			return b.String(), missing, nil
+			x.text = b.String()
+			return x, nil
 		}
 		if i > 0 && s[i-1] == '$' { // $${ is an escaped ${
 			b.WriteString(s[:i-1])
@@ -30,22 +38,23 @@ func expandEnv(s string, lookup func(string) (string, bool)) (string, []string, 
 		b.WriteString(s[:i])
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			return "", nil, fmt.Errorf("unterminated ${ (write $${ for a literal ${)")
+			return expansion{}, fmt.Errorf("unterminated ${ (write $${ for a literal ${)")
 		}
 		ref := s[i+2 : i+end]
 		s = s[i+end+1:]
 		name, def, hasDef := strings.Cut(ref, ":-")
 		if !isEnvName(name) {
-			return "", nil, fmt.Errorf("invalid environment variable name %q", name)
+			return expansion{}, fmt.Errorf("invalid environment variable name %q", name)
 		}
 		if v, ok := lookup(name); ok && v != "" {
 			b.WriteString(v)
+			x.secrets = append(x.secrets, v)
 		} else if hasDef {
 			b.WriteString(def)
 		} else if ok {
-			missing = append(missing, name+" (set but empty)")
+			x.missing = append(x.missing, name+" (set but empty)")
 		} else {
-			missing = append(missing, name)
+			x.missing = append(x.missing, name)
 		}
 	}
 }
@@ -61,4 +70,15 @@ func isEnvName(s string) bool {
 		}
 	}
 	return true
+}
+
+// redact replaces every secret in text, as written or URL-escaped, with
+// [redacted].
+func redact(text string, secrets []string) string {
+	for _, sec := range secrets {
+		for _, form := range []string{sec, url.PathEscape(sec), url.QueryEscape(sec)} {
+			text = strings.ReplaceAll(text, form, "[redacted]")
+		}
+	}
+	return text
 }

@@ -348,10 +348,10 @@ func TestExpandEnv(t *testing.T) {
 	env := map[string]string{"A": "1", "EMPTY": ""}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	tests := []struct {
-		in, want, missing, err string
+		in, want, missing, secrets, err string
 	}{
 		{in: "plain", want: "plain"},
-		{in: "x${A}y", want: "x1y"},
+		{in: "x${A}y", want: "x1y", secrets: "1"},
 		{in: "${B:-def}", want: "def"},
 		{in: "${EMPTY:-def}", want: "def"},
 		{in: "${B}", missing: "B"},
@@ -361,18 +361,42 @@ func TestExpandEnv(t *testing.T) {
 		{in: "${1A}", err: "invalid environment variable name"},
 	}
 	for _, tt := range tests {
-		got, missing, err := expandEnv(tt.in, lookup)
+		x, err := expandEnv(tt.in, lookup)
 		switch {
 		case tt.err != "":
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("expandEnv(%q) error %v, want %q", tt.in, err, tt.err)
 			}
 		case tt.missing != "":
-			if strings.Join(missing, ",") != tt.missing {
-				t.Errorf("expandEnv(%q) missing %v, want %q", tt.in, missing, tt.missing)
+			if strings.Join(x.missing, ",") != tt.missing {
+				t.Errorf("expandEnv(%q) missing %v, want %q", tt.in, x.missing, tt.missing)
 			}
-		case got != tt.want || err != nil || len(missing) > 0:
-			t.Errorf("expandEnv(%q) = %q, %v, %v; want %q", tt.in, got, missing, err, tt.want)
+		case x.text != tt.want || err != nil || len(x.missing) > 0 || strings.Join(x.secrets, ",") != tt.secrets:
+			t.Errorf("expandEnv(%q) = %+v, %v; want %q with secrets %q", tt.in, x, err, tt.want, tt.secrets)
+		}
+	}
+}
+
+// TestEnvValuesStayHidden: values from the environment in URLs are
+// redacted wherever a URL is shown, and problems quote the file's text.
+func TestEnvValuesStayHidden(t *testing.T) {
+	t.Setenv("CRM_KEY", "sk live/42")
+	t.Setenv("CRM_HOST", "crm.example.com")
+	a, err := Parse("a.yaml", []byte(`name: a
+services:
+  - intent: s
+    endpoint: "https://${CRM_HOST}/api/{{id}}?key=${CRM_KEY}"
+    requiredFields: [id]
+  - intent: bad
+    endpoint: "ftp://${CRM_HOST}/x?key=${CRM_KEY}"
+`))
+	if err == nil || !strings.Contains(err.Error(), `bad URL "ftp://${CRM_HOST}/x?key=${CRM_KEY}"`) || strings.Contains(err.Error(), "sk live") {
+		t.Fatalf("problem should quote the file's text: %v", err)
+	}
+	s := a.Service("s")
+	for _, shown := range []string{s.Endpoint, "https://crm.example.com/api/1?key=sk+live%2F42", "/api/sk%20live%2F42"} {
+		if got := s.Redact(shown); strings.Contains(got, "sk") || strings.Contains(got, "crm.example.com") {
+			t.Errorf("Redact(%q) = %q", shown, got)
 		}
 	}
 }

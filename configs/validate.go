@@ -76,14 +76,19 @@ func (a *Agent) validate() Problems {
 
 func (v *validator) integration(in *Integration, p string) {
 	for i := range in.Headers {
-		v.expand(&in.Headers[i].Value, join(p+".headers", in.Headers[i].Key))
+		v.expand(&in.Headers[i].Value, join(p+".headers", in.Headers[i].Key), nil)
 		v.header(in.Headers[i], join(p+".headers", in.Headers[i].Key))
 	}
 	switch in.Type {
 	case IntegrationHTTP:
 		if in.BaseURL != "" {
-			v.expand(&in.BaseURL, p+".baseUrl")
-			v.url(in.BaseURL, p+".baseUrl")
+			raw := in.BaseURL
+			if v.expand(&in.BaseURL, p+".baseUrl", &in.Secrets) {
+				v.url(in.BaseURL, raw, p+".baseUrl")
+				if strings.ContainsAny(in.BaseURL, "?#") {
+					v.add(p+".baseUrl", "a base URL cannot have a query or fragment; put them in each tool's endpoint")
+				}
+			}
 		}
 		if len(in.Tools) == 0 {
 			v.add(p+".tools", "an http integration needs at least one tool")
@@ -106,11 +111,13 @@ func (v *validator) integration(in *Integration, p string) {
 		case in.URL != "" && len(in.Command) > 0:
 			v.add(p+".command", "give url or command, not both")
 		case in.URL != "":
-			v.expand(&in.URL, p+".url")
-			v.url(in.URL, p+".url")
+			raw := in.URL
+			if v.expand(&in.URL, p+".url", &in.Secrets) {
+				v.url(in.URL, raw, p+".url")
+			}
 		default:
 			for i := range in.Command {
-				v.expand(&in.Command[i], fmt.Sprintf("%s.command[%d]", p, i))
+				v.expand(&in.Command[i], fmt.Sprintf("%s.command[%d]", p, i), &in.Secrets)
 			}
 		}
 		if in.BaseURL != "" {
@@ -146,7 +153,7 @@ func (v *validator) service(s *Service, in *Integration) {
 	}
 	for i := range s.Headers {
 		hp := join(p+"headers", s.Headers[i].Key)
-		v.expand(&s.Headers[i].Value, hp)
+		v.expand(&s.Headers[i].Value, hp, nil)
 		v.header(s.Headers[i], hp)
 	}
 	v.endpoint(s, in, p)
@@ -180,7 +187,7 @@ func (v *validator) service(s *Service, in *Integration) {
 			v.add(fmt.Sprintf("%sexamples[%d]", p, i), "empty example")
 		}
 	}
-	if s.Timeout < 0 || s.Timeout.Std() > MaxTimeout {
+	if s.Timeout.Std() < time.Millisecond || s.Timeout.Std() > MaxTimeout {
 		v.add(p+"timeout", "must be between 1ms and %s", MaxTimeout)
 	}
 	switch {
@@ -203,8 +210,12 @@ func (v *validator) endpoint(s *Service, in *Integration, p string) {
 		v.add(p+"endpoint", "required")
 		return
 	}
-	if !v.expand(&s.Endpoint, p+"endpoint") {
+	raw := s.Endpoint
+	if !v.expand(&s.Endpoint, p+"endpoint", &s.Secrets) {
 		return
+	}
+	if in != nil {
+		s.Secrets = append(s.Secrets, in.Secrets...)
 	}
 	if strings.Contains(authority(s.Endpoint), "{{") {
 		v.add(p+"endpoint", "placeholders may stand in the path and query, not in the host")
@@ -217,10 +228,10 @@ func (v *validator) endpoint(s *Service, in *Integration, p string) {
 		return
 	}
 	if err == nil && !u.IsAbs() {
-		v.add(p+"endpoint", "%q is not an absolute http(s) URL", s.Endpoint)
+		v.add(p+"endpoint", "%q is not an absolute http(s) URL", raw)
 		return
 	}
-	v.url(probe, p+"endpoint")
+	v.url(probe, raw, p+"endpoint")
 }
 
 // authority is the host (and user and port) part of an absolute URL, or ""
@@ -236,32 +247,38 @@ func authority(raw string) string {
 	return rest
 }
 
-func (v *validator) url(raw, p string) {
-	u, err := url.Parse(raw)
+// url checks an expanded URL; problems quote it as written, so values from
+// the environment never show.
+func (v *validator) url(expanded, written, p string) {
+	u, err := url.Parse(expanded)
 	switch {
 	case err != nil:
-		v.add(p, "bad URL: %s", strings.TrimPrefix(err.Error(), "parse "))
+		v.add(p, "bad URL %q", written)
 	case u.Scheme != "http" && u.Scheme != "https":
-		v.add(p, "bad URL %q: want http:// or https://", raw)
+		v.add(p, "bad URL %q: want http:// or https://", written)
 	case u.Host == "":
-		v.add(p, "bad URL %q: no host", raw)
+		v.add(p, "bad URL %q: no host", written)
 	}
 }
 
-// expand replaces ${ENV} references in *s; it reports false on a problem.
-func (v *validator) expand(s *string, p string) bool {
-	out, missing, err := expandEnv(*s, os.LookupEnv)
+// expand replaces ${ENV} references in *s, adding the values that came
+// from the environment to *secrets; it reports false on a problem.
+func (v *validator) expand(s *string, p string, secrets *[]string) bool {
+	x, err := expandEnv(*s, os.LookupEnv)
 	if err != nil {
 		v.add(p, "%v", err)
 		return false
 	}
-	for _, name := range missing {
+	for _, name := range x.missing {
 		v.add(p, "environment variable %s is not set", name)
 	}
-	if len(missing) > 0 {
+	if len(x.missing) > 0 {
 		return false
 	}
-	*s = out
+	*s = x.text
+	if secrets != nil {
+		*secrets = append(*secrets, x.secrets...)
+	}
 	return true
 }
 
@@ -269,6 +286,11 @@ func (v *validator) expand(s *string, p string) bool {
 func (v *validator) header(h Pair, p string) {
 	if h.Key == "" || strings.ContainsAny(h.Key, " \t\r\n:()<>@,;\\\"/[]?={}") {
 		v.add(p, "%q is not a valid header name", h.Key)
+	}
+	for _, reserved := range []string{"Host", "Content-Length", "Transfer-Encoding", "Connection"} {
+		if strings.EqualFold(h.Key, reserved) {
+			v.add(p, "%s is set by the HTTP client; remove it", reserved)
+		}
 	}
 	if strings.ContainsAny(h.Value, "\r\n\x00") {
 		v.add(p, "header values cannot contain line breaks")

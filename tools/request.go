@@ -32,6 +32,17 @@ type Request struct {
 	// with RedactedHeader.
 	Header http.Header
 	Body   []byte // nil for GET and DELETE
+
+	svc *Service
+}
+
+// RedactedURL is the URL with the values that came from the environment
+// hidden; show this one, never URL.
+func (r *Request) RedactedURL() string {
+	if r.svc == nil {
+		return r.URL
+	}
+	return r.svc.Redact(r.URL)
 }
 
 // RedactedHeader returns the headers as "Name: value" lines in a stable
@@ -90,7 +101,7 @@ func (s *Service) NewRequest(in Input) (*Request, error) {
 			return nil, fmt.Errorf("%w: endpoint: %v", ErrRender, err)
 		}
 	}
-	req := &Request{Method: s.Method, Header: s.header.Clone()}
+	req := &Request{Method: s.Method, Header: s.header.Clone(), svc: s}
 	if s.body != nil {
 		if s.Method == http.MethodGet || s.Method == http.MethodDelete {
 			if len(u) == query {

@@ -91,7 +91,7 @@ func printList(w io.Writer, catalogs []*tools.Catalog) {
 			if len(flags) > 0 {
 				note = "  [" + strings.Join(flags, ", ") + "]"
 			}
-			fmt.Fprintf(w, "  %-*s  %-6s %s%s\n", width, s.Intent, s.Method, s.Endpoint, note)
+			fmt.Fprintf(w, "  %-*s  %-6s %s%s\n", width, s.Intent, s.Method, s.Redact(s.Endpoint), note)
 			fmt.Fprintf(w, "  %-*s  %s\n", width, "", fieldSummary(s.RequiredFields))
 		}
 	}
@@ -145,7 +145,7 @@ func listJSON(catalogs []*tools.Catalog) []listedAgent {
 		la := listedAgent{Name: c.Agent.Name, Language: c.Agent.Language, Timezone: c.Agent.Timezone, File: c.Agent.Source.File, Services: []listedService{}}
 		for _, s := range c.Services() {
 			ls := listedService{Intent: s.Intent, Reference: s.Reference, Integration: s.Integration, Enabled: s.IsEnabled(),
-				Method: s.Method, Endpoint: s.Endpoint, Confirmation: s.NeedsConfirmation(), Fields: []listedField{}}
+				Method: s.Method, Endpoint: s.Redact(s.Endpoint), Confirmation: s.NeedsConfirmation(), Fields: []listedField{}}
 			for _, f := range s.RequiredFields {
 				ls.Fields = append(ls.Fields, listedField{Name: f.Name, Type: f.EffectiveType(), Optional: f.Optional, Enum: f.Enum, PromptHint: f.PromptHint})
 			}
@@ -311,7 +311,7 @@ func describeMissing(svc *tools.Service, missing []string) string {
 }
 
 func printRequest(w io.Writer, req *tools.Request) {
-	fmt.Fprintf(w, "%s %s\n", req.Method, req.URL)
+	fmt.Fprintf(w, "%s %s\n", req.Method, req.RedactedURL())
 	for _, h := range req.RedactedHeader() {
 		fmt.Fprintln(w, h)
 	}
@@ -393,7 +393,7 @@ func callJSON(res *tools.Result) callOutput {
 			URL     string          `json:"url"`
 			Headers []string        `json:"headers"`
 			Body    json.RawMessage `json:"body,omitempty"`
-		}{Method: r.Method, URL: r.URL, Headers: r.RedactedHeader(), Body: r.Body}
+		}{Method: r.Method, URL: r.RedactedURL(), Headers: r.RedactedHeader(), Body: r.Body}
 	}
 	if r := res.Response; r != nil {
 		out.Response = &struct {

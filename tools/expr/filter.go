@@ -250,7 +250,7 @@ func toTime(v Value, loc *time.Location) (time.Time, error) {
 			return t.In(loc), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("cannot format %s as a date or time", quoteShort(v.Text("en")))
+	return time.Time{}, fmt.Errorf("cannot format %s as a date or time", describeValue(v))
 }
 
 func parseStoredTime(s string, loc *time.Location) (time.Time, bool) {
@@ -350,7 +350,7 @@ func toNumber(v Value) (float64, error) {
 			return f, nil
 		}
 	}
-	return 0, fmt.Errorf("%s is not a number", quoteShort(v.Text("en")))
+	return 0, fmt.Errorf("%s is not a number", describeValue(v))
 }
 
 // parseBool reads yes/no words in Spanish and English.
@@ -375,12 +375,23 @@ func toBool(v Value) (bool, error) {
 			return b, nil
 		}
 	}
-	return false, fmt.Errorf("%s is not true or false", quoteShort(v.Text("en")))
+	return false, fmt.Errorf("%s is not true or false", describeValue(v))
 }
 
-func quoteShort(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		s = string(r[:37]) + "..."
+// describeValue names a value in an error without quoting it: values come
+// from callers and APIs, and errors reach logs.
+func describeValue(v Value) string {
+	switch v.Kind {
+	case String:
+		return fmt.Sprintf("a text of %d characters", utf8.RuneCountInString(v.Str))
+	case Number:
+		return "a number"
+	case Bool:
+		return "a boolean"
+	case Time:
+		return "a time"
+	case JSON:
+		return "a list or object"
 	}
-	return strconv.Quote(s)
+	return "an empty value"
 }

@@ -294,4 +294,3 @@ func isSpace(r rune) bool {
 	}
 	return false
 }
-

@@ -132,18 +132,22 @@ func TestRender(t *testing.T) {
 func TestRenderErrors(t *testing.T) {
 	s := scopeOf("es", "texto", "mañana por la tarde", "n", "cinco")
 	tests := []struct{ src, want string }{
-		{"{{texto|format('yyyy-MM-dd')}}", `{{texto}}: cannot format "mañana por la tarde" as a date or time`},
-		{"{{n|number}}", `{{n}}: "cinco" is not a number`},
-		{"{{n|format('0.00')}}", `"cinco" is not a number`},
-		{"{{n|boolean}}", `"cinco" is not true or false`},
+		{"{{texto|format('yyyy-MM-dd')}}", `{{texto}}: cannot format a text of 19 characters as a date or time`},
+		{"{{n|number}}", `{{n}}: a text of 5 characters is not a number`},
+		{"{{n|format('0.00')}}", `a text of 5 characters is not a number`},
+		{"{{n|boolean}}", `a text of 5 characters is not true or false`},
 	}
 	for _, tt := range tests {
 		tmpl, err := Parse(tt.src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tmpl.Render(s); err == nil || !strings.Contains(err.Error(), tt.want) {
+		_, err = tmpl.Render(s)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Render(%q) error = %v, want %q", tt.src, err, tt.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "cinco") || strings.Contains(err.Error(), "tarde")) {
+			t.Errorf("the error quotes the caller: %v", err) // errors reach logs
 		}
 	}
 }
