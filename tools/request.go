@@ -189,12 +189,10 @@ func (s *Service) Respond(in Input, resp Response) Outcome {
 	return s.render(out, s.message, sc)
 }
 
+// render chooses a message. It never fails: the request is done, and a
+// value that a filter cannot format is said as it is.
 func (s *Service) render(out Outcome, t *expr.Template, sc *scope) Outcome {
-	msg, err := t.Render(sc)
-	if err != nil {
-		return s.fail(out, *sc.in, fmt.Errorf("%w: message: %v", ErrRender, err))
-	}
-	out.Message = msg
+	out.Message = t.RenderLenient(sc)
 	return out
 }
 

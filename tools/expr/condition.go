@@ -13,10 +13,10 @@ import (
 //
 // Operands are JSONPath on the raw response, http.status, variable names and
 // literals ('str', "str", numbers, true, false, null); operators are == != <
-// > <= >= && || ! and parentheses. Numbers compare numerically, also when
-// one side is a numeric string; everything else compares as text. A missing
-// path is null. An operand alone is true unless it is false, null, missing,
-// 0 or "".
+// > <= >= && || ! and parentheses. When a side is a number, both compare
+// numerically (the other may be a numeric string); otherwise they compare as
+// text, so '0012' != '12'. A missing path is null. An operand alone is true
+// unless it is false, null, missing, 0, "" or an empty list or object.
 type Condition struct {
 	src  string
 	root cnode
@@ -131,7 +131,8 @@ func truthy(v Value) bool {
 	case String:
 		return v.Str != ""
 	case JSON:
-		return v.Str != "[]" && v.Str != "{}"
+		compact := strings.Join(strings.Fields(v.Str), "")
+		return compact != "[]" && compact != "{}"
 	case Time:
 		return true
 	}
@@ -166,15 +167,14 @@ func compare(op opKind, a, b Value) bool {
 		}
 		return false
 	}
-	var c int
-	if x, ok := numeric(a); ok {
-		if y, ok := numeric(b); ok {
-			c = cmpFloat(x, y)
-			return holds(op, c)
+	if a.Kind == Number || b.Kind == Number {
+		if x, ok := numeric(a); ok {
+			if y, ok := numeric(b); ok {
+				return holds(op, cmpFloat(x, y))
+			}
 		}
 	}
-	c = strings.Compare(a.Text("en"), b.Text("en"))
-	return holds(op, c)
+	return holds(op, strings.Compare(a.Text("en"), b.Text("en")))
 }
 
 func cmpFloat(x, y float64) int {

@@ -17,7 +17,7 @@ func (e testEnv) Status() int      { return e.status }
 func TestConditionEval(t *testing.T) {
 	env := testEnv{
 		testScope: scopeOf("es", "email", "juan@email.com", "total", Value{Kind: Number, Num: 10, Str: "10"}, "monto", "50", "vacio", ""),
-		doc:       `{"response": {"status": "error", "errorCode": "past_date", "count": "12", "n": 3, "ok": true, "none": null}, "items": [{"p": 5}, {"p": 7}]}`,
+		doc:       `{"response": {"status": "error", "errorCode": "past_date", "count": "12", "n": 3, "ok": true, "none": null}, "items": [{"p": 5}, {"p": 7}], "empty": [ ], "emptyObject": { }}`,
 		status:    409,
 	}
 	tests := []struct {
@@ -31,7 +31,9 @@ func TestConditionEval(t *testing.T) {
 		{`http.status >= 400 && http.status < 500`, true},
 		{`http.status == 200`, false},
 		{`$.response.count > 9`, true},        // numeric string vs number: numeric
-		{`$.response.count > '9'`, true},      // both numeric strings: numeric
+		{`$.response.count > '9'`, false},     // both strings: text order, "12" < "9"
+		{`$.response.count == '012'`, false},  // both strings: text
+		{`$.response.count == 12.0`, true},    // a number on one side: numeric
 		{`$.response.status > 'apple'`, true}, // text order
 		{`$.response.n == 3.0`, true},
 		{`$.response.n != 3`, false},
@@ -47,6 +49,8 @@ func TestConditionEval(t *testing.T) {
 		{`$.items[-1].p == 7`, true},
 		{`$.items[0].p <= total`, true},
 		{`monto == 50`, true},
+		{`$.empty`, false},
+		{`$.emptyObject`, false},
 		{`total > monto`, false},
 		{`email == 'juan@email.com'`, true},
 		{`vacio`, false},

@@ -249,9 +249,17 @@ func toTime(v Value, loc *time.Location) (time.Time, error) {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			return t.In(loc), nil
 		}
+		for _, layout := range apiLayouts {
+			if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+				return t.In(loc), nil
+			}
+		}
 	}
 	return time.Time{}, fmt.Errorf("cannot format %s as a date or time", describeValue(v))
 }
+
+// apiLayouts are other forms APIs answer with, tried after the fast path.
+var apiLayouts = []string{"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"}
 
 func parseStoredTime(s string, loc *time.Location) (time.Time, bool) {
 	y, mo, d := 0, 1, 1 // a time alone sits on no particular day

@@ -161,6 +161,25 @@ func (t *Template) Render(s Scope) (string, error) {
 	return string(b), err
 }
 
+// RenderLenient renders text for the caller's ears: a placeholder whose
+// filter cannot apply (an API date in an unexpected form) shows its value
+// unformatted rather than failing the whole message.
+func (t *Template) RenderLenient(s Scope) string {
+	dst := make([]byte, 0, len(t.src)+32)
+	for _, p := range t.parts {
+		if p.ph == nil {
+			dst = append(dst, p.lit...)
+			continue
+		}
+		start := len(dst)
+		var err error
+		if dst, err = p.ph.appendText(dst, s); err != nil {
+			dst = s.Lookup(p.ph.Name).AppendText(dst[:start], s.Language())
+		}
+	}
+	return string(dst)
+}
+
 // AppendText appends the rendered text to dst. When escape is not nil it is
 // applied to the text of every placeholder (literal text is kept as is), for
 // example to path-escape values in a URL.

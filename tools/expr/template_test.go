@@ -152,6 +152,27 @@ func TestRenderErrors(t *testing.T) {
 	}
 }
 
+func TestRenderLenient(t *testing.T) {
+	s := scopeOf("es", "fecha", "20 de enero", "n", "3")
+	tmpl, err := Parse("Llega el {{fecha|format('d MMMM')}}: {{n|format('0.0')}} cajas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tmpl.RenderLenient(s); got != "Llega el 20 de enero: 3.0 cajas" {
+		t.Errorf("RenderLenient = %q", got)
+	}
+}
+
+func TestAPITimestamps(t *testing.T) {
+	for _, v := range []string{"2024-01-20T10:00:00.000", "2024-01-20 10:00:00.123456", "2024-01-20T10:00:00.5Z", "2024-01-20T10:00:00+0000", "2024-01-20T10:00:00Z"} {
+		tmpl, _ := Parse("{{x|format('d MMMM HH')}}")
+		got, err := tmpl.Render(scopeOf("es", "x", v))
+		if err != nil || got != "20 enero 10" {
+			t.Errorf("%s: %q, %v", v, got, err)
+		}
+	}
+}
+
 func TestAppendJSONTyping(t *testing.T) {
 	s := scopeOf("es", "cantidad", "5", "precio", "1500.50", "si", "no", "nombre", "Ana", "grande", "1,500")
 	tests := []struct{ src, want string }{
