@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/voiceagent/voiceagent/internal/fieldpath"
 	"github.com/voiceagent/voiceagent/internal/suggest"
 	"go.yaml.in/yaml/v3"
 )
@@ -83,7 +84,7 @@ func (d *decoder) decodeNode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
-			d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			d.decode(item, s.Index(i), fieldpath.Index(path, i))
 		}
 		v.Set(s)
 	case reflect.String:
@@ -282,7 +283,7 @@ func (d *decoder) decodeFields(n *yaml.Node, v reflect.Value, path string) {
 	}
 	fields := make([]Field, len(n.Content))
 	for i, item := range n.Content {
-		sub := fmt.Sprintf("%s[%d]", path, i)
+		sub := fieldpath.Index(path, i)
 		item, ok := d.resolve(item, sub)
 		if !ok {
 			return
@@ -328,7 +329,7 @@ func (d *decoder) valueOf(n *yaml.Node, path string) any {
 	case yaml.SequenceNode:
 		list := make([]any, len(n.Content))
 		for i, item := range n.Content {
-			list[i] = d.value(item, fmt.Sprintf("%s[%d]", path, i))
+			list[i] = d.value(item, fieldpath.Index(path, i))
 		}
 		return list
 	}
@@ -377,19 +378,8 @@ func fieldNames(t reflect.Type) []string {
 	return names
 }
 
-var plainKey = regexp.MustCompile(`^[\p{L}\p{N}_-]+$`)
-
-// join appends key to a field path: services[0].headers.Authorization, or
-// bodyTemplate["a.b"] for keys that would read ambiguously.
-func join(path, key string) string {
-	if !plainKey.MatchString(key) {
-		return path + "[" + strconv.Quote(key) + "]"
-	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
+// join appends a mapping key to a field path.
+func join(path, key string) string { return fieldpath.Join(path, key) }
 
 func kindName(n *yaml.Node) string {
 	switch n.Kind {

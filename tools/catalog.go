@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/internal/fieldpath"
 	"github.com/voiceagent/voiceagent/internal/suggest"
 	"github.com/voiceagent/voiceagent/tools/expr"
 )
@@ -106,10 +107,13 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 	request := vars{fields: fields, what: "a requiredField or a system variable"}
 	reply := vars{fields: fields, mapped: mapped, what: "a requiredField, a responseMapping variable or a system variable"}
 
+	// Check the endpoint whole, so that columns count from its start; render
+	// its path and query apart, to escape their values differently.
+	c.template(cs.Endpoint, p+"endpoint", request)
 	endpoint, query, hasQuery := strings.Cut(cs.Endpoint, "?")
-	s.path = c.template(endpoint, p+"endpoint", request)
+	s.path = quiet(endpoint)
 	if hasQuery {
-		s.query = c.template(query, p+"endpoint", request)
+		s.query = quiet(query)
 	}
 	s.header = make(http.Header, len(cs.Headers)+3)
 	s.header.Set("Accept", "application/json")
@@ -134,7 +138,7 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 	for _, m := range cs.ResponseMapping {
 		path, err := expr.ParsePath(m.Value)
 		if err != nil {
-			c.add(p+"responseMapping."+m.Key, "bad JSONPath %q: %v", m.Value, err)
+			c.add(fieldpath.Join(p+"responseMapping", m.Key), "bad JSONPath %q: %v", m.Value, err)
 			continue
 		}
 		s.mapping = append(s.mapping, mapping{name: m.Key, path: path})
@@ -159,6 +163,15 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 		s.confirm = c.template(cs.Confirmation.Message, p+"confirmation.message", request)
 	}
 	return s
+}
+
+// quiet compiles a part of a text already checked whole.
+func quiet(src string) *expr.Template {
+	t, err := expr.Parse(src)
+	if err != nil {
+		t, _ = expr.Parse(strings.ReplaceAll(src, "{{", "{ {"))
+	}
+	return t
 }
 
 // template compiles a text and checks its variables; on a problem it returns

@@ -90,3 +90,38 @@ func TestExamplesCompile(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemsInOddKeysHaveTheirLine: keys with dots or spaces are located
+// on their own line, the same way configs records them.
+func TestProblemsInOddKeysHaveTheirLine(t *testing.T) {
+	a, err := configs.Parse("k.yaml", []byte(`name: k
+services:
+  - intent: s
+    endpoint: "https://a.example/x?q={{nombre}}&r={{nope}}"
+    requiredFields: [nombre]
+    bodyTemplate:
+      "filter.status": "{{falta}}"
+      "cliente nombre": "{{tampoco}}"
+    responseMapping:
+      "cita.id": "data.id"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(a)
+	got := err.Error()
+	for _, want := range []string{
+		`k.yaml:4: services[0].endpoint: unknown variable {{nope}}`,
+		`k.yaml:7: services[0].bodyTemplate["filter.status"]: unknown variable {{falta}}`,
+		`k.yaml:8: services[0].bodyTemplate["cliente nombre"]: unknown variable {{tampoco}}`,
+		`k.yaml:10: services[0].responseMapping["cita.id"]: bad JSONPath`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	a2, _ := configs.Parse("q.yaml", []byte("name: q\nservices:\n  - intent: s\n    endpoint: \"https://a.example/x?q={{a|nope}}\"\n"))
+	if _, err := Compile(a2); err == nil || !strings.Contains(err.Error(), "column 23:") {
+		t.Errorf("an endpoint query's column counts from the endpoint's start: %v", err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/voiceagent/voiceagent/internal/fieldpath"
 )
 
 // Body is a compiled bodyTemplate: a JSON value whose strings may hold
@@ -94,14 +96,14 @@ func (c *bodyCompiler) compile(v any, path string) bodyNode {
 	case []any:
 		n := bodyNode{kind: nodeArray}
 		for i, item := range v {
-			n.items = append(n.items, c.compile(item, fmt.Sprintf("%s[%d]", path, i)))
+			n.items = append(n.items, c.compile(item, fieldpath.Index(path, i)))
 		}
 		return n
 	case []BodyMember:
 		n := bodyNode{kind: nodeObject}
 		for _, m := range v {
 			n.keys = append(n.keys, m.Key)
-			n.items = append(n.items, c.compile(m.Value, joinPath(path, m.Key)))
+			n.items = append(n.items, c.compile(m.Value, fieldpath.Join(path, m.Key)))
 		}
 		return n
 	case NumberLiteral:
@@ -119,13 +121,6 @@ func (c *bodyCompiler) compile(v any, path string) bodyNode {
 	}
 	c.errs = append(c.errs, &PathError{Path: path, Err: fmt.Errorf("unsupported value of type %T", v)})
 	return bodyNode{lit: []byte("null")}
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 // Vars returns the variables the body uses, in order of first use.
@@ -217,7 +212,7 @@ func (n *bodyNode) appendQuery(dst []byte, key string, s Scope) ([]byte, error) 
 		return appendParam(dst, key, text), nil
 	case nodeObject:
 		for i := range n.items {
-			if dst, err = n.items[i].appendQuery(dst, joinPath(key, n.keys[i]), s); err != nil {
+			if dst, err = n.items[i].appendQuery(dst, queryKey(key, n.keys[i]), s); err != nil {
 				return dst, err
 			}
 		}
@@ -229,6 +224,14 @@ func (n *bodyNode) appendQuery(dst []byte, key string, s Scope) ([]byte, error) 
 		}
 	}
 	return dst, nil
+}
+
+// queryKey flattens nested keys as a.b.
+func queryKey(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
 }
 
 func appendParam(dst []byte, key, value string) []byte {
