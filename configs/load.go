@@ -239,7 +239,7 @@ func (f *Field) EffectiveType() string {
 	}
 	nameWords := strings.FieldsFunc(strings.ToLower(f.Name), func(r rune) bool { return r == '_' || r == '-' || r == '.' })
 	descWords := strings.FieldsFunc(strings.ToLower(f.Description), func(r rune) bool {
-		return r == ' ' || r == ',' || r == '.' || r == ':' || r == '(' || r == ')'
+		return r == ' ' || r == ',' || r == '.' || r == ':' || r == '(' || r == ')' || r == '/'
 	})
 	if len(descWords) > 4 {
 		descWords = descWords[:4] // the subject of the description

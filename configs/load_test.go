@@ -411,6 +411,7 @@ func TestEffectiveType(t *testing.T) {
 		{Field{Name: "contacto", Type: "string", Description: "Correo electrónico del paciente"}, TypeEmail},
 		{Field{Name: "telefono", Type: "string"}, TypePhone},
 		{Field{Name: "numero", Type: "string", Description: "Número de celular"}, TypePhone},
+		{Field{Name: "contacto", Type: "string", Description: "Teléfono/celular del paciente"}, TypePhone},
 		{Field{Name: "ticket_id", Type: "string", Description: "The ticket number from your confirmation email"}, TypeString},
 		{Field{Name: "email", Type: "number"}, TypeNumber},
 		{Field{Name: "nombre", Type: "string"}, TypeString},

@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 			bad + `:4: services[0].endpoint: unknown variable {{id}}`,
 			"FAIL 2 problems in 1 file",
 		}},
-		{"a missing file", []string{"validate", "--config", "/nonexistent/agent.yaml"}, 1, []string{"/nonexistent/agent.yaml: no such file or directory"}},
+		{"a missing file", []string{"validate", "--config", "/nonexistent/agent.yaml"}, 2, []string{"--config /nonexistent/agent.yaml: no such file or directory"}},
 		{"an unknown flag", []string{"validate", "--confg", good}, 2, []string{"unknown flag: --confg"}},
 		{"an unknown command", []string{"valdate"}, 2, []string{`unknown command "valdate"`}},
 	}
@@ -194,5 +194,11 @@ func TestToolsCallUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, want 2 and %q\n%s%s", code, tt.want, out, errOut)
 			}
 		})
+	}
+}
+
+func TestPrintableNeutralisesEscapes(t *testing.T) {
+	if got := printable("a\x1b[31mb\x07\tc\n"); got != "a\uFFFD[31mb\uFFFD\tc\n" {
+		t.Errorf("printable = %q", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -338,7 +339,7 @@ func printResult(w io.Writer, res *tools.Result) {
 	if len(res.Vars) > 0 {
 		fmt.Fprintln(w, "mapped:")
 		for _, v := range res.Vars {
-			fmt.Fprintf(w, "  %s = %s\n", v.Name, valueJSON(v))
+			fmt.Fprintf(w, "  %s = %s\n", v.Name, printable(string(valueJSON(v))))
 		}
 		fmt.Fprintln(w)
 	}
@@ -350,7 +351,18 @@ func printResult(w io.Writer, res *tools.Result) {
 	default:
 		fmt.Fprintln(w, "message (responseMessage):")
 	}
-	fmt.Fprintf(w, "  %s\n", res.Message)
+	fmt.Fprintf(w, "  %s\n", printable(res.Message))
+}
+
+// printable neutralises control characters from an API's answer, so that
+// none reaches the terminal as an escape sequence.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return '\uFFFD'
+	}, s)
 }
 
 // pretty indents a JSON body; other bodies print as they are, cut short.
@@ -360,9 +372,9 @@ func pretty(body []byte) string {
 		body = buf.Bytes()
 	}
 	if len(body) > maxPrinted {
-		return string(body[:maxPrinted]) + fmt.Sprintf("\n... (%d more bytes)", len(body)-maxPrinted)
+		return printable(string(body[:maxPrinted])) + fmt.Sprintf("\n... (%d more bytes)", len(body)-maxPrinted)
 	}
-	return string(body)
+	return printable(string(body))
 }
 
 type callOutput struct {

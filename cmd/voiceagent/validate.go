@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -17,9 +19,15 @@ func (a *app) validateCmd() *cobra.Command {
 file:line: field.path: reason. A directory stands for the .yaml, .yml and .json
 files in it. With no --config it checks the embedded example agents.
 
-Exit code 0 when every file is valid, 1 when any has problems.`,
+Exit code 0 when every file is valid, 1 when any has problems, 2 when a
+--config path does not exist.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, p := range paths {
+				if _, err := os.Stat(p); err != nil {
+					return usageErr("--config %s: %v", p, errors.Unwrap(err))
+				}
+			}
 			catalogs, problems := loadCatalogs(paths)
 			for _, c := range catalogs {
 				fmt.Fprintf(a.stdout, "ok   %s (%s: %d services)\n", c.Agent.Source.File, c.Agent.Name, len(c.Services()))
