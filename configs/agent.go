@@ -24,9 +24,32 @@ type Agent struct {
 	FallbackMessage string        `yaml:"fallbackMessage"`
 	Services        []Service     `yaml:"services"`
 	Integrations    []Integration `yaml:"integrations"`
+	// Phrases overrides the engine's fixed sentences, by key (PhraseKeys).
+	Phrases Pairs `yaml:"phrases"`
+	// NoInput is what happens when the caller stays silent.
+	NoInput NoInput `yaml:"noInput"`
 
 	// Source tells where the agent was loaded from; it is not part of the file.
 	Source *Source `yaml:"-"`
+}
+
+// NoInput sets how long the agent waits for the caller and how often it
+// asks again before hanging up.
+type NoInput struct {
+	// Timeout is the silence after which the agent asks again (default 8s).
+	Timeout Duration `yaml:"timeout"`
+	// Reprompts is how many times it asks again before saying goodbye and
+	// hanging up (default 2).
+	Reprompts int `yaml:"reprompts"`
+}
+
+// PhraseKeys are the fixed sentences an agent may override under `phrases:`.
+var PhraseKeys = []string{
+	"didNotUnderstand", "capabilities", "noServices", "whichService", "askField",
+	"invalidNumber", "invalidInteger", "invalidBoolean", "invalidDate", "impossibleDate", "invalidDateTime",
+	"invalidTime", "invalidEmail", "invalidPhone", "invalidString", "invalidOption", "invalidFormat",
+	"readback", "confirmAgain", "whatToChange", "changed", "cancelled", "anythingElse",
+	"stillThere", "goodbye", "working",
 }
 
 // Service is one thing the agent can do for a caller: the data it needs and
@@ -166,6 +189,8 @@ const (
 	DefaultMaxAttempts = 3
 	DefaultMethod      = "POST"
 	DefaultTimeout     = 10 * time.Second
+	DefaultNoInput     = 8 * time.Second
+	DefaultReprompts   = 2
 )
 
 // Pair is one entry of an ordered string map such as headers.

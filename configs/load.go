@@ -123,6 +123,12 @@ func (a *Agent) finish(file string, single bool) {
 	if a.FallbackMessage == "" {
 		a.FallbackMessage = defaultFallback[a.Language]
 	}
+	if a.NoInput.Timeout == 0 {
+		a.NoInput.Timeout = Duration(DefaultNoInput)
+	}
+	if a.NoInput.Reprompts == 0 {
+		a.NoInput.Reprompts = DefaultReprompts
+	}
 	for i := range a.Services {
 		a.Services[i].Path = fmt.Sprintf("services[%d]", i)
 		if single {

@@ -13,6 +13,17 @@ import (
 //go:embed *.yaml
 var examples embed.FS
 
+//go:embed demo/*.yaml
+var demo embed.FS
+
+// DemoStubs returns the demo answers (a stubs file) for an embedded example
+// agent, by name. Their APIs live on the reserved .example domain, so `chat`
+// answers their services from these.
+func DemoStubs(agent string) ([]byte, bool) {
+	data, err := demo.ReadFile("demo/" + agent + ".yaml")
+	return data, err == nil
+}
+
 // LoadExamples loads the example agents embedded in the binary, named
 // configs/<file> in problems.
 func LoadExamples() ([]*Agent, error) {

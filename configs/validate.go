@@ -53,6 +53,17 @@ func (a *Agent) validate() Problems {
 	if a.MaxAttempts < 0 {
 		v.add("maxAttempts", "must be at least 1")
 	}
+	if a.NoInput.Timeout < Duration(time.Second) || a.NoInput.Timeout > Duration(5*time.Minute) {
+		v.add("noInput.timeout", "must be between 1s and 5m")
+	}
+	if a.NoInput.Reprompts < 0 || a.NoInput.Reprompts > 10 {
+		v.add("noInput.reprompts", "must be between 0 and 10")
+	}
+	for _, kv := range a.Phrases {
+		if !slices.Contains(PhraseKeys, kv.Key) {
+			v.add(join("phrases", kv.Key), "unknown phrase %q%s", kv.Key, suggest.DidYouMean(kv.Key, PhraseKeys))
+		}
+	}
 	for i := range a.Services {
 		v.service(&a.Services[i], nil)
 	}

@@ -30,8 +30,11 @@ func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
-// failed reports a failed check whose details were already printed.
-var errFailed = &exitError{code: exitFailed, err: errors.New("")}
+// errSilent is an error whose details were already printed.
+var errSilent = errors.New("")
+
+// errFailed reports a failed check whose details were already printed.
+var errFailed = &exitError{code: exitFailed, err: errSilent}
 
 // app holds what every command shares.
 type app struct {
@@ -72,7 +75,7 @@ With no --config, commands use the example agents embedded in the binary.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})
-	root.AddCommand(a.validateCmd(), a.toolsCmd())
+	root.AddCommand(a.validateCmd(), a.toolsCmd(), a.replayCmd(), a.chatCmd())
 
 	err := root.Execute()
 	if err == nil {

@@ -1,0 +1,56 @@
+package extract
+
+import "testing"
+
+var emailCases = []struct {
+	lang, in, want, span string
+}{
+	{"es", "juan.perez@gmail.com", "juan.perez@gmail.com", "juan.perez@gmail.com"},
+	{"es", "mi correo es Juan.Perez@Gmail.com, gracias", "juan.perez@gmail.com", "Juan.Perez@Gmail.com"},
+	{"es", "mi correo es juan@gmail.com.", "juan@gmail.com", "juan@gmail.com"},
+	{"es", "correo:ana_maria@empresa.com.pe", "ana_maria@empresa.com.pe", "ana_maria@empresa.com.pe"},
+	{"es", "juan arroba gmail punto com", "juan@gmail.com", "juan arroba gmail punto com"},
+	{"es", "mi correo es juan arroba gmail punto com", "juan@gmail.com", "juan arroba gmail punto com"},
+	{"es", "juan punto perez arroba hotmail punto es", "juan.perez@hotmail.es", ""},
+	{"es", "ana guion bajo maria arroba empresa punto com punto pe", "ana_maria@empresa.com.pe", ""},
+	{"es", "ana guión bajo maría arroba yahoo punto es", "ana_maria@yahoo.es", ""},
+	{"es", "jose guion lopez arroba mail punto com", "jose-lopez@mail.com", ""},
+	{"es", "j u a n arroba gmail punto com", "juan@gmail.com", "j u a n arroba gmail punto com"},
+	{"es", "es jota, u, a, ene... no: j u a n arroba gmail punto com", "juan@gmail.com", ""},
+	{"es", "juan cinco arroba gmail punto com", "juan5@gmail.com", ""},
+	{"es", "juan85 arroba outlook punto com", "juan85@outlook.com", ""},
+	{"es", "Juan Pérez arroba Gmail punto com", "juanperez@gmail.com", "Juan Pérez arroba Gmail punto com"},
+	{"es", "juan arroba gmail punto com y mi teléfono es 987654321", "juan@gmail.com", ""},
+	{"es", "sí, juan arroba gmail punto com", "juan@gmail.com", ""},
+	{"es", "juan arroba gmail.com", "juan@gmail.com", ""},
+	{"es", "juan arroba hot mail punto com", "juan@hotmail.com", ""},
+	{"es", "juan arroba gmail", "", ""},
+	{"es", "juan arroba gmail punto c", "", ""},
+	{"es", "no tengo correo", "", ""},
+	{"es", "", "", ""},
+	{"es", "@gmail.com", "", ""},
+	{"en", "juan at gmail dot com", "juan@gmail.com", "juan at gmail dot com"},
+	{"en", "my email is john underscore smith at yahoo dot co dot uk", "john_smith@yahoo.co.uk", ""},
+	{"en", "it's mary dash jane at example dot org", "mary-jane@example.org", "mary dash jane at example dot org"},
+	{"en", "mary hyphen jane at example dot org please", "mary-jane@example.org", ""},
+	{"en", "send it to bob dot jones at company dot io", "bob.jones@company.io", ""},
+	{"en", "j o h n at gmail dot com", "john@gmail.com", ""},
+	{"en", "john one two at gmail dot com", "john12@gmail.com", ""},
+	{"en", "I'm at home", "", ""},
+	{"en", "call me at 5 pm", "", ""},
+	{"en", "meet me at the office dot", "", ""},
+	{"en", "Contact: John.Doe+tag@Example.COM", "john.doe+tag@example.com", "John.Doe+tag@Example.COM"},
+}
+
+func TestEmail(t *testing.T) {
+	for _, c := range emailCases {
+		got, sp, ok := Email(c.in, c.lang)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("Email(%q, %s) = %q %v, want %q", c.in, c.lang, got, ok, c.want)
+			continue
+		}
+		if c.span != "" && spanText(c.in, sp) != c.span {
+			t.Errorf("Email(%q, %s) span = %q, want %q", c.in, c.lang, spanText(c.in, sp), c.span)
+		}
+	}
+}

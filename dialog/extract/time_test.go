@@ -1,0 +1,152 @@
+package extract
+
+import (
+	"errors"
+	"testing"
+)
+
+type timeCase struct {
+	lang, in string
+	want     string // HH:mm, "notime" or "invalid"
+	span     string
+}
+
+var timeCases = []timeCase{
+	// ---- es ----
+	{"es", "15:30", "15:30", "15:30"},
+	{"es", "a las 15:30", "15:30", "a las 15:30"},
+	{"es", "a las 3 de la tarde", "15:00", "a las 3 de la tarde"},
+	{"es", "a las tres de la tarde", "15:00", ""},
+	{"es", "a las 10 de la mañana", "10:00", "a las 10 de la mañana"},
+	{"es", "a las 8 de la noche", "20:00", "a las 8 de la noche"},
+	{"es", "a las 12 de la noche", "00:00", ""},
+	{"es", "a las 2 de la madrugada", "02:00", ""},
+	{"es", "a la una del mediodía", "13:00", ""},
+	{"es", "a las diez y media", "10:30", "a las diez y media"},
+	{"es", "a las 3 y cuarto", "15:15", "a las 3 y cuarto"},
+	{"es", "a las 4 menos cuarto", "15:45", "a las 4 menos cuarto"},
+	{"es", "a las 8 menos cuarto", "07:45", ""},
+	{"es", "a las nueve menos diez", "08:50", ""},
+	{"es", "a las ocho y cuarenta y cinco", "08:45", ""},
+	{"es", "a las diez y veinte", "10:20", ""},
+	{"es", "a las 10 con 30", "10:30", ""},
+	{"es", "a las diez treinta", "10:30", ""},
+	{"es", "a las 10 en punto", "10:00", ""},
+	{"es", "a la una", "13:00", "a la una"},
+	{"es", "a la una y media", "13:30", ""},
+	{"es", "a las doce", "12:00", ""},
+	{"es", "a las 10", "10:00", "a las 10"},
+	{"es", "a las 3", "15:00", "a las 3"},
+	{"es", "a las 7", "19:00", ""},
+	{"es", "a las 8", "08:00", ""},
+	{"es", "a las 17", "17:00", ""},
+	{"es", "a las 08:00", "08:00", ""},
+	{"es", "a las 03:00", "03:00", ""},
+	{"es", "a las 3 horas", "03:00", ""},
+	{"es", "a las 20 horas", "20:00", ""},
+	{"es", "mañana a las 10", "10:00", "a las 10"},
+	{"es", "el lunes a las diez y media", "10:30", ""},
+	{"es", "sobre las 4", "16:00", "sobre las 4"},
+	{"es", "las 3 y media de la tarde", "15:30", ""},
+	{"es", "a las 3 p. m.", "15:00", "a las 3 p. m."},
+	{"es", "a las 10 a.m.", "10:00", ""},
+	{"es", "3 de la tarde", "15:00", ""},
+	{"es", "a las 9 por la mañana", "09:00", ""},
+	{"es", "a las 7 por la noche", "19:00", ""},
+	{"es", "mediodía", "12:00", "mediodía"},
+	{"es", "al mediodía", "12:00", "al mediodía"},
+	{"es", "medianoche", "00:00", ""},
+	{"es", "a medianoche", "00:00", ""},
+	{"es", "cuarto para las cuatro", "15:45", ""},
+	{"es", "diez y media", "10:30", ""},
+	{"es", "15h30", "15:30", ""},
+	{"es", "en media hora", "09:30", "en media hora"},
+	{"es", "dentro de 20 minutos", "09:20", ""},
+	{"es", "en dos horas", "11:00", ""},
+	{"es", "a las 3, no, mejor a las 5", "17:00", "a las 5"},
+	{"es", "25:00", "invalid", "25:00"},
+	{"es", "a las 25", "invalid", ""},
+	{"es", "10:75", "invalid", ""},
+	{"es", "24:00", "00:00", ""},
+	// ---- es: not times ----
+	{"es", "el 15 de enero", "notime", ""},
+	{"es", "las 3 personas", "notime", ""},
+	{"es", "las 2 opciones", "notime", ""},
+	{"es", "mañana", "notime", ""},
+	{"es", "por la tarde", "notime", ""},
+	{"es", "987654321", "notime", ""},
+	{"es", "15/01/2024", "notime", ""},
+	{"es", "3", "notime", ""},
+	{"es", "1.5", "notime", ""},
+	{"es", "", "notime", ""},
+	// ---- en ----
+	{"en", "15:30", "15:30", ""},
+	{"en", "3:30 pm", "15:30", "3:30 pm"},
+	{"en", "3:30 PM", "15:30", ""},
+	{"en", "3 pm", "15:00", "3 pm"},
+	{"en", "3pm", "15:00", "3pm"},
+	{"en", "at 3 pm", "15:00", "at 3 pm"},
+	{"en", "10am", "10:00", ""},
+	{"en", "12 pm", "12:00", ""},
+	{"en", "12 am", "00:00", ""},
+	{"en", "at 10", "10:00", "at 10"},
+	{"en", "at 3", "15:00", ""},
+	{"en", "at noon", "12:00", "at noon"},
+	{"en", "noon", "12:00", ""},
+	{"en", "midnight", "00:00", ""},
+	{"en", "half past ten", "10:30", "half past ten"},
+	{"en", "quarter past three", "15:15", ""},
+	{"en", "a quarter to four", "15:45", "a quarter to four"},
+	{"en", "quarter to four", "15:45", ""},
+	{"en", "twenty past six in the evening", "18:20", ""},
+	{"en", "ten minutes to five", "16:50", ""},
+	{"en", "ten thirty", "10:30", "ten thirty"},
+	{"en", "at ten thirty", "10:30", "at ten thirty"},
+	{"en", "nine fifteen am", "09:15", ""},
+	{"en", "ten oh five", "10:05", ""},
+	{"en", "at 8 tonight", "20:00", ""},
+	{"en", "at 7 in the morning", "07:00", ""},
+	{"en", "3 in the afternoon", "15:00", ""},
+	{"en", "five o'clock", "17:00", ""},
+	{"en", "at around 4", "16:00", ""},
+	{"en", "tomorrow at 10am", "10:00", "at 10am"},
+	{"en", "Monday at half past ten", "10:30", ""},
+	{"en", "in an hour", "10:00", ""},
+	{"en", "in half an hour", "09:30", ""},
+	{"en", "in 45 minutes", "09:45", ""},
+	{"en", "25:00", "invalid", ""},
+	{"en", "13 pm", "13:00", ""},
+	// ---- en: not times ----
+	{"en", "I have two twenty dollar bills", "notime", ""},
+	{"en", "5 to 10 people", "notime", ""},
+	{"en", "at 5 dollars", "notime", ""},
+	{"en", "January 15th", "notime", ""},
+	{"en", "tomorrow", "notime", ""},
+	{"en", "in the afternoon", "notime", ""},
+	{"en", "I am 30", "notime", ""},
+}
+
+func TestFindTime(t *testing.T) {
+	now := refNow(t)
+	for _, c := range timeCases {
+		tm, err := FindTime(c.in, c.lang, now)
+		var got string
+		switch {
+		case errors.Is(err, ErrNoTime):
+			got = "notime"
+		case errors.Is(err, ErrInvalidTime):
+			got = "invalid"
+		case err != nil:
+			got = "err:" + err.Error()
+		default:
+			got = tm.String()
+		}
+		if got != c.want {
+			t.Errorf("FindTime(%q, %s) = %s, want %s", c.in, c.lang, got, c.want)
+			continue
+		}
+		if c.span != "" && spanText(c.in, tm.Span) != c.span {
+			t.Errorf("FindTime(%q, %s) span = %q, want %q", c.in, c.lang, spanText(c.in, tm.Span), c.span)
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package extract
+
+import "testing"
+
+var yesNoCases = []struct {
+	lang, in string
+	want     Answer
+	rest     string
+}{
+	// ---- es yes ----
+	{"es", "sí", Yes, ""},
+	{"es", "Sí.", Yes, ""},
+	{"es", "si", Yes, ""},
+	{"es", "claro", Yes, ""},
+	{"es", "correcto", Yes, ""},
+	{"es", "exacto", Yes, ""},
+	{"es", "de acuerdo", Yes, ""},
+	{"es", "vale", Yes, ""},
+	{"es", "ok", Yes, ""},
+	{"es", "okey", Yes, ""},
+	{"es", "confirmo", Yes, ""},
+	{"es", "afirmativo", Yes, ""},
+	{"es", "está bien", Yes, ""},
+	{"es", "adelante", Yes, ""},
+	{"es", "perfecto", Yes, ""},
+	{"es", "así es", Yes, ""},
+	{"es", "por supuesto", Yes, ""},
+	{"es", "dale", Yes, ""},
+	{"es", "eso es", Yes, ""},
+	{"es", "sí, por favor", Yes, ""},
+	{"es", "sí, confírmalo", Yes, ""},
+	{"es", "Sí, claro que sí", Yes, ""},
+	{"es", "bueno, sí", Yes, ""},
+	{"es", "pues sí, gracias", Yes, ""},
+	{"es", "creo que sí", Yes, ""},
+	{"es", "si señor", Yes, ""},
+	{"es", "sí, el martes", Yes, "el martes"},
+	{"es", "no hay problema", Yes, ""},
+	// ---- es no ----
+	{"es", "no", No, ""},
+	{"es", "No.", No, ""},
+	{"es", "negativo", No, ""},
+	{"es", "incorrecto", No, ""},
+	{"es", "para nada", No, ""},
+	{"es", "todavía no", No, ""},
+	{"es", "espera", No, ""},
+	{"es", "no quiero", No, ""},
+	{"es", "no, gracias", No, ""},
+	{"es", "no, la fecha es el 20", No, "la fecha es el 20"},
+	{"es", "No, espera, mi correo es juan arroba gmail punto com", No, "mi correo es juan arroba gmail punto com"},
+	{"es", "no es correcto", No, ""},
+	{"es", "no está bien", No, ""},
+	{"es", "no me parece bien", No, ""},
+	{"es", "claro que no", No, ""},
+	{"es", "mejor no", No, ""},
+	{"es", "no, cambia la hora a las 5", No, "cambia la hora a las 5"},
+	{"es", "no, ¿tienen algo el jueves?", No, "tienen algo el jueves"},
+	// ---- es unclear ----
+	{"es", "sí... no, espera", Unclear, ""},
+	{"es", "sí, pero cambia la fecha", Unclear, "cambia la fecha"},
+	{"es", "sí, ¿cuánto cuesta?", Unclear, "cuánto cuesta"},
+	{"es", "no sé", Unclear, "no sé"},
+	{"es", "quizás", Unclear, "quizás"},
+	{"es", "tal vez mañana", Unclear, "tal vez mañana"},
+	{"es", "¿no?", Unclear, ""},
+	{"es", "quiero una cita", Unclear, "quiero una cita"},
+	{"es", "sí, mejor el martes", Unclear, "mejor el martes"},
+	{"es", "quiero saber si es correcto", Unclear, "quiero saber si"},
+	{"es", "sí, si es el lunes", Unclear, "si es el lunes"},
+	{"es", "no, está bien", Unclear, ""},
+	{"es", "si quieres", Unclear, "si quieres"},
+	{"es", "si claro", Yes, ""},
+	{"es", "si por favor", Yes, ""},
+	{"es", "", Unclear, ""},
+	{"es", "¿cómo?", Unclear, "cómo"},
+	// ---- en yes ----
+	{"en", "yes", Yes, ""},
+	{"en", "Yes.", Yes, ""},
+	{"en", "yeah", Yes, ""},
+	{"en", "yep", Yes, ""},
+	{"en", "yup", Yes, ""},
+	{"en", "sure", Yes, ""},
+	{"en", "correct", Yes, ""},
+	{"en", "that's right", Yes, ""},
+	{"en", "That’s right", Yes, ""},
+	{"en", "right", Yes, ""},
+	{"en", "confirm", Yes, ""},
+	{"en", "go ahead", Yes, ""},
+	{"en", "ok", Yes, ""},
+	{"en", "okay", Yes, ""},
+	{"en", "affirmative", Yes, ""},
+	{"en", "absolutely", Yes, ""},
+	{"en", "of course", Yes, ""},
+	{"en", "please do", Yes, ""},
+	{"en", "yes please", Yes, ""},
+	{"en", "um, yes, thank you", Yes, ""},
+	{"en", "yes, for Tuesday", Yes, "for Tuesday"},
+	// ---- en no ----
+	{"en", "no", No, ""},
+	{"en", "nope", No, ""},
+	{"en", "wrong", No, ""},
+	{"en", "not really", No, ""},
+	{"en", "wait", No, ""},
+	{"en", "don't", No, ""},
+	{"en", "no thanks", No, ""},
+	{"en", "no, thank you", No, ""},
+	{"en", "that's not right", No, ""},
+	{"en", "of course not", No, ""},
+	{"en", "not yet", No, ""},
+	{"en", "no, the date is the 20th", No, "the date is the 20th"},
+	{"en", "hold on", No, ""},
+	// ---- en unclear ----
+	{"en", "yes but the email is wrong", Unclear, "the email is"},
+	{"en", "yes, but change the date", Unclear, "change the date"},
+	{"en", "yes? what time?", Unclear, "what time"},
+	{"en", "maybe", Unclear, "maybe"},
+	{"en", "I'm not sure", Unclear, "I'm not sure"},
+	{"en", "I don't know", Unclear, "I don't know"},
+	{"en", "yes no", Unclear, ""},
+	{"en", "hello", Unclear, "hello"},
+	{"en", "right now", Unclear, "right now"},
+	{"en", "yes, actually make it Friday", Unclear, "actually make it Friday"},
+}
+
+func TestYesNo(t *testing.T) {
+	for _, c := range yesNoCases {
+		got, rest := YesNo(c.in, c.lang)
+		if got != c.want || rest != c.rest {
+			t.Errorf("YesNo(%q, %s) = %v %q, want %v %q", c.in, c.lang, got, rest, c.want, c.rest)
+		}
+	}
+}
