@@ -1,0 +1,218 @@
+// Package dialog is the per-call conversation: a pure state machine that
+// picks the service the caller means, asks for its required fields one by
+// one, validates and normalises the answers, reads sensitive requests back
+// for an explicit yes, and asks the runtime to execute them.
+//
+// Step(event) returns actions; the engine does no I/O, starts no goroutine
+// and reads no clock: time comes in with the events. Understanding is
+// rule-based and deterministic in Spanish and English.
+package dialog
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog/extract"
+	"github.com/voiceagent/voiceagent/tools/expr"
+)
+
+// Engine is an agent ready to hold conversations. It is immutable and safe
+// for concurrent use; each call gets its own Call.
+type Engine struct {
+	agent       *configs.Agent
+	lang        string
+	loc         *time.Location
+	services    []*service // all, in file order; disabled ones never match
+	intents     *intentIndex
+	phrases     phraseBook
+	greeting    *expr.Template // nil without one
+	maxAttempts int
+	noInput     time.Duration
+	reprompts   int
+}
+
+type service struct {
+	cfg     *configs.Service
+	fields  []*field
+	confirm *expr.Template // nil: a read-back is generated
+}
+
+type field struct {
+	configs.Field
+	typ     string // effective type
+	pattern *regexp.Regexp
+	// cues are folded words that name the field in speech ("correo",
+	// "fecha"), so "cambia la fecha al 20" finds the field.
+	cues []string
+	// label is how the field is named aloud.
+	label string
+	// ident: a code the caller reads out (order numbers, ticket ids), taken
+	// from a code-like token rather than the whole answer.
+	ident bool
+}
+
+// New builds the engine of a loaded agent. Problems in the agent's phrases
+// or confirmation messages are returned as configs.Problems.
+func New(a *configs.Agent) (*Engine, error) {
+	loc, err := time.LoadLocation(a.Timezone)
+	if err != nil {
+		loc = time.UTC // configs reports a bad time zone
+	}
+	book, problems := compilePhrases(a)
+	e := &Engine{
+		agent: a, lang: a.Language, loc: loc, phrases: book,
+		maxAttempts: max(a.MaxAttempts, 1),
+		noInput:     a.NoInput.Timeout.Std(),
+		reprompts:   a.NoInput.Reprompts,
+	}
+	if a.Greeting != "" {
+		e.greeting, _ = expr.Parse(a.Greeting) // tools.Compile reports a bad one
+	}
+	var entries []*intentEntry
+	for _, cs := range a.AllServices() {
+		s := &service{cfg: cs}
+		for _, cf := range cs.RequiredFields {
+			s.fields = append(s.fields, newField(cf, a.Language))
+		}
+		if cs.Confirmation != nil && cs.Confirmation.Message != "" {
+			s.confirm, err = expr.Parse(cs.Confirmation.Message)
+			if err != nil {
+				problems = append(problems, a.Source.Problem(prefixed(cs.Path, "confirmation.message"), err.Error()))
+			}
+		}
+		e.services = append(e.services, s)
+		if cs.IsEnabled() {
+			var examples []string
+			for _, ex := range cs.Examples {
+				examples = append(examples, strings.Join(strings.Fields(extract.Fold(ex)), " "))
+			}
+			entries = append(entries, &intentEntry{
+				intent:   cs.Intent,
+				words:    intentWords(a.Language, cs.Intent, cs.Reference, cs.Examples),
+				examples: examples,
+			})
+		}
+	}
+	e.intents = newIntentIndex(entries)
+	return e, problems.Err()
+}
+
+func prefixed(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+// typeCues are words that name a field of a type, in both languages.
+var typeCues = map[string][]string{
+	configs.TypeEmail:    {"correo", "email", "mail", "e-mail"},
+	configs.TypePhone:    {"telefono", "celular", "movil", "phone", "cell", "mobile"},
+	configs.TypeDate:     {"fecha", "dia", "date", "day"},
+	configs.TypeTime:     {"hora", "time"},
+	configs.TypeDateTime: {"fecha", "hora", "date", "time"},
+}
+
+var identWords = []string{"id", "codigo", "code", "numero", "number", "order", "pedido", "orden", "ticket", "referencia", "reference", "dni", "folio", "caso", "case"}
+
+func newField(cf configs.Field, lang string) *field {
+	f := &field{Field: cf, typ: cf.EffectiveType()}
+	if cf.Pattern != "" {
+		f.pattern, _ = regexp.Compile(cf.Pattern) // configs validated it
+	}
+	nameWords := strings.FieldsFunc(extract.Fold(cf.Name), func(r rune) bool { return r == '_' || r == '-' || r == '.' })
+	f.label = strings.Join(nameWords, " ")
+	for _, w := range nameWords {
+		if len(w) >= 3 && !stopES[w] && !stopEN[w] {
+			f.cues = append(f.cues, w)
+		}
+		if slices.Contains(identWords, w) {
+			f.ident = f.typ == configs.TypeString && len(cf.Enum) == 0
+		}
+	}
+	if f.pattern != nil && f.typ == configs.TypeString && len(cf.Enum) == 0 {
+		f.ident = true
+	}
+	if desc := strings.Fields(extract.Fold(cf.Description)); len(desc) > 0 {
+		if w := strings.Trim(desc[0], ",.:;"); len(w) >= 4 && !stopES[w] && !stopEN[w] && !slices.Contains(f.cues, w) {
+			f.cues = append(f.cues, w)
+		}
+	}
+	for _, w := range typeCues[f.typ] {
+		if !slices.Contains(f.cues, w) {
+			f.cues = append(f.cues, w)
+		}
+	}
+	return f
+}
+
+func (e *Engine) service(intent string) *service {
+	for _, s := range e.services {
+		if s.cfg.Intent == intent {
+			return s
+		}
+	}
+	return nil
+}
+
+func (s *service) field(name string) *field {
+	for _, f := range s.fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// NewCall starts a conversation in the greeting state; send it Start.
+func (e *Engine) NewCall(callID, callerNumber string) *Call {
+	return &Call{e: e, st: State{Phase: PhaseGreeting, CallID: callID, CallerNumber: callerNumber}}
+}
+
+// Agent returns the agent the engine runs.
+func (e *Engine) Agent() *configs.Agent { return e.agent }
+
+// scope resolves template variables: slots, then system variables, then
+// phrase variables.
+type scope struct {
+	c     *Call
+	slots map[string]string
+	extra [][2]string
+	now   time.Time
+}
+
+func (c *Call) scope(slots map[string]string) *scope {
+	return &scope{c: c, slots: slots, now: c.st.Since}
+}
+
+func (s *scope) Lookup(name string) expr.Value {
+	for _, kv := range s.extra {
+		if kv[0] == name {
+			return expr.Str(kv[1])
+		}
+	}
+	if v, ok := s.slots[name]; ok {
+		return expr.Str(v)
+	}
+	switch name {
+	case "now":
+		return expr.TimeValue(s.now.In(s.c.e.loc))
+	case "today":
+		return expr.Str(s.now.In(s.c.e.loc).Format("2006-01-02"))
+	case "call_id":
+		return expr.Str(s.c.st.CallID)
+	case "agent_id":
+		return expr.Str(s.c.e.agent.Name)
+	case "caller_number":
+		return expr.Str(s.c.st.CallerNumber)
+	case "language":
+		return expr.Str(s.c.e.lang)
+	}
+	return expr.Value{}
+}
+
+func (s *scope) Language() string         { return s.c.e.lang }
+func (s *scope) Location() *time.Location { return s.c.e.loc }

@@ -1,0 +1,120 @@
+package dialog
+
+import "time"
+
+// Event is something that happened on the call. The set is closed: Start,
+// Utterance, DTMF, Timeout, Result, Hangup.
+type Event interface{ isEvent() }
+
+// Start begins the call; the engine greets the caller.
+type Start struct{ At time.Time }
+
+// Utterance is what the caller said, as text.
+type Utterance struct {
+	At   time.Time
+	Text string
+}
+
+// DTMF is keys the caller pressed, already gathered into one entry (the
+// runtime ends an entry at # or after a pause).
+type DTMF struct {
+	At     time.Time
+	Digits string
+}
+
+// Timeout tells the engine the time is At; sent when the runtime's timer
+// for Call.Deadline fires, or by a replay's virtual clock. The engine
+// decides whether the caller has been silent too long.
+type Timeout struct{ At time.Time }
+
+// Result is the outcome of an Execute action.
+type Result struct {
+	At     time.Time
+	Intent string
+	// Message is what the caller hears: the service's response message, a
+	// responseCondition's, or the fallback message when Failed.
+	Message string
+	Failed  bool
+}
+
+// Hangup is the caller hanging up.
+type Hangup struct{ At time.Time }
+
+func (Start) isEvent()     {}
+func (Utterance) isEvent() {}
+func (DTMF) isEvent()      {}
+func (Timeout) isEvent()   {}
+func (Result) isEvent()    {}
+func (Hangup) isEvent()    {}
+
+// Action is something the runtime must do. The set is closed: Say, Ask,
+// Confirm, Execute, End, Transfer.
+type Action interface{ isAction() }
+
+// Say speaks text.
+type Say struct {
+	Text string
+	Kind SayKind
+}
+
+// SayKind tells what a Say is for, so a runtime can treat them differently
+// (a voice runtime may let the caller interrupt some and not others).
+type SayKind string
+
+// Kinds of Say.
+const (
+	Greeting SayKind = "greeting"
+	Reply    SayKind = "reply"    // a service's answer
+	Info     SayKind = "info"     // capabilities, acknowledgements, goodbyes
+	Problem  SayKind = "problem"  // an answer that could not be used, and why
+	Reprompt SayKind = "reprompt" // the caller was silent
+)
+
+// Ask speaks Text to ask the caller for Field.
+type Ask struct {
+	Field string
+	// Type is the field's effective type (date, phone...), for runtimes
+	// that adapt to it, like endpointing that waits longer for dictation.
+	Type string
+	Text string
+}
+
+// Confirm reads Values back for the caller to confirm before Intent runs.
+type Confirm struct {
+	Intent string
+	Text   string
+	Values map[string]string
+}
+
+// Execute asks the runtime to run a service with these field values and to
+// send back a Result.
+type Execute struct {
+	Intent string
+	Fields map[string]string
+}
+
+// End hangs up (after speaking what came before it).
+type End struct{}
+
+// Transfer hands the call to a phone number.
+type Transfer struct{ Number string }
+
+func (Say) isAction()      {}
+func (Ask) isAction()      {}
+func (Confirm) isAction()  {}
+func (Execute) isAction()  {}
+func (End) isAction()      {}
+func (Transfer) isAction() {}
+
+// Text returns what an action says aloud, or "".
+func Text(a Action) string {
+	switch a := a.(type) {
+	case Say:
+		return a.Text
+	case Ask:
+		return a.Text
+	case Confirm:
+		return a.Text
+	}
+	return ""
+}

@@ -1,0 +1,93 @@
+package dialog
+
+import (
+	"flag"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+var gateSequences = flag.Int("gate-sequences", 2000, "random call sequences for TestConfirmationGate")
+
+// yesInputs are the inputs the oracle counts as a caller's yes.
+var yesInputs = []string{"sí", "si", "claro", "correcto", "sí, confirmo", "de acuerdo", "vale", "adelante", "#1"}
+
+// gateInputs are what a random caller says or does.
+var gateInputs = append([]string{
+	"no", "no, gracias", "#2", "mmm no sé", "sí, pero cambia la hora a las 12", "sí... no, espera",
+	"quiero reservar una cita", "quiero reservar una cita de cardiología para el viernes a las 10",
+	"quiero cancelar mi cita", "qué horarios hay", "quiero pagar mi deuda", "pagar la factura",
+	"Juan Pérez", "Juan Pérez, juan@email.com, 987654321", "juan@email.com", "pedro@email.com",
+	"987 654 321", "#987654321", "el viernes", "el 20", "mañana", "a las 10", "a las 5 de la tarde",
+	"cardiología", "pediatría", "48213", "#48213", "cuatro ocho dos uno tres", "mil quinientos", "tres", "dos",
+	"no, la fecha es el 22", "cambia la hora a las 11", "mi correo es ana@x.com", "el correo está mal",
+	"olvídalo", "cancela", "¿cómo?", "repite", "adiós", "la primera", "la segunda", "asdf qwer",
+	"~8s", "~30s", "=Hecho.", "",
+}, yesInputs...)
+
+// TestConfirmationGate: whatever a caller says or presses, in any order, a
+// service that needs confirmation executes only in the turn right after a
+// yes, and only with exactly the values of the last read-back, which came
+// in an earlier turn, with no question asked since.
+func TestConfirmationGate(t *testing.T) {
+	e := engine(t, "clinica.yaml")
+	rng := rand.New(rand.NewPCG(20240110, uint64(*gateSequences)))
+	executed := 0
+	for seq := range *gateSequences {
+		c := e.NewCall("gate", "")
+		now := wednesday
+		c.Step(Start{At: now})
+		var lastConfirm *Confirm // the last read-back, nil after any question
+		var inputs []string
+		for turn := 0; turn < 30 && c.st.Phase != PhaseEnded; turn++ {
+			in := gateInputs[rng.IntN(len(gateInputs))]
+			inputs = append(inputs, in)
+			var acts []Action
+			switch {
+			case in == "" || in[0] != '#' && in[0] != '~' && in[0] != '=':
+				now = now.Add(2 * time.Second)
+				acts = c.Step(Utterance{At: now, Text: in})
+			case in[0] == '#':
+				now = now.Add(2 * time.Second)
+				acts = c.Step(DTMF{At: now, Digits: in[1:]})
+			case in[0] == '~':
+				d, _ := time.ParseDuration(in[1:])
+				now = now.Add(d)
+				acts = c.Step(Timeout{At: now})
+			default:
+				acts = c.Step(Result{At: now, Intent: c.st.Intent, Message: in[1:]})
+			}
+			confirmedBefore := lastConfirm
+			for i, a := range acts {
+				switch a := a.(type) {
+				case Confirm:
+					cp := a
+					cp.Values = maps.Clone(a.Values)
+					lastConfirm = &cp
+				case Ask:
+					lastConfirm = nil
+				case Execute:
+					if !e.service(a.Intent).cfg.NeedsConfirmation() {
+						continue
+					}
+					executed++
+					switch {
+					case !slices.Contains(yesInputs, in):
+						t.Fatalf("sequence %d executed %s on %q, not a yes\ninputs: %q", seq, a.Intent, in, inputs)
+					case i > 0 || confirmedBefore == nil:
+						t.Fatalf("sequence %d executed %s without a read-back in an earlier turn\ninputs: %q", seq, a.Intent, inputs)
+					case confirmedBefore.Intent != a.Intent || !maps.Equal(confirmedBefore.Values, a.Fields):
+						t.Fatalf("sequence %d executed %s with %v, read back %v\ninputs: %q", seq, a.Intent, a.Fields, confirmedBefore.Values, inputs)
+					}
+					lastConfirm = nil
+				}
+			}
+		}
+	}
+	t.Logf("%d sequences, %d confirmed executions, all after a yes to their read-back", *gateSequences, executed)
+	if executed == 0 {
+		t.Error("no sequence reached a confirmed execution; the generator is too weak to test the gate")
+	}
+}

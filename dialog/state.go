@@ -1,0 +1,110 @@
+package dialog
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"time"
+)
+
+// Phase is where a call is in the dialog.
+type Phase string
+
+// Phases, as replay output and the call API show them.
+const (
+	PhaseGreeting   Phase = "greeting"   // before Start
+	PhaseListening  Phase = "listening"  // no request in progress
+	PhaseCollecting Phase = "collecting" // asking for a service's fields
+	PhaseConfirming Phase = "confirming" // a read-back awaits the caller's yes
+	PhaseExecuting  Phase = "executing"  // a service is running
+	PhaseEnded      Phase = "ended"
+)
+
+// State is everything the engine knows about one call. It marshals to JSON
+// and back without loss, so another process can take the call over.
+type State struct {
+	Phase  Phase             `json:"state"`
+	Intent string            `json:"intent,omitempty"`
+	Slots  map[string]string `json:"slots,omitempty"`
+	// Asking is the field asked last, "" when none.
+	Asking string `json:"asking,omitempty"`
+	// Attempts counts unusable answers to Asking, or unclear answers to a
+	// read-back.
+	Attempts int `json:"attempts,omitempty"`
+	// Readback holds the values read back for confirmation, frozen: only a
+	// yes in a later turn executes them, and only while Slots still equal them.
+	Readback *Readback `json:"readback,omitempty"`
+	// Choices are the intents offered when the caller's request matched
+	// several services.
+	Choices []string `json:"choices,omitempty"`
+	// LastPrompt is what "repeat" says again.
+	LastPrompt string `json:"lastPrompt,omitempty"`
+	// Turn counts caller inputs (utterances and DTMF).
+	Turn int `json:"turn"`
+	// Silent counts consecutive no-input timeouts.
+	Silent int `json:"silent,omitempty"`
+	// Since is when the caller was last expected to speak: the end of the
+	// last agent output or the last caller input.
+	Since time.Time `json:"since"`
+
+	CallID       string `json:"callId,omitempty"`
+	CallerNumber string `json:"callerNumber,omitempty"`
+}
+
+// Readback is a confirmation in progress.
+type Readback struct {
+	Intent string            `json:"intent"`
+	Values map[string]string `json:"values"`
+	Turn   int               `json:"turn"`
+}
+
+// Call is one conversation: an Engine and the State of the call. A Call is
+// not safe for concurrent use; a runtime feeds it one event at a time.
+type Call struct {
+	e  *Engine
+	st State
+}
+
+// State returns a copy of the call's state.
+func (c *Call) State() State {
+	st := c.st
+	st.Slots = maps.Clone(c.st.Slots)
+	if c.st.Readback != nil {
+		rb := *c.st.Readback
+		rb.Values = maps.Clone(rb.Values)
+		st.Readback = &rb
+	}
+	st.Choices = append([]string(nil), c.st.Choices...)
+	return st
+}
+
+// MarshalJSON encodes the call's state.
+func (c *Call) MarshalJSON() ([]byte, error) { return json.Marshal(c.st) }
+
+// Restore continues a call from its JSON state.
+func (e *Engine) Restore(data []byte) (*Call, error) {
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadState, err)
+	}
+	switch st.Phase {
+	case PhaseGreeting, PhaseListening, PhaseCollecting, PhaseConfirming, PhaseExecuting, PhaseEnded:
+	default:
+		return nil, fmt.Errorf("%w: unknown state %q", ErrBadState, st.Phase)
+	}
+	if st.Intent != "" && e.service(st.Intent) == nil {
+		return nil, fmt.Errorf("%w: the agent has no service %q", ErrBadState, st.Intent)
+	}
+	return &Call{e: e, st: st}, nil
+}
+
+// Deadline is when the caller will have been silent too long, or the zero
+// time when no answer is awaited. A runtime arms a timer for it and sends
+// Timeout when it fires.
+func (c *Call) Deadline() time.Time {
+	switch c.st.Phase {
+	case PhaseGreeting, PhaseExecuting, PhaseEnded:
+		return time.Time{}
+	}
+	return c.st.Since.Add(c.e.noInput)
+}

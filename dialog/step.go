@@ -1,0 +1,476 @@
+package dialog
+
+import (
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/voiceagent/voiceagent/dialog/extract"
+)
+
+// Step feeds one event to the call and returns what the runtime must do, in
+// order. Events after the call ended return nothing.
+func (c *Call) Step(ev Event) []Action {
+	if c.st.Phase == PhaseEnded {
+		return nil
+	}
+	var out []Action
+	switch ev := ev.(type) {
+	case Start:
+		if c.st.Phase == PhaseGreeting {
+			c.st.Since = ev.At
+			c.st.Phase = PhaseListening
+			text := c.greeting()
+			c.st.LastPrompt = text
+			out = append(out, Say{Text: text, Kind: Greeting})
+		}
+	case Utterance:
+		c.input(ev.At)
+		out = c.utterance(ev.At, strings.TrimSpace(ev.Text))
+	case DTMF:
+		c.input(ev.At)
+		out = c.dtmf(ev.At, ev.Digits)
+	case Timeout:
+		out = c.timeout(ev.At)
+	case Result:
+		out = c.result(ev)
+	case Hangup:
+		c.st.Phase = PhaseEnded
+	}
+	return out
+}
+
+func (c *Call) input(at time.Time) {
+	c.st.Turn++
+	c.st.Silent = 0
+	c.st.Since = at
+}
+
+func (c *Call) greeting() string {
+	if c.e.greeting == nil {
+		return c.phrase("anythingElse")
+	}
+	text, err := c.e.greeting.Render(c.scope(nil))
+	if err != nil {
+		return c.e.agent.Greeting
+	}
+	return text
+}
+
+func (c *Call) utterance(at time.Time, text string) []Action {
+	if text == "" {
+		return nil
+	}
+	switch c.st.Phase {
+	case PhaseExecuting:
+		return []Action{Say{Text: c.phrase("working"), Kind: Info}}
+	case PhaseListening:
+		if isControl(text, c.e.lang, goodbyeWords) {
+			return c.end(c.phrase("goodbye"))
+		}
+		if isControl(text, c.e.lang, repeatWords) {
+			return []Action{Say{Text: c.st.LastPrompt, Kind: Info}}
+		}
+		if isControl(text, c.e.lang, cancelWords) && len(c.e.intents.rank(text, c.e.lang)) == 0 {
+			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info})
+		}
+		return c.listen(at, text)
+	case PhaseCollecting, PhaseConfirming:
+		if isControl(text, c.e.lang, repeatWords) {
+			return []Action{c.repeat()}
+		}
+		if isControl(text, c.e.lang, cancelWords) {
+			return c.drop(c.phrase("cancelled"))
+		}
+		if other := c.switchTo(text); other != nil {
+			c.reset()
+			return c.begin(at, other, text)
+		}
+		if c.st.Phase == PhaseConfirming {
+			return c.confirming(at, text)
+		}
+		return c.collecting(at, text)
+	}
+	return nil
+}
+
+// listen handles a request when none is in progress.
+func (c *Call) listen(at time.Time, text string) []Action {
+	if len(c.st.Choices) > 0 {
+		if s := c.choose(text); s != nil {
+			c.st.Choices = nil
+			return c.begin(at, s, text)
+		}
+	}
+	ranked := c.e.intents.rank(text, c.e.lang)
+	switch {
+	case len(ranked) == 0:
+		if len(c.e.intents.services) == 0 {
+			return c.prompt(Say{Text: c.phrase("noServices"), Kind: Info})
+		}
+		return c.prompt(Say{Text: c.phrase("didNotUnderstand") + " " + c.capabilities(), Kind: Info})
+	case len(ranked) > 1 && ranked[1].score >= closeRatio*ranked[0].score:
+		c.st.Choices = nil
+		var options []string
+		for _, m := range ranked {
+			if m.score < closeRatio*ranked[0].score || len(options) == 3 {
+				break
+			}
+			c.st.Choices = append(c.st.Choices, m.intent)
+			options = append(options, c.e.describe(m.intent))
+		}
+		return c.prompt(Say{Text: c.phrase("whichService", "options", joinList(options, c.or())), Kind: Info})
+	}
+	c.st.Choices = nil
+	return c.begin(at, c.e.service(ranked[0].intent), text)
+}
+
+func (c *Call) or() string {
+	if c.e.lang == "es" {
+		return "o"
+	}
+	return "or"
+}
+
+func (c *Call) and() string {
+	if c.e.lang == "es" {
+		return "y"
+	}
+	return "and"
+}
+
+// choose picks one of the offered services from the caller's answer.
+func (c *Call) choose(text string) *service {
+	best, bestScore := "", 0.0
+	for _, m := range c.e.intents.rank(text, c.e.lang) {
+		for _, ch := range c.st.Choices {
+			if m.intent == ch && m.score > bestScore {
+				best, bestScore = ch, m.score
+			}
+		}
+	}
+	if best == "" {
+		folded := extract.Fold(text)
+		for i, ord := range ordinals(c.e.lang) {
+			if i < len(c.st.Choices) && strings.Contains(folded, ord) {
+				best = c.st.Choices[i]
+				break
+			}
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	return c.e.service(best)
+}
+
+func ordinals(lang string) []string {
+	if lang == "es" {
+		return []string{"primer", "segund", "tercer"}
+	}
+	return []string{"first", "second", "third"}
+}
+
+// capabilities says what the agent can do, from the references of its
+// enabled services.
+func (c *Call) capabilities() string {
+	var options []string
+	for _, s := range c.e.intents.services {
+		options = append(options, c.e.describe(s.intent))
+	}
+	return c.phrase("capabilities", "options", joinList(options, c.and()))
+}
+
+// describe names a service aloud: its reference up to the first colon or
+// period, starting in lowercase, or its intent with spaces.
+func (e *Engine) describe(intent string) string {
+	s := e.service(intent)
+	ref := s.cfg.Reference
+	if i := strings.IndexAny(ref, ":.;("); i > 0 {
+		ref = ref[:i]
+	}
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return strings.NewReplacer("_", " ", "-", " ").Replace(intent)
+	}
+	if r := []rune(ref); len(r) > 1 && !(r[1] >= 'A' && r[1] <= 'Z') {
+		ref = strings.ToLower(string(r[0])) + string(r[1:])
+	}
+	return ref
+}
+
+// switchTo returns another service when the caller, in the middle of one
+// request, clearly asks for a different one.
+func (c *Call) switchTo(text string) *service {
+	ranked := c.e.intents.rank(text, c.e.lang)
+	if len(ranked) == 0 || ranked[0].intent == c.st.Intent || ranked[0].score < 2*minScore {
+		return nil
+	}
+	for _, m := range ranked[1:] {
+		if m.intent == c.st.Intent && m.score >= closeRatio*ranked[0].score {
+			return nil
+		}
+	}
+	return c.e.service(ranked[0].intent)
+}
+
+// begin starts collecting a service, taking any fields already in text.
+func (c *Call) begin(at time.Time, s *service, text string) []Action {
+	c.st.Intent = s.cfg.Intent
+	c.st.Phase = PhaseCollecting
+	c.st.Slots = map[string]string{}
+	c.st.Asking = ""
+	c.st.Attempts = 0
+	c.fill(s, at, text, false)
+	return c.next(at, nil)
+}
+
+// collecting handles an answer while fields are being asked.
+func (c *Call) collecting(at time.Time, text string) []Action {
+	s := c.e.service(c.st.Intent)
+	before := maps.Clone(c.st.Slots)
+	said, problem := c.fill(s, at, text, true)
+	if problem != "" {
+		return c.invalid(problem)
+	}
+	if c.st.Asking == "" && maps.Equal(before, c.st.Slots) {
+		// An answer to "what would you like to change?".
+		said = c.change(s, at, text)
+		if said == nil {
+			text := c.phrase("whatToChange")
+			c.st.LastPrompt = text
+			return []Action{Say{Text: c.phrase("didNotUnderstand") + " " + text, Kind: Problem}}
+		}
+	}
+	return c.next(at, said)
+}
+
+// next asks for the first missing field, or reads the request back, or
+// executes it. pre are acknowledgements to say first.
+func (c *Call) next(at time.Time, pre []Action) []Action {
+	s := c.e.service(c.st.Intent)
+	for _, f := range s.fields {
+		if _, ok := c.st.Slots[f.Name]; ok || f.Optional {
+			continue
+		}
+		if c.st.Asking != f.Name {
+			c.st.Attempts = 0
+		}
+		c.st.Asking = f.Name
+		c.st.Phase = PhaseCollecting
+		return append(pre, c.ask(f, ""))
+	}
+	c.st.Asking = ""
+	c.st.Attempts = 0
+	if s.cfg.NeedsConfirmation() {
+		return append(pre, c.readback(s))
+	}
+	return append(pre, c.execute(maps.Clone(c.st.Slots)))
+}
+
+// ask asks for a field with its promptHint, after a reason when the last
+// answer could not be used.
+func (c *Call) ask(f *field, reason string) Action {
+	text := f.PromptHint
+	if text == "" {
+		text = c.phrase("askField", "field", f.label)
+	}
+	c.st.LastPrompt = text
+	if reason != "" {
+		text = reason + " " + text
+	}
+	return Ask{Field: f.Name, Type: f.typ, Text: text}
+}
+
+// invalid answers an unusable value: a reason and the question again, or
+// the fallback after too many attempts.
+func (c *Call) invalid(reason string) []Action {
+	c.st.Attempts++
+	if c.st.Attempts >= c.e.maxAttempts {
+		return c.drop(c.e.agent.FallbackMessage)
+	}
+	s := c.e.service(c.st.Intent)
+	return []Action{c.ask(s.field(c.st.Asking), reason)}
+}
+
+// readback freezes the collected values and asks the caller to confirm them.
+func (c *Call) readback(s *service) Action {
+	values := maps.Clone(c.st.Slots)
+	c.st.Readback = &Readback{Intent: s.cfg.Intent, Values: values, Turn: c.st.Turn}
+	c.st.Phase = PhaseConfirming
+	c.st.Attempts = 0
+	text := c.readbackText(s, values)
+	c.st.LastPrompt = text
+	return Confirm{Intent: s.cfg.Intent, Text: text, Values: maps.Clone(values)}
+}
+
+func (c *Call) readbackText(s *service, values map[string]string) string {
+	if s.confirm != nil {
+		if text, err := s.confirm.Render(c.scope(values)); err == nil {
+			return text
+		}
+	}
+	var parts []string
+	for _, f := range s.fields {
+		if v, ok := values[f.Name]; ok {
+			parts = append(parts, f.label+": "+c.e.spoken(f, v))
+		}
+	}
+	return c.phrase("readback", "values", strings.Join(parts, ", "))
+}
+
+// confirming handles the answer to a read-back. Only a yes in the caller's
+// own words, in a later turn than the read-back, with the values unchanged,
+// executes.
+func (c *Call) confirming(at time.Time, text string) []Action {
+	s := c.e.service(c.st.Intent)
+	answer, rest := extract.YesNo(text, c.e.lang)
+	rb := c.st.Readback
+	if answer == extract.Yes && rb != nil && rb.Turn < c.st.Turn && maps.Equal(rb.Values, c.st.Slots) && rb.Intent == c.st.Intent {
+		values := rb.Values
+		c.st.Readback = nil
+		return []Action{c.execute(values)}
+	}
+	// A change, with or without a no: apply it and read back again.
+	if answer != extract.Yes {
+		if said, _ := c.fill(s, at, rest, false); len(said) > 0 || !maps.Equal(rb.Values, c.st.Slots) {
+			return append(said, c.readback(s))
+		}
+		if said := c.change(s, at, rest); said != nil {
+			return append(said, c.readback(s))
+		}
+		if f := c.namedField(s, rest); f != nil {
+			// "el correo está mal": ask that field again.
+			delete(c.st.Slots, f.Name)
+			c.st.Readback = nil
+			c.st.Phase = PhaseCollecting
+			c.st.Asking = f.Name
+			c.st.Attempts = 0
+			return []Action{c.ask(f, "")}
+		}
+	}
+	if answer == extract.No {
+		c.st.Readback = nil
+		c.st.Phase = PhaseCollecting
+		c.st.Asking = ""
+		text := c.phrase("whatToChange")
+		c.st.LastPrompt = text
+		return []Action{Say{Text: text, Kind: Info}}
+	}
+	c.st.Attempts++
+	if c.st.Attempts >= c.e.maxAttempts {
+		return c.drop(c.e.agent.FallbackMessage)
+	}
+	return []Action{Say{Text: c.phrase("confirmAgain"), Kind: Problem}}
+}
+
+func (c *Call) execute(values map[string]string) Action {
+	c.st.Phase = PhaseExecuting
+	c.st.Asking = ""
+	return Execute{Intent: c.st.Intent, Fields: values}
+}
+
+// result speaks a service's answer and waits for the next request.
+func (c *Call) result(r Result) []Action {
+	if c.st.Phase != PhaseExecuting || r.Intent != c.st.Intent {
+		return nil
+	}
+	c.reset()
+	c.st.Since = r.At
+	c.st.LastPrompt = c.phrase("anythingElse")
+	return []Action{Say{Text: r.Message, Kind: Reply}}
+}
+
+// drop abandons the request in progress.
+func (c *Call) drop(text string) []Action {
+	c.reset()
+	c.st.LastPrompt = c.phrase("anythingElse")
+	return []Action{Say{Text: text, Kind: Info}}
+}
+
+func (c *Call) reset() {
+	c.st.Phase = PhaseListening
+	c.st.Intent = ""
+	c.st.Slots = nil
+	c.st.Asking = ""
+	c.st.Attempts = 0
+	c.st.Readback = nil
+	c.st.Choices = nil
+}
+
+func (c *Call) repeat() Action {
+	if c.st.Phase == PhaseCollecting && c.st.Asking != "" {
+		f := c.e.service(c.st.Intent).field(c.st.Asking)
+		return Ask{Field: f.Name, Type: f.typ, Text: c.st.LastPrompt}
+	}
+	return Say{Text: c.st.LastPrompt, Kind: Info}
+}
+
+func (c *Call) prompt(s Say) []Action {
+	c.st.LastPrompt = s.Text
+	return []Action{s}
+}
+
+func (c *Call) end(text string) []Action {
+	c.reset()
+	c.st.Phase = PhaseEnded
+	return []Action{Say{Text: text, Kind: Info}, End{}}
+}
+
+// timeout reprompts a silent caller, and hangs up after too many silences.
+func (c *Call) timeout(at time.Time) []Action {
+	deadline := c.Deadline()
+	if deadline.IsZero() || at.Before(deadline) {
+		return nil
+	}
+	c.st.Silent++
+	c.st.Since = at
+	if c.st.Silent > c.e.reprompts {
+		return c.end(c.phrase("goodbye"))
+	}
+	again := c.repeat()
+	text := c.phrase("stillThere") + " " + Text(again)
+	if ask, ok := again.(Ask); ok {
+		ask.Text = text
+		return []Action{ask}
+	}
+	return []Action{Say{Text: text, Kind: Reprompt}}
+}
+
+// dtmf takes keypad digits: an answer for the field being asked, or 1 (yes)
+// and 2 (no) for a read-back.
+func (c *Call) dtmf(at time.Time, digits string) []Action {
+	digits = strings.TrimRight(digits, "#")
+	switch c.st.Phase {
+	case PhaseConfirming:
+		switch digits {
+		case "1":
+			return c.confirming(at, yesWord(c.e.lang))
+		case "2":
+			return c.confirming(at, "no")
+		}
+		return []Action{Say{Text: c.phrase("confirmAgain"), Kind: Problem}}
+	case PhaseCollecting:
+		if c.st.Asking == "" || digits == "" {
+			return nil
+		}
+		s := c.e.service(c.st.Intent)
+		f := s.field(c.st.Asking)
+		value, problem := c.e.parseKeys(f, digits)
+		if problem != "" {
+			return c.invalid(c.phrase(problem))
+		}
+		c.st.Slots[f.Name] = value
+		return c.next(at, nil)
+	case PhaseExecuting:
+		return nil
+	}
+	return c.utterance(at, digits)
+}
+
+func yesWord(lang string) string {
+	if lang == "es" {
+		return "sí"
+	}
+	return "yes"
+}
