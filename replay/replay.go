@@ -1,0 +1,223 @@
+// Package replay runs transcripts against agents as regression tests: each
+// caller turn goes through the real dialog engine and the services' real
+// request rendering and response mapping, answered by stubs instead of the
+// network, on a virtual clock; each turn's expectations are checked.
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/session"
+	"github.com/voiceagent/voiceagent/tools"
+	"github.com/voiceagent/voiceagent/transcript"
+)
+
+// Runner runs transcripts. Its zero value replays offline, each transcript
+// against the agent it names.
+type Runner struct {
+	// Config, when set, is the agent every transcript runs against.
+	Config string
+	// Live sends requests that have no stub to the real services with
+	// Executor; without it they fail the turn.
+	Live     bool
+	Executor *tools.Executor
+
+	agents map[string]*session.Agent
+}
+
+// ErrSetup is matched by errors that stop a transcript from running at all:
+// a malformed transcript or an agent that does not load.
+var ErrSetup = errors.New("cannot run transcript")
+
+// Result is one transcript's run.
+type Result struct {
+	File   string       `json:"file"`
+	Passed bool         `json:"passed"`
+	Turns  []TurnResult `json:"turns"`
+	// Err is set when the transcript could not run; Turns is then empty.
+	Err error `json:"-"`
+}
+
+// TurnResult is what one turn did, and what it failed to do.
+type TurnResult struct {
+	Line     int               `json:"-"`
+	Caller   string            `json:"caller,omitempty"`
+	DTMF     string            `json:"dtmf,omitempty"`
+	Wait     string            `json:"wait,omitempty"`
+	Agent    string            `json:"agent"`
+	State    string            `json:"state"`
+	Intent   string            `json:"intent,omitempty"`
+	Slots    map[string]string `json:"slots,omitempty"`
+	Asks     *string           `json:"asks"`
+	Requests []RequestResult   `json:"requests"`
+	Failures []string          `json:"failures"`
+}
+
+// RequestResult is a request made during a turn.
+type RequestResult struct {
+	Intent string `json:"intent"`
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	Body   any    `json:"body,omitempty"`
+}
+
+// Files expands paths (files and folders, searched recursively for .yaml,
+// .yml and .json files) into transcript files, in name order.
+func Files(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && configs.IsAgentFile(path) {
+				files = append(files, path)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// RunFile loads and runs one transcript file.
+func (r *Runner) RunFile(ctx context.Context, path string) Result {
+	t, err := transcript.Load(path)
+	if err != nil {
+		return Result{File: path, Err: fmt.Errorf("%w: %w", ErrSetup, err)}
+	}
+	return r.Run(ctx, t)
+}
+
+// Run runs a transcript.
+func (r *Runner) Run(ctx context.Context, t *transcript.Transcript) Result {
+	res := Result{File: t.File}
+	agent, err := r.agent(t)
+	if err != nil {
+		res.Err = fmt.Errorf("%w: %w", ErrSetup, err)
+		return res
+	}
+	now, err := startTime(t, agent)
+	if err != nil {
+		res.Err = fmt.Errorf("%w: %s: %w", ErrSetup, t.File, err)
+		return res
+	}
+	exec := &stubs{runner: r, stubs: t.Stubs}
+	callID := t.CallID
+	if callID == "" {
+		callID = "replay-" + strings.TrimSuffix(filepath.Base(t.File), filepath.Ext(t.File))
+	}
+	s := session.New(agent, exec, callID, t.From)
+	s.Start(ctx, now)
+	res.Passed = true
+	for i, turn := range t.Turns {
+		exec.begin(turn.Requests)
+		played := play(ctx, s, turn, &now)
+		tr := describe(turn, &played, exec.ran)
+		tr.Failures = append(exec.failures, check(turn, tr)...)
+		if played.State.Phase == dialog.PhaseEnded && i+1 < len(t.Turns) {
+			tr.Failures = append(tr.Failures, fmt.Sprintf("the call ended, but %d more turns follow", len(t.Turns)-i-1))
+		}
+		res.Turns = append(res.Turns, tr)
+		if len(tr.Failures) > 0 {
+			res.Passed = false
+		}
+		if played.State.Phase == dialog.PhaseEnded {
+			break
+		}
+	}
+	return res
+}
+
+// play feeds one turn to the session. A wait delivers every no-input
+// timeout that falls within it, in order, and moves the clock on.
+func play(ctx context.Context, s *session.Session, turn transcript.Turn, now *time.Time) session.Turn {
+	switch {
+	case turn.Caller != "":
+		return s.Handle(ctx, dialog.Utterance{At: *now, Text: turn.Caller})
+	case turn.DTMF != "":
+		return s.Handle(ctx, dialog.DTMF{At: *now, Digits: turn.DTMF})
+	}
+	var merged session.Turn
+	end := now.Add(time.Duration(turn.Wait))
+	for d := s.Deadline(); !d.IsZero() && !d.After(end); d = s.Deadline() {
+		t := s.Handle(ctx, dialog.Timeout{At: d})
+		merged.Actions = append(merged.Actions, t.Actions...)
+		merged.Results = append(merged.Results, t.Results...)
+	}
+	*now = end
+	merged.State = s.State()
+	return merged
+}
+
+// agent loads (once) the agent a transcript runs against: --config, or the
+// transcript's agent: relative to its folder, or an embedded example by
+// name.
+func (r *Runner) agent(t *transcript.Transcript) (*session.Agent, error) {
+	path := r.Config
+	if path == "" {
+		if t.Agent == "" {
+			return nil, fmt.Errorf("%s: the transcript names no agent: add agent: or pass --config", t.File)
+		}
+		path = t.Agent
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(t.File), path)
+		}
+	}
+	if a, ok := r.agents[path]; ok {
+		return a, nil
+	}
+	cfg, err := loadAgent(path, t.Agent)
+	if err != nil {
+		return nil, err
+	}
+	a, err := session.NewAgent(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if r.agents == nil {
+		r.agents = map[string]*session.Agent{}
+	}
+	r.agents[path] = a
+	return a, nil
+}
+
+func loadAgent(path, name string) (*configs.Agent, error) {
+	if _, err := os.Stat(path); err != nil && !strings.ContainsAny(name, `/\.`) {
+		examples, eerr := configs.LoadExamples()
+		for _, a := range examples {
+			if a.Name == name {
+				return a, eerr
+			}
+		}
+	}
+	return configs.Load(path)
+}
+
+func startTime(t *transcript.Transcript, a *session.Agent) (time.Time, error) {
+	if t.Now == "" {
+		return time.Now().In(a.Catalog.Location), nil
+	}
+	now, err := time.Parse(time.RFC3339, t.Now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return now.In(a.Catalog.Location), nil
+}

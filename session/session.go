@@ -1,0 +1,227 @@
+// Package session runs one conversation end to end without audio: it feeds
+// events to a dialog.Call, runs the services the dialog asks for through an
+// Executor, hands their answers back, and records the call as a transcript.
+// Chat, replay and the voice runtime all drive calls through it.
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/tools"
+	"github.com/voiceagent/voiceagent/transcript"
+)
+
+// Executor runs a service. *tools.Executor sends real requests; replay
+// answers from stubs. It must not return nil and must honour ctx.
+type Executor interface {
+	Execute(ctx context.Context, s *tools.Service, in tools.Input) *tools.Result
+}
+
+// Agent is an agent ready for calls: its compiled services and its dialog
+// engine.
+type Agent struct {
+	Catalog *tools.Catalog
+	Engine  *dialog.Engine
+}
+
+// Session is one call. It is not safe for concurrent use.
+type Session struct {
+	agent  *Agent
+	exec   Executor
+	call   *dialog.Call
+	callID string
+	from   string
+	rec    transcript.Transcript
+	last   time.Time // of the last event
+	ran    []string  // intents of the results of the current turn
+}
+
+// New starts a session; send it Start.
+func New(a *Agent, exec Executor, callID, from string) *Session {
+	return &Session{
+		agent: a, exec: exec, callID: callID, from: from,
+		call: a.Engine.NewCall(callID, from),
+		rec:  transcript.Transcript{From: from},
+	}
+}
+
+// Turn is what one event led to.
+type Turn struct {
+	Actions []dialog.Action
+	// Results are the services run during the turn, in order.
+	Results []*tools.Result
+	State   dialog.State
+}
+
+// Said is everything the agent said in the turn, joined by spaces.
+func (t *Turn) Said() string {
+	var parts []string
+	for _, a := range t.Actions {
+		if s := dialog.Text(a); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// Ended reports whether the agent hung up or transferred the call.
+func (t *Turn) Ended() bool {
+	for _, a := range t.Actions {
+		switch a.(type) {
+		case dialog.End, dialog.Transfer:
+			return true
+		}
+	}
+	return false
+}
+
+// Start greets the caller.
+func (s *Session) Start(ctx context.Context, at time.Time) Turn {
+	if s.rec.Now == "" {
+		s.rec.Now = at.Format(time.RFC3339)
+	}
+	t := s.Handle(ctx, dialog.Start{At: at})
+	s.rec.Turns = nil // the greeting is not a caller turn
+	return t
+}
+
+// Handle feeds one event to the call, runs every service the dialog asks
+// for and feeds back their results.
+func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
+	var t Turn
+	pending := s.call.Step(ev)
+	at := eventTime(ev)
+	for len(pending) > 0 {
+		a := pending[0]
+		pending = pending[1:]
+		t.Actions = append(t.Actions, a)
+		ex, ok := a.(dialog.Execute)
+		if !ok {
+			continue
+		}
+		res := s.run(ctx, at, ex)
+		t.Results = append(t.Results, res)
+		s.ran = append(s.ran, ex.Intent)
+		at = at.Add(res.Duration)
+		pending = append(pending, s.call.Step(dialog.Result{At: at, Intent: ex.Intent, Message: res.Message, Failed: res.Failed()})...)
+	}
+	t.State = s.call.State()
+	s.record(ev, &t)
+	s.ran = s.ran[:0]
+	s.last = eventTime(ev)
+	return t
+}
+
+func (s *Session) run(ctx context.Context, at time.Time, ex dialog.Execute) *tools.Result {
+	svc := s.agent.Catalog.Service(ex.Intent)
+	return s.exec.Execute(ctx, svc, tools.Input{
+		Fields:       maps.Clone(ex.Fields),
+		CallID:       s.callID,
+		CallerNumber: s.from,
+		Now:          at,
+	})
+}
+
+func eventTime(ev dialog.Event) time.Time {
+	switch ev := ev.(type) {
+	case dialog.Start:
+		return ev.At
+	case dialog.Utterance:
+		return ev.At
+	case dialog.DTMF:
+		return ev.At
+	case dialog.Timeout:
+		return ev.At
+	case dialog.Result:
+		return ev.At
+	case dialog.Hangup:
+		return ev.At
+	}
+	return time.Time{}
+}
+
+// Deadline is when the call's no-input timer should fire (zero: none).
+func (s *Session) Deadline() time.Time { return s.call.Deadline() }
+
+// State returns the call's state.
+func (s *Session) State() dialog.State { return s.call.State() }
+
+// Call is the dialog of the session, for saving its state.
+func (s *Session) Call() *dialog.Call { return s.call }
+
+// record appends the turn to the transcript of the call.
+func (s *Session) record(ev dialog.Event, t *Turn) {
+	var rt transcript.Turn
+	switch ev := ev.(type) {
+	case dialog.Utterance:
+		rt.Caller = ev.Text
+	case dialog.DTMF:
+		rt.DTMF = ev.Digits
+	case dialog.Timeout:
+		if len(t.Actions) == 0 {
+			return // not yet silent for long enough: nothing happened
+		}
+		rt.Wait = transcript.Duration(ev.At.Sub(s.last))
+	default:
+		return
+	}
+	rt.Agent = t.Said()
+	for i, r := range t.Results {
+		rt.Requests = append(rt.Requests, Record(s.ran[i], r))
+	}
+	s.rec.Turns = append(s.rec.Turns, rt)
+}
+
+// Transcript returns the call so far as a replayable transcript.
+func (s *Session) Transcript() *transcript.Transcript {
+	t := s.rec
+	t.Turns = append([]transcript.Turn(nil), s.rec.Turns...)
+	return &t
+}
+
+// Record describes a service run for a transcript: the request and the
+// response that answered it.
+func Record(intent string, r *tools.Result) transcript.Request {
+	req := transcript.Request{Intent: intent}
+	if r.Request != nil {
+		req.Method, req.URL = r.Request.Method, r.Request.URL
+		if len(r.Request.Body) > 0 {
+			req.Body = decode(r.Request.Body)
+		}
+	}
+	if r.Response != nil {
+		req.Response = &transcript.Response{Status: r.Response.Status}
+		if len(r.Response.Body) > 0 {
+			req.Response.Body = decode(r.Response.Body)
+		}
+	}
+	return req
+}
+
+// decode returns JSON data, or the text of a body that is not JSON.
+func decode(b []byte) any {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return string(b)
+	}
+	return v
+}
+
+// NewAgent compiles a loaded agent's services and builds its dialog engine,
+// reporting the problems of both as configs.Problems.
+func NewAgent(a *configs.Agent) (*Agent, error) {
+	cat, err := tools.Compile(a)
+	problems := configs.AsProblems(err)
+	eng, err := dialog.New(a)
+	problems = append(problems, configs.AsProblems(err)...)
+	if len(problems) > 0 {
+		return nil, problems.Err()
+	}
+	return &Agent{Catalog: cat, Engine: eng}, nil
+}
