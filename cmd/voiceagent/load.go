@@ -2,11 +2,12 @@ package main
 
 import (
 	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/session"
 	"github.com/voiceagent/voiceagent/tools"
 )
 
-// loadCatalogs loads and compiles the agents in paths, or the embedded
-// example agents when there are none. It returns the agents that compiled
+// loadCatalogs loads and compiles the agents in paths (services and
+// dialog), or the embedded example agents when there are none. It returns the agents that compiled
 // and every problem of every file.
 func loadCatalogs(paths []string) ([]*tools.Catalog, configs.Problems) {
 	var (
@@ -21,10 +22,10 @@ func loadCatalogs(paths []string) ([]*tools.Catalog, configs.Problems) {
 	problems := configs.AsProblems(err)
 	var catalogs []*tools.Catalog
 	for _, a := range agents {
-		cat, err := tools.Compile(a)
+		sa, err := session.NewAgent(a) // compiles services and the dialog
 		problems = append(problems, configs.AsProblems(err)...)
 		if err == nil && !hasFile(problems, a.Source.File) {
-			catalogs = append(catalogs, cat)
+			catalogs = append(catalogs, sa.Catalog)
 		}
 	}
 	problems.Sort()

@@ -77,7 +77,7 @@ func TestToolsList(t *testing.T) {
 	}
 	code, out, _ = runCLI(t, "tools", "list", "--agent", "acme-helpdesk", "--json")
 	var agents []listedAgent
-	if code != 0 || json.Unmarshal([]byte(out), &agents) != nil || len(agents) != 1 || len(agents[0].Services) != 3 {
+	if code != 0 || json.Unmarshal([]byte(out), &agents) != nil || len(agents) != 1 || len(agents[0].Services) != 4 {
 		t.Errorf("--json: exit %d, %d agents:\n%s", code, len(agents), out)
 	}
 	code, _, errOut := runCLI(t, "tools", "list", "--agent", "acme-helpdesc")

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/voiceagent/voiceagent/replay"
+	"github.com/voiceagent/voiceagent/tools"
+)
+
+func (a *app) replayCmd() *cobra.Command {
+	var (
+		config  string
+		asJSON  bool
+		live    bool
+		verbose bool
+	)
+	cmd := &cobra.Command{
+		Use:   "replay [--config FILE] [--json] [--live] PATH...",
+		Short: "Run call transcripts against an agent as regression tests",
+		Long: `replay runs transcripts (files, or folders searched for .yaml, .yml and .json)
+through the dialog engine and the services' real request rendering and
+response mapping. Services are answered by each transcript's stubs (or its
+recorded responses) on a frozen, virtual clock, so replays are fast and
+deterministic; --live sends requests without a stub to the real services.
+
+Each transcript names its agent (agent: path relative to the transcript, or
+the name of an embedded example agent); --config runs all against one file.
+
+Exit code 0 when every transcript passes, 1 when any fails, 2 when one
+cannot run (malformed transcript, agent that does not load).`,
+		Example: `  voiceagent replay testdata/transcripts/
+  voiceagent replay --config agent.yaml --json calls/booking.yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			files, err := replay.Files(args)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			if len(files) == 0 {
+				return usageErr("no transcripts in %v", args)
+			}
+			r := &replay.Runner{Config: config, Live: live, Executor: &tools.Executor{Logger: a.log}}
+			var results []replay.Result
+			for _, f := range files {
+				results = append(results, r.RunFile(context.Background(), f))
+			}
+			if asJSON {
+				if err := replay.WriteJSON(a.stdout, results); err != nil {
+					return err
+				}
+			} else {
+				replay.WriteText(a.stdout, results, verbose)
+			}
+			switch s := replay.Summarize(results); {
+			case s.Broken > 0:
+				return &exitError{code: exitUsage, err: errSilent}
+			case s.Failed > 0:
+				return errFailed
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&config, "config", "c", "", "agent file for every transcript (overrides agent:)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON report")
+	cmd.Flags().BoolVar(&live, "live", false, "send requests that have no stub to the real services")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every turn, not only failing ones")
+	return cmd
+}
