@@ -166,6 +166,16 @@ func TestCollecting(t *testing.T) {
 			{in: "Juan Pérez, juan@email.com", asks: "telefono", slots: map[string]string{"nombre": "Juan Pérez", "email": "juan@email.com"}},
 			{in: "987 654 321", phase: PhaseConfirming},
 		}},
+		{"the words naming another field are not part of a free-text answer", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "me llamo Juan Pérez, mi correo es juan arroba gmail punto com", asks: "telefono",
+				slots: map[string]string{"nombre": "Juan Pérez", "email": "juan@gmail.com"}},
+		}},
+		{"a free-text answer before a named field", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "Ana María Díaz y mi teléfono es 987 654 321", asks: "email",
+				slots: map[string]string{"nombre": "Ana María Díaz", "telefono": "987654321"}},
+		}},
 		{"lead-ins are not part of the value", []step{
 			{in: "quiero reservar una cita", asks: "nombre"},
 			{in: "me llamo María José Rivas, por favor", asks: "email", slots: map[string]string{"nombre": "María José Rivas"}},

@@ -42,13 +42,14 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 			acks = append(acks, Say{Text: c.phrase("changed", "field", f.label, "value", c.e.spoken(f, v)), Kind: Info})
 		}
 	}
-	// 1. Named fields.
+	// 1. Named fields. The words that name the field are claimed with the
+	// value, so "mi correo es" is not left for a free-text answer.
 	for _, seg := range c.e.cueSegments(s, text) {
 		if got[seg.f.Name] {
 			continue
 		}
 		if v, sp, problem := c.parse(seg.f, seg.value(text), now); problem == "" {
-			set(seg.f, v, sp)
+			set(seg.f, v, extract.Span{Start: seg.cue, End: max(sp.End, seg.start)})
 		}
 	}
 	var target *field
@@ -343,6 +344,7 @@ func (e *Engine) parseKeys(f *field, digits string) (string, string) {
 
 type segment struct {
 	f          *field
+	cue        int // where the words naming the field start ("mi correo")
 	start, end int // of the value, in the original text
 }
 
@@ -395,7 +397,14 @@ func (e *Engine) cueSegments(s *service, text string) []segment {
 			}
 			valueStart += lead
 		}
-		segs = append(segs, segment{f: h.f, start: ft.orig(valueStart), end: ft.orig(end)})
+		cue := h.start
+		for _, det := range []string{"mi ", "my ", "el ", "la ", "the ", "tu ", "your ", "su "} {
+			if cue >= len(det) && ft.s[cue-len(det):cue] == det {
+				cue -= len(det)
+				break
+			}
+		}
+		segs = append(segs, segment{f: h.f, cue: ft.orig(cue), start: ft.orig(valueStart), end: ft.orig(end)})
 	}
 	return segs
 }
@@ -514,7 +523,7 @@ var leadInsES = []string{"me llamo", "mi nombre completo es", "mi nombre es", "e
 	"soy", "es", "seria", "pues", "bueno", "este", "eh", "mmm", "claro", "si", "ok", "vale", "no"}
 var leadInsEN = []string{"my full name is", "my name is", "the name is", "call me", "i'm", "i am", "it's", "it is",
 	"this is", "that's", "that is", "well", "um", "uh", "so", "sure", "yes", "ok", "okay", "no"}
-var trailers = []string{"por favor", "gracias", "please", "thanks", "thank you"}
+var trailers = []string{"por favor", "gracias", "please", "thanks", "thank you", "y", "and", "e"}
 
 func isSeparator(r rune) bool {
 	return r == ' ' || r == ',' || r == '.' || r == ';' || r == ':' || r == '!' || r == '?' || r == '"' || r == '\''

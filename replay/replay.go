@@ -131,7 +131,7 @@ func (r *Runner) Run(ctx context.Context, t *transcript.Transcript) Result {
 		exec.begin(turn.Requests)
 		played := play(ctx, s, turn, &now)
 		tr := describe(turn, &played, exec.ran)
-		tr.Failures = append(exec.failures, check(turn, tr)...)
+		tr.Failures = append(append(tr.Failures, exec.failures...), check(turn, tr)...)
 		if played.State.Phase == dialog.PhaseEnded && i+1 < len(t.Turns) {
 			tr.Failures = append(tr.Failures, fmt.Sprintf("the call ended, but %d more turns follow", len(t.Turns)-i-1))
 		}

@@ -47,7 +47,7 @@ func New(a *Agent, exec Executor, callID, from string) *Session {
 	return &Session{
 		agent: a, exec: exec, callID: callID, from: from,
 		call: a.Engine.NewCall(callID, from),
-		rec:  transcript.Transcript{From: from},
+		rec:  transcript.Transcript{From: from, CallID: callID},
 	}
 }
 

@@ -202,3 +202,73 @@ func TestPrintableNeutralisesEscapes(t *testing.T) {
 		t.Errorf("printable = %q", got)
 	}
 }
+
+func TestReplayExitCodes(t *testing.T) {
+	code, out, _ := runCLI(t, "replay", "../../replay/testdata/booking.yaml")
+	if code != 0 || !strings.Contains(out, "--- PASS: ../../replay/testdata/booking.yaml (4 turns)") || !strings.Contains(out, "ok   1 transcripts passed") {
+		t.Errorf("passing: exit %d\n%s", code, out)
+	}
+	data, _ := os.ReadFile("../../replay/testdata/booking.yaml")
+	agent, _ := os.ReadFile("../../replay/testdata/agent.yaml")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "agent.yaml"), agent, 0o644)
+	os.WriteFile(filepath.Join(dir, "wrong.yaml"), []byte(strings.Replace(string(data), "asks: personas", "asks: fecha", 1)), 0o644)
+	code, out, _ = runCLI(t, "replay", filepath.Join(dir, "wrong.yaml"))
+	if code != 1 || !strings.Contains(out, "FAIL asks: expected fecha, got personas") || !strings.Contains(out, `turn 2 (line 8): caller "Ana Díaz"`) {
+		t.Errorf("failing: exit %d\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("agent: agent.yaml\nturns:\n  - callr: hola\n"), 0o644)
+	code, out, _ = runCLI(t, "replay", filepath.Join(dir, "bad.yaml"))
+	if code != 2 || !strings.Contains(out, "bad.yaml:3: field callr not found") {
+		t.Errorf("malformed: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "replay", "--json", "../../replay/testdata/booking.yaml")
+	if code != 0 || !strings.Contains(out, `"passed": 1`) || !strings.Contains(out, `"asks": "nombre"`) {
+		t.Errorf("--json: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runCLI(t, "replay"); code != 2 || !strings.Contains(errOut, "requires at least 1 arg") {
+		t.Errorf("no args: exit %d %s", code, errOut)
+	}
+}
+
+// TestChatBooksAnAppointment is what a new user does first: a Spanish
+// appointment booked end to end with the embedded clinic.
+func TestChatBooksAnAppointment(t *testing.T) {
+	saved := filepath.Join(t.TempDir(), "call.yaml")
+	input := strings.Join([]string{
+		"hola, quiero agendar una cita de cardiología",
+		"me llamo Juan Pérez",
+		"/state",
+		"juan arroba gmail punto com",
+		"/dtmf 987654321#",
+		"el viernes a las 10 de la mañana",
+		"sí",
+		"/save " + saved,
+		"no, gracias",
+	}, "\n") + "\n"
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"chat", "--agent", "clinica-central"}, strings.NewReader(input), &stdout, &stderr)
+	out := stdout.String()
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr.String())
+	}
+	for _, want := range []string{
+		"Talking to clinica-central (es). services answered by demo stubs",
+		"agent> Hola, gracias por llamar a Clínica Central.",
+		"state: collecting  intent: schedule_appointment  asking: email",
+		"nombre = Juan Pérez",
+		"¿Confirmas la reserva?",
+		"· POST https://api.clinica-central.example/v1/appointments → 201 (stub)",
+		"Tu código de cita es 48213",
+		"(the agent hung up)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("chat output lacks %q:\n%s", want, out)
+		}
+	}
+	code, rep, _ := runCLI(t, "replay", saved)
+	if code != 0 {
+		data, _ := os.ReadFile(saved)
+		t.Errorf("the saved call does not replay: exit %d\n%s\n%s", code, rep, data)
+	}
+}
