@@ -49,7 +49,7 @@ var PhraseKeys = []string{
 	"invalidNumber", "invalidInteger", "invalidBoolean", "invalidDate", "impossibleDate", "invalidDateTime",
 	"invalidTime", "invalidEmail", "invalidPhone", "invalidString", "invalidOption", "invalidFormat",
 	"readback", "confirmAgain", "whatToChange", "changed", "cancelled", "anythingElse",
-	"stillThere", "goodbye", "working",
+	"stillThere", "goodbye", "working", "takeYourTime", "howCanIHelp", "askTimeToo", "askDateToo", "unavailable",
 }
 
 // Service is one thing the agent can do for a caller: the data it needs and

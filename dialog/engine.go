@@ -38,6 +38,9 @@ type service struct {
 	cfg     *configs.Service
 	fields  []*field
 	confirm *expr.Template // nil: a read-back is generated
+	// cancels: the service itself cancels something, so "sí, cancélala"
+	// answers its read-back.
+	cancels bool
 }
 
 type field struct {
@@ -72,8 +75,14 @@ func New(a *configs.Agent) (*Engine, error) {
 		e.greeting, _ = expr.Parse(a.Greeting) // tools.Compile reports a bad one
 	}
 	var entries []*intentEntry
+	var values []string // enum options: values, not intents
 	for _, cs := range a.AllServices() {
 		s := &service{cfg: cs}
+		for _, w := range stems(cs.Intent+" "+cs.Reference, a.Language) {
+			if strings.HasPrefix(w, "cancel") || strings.HasPrefix(w, "anul") {
+				s.cancels = true
+			}
+		}
 		for _, cf := range cs.RequiredFields {
 			s.fields = append(s.fields, newField(cf, a.Language))
 		}
@@ -84,19 +93,24 @@ func New(a *configs.Agent) (*Engine, error) {
 			}
 		}
 		e.services = append(e.services, s)
-		if cs.IsEnabled() {
-			var examples []string
-			for _, ex := range cs.Examples {
-				examples = append(examples, strings.Join(strings.Fields(extract.Fold(ex)), " "))
-			}
-			entries = append(entries, &intentEntry{
-				intent:   cs.Intent,
-				words:    intentWords(a.Language, cs.Intent, cs.Reference, cs.Examples),
-				examples: examples,
-			})
+		for _, f := range cs.RequiredFields {
+			values = append(values, f.Enum...)
 		}
+		entry := &intentEntry{
+			intent:   cs.Intent,
+			words:    intentWords(a.Language, append([]string{cs.Intent, cs.Reference}, cs.Examples...)...),
+			actions:  intentWords(a.Language, cs.Intent, cs.Reference),
+			disabled: !cs.IsEnabled(),
+		}
+		for _, ex := range cs.Examples {
+			entry.examples = append(entry.examples, intentWords(a.Language, ex))
+		}
+		for _, f := range cs.RequiredFields {
+			entry.context = append(entry.context, intentWords(a.Language, f.Name, f.Description, f.PromptHint)...)
+		}
+		entries = append(entries, entry)
 	}
-	e.intents = newIntentIndex(entries)
+	e.intents = newIntentIndex(a.Language, entries, values)
 	return e, problems.Err()
 }
 

@@ -12,7 +12,7 @@ import (
 var gateSequences = flag.Int("gate-sequences", 2000, "random call sequences for TestConfirmationGate")
 
 // yesInputs are the inputs the oracle counts as a caller's yes.
-var yesInputs = []string{"sí", "si", "claro", "correcto", "sí, confirmo", "de acuerdo", "vale", "adelante", "#1"}
+var yesInputs = []string{"sí", "si", "claro", "correcto", "sí, confirmo", "de acuerdo", "vale", "adelante", "#1", "sí, cancélala"}
 
 // gateInputs are what a random caller says or does.
 var gateInputs = append([]string{
@@ -24,7 +24,9 @@ var gateInputs = append([]string{
 	"cardiología", "pediatría", "48213", "#48213", "cuatro ocho dos uno tres", "mil quinientos", "tres", "dos",
 	"no, la fecha es el 22", "cambia la hora a las 11", "mi correo es ana@x.com", "el correo está mal",
 	"olvídalo", "cancela", "¿cómo?", "repite", "adiós", "la primera", "la segunda", "asdf qwer",
-	"~8s", "~30s", "=Hecho.", "",
+	"~8s", "~30s", "=Hecho.", "", "un momento", "nada, todo bien", "la hora", "es el 48213", "con el cardiólogo",
+	"sí, agéndame a las 11:30", "el mismo desde el que llamo", "no, olvídalo", "cancélala", "mejor el 22",
+	"Perfecto. No, muchas gracias", "¿cómo? ¿a qué hora dijiste?", "un par",
 }, yesInputs...)
 
 // TestConfirmationGate: whatever a caller says or presses, in any order, a

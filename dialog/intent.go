@@ -10,9 +10,12 @@ import (
 
 // Intent detection without a model: the words of an utterance, folded
 // (lowercase, no accents), without stop-words and stemmed, are scored
-// against each enabled service's words — from its intent name, reference
-// and examples — weighted by how rare each word is among the services. A
-// caller phrase that contains one of the examples whole scores higher still.
+// against each service's words — from its intent name, reference and
+// examples — weighted by how rare each word is among the services. Values
+// (enum options, dates, times, numbers) never count: "una cita con el
+// dermatólogo" is about an appointment, whichever service lists
+// dermatology in its examples. Each example adds a bonus in proportion to
+// how much of it the caller said.
 
 const (
 	// minScore is the score an utterance needs to select a service: about
@@ -21,29 +24,75 @@ const (
 	// closeRatio: when the second service scores at least this share of the
 	// first, the engine asks which one the caller means.
 	closeRatio = 0.8
-	// exampleBonus is added when the utterance contains a whole example.
+	// exampleBonus is added for an example said whole; part of it for part.
 	exampleBonus = 2.0
 )
 
 type intentIndex struct {
 	services []*intentEntry
+	ignore   []string // stems of values: they never select a service
 }
 
 type intentEntry struct {
 	intent   string
-	words    []string // stems, each once
-	examples []string // folded example phrases
+	words    []string   // stems, each once
+	actions  []string   // stems of the intent name and reference: what it does
+	context  []string   // stems of its own questions: field names, descriptions, prompts
+	examples [][]string // the stems of each example
+	disabled bool
 }
 
-func newIntentIndex(entries []*intentEntry) *intentIndex {
-	return &intentIndex{services: entries}
+func newIntentIndex(lang string, entries []*intentEntry, values []string) *intentIndex {
+	ix := &intentIndex{}
+	for _, w := range stems(strings.Join(values, " ")+" "+timeWords, lang) {
+		if !slices.Contains(ix.ignore, w) {
+			ix.ignore = append(ix.ignore, w)
+		}
+	}
+	for _, e := range entries {
+		e.words = ix.keep(e.words)
+		e.actions = ix.keep(e.actions)
+		e.context = ix.keep(e.context)
+		for i := range e.examples {
+			e.examples[i] = ix.keep(e.examples[i])
+		}
+	}
+	ix.services = entries
+	return ix
 }
 
-// intentWords returns the stems of a service's describing texts.
-func intentWords(lang, intent, reference string, examples []string) []string {
-	text := strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(intent) + " " + reference + " " + strings.Join(examples, " ")
+// keep drops the stems of values.
+func (ix *intentIndex) keep(words []string) []string {
 	var out []string
-	for _, w := range stems(text, lang) {
+	for _, w := range words {
+		if !containsStem(ix.ignore, w) && !isNumber(w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func isNumber(w string) bool {
+	for _, r := range w {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// timeWords name days, months and moments: values of date and time fields.
+const timeWords = `lunes martes miercoles jueves viernes sabado domingo enero febrero marzo abril mayo junio julio
+	agosto septiembre setiembre octubre noviembre diciembre manana hoy ayer pasado tarde noche mediodia semana mes proximo
+	proxima siguiente monday tuesday wednesday thursday friday saturday sunday january february march april june july
+	august september october november december tomorrow today tonight yesterday morning afternoon evening night noon
+	week month next uno dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta one two three four five
+	six seven eight nine ten eleven twelve twenty thirty`
+
+// intentWords returns the stems of texts, each once.
+func intentWords(lang string, texts ...string) []string {
+	var out []string
+	for _, w := range stems(strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(strings.Join(texts, " ")), lang) {
 		if !slices.Contains(out, w) {
 			out = append(out, w)
 		}
@@ -52,18 +101,19 @@ func intentWords(lang, intent, reference string, examples []string) []string {
 }
 
 type match struct {
-	intent string
-	score  float64
+	intent   string
+	score    float64
+	disabled bool
 }
 
 // rank scores every service for an utterance, best first; services under
-// minScore are left out.
+// minScore are left out. Disabled services rank too, so that a request for
+// one is told it is not available rather than sent elsewhere.
 func (ix *intentIndex) rank(text, lang string) []match {
-	words := stems(text, lang)
+	words := ix.keep(stems(text, lang))
 	if len(words) == 0 {
 		return nil
 	}
-	folded := " " + strings.Join(strings.Fields(extract.Fold(text)), " ") + " "
 	n := float64(len(ix.services))
 	var out []match
 	for _, s := range ix.services {
@@ -81,14 +131,26 @@ func (ix *intentIndex) rank(text, lang string) []match {
 			// 1 for a word only this service has, less the more share it.
 			score += math.Log((n+1)/df) / math.Log(n+1)
 		}
+		best := 0.0 // the share of an example said: all of it, or two words or more
 		for _, ex := range s.examples {
-			if ex != "" && strings.Contains(folded, " "+ex+" ") {
-				score += exampleBonus
-				break
+			if len(ex) == 0 {
+				continue
+			}
+			said := 0
+			for _, w := range ex {
+				if containsStem(words, w) {
+					said++
+				}
+			}
+			if said == len(ex) || said >= 2 {
+				best = max(best, float64(said)/float64(len(ex)))
 			}
 		}
+		if best >= 0.5 {
+			score += exampleBonus * best
+		}
 		if score >= minScore {
-			out = append(out, match{s.intent, score})
+			out = append(out, match{s.intent, score, s.disabled})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b match) int {
@@ -100,6 +162,27 @@ func (ix *intentIndex) rank(text, lang string) []match {
 		}
 		return 0
 	})
+	return out
+}
+
+// entry returns a service's entry.
+func (ix *intentIndex) entry(intent string) *intentEntry {
+	for _, s := range ix.services {
+		if s.intent == intent {
+			return s
+		}
+	}
+	return nil
+}
+
+// enabled returns the enabled services' entries.
+func (ix *intentIndex) enabled() []*intentEntry {
+	var out []*intentEntry
+	for _, s := range ix.services {
+		if !s.disabled {
+			out = append(out, s)
+		}
+	}
 	return out
 }
 
@@ -173,7 +256,8 @@ var stopES = wordSet(strings.Fields(`a al algo alguna algun alguno ante antes aq
 	estas este esto estos favor fue gracias gustaria ha hay hola la las le les lo los me mi mis mucho muy
 	nada necesito ni no nos o otra otro para pero poco podria por porque puedo puede puedes que quiero
 	quisiera se ser si sin sobre su sus tambien te tengo ti tu tus un una uno unos unas usted y ya yo
-	dias tardes noches senor senora senorita vale ok oye mire mira pues entonces ahora hoy`)...)
+	dias tardes noches senor senora senorita vale ok oye mire mira pues entonces ahora hoy queria querria quisieramos
+	queremos podrian podrias podria dar saber`)...)
 
 var stopEN = wordSet(strings.Fields(`a about an and any are as at be been but by can could do does for from
 	get got had has have hello hey hi how i i'd i'm id im in is it it's its just let like me my need no not of

@@ -21,6 +21,7 @@ var phrases = map[string]phrase{
 	"didNotUnderstand": {"Perdona, no te entendí.", "Sorry, I didn't catch that.", nil},
 	"capabilities":     {"Puedo ayudarte a {{options}}. ¿Qué necesitas?", "I can help you {{options}}. What do you need?", []string{"options"}},
 	"noServices":       {"Por ahora no puedo hacer gestiones por teléfono.", "I can't take any requests by phone right now.", nil},
+	"unavailable":      {"Lo siento, eso no está disponible por ahora.", "Sorry, that isn't available right now.", nil},
 	"whichService":     {"¿Quieres {{options}}?", "Would you like to {{options}}?", []string{"options"}},
 	"askField":         {"¿Cuál es {{field}}?", "What is the {{field}}?", []string{"field"}},
 	"invalidNumber":    {"No entendí un número.", "I didn't get a number.", nil},
@@ -44,6 +45,10 @@ var phrases = map[string]phrase{
 	"stillThere":       {"¿Sigues ahí?", "Are you still there?", nil},
 	"goodbye":          {"Gracias por llamar. ¡Hasta luego!", "Thanks for calling. Goodbye!", nil},
 	"working":          {"Un momento, por favor.", "One moment, please.", nil},
+	"takeYourTime":     {"Claro, tómate tu tiempo.", "Sure, take your time.", nil},
+	"howCanIHelp":      {"¿En qué puedo ayudarte?", "How can I help you?", nil},
+	"askTimeToo":       {"¿Y a qué hora?", "And at what time?", nil},
+	"askDateToo":       {"¿Y qué día?", "And on what day?", nil},
 }
 
 // phraseBook is an agent's phrases, compiled.

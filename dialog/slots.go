@@ -52,16 +52,21 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 			set(seg.f, v, extract.Span{Start: seg.cue, End: max(sp.End, seg.start)})
 		}
 	}
+	named := len(claimed) > 0 // the caller named a field: a correction
 	var target *field
 	if asked && c.st.Asking != "" && !got[c.st.Asking] {
 		target = s.field(c.st.Asking)
 	}
-	// 2. The asked field, typed.
+	// 2. The asked field, typed. After a correction ("oh no, my number is…")
+	// what is left is not a yes or no to the question asked.
 	var problem string
-	if target != nil && !target.freeText() {
-		if v, sp, p := c.parse(target, mask(text, claimed), now); p == "" {
+	if target != nil && !target.freeText() && !(named && target.typ == configs.TypeBoolean) {
+		switch v, sp, p := c.parse(target, mask(text, claimed), now); p {
+		case "":
 			set(target, v, sp)
-		} else {
+		case partial:
+			claimed = append(claimed, sp) // part of a datetime: progress
+		default:
 			problem = p
 		}
 	}
@@ -74,11 +79,12 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 			set(f, v, sp)
 		}
 	}
-	// 4. The asked field, free text: the rest of the answer.
+	// 4. The asked field, free text: the rest of the answer, when the rest
+	// says something ("oh, no," left by a correction does not).
 	if target != nil && target.freeText() {
-		if v, sp := c.e.freeText(mask(text, claimed), target); v != "" {
+		if v, sp := c.e.freeText(mask(text, claimed), target); v != "" && (!named || hasContent(v)) {
 			set(target, v, sp)
-		} else {
+		} else if !named {
 			problem = c.phrase("invalidString")
 		}
 	}
@@ -91,13 +97,16 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 // change applies a new value that names no field ("el 20", "mejor a las
 // 11") to the one field it can be: the first that reads it, trying the
 // specific types before plain numbers.
-func (c *Call) change(s *service, at time.Time, text string) []Action {
+func (c *Call) change(s *service, at time.Time, text string, skip *field) []Action {
 	now := at.In(c.e.loc)
 	fields := slices.Clone(s.fields)
 	slices.SortStableFunc(fields, func(a, b *field) int { return specificity(a) - specificity(b) })
 	for _, f := range fields {
-		if f.freeText() || f.typ == configs.TypeBoolean {
+		if f.freeText() || f.typ == configs.TypeBoolean || f == skip {
 			continue
+		}
+		if skip != nil && (specificity(f) == 3 || c.st.Slots[f.Name] == "") {
+			continue // while another field is asked, only corrections of clear values
 		}
 		if v, _, p := c.parse(f, text, now); p == "" {
 			old := c.st.Slots[f.Name]
@@ -122,7 +131,7 @@ func (f *field) unmistakable() bool {
 	case configs.TypeEmail, configs.TypePhone, configs.TypeDate, configs.TypeDateTime, configs.TypeTime:
 		return true
 	case configs.TypeString:
-		return len(f.Enum) > 0
+		return len(f.Enum) > 0 || f.ident && f.pattern != nil // a code that fits its pattern
 	}
 	return false
 }
@@ -136,6 +145,9 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 	switch f.typ {
 	case configs.TypeNumber, configs.TypeInteger:
 		n, ok := extract.Number(text, lang)
+		if v, sp, found := countPhrase(text); !ok && found {
+			n, ok = extract.Num{Value: v, Span: sp}, true
+		}
 		if !ok {
 			return "", extract.Span{}, c.phrase("invalidNumber")
 		}
@@ -164,13 +176,7 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		}
 		return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute), t.Span, ""
 	case configs.TypeDateTime:
-		d, derr := extract.FindDate(text, lang, now)
-		t, terr := extract.FindTime(text, lang, now)
-		if derr != nil || terr != nil {
-			return "", extract.Span{}, c.dateProblem(derr, "invalidDateTime")
-		}
-		sp := extract.Span{Start: min(d.Span.Start, t.Span.Start), End: max(d.Span.End, t.Span.End)}
-		return fmt.Sprintf("%04d-%02d-%02dT%02d:%02d", d.Year, d.Month, d.Day, t.Hour, t.Minute), sp, ""
+		return c.dateTime(f, text, now)
 	case configs.TypeEmail:
 		e, sp, ok := extract.Email(text, lang)
 		if !ok {
@@ -179,6 +185,9 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		return e, sp, ""
 	case configs.TypePhone:
 		d, sp, ok := extract.Digits(text, lang)
+		if (!ok || len(d) < 7) && c.callerNumber() != "" && sameNumber(text) {
+			return c.callerNumber(), wholeSpan(text), "" // "el mismo desde el que llamo"
+		}
 		if !ok || len(d) < 7 || len(d) > 15 {
 			return "", extract.Span{}, c.phrase("invalidPhone")
 		}
@@ -197,6 +206,74 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 	return v, sp, ""
 }
 
+// partial is parse's answer when a datetime got only its date or its time:
+// the part is kept and the other asked for.
+const partial = "\x00partial"
+
+// dateTime reads a datetime, possibly in parts: a date or a time alone
+// completes the one the field already has ("change the time to 4 pm") or
+// the part said before ("tomorrow afternoon" … "around 3").
+func (c *Call) dateTime(f *field, text string, now time.Time) (string, extract.Span, string) {
+	d, derr := extract.FindDate(text, c.e.lang, now)
+	t, terr := extract.FindTime(text, c.e.lang, now)
+	if derr != nil && terr != nil {
+		return "", extract.Span{}, c.dateProblem(derr, "invalidDateTime")
+	}
+	prev, part := c.st.Slots[f.Name], c.st.Partial[f.Name]
+	date, clock := "", ""
+	var sp extract.Span
+	switch {
+	case derr == nil:
+		date, sp = fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day), d.Span
+	case len(prev) == 16:
+		date = prev[:10]
+	case strings.HasPrefix(part, "date:"):
+		date = part[5:]
+	}
+	switch {
+	case terr == nil:
+		clock = fmt.Sprintf("%02d:%02d", t.Hour, t.Minute)
+		if derr == nil {
+			sp = extract.Span{Start: min(d.Span.Start, t.Span.Start), End: max(d.Span.End, t.Span.End)}
+		} else {
+			sp = t.Span
+		}
+	case len(prev) == 16:
+		clock = prev[11:]
+	case strings.HasPrefix(part, "time:"):
+		clock = part[5:]
+	}
+	if date == "" || clock == "" {
+		if c.st.Partial == nil {
+			c.st.Partial = map[string]string{}
+		}
+		if date != "" {
+			c.st.Partial[f.Name] = "date:" + date
+		} else {
+			c.st.Partial[f.Name] = "time:" + clock
+		}
+		return "", sp, partial
+	}
+	delete(c.st.Partial, f.Name)
+	return date + "T" + clock, sp, ""
+}
+
+// hasContent reports whether text says more than fillers, politeness and
+// yes/no words.
+func hasContent(text string) bool {
+	words := dropPhrases(strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' }), politeness)
+	for i := 0; i < len(words); i++ {
+		if n := longestMatch(words[i:], neutral); n > 0 {
+			i += n - 1
+			continue
+		}
+		if !slices.Contains(fillerWords, words[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *Call) dateProblem(err error, key string) string {
 	if errors.Is(err, extract.ErrInvalidDate) {
 		return c.phrase("impossibleDate")
@@ -212,7 +289,10 @@ func (c *Call) checkEnum(f *field, v string, sp extract.Span) (string, extract.S
 }
 
 // option finds one of an enum field's options in text: said whole (accents
-// and case aside), or the whole answer within two typos of one.
+// and case aside); said by its words' roots ("con el cardiólogo" for
+// "cardiología", "médico general" for "medicina general"); or, when the
+// field is the one asked, by a word only that option has ("con débito" for
+// "tarjeta de débito"); or the whole answer within two typos of one.
 func (c *Call) option(f *field, text string) (string, extract.Span, string) {
 	ft := foldText(text)
 	best, bestAt := -1, len(ft.s)+1
@@ -226,6 +306,34 @@ func (c *Call) option(f *field, text string) (string, extract.Span, string) {
 		o := extract.Fold(f.Enum[best])
 		return f.Enum[best], ft.span(bestAt, bestAt+len(o)), ""
 	}
+	said := stems(text, c.e.lang)
+	optionStems := make([][]string, len(f.Enum))
+	for i, opt := range f.Enum {
+		optionStems[i] = stemsAll(opt, c.e.lang)
+	}
+	var byRoots []int
+	for i, os := range optionStems {
+		if len(os) > 0 && allIn(os, said) {
+			byRoots = append(byRoots, i)
+		}
+	}
+	if len(byRoots) == 1 {
+		return f.Enum[byRoots[0]], wholeSpan(text), ""
+	}
+	if c.st.Asking == f.Name {
+		var distinct []int
+		for i, os := range optionStems {
+			for _, w := range os {
+				if containsStem(said, w) && !sharedStem(optionStems, i, w) {
+					distinct = append(distinct, i)
+					break
+				}
+			}
+		}
+		if len(distinct) == 1 {
+			return f.Enum[distinct[0]], wholeSpan(text), ""
+		}
+	}
 	answer := strings.Join(strings.FieldsFunc(ft.s, isSeparator), " ")
 	if hint := suggest.DidYouMean(answer, f.Enum); hint != "" && len(answer) >= 4 {
 		for _, opt := range f.Enum {
@@ -234,7 +342,55 @@ func (c *Call) option(f *field, text string) (string, extract.Span, string) {
 			}
 		}
 	}
-	return "", extract.Span{}, c.phrase("invalidOption", "options", joinList(f.Enum, c.or()))
+	reason := c.phrase("invalidOption", "options", joinList(f.Enum, c.or()))
+	if mentionsOptions(f) {
+		reason = c.phrase("didNotUnderstand") // the question lists them already
+	}
+	return "", extract.Span{}, reason
+}
+
+// stemsAll stems every word of text, stop-words included: an option like
+// "efectivo en OXXO" keeps all its words.
+func stemsAll(text, lang string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
+		if len(w) >= 3 && !stopES[w] && !stopEN[w] {
+			out = append(out, stem(w, lang))
+		}
+	}
+	return out
+}
+
+func allIn(words, in []string) bool {
+	for _, w := range words {
+		if !containsStem(in, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// sharedStem reports whether another option than i has w.
+func sharedStem(options [][]string, i int, w string) bool {
+	for j, os := range options {
+		if j != i && containsStem(os, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// mentionsOptions reports whether the field's question already names at
+// least two of its options.
+func mentionsOptions(f *field) bool {
+	hint := extract.Fold(f.PromptHint)
+	n := 0
+	for _, opt := range f.Enum {
+		if strings.Contains(hint, extract.Fold(opt)) {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 var codeToken = regexp.MustCompile(`[A-Za-z0-9]+(?:[-/.][A-Za-z0-9]+)*`)
@@ -386,6 +542,7 @@ func (e *Engine) cueSegments(s *service, text string) []segment {
 				break
 			}
 		}
+		nextCue := end
 		if b := clauseEnd(ft.s, h.end); b < end {
 			end = b
 		}
@@ -396,6 +553,12 @@ func (e *Engine) cueSegments(s *service, text string) []segment {
 				continue
 			}
 			valueStart += lead
+			for _, det := range determiners { // "the device is my laptop"
+				if strings.HasPrefix(ft.s[valueStart:end], det+" ") {
+					valueStart += len(det) + 1
+					break
+				}
+			}
 		}
 		cue := h.start
 		for _, det := range []string{"mi ", "my ", "el ", "la ", "the ", "tu ", "your ", "su "} {
@@ -405,6 +568,11 @@ func (e *Engine) cueSegments(s *service, text string) []segment {
 			}
 		}
 		segs = append(segs, segment{f: h.f, cue: ft.orig(cue), start: ft.orig(valueStart), end: ft.orig(end)})
+		if !h.f.freeText() && end < nextCue {
+			// "the time is wrong, it should be 4 pm": the value may come
+			// in the next clause, before another field is named.
+			segs = append(segs, segment{f: h.f, cue: ft.orig(cue), start: ft.orig(valueStart), end: ft.orig(nextCue)})
+		}
 	}
 	return segs
 }
@@ -460,54 +628,97 @@ func (c *Call) namedField(s *service, text string) *field {
 	return nil
 }
 
-// freeText is an answer to a free-text field without the lead-in ("me llamo",
-// "my name is…"), the fillers around it and edge punctuation, with where it
-// is in text.
+// freeText is an answer to a free-text field without the lead-ins ("sí,
+// claro, me llamo…", "yeah, so my name is…"), the fillers and politeness
+// around it and edge punctuation, with where it is in text. After a field's
+// label ("the device is my laptop") a possessive or article goes too.
 func (e *Engine) freeText(text string, f *field) (string, extract.Span) {
 	ft := foldText(text)
-	s := ft.s
-	start, end := 0, len(s)
-	trim := func() {
-		for start < end && (isSeparator(rune(s[start])) || s[start] == '-') {
-			start++
-		}
-		for end > start && (isSeparator(rune(s[end-1])) || s[end-1] == '-') {
-			end--
-		}
+	words := wordSpans(ft.s)
+	var toks []string
+	for _, w := range words {
+		toks = append(toks, ft.s[w[0]:w[1]])
 	}
-	trim()
 	leads := leadInsEN
 	if e.lang == "es" {
 		leads = leadInsES
 	}
-	for changed := true; changed; {
-		changed = false
-		trim()
-		for _, l := range append(leads, labelLeadsFor(f)...) {
-			if strings.HasPrefix(s[start:end]+" ", l+" ") {
-				start += len(l)
-				changed = true
-				break
+	labels := phraseList(labelLeadsFor(f)...)
+	i, j := 0, len(toks)
+	for i < j {
+		if n := longestMatch(toks[i:j], labels); n > 0 {
+			i += n
+			if i < j && slices.Contains(determiners, toks[i]) {
+				i++
 			}
+			continue
 		}
-		for _, t := range trailers {
-			if strings.HasSuffix(" "+s[start:end], " "+t) {
-				end -= len(t)
-				changed = true
-				break
-			}
+		if n := longestMatch(toks[i:j], leads); n > 0 {
+			i += n
+			continue
 		}
+		if slices.Contains(fillerWords, toks[i]) {
+			i++
+			continue
+		}
+		break
 	}
-	trim()
-	if start >= end {
+	for j > i {
+		if n := longestSuffix(toks[i:j], politeness); n > 0 {
+			j -= n
+			continue
+		}
+		if slices.Contains(trailers, toks[j-1]) || slices.Contains(fillerWords, toks[j-1]) {
+			j--
+			continue
+		}
+		break
+	}
+	if i >= j {
 		return "", extract.Span{}
 	}
-	sp := ft.span(start, end)
-	return strings.TrimSpace(text[sp.Start:sp.End]), sp
+	sp := ft.span(words[i][0], words[j-1][1])
+	return strings.Trim(text[sp.Start:sp.End], " ,.;:!?¿¡\"'-"), sp
+}
+
+// determiners may start a value after its label: "the device is my laptop".
+var determiners = []string{"my", "mi", "the", "el", "la", "a", "an", "un", "una", "mis", "our", "nuestro", "nuestra"}
+
+// wordSpans splits folded text into words (apostrophes and inner hyphens and
+// dots kept), as byte ranges.
+func wordSpans(s string) [][2]int {
+	var out [][2]int
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		sep := i == len(s) || isSeparator(rune(s[i])) && s[i] != '\'' && !(s[i] == '.' && i > 0 && i+1 < len(s) && isWordByte(s[i-1]) && isWordByte(s[i+1]))
+		switch {
+		case sep && start >= 0:
+			out = append(out, [2]int{start, i})
+			start = -1
+		case !sep && start < 0:
+			start = i
+		}
+	}
+	return out
+}
+
+// longestSuffix returns the length of the longest phrase of set that ends
+// words, or 0.
+func longestSuffix(words []string, set phraseSet) int {
+	best := 0
+	for _, p := range set {
+		if len(p) > best && len(p) <= len(words) && slices.Equal(words[len(words)-len(p):], p) {
+			best = len(p)
+		}
+	}
+	return best
 }
 
 // labelLeadsFor are "mi correo es", "the problem is"... for the field's cues.
 func labelLeadsFor(f *field) []string {
+	if f == nil {
+		return nil
+	}
 	var out []string
 	for _, cue := range f.cues {
 		for _, pre := range []string{"mi ", "el ", "la ", "my ", "the ", "su ", "your ", ""} {
@@ -519,11 +730,11 @@ func labelLeadsFor(f *field) []string {
 	return out
 }
 
-var leadInsES = []string{"me llamo", "mi nombre completo es", "mi nombre es", "el nombre es", "a nombre de", "se llama",
-	"soy", "es", "seria", "pues", "bueno", "este", "eh", "mmm", "claro", "si", "ok", "vale", "no"}
-var leadInsEN = []string{"my full name is", "my name is", "the name is", "call me", "i'm", "i am", "it's", "it is",
-	"this is", "that's", "that is", "well", "um", "uh", "so", "sure", "yes", "ok", "okay", "no"}
-var trailers = []string{"por favor", "gracias", "please", "thanks", "thank you", "y", "and", "e"}
+var leadInsES = phraseList("me llamo", "mi nombre completo es", "mi nombre es", "el nombre es", "a nombre de", "se llama",
+	"soy", "es", "seria", "claro", "si", "ok", "vale", "no", "pues", "este", "bueno", "claro que si", "por supuesto")
+var leadInsEN = phraseList("my full name is", "my name is", "the name is", "call me", "i'm", "i am", "it's", "it is",
+	"this is", "that's", "that is", "sure", "yes", "yeah", "yep", "ok", "okay", "no", "of course", "right")
+var trailers = []string{"y", "and", "e"}
 
 func isSeparator(r rune) bool {
 	return r == ' ' || r == ',' || r == '.' || r == ';' || r == ':' || r == '!' || r == '?' || r == '"' || r == '\''
@@ -585,43 +796,6 @@ var (
 	spokenTime     = mustTemplates("{{v|format('HH:mm')}}", "{{v|format('h:mm a')}}")
 	spokenDateTime = mustTemplates("{{v|format('EEEE d')}} de {{v|format('MMMM')}} a las {{v|format('HH:mm')}}", "{{v|format('EEEE, MMMM d')}} at {{v|format('h:mm a')}}")
 )
-
-// Control phrases, folded, said on their own.
-var (
-	repeatWords = map[string][]string{
-		"es": {"repite", "repitelo", "repita", "repitemelo", "como", "como dice", "como dices", "perdon", "que", "que dijiste",
-			"no te entendi", "no entendi", "otra vez", "puedes repetir", "podrias repetir", "me lo repites", "de nuevo", "mande"},
-		"en": {"repeat", "repeat that", "say that again", "what", "pardon", "pardon me", "sorry", "come again", "what did you say",
-			"i didn't catch that", "again", "can you repeat", "can you repeat that", "could you repeat that"},
-	}
-	cancelWords = map[string][]string{
-		"es": {"cancelar", "cancela", "cancelalo", "cancela eso", "cancelar eso", "olvidalo", "olvida eso", "dejalo", "ya no",
-			"ya no quiero", "no importa", "mejor no", "anula", "anulalo", "detente", "para"},
-		"en": {"cancel", "cancel that", "cancel it", "never mind", "nevermind", "forget it", "forget about it", "stop", "skip it", "scratch that"},
-	}
-	goodbyeWords = map[string][]string{
-		"es": {"adios", "chao", "chau", "hasta luego", "eso es todo", "nada mas", "no gracias", "nada", "ya esta", "es todo",
-			"gracias adios", "muchas gracias adios", "no", "no nada mas", "no eso es todo", "eso seria todo"},
-		"en": {"bye", "goodbye", "bye bye", "that's all", "thats all", "that is all", "nothing else", "no thanks", "no thank you",
-			"nothing", "i'm done", "we're done", "no", "no that's all", "that's it"},
-	}
-	fillers = []string{"eh", "bueno", "pues", "mmm", "um", "uh", "oh", "ok", "okay", "vale", "well", "so", "ah", "please", "por favor"}
-)
-
-// isControl reports whether the whole utterance is one of the phrases.
-func isControl(text, lang string, phrases map[string][]string) bool {
-	words := strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' })
-	for len(words) > 1 && slices.Contains(fillers, words[0]) {
-		words = words[1:]
-	}
-	for len(words) > 1 && slices.Contains(fillers, words[len(words)-1]) {
-		words = words[:len(words)-1]
-	}
-	for len(words) > 2 && words[len(words)-2]+" "+words[len(words)-1] == "por favor" {
-		words = words[:len(words)-2]
-	}
-	return slices.Contains(phrases[lang], strings.Join(words, " "))
-}
 
 // foldedText is text folded for matching, with the way back to the
 // original's byte offsets.
@@ -693,4 +867,51 @@ func specificity(f *field) int {
 		return 2
 	}
 	return 3
+}
+
+// countPhrases are amounts said without a number: "un par", "just me".
+var countPhrases = map[string]float64{
+	"un par": 2, "par": 2, "a couple": 2, "a couple of": 2, "couple": 2, "a pair": 2,
+	"solo yo": 1, "yo solo": 1, "yo sola": 1, "solo una persona": 1, "nomas yo": 1, "nada mas yo": 1,
+	"just me": 1, "only me": 1, "me only": 1, "just myself": 1, "myself": 1,
+	"nadie": 0, "nobody": 0, "no one": 0, "none": 0, "ninguno": 0, "ninguna": 0,
+}
+
+func countPhrase(text string) (float64, extract.Span, bool) {
+	words := dropPhrases(strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' }), politeness)
+	if v, ok := countPhrases[strings.Join(words, " ")]; ok {
+		return v, wholeSpan(text), true
+	}
+	words = slices.DeleteFunc(words, func(w string) bool { return slices.Contains(fillerWords, w) || w == "somos" || w == "seriamos" })
+	v, ok := countPhrases[strings.Join(words, " ")]
+	return v, wholeSpan(text), ok
+}
+
+// sameNumberPhrases say the number to use is the one calling.
+var sameNumberPhrases = []string{"el mismo", "este", "este numero", "este mismo", "desde el que llamo", "del que llamo",
+	"el numero desde el que llamo", "el numero del que llamo", "al que llamo", "this number", "this one", "the same",
+	"same number", "the same number", "the number i'm calling from", "the one i'm calling from", "this phone", "same one"}
+
+func sameNumber(text string) bool {
+	folded := " " + strings.Join(strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' }), " ") + " "
+	for _, p := range sameNumberPhrases {
+		if strings.Contains(folded, " "+p+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// callerNumber is the digits of the number calling, if any.
+func (c *Call) callerNumber() string {
+	var b strings.Builder
+	for _, r := range c.st.CallerNumber {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() < 7 {
+		return ""
+	}
+	return b.String()
 }

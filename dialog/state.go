@@ -26,6 +26,9 @@ type State struct {
 	Phase  Phase             `json:"state"`
 	Intent string            `json:"intent,omitempty"`
 	Slots  map[string]string `json:"slots,omitempty"`
+	// Partial holds half a datetime ("date:2024-01-11" or "time:15:00")
+	// until the caller says the other half.
+	Partial map[string]string `json:"partial,omitempty"`
 	// Asking is the field asked last, "" when none.
 	Asking string `json:"asking,omitempty"`
 	// Attempts counts unusable answers to Asking, or unclear answers to a
@@ -37,6 +40,14 @@ type State struct {
 	// Choices are the intents offered when the caller's request matched
 	// several services.
 	Choices []string `json:"choices,omitempty"`
+	// ChoiceText is the request that led to Choices, filled in once the
+	// caller chooses.
+	ChoiceText string `json:"choiceText,omitempty"`
+	// Last is the service that ran last, with its fields, so that the
+	// caller's next words can build on it ("sí, agéndame a las 11:30"
+	// after an availability check; "how about Friday?" after "that time is
+	// taken").
+	Last *Recent `json:"last,omitempty"`
 	// LastPrompt is what "repeat" says again.
 	LastPrompt string `json:"lastPrompt,omitempty"`
 	// Turn counts caller inputs (utterances and DTMF).
@@ -49,6 +60,13 @@ type State struct {
 
 	CallID       string `json:"callId,omitempty"`
 	CallerNumber string `json:"callerNumber,omitempty"`
+}
+
+// Recent is a service that ran, in the turn given.
+type Recent struct {
+	Intent string            `json:"intent"`
+	Fields map[string]string `json:"fields"`
+	Turn   int               `json:"turn"`
 }
 
 // Readback is a confirmation in progress.
@@ -69,12 +87,18 @@ type Call struct {
 func (c *Call) State() State {
 	st := c.st
 	st.Slots = maps.Clone(c.st.Slots)
+	st.Partial = maps.Clone(c.st.Partial)
 	if c.st.Readback != nil {
 		rb := *c.st.Readback
 		rb.Values = maps.Clone(rb.Values)
 		st.Readback = &rb
 	}
 	st.Choices = append([]string(nil), c.st.Choices...)
+	if c.st.Last != nil {
+		last := *c.st.Last
+		last.Fields = maps.Clone(last.Fields)
+		st.Last = &last
+	}
 	return st
 }
 

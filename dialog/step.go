@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,9 +21,8 @@ func (c *Call) Step(ev Event) []Action {
 		if c.st.Phase == PhaseGreeting {
 			c.st.Since = ev.At
 			c.st.Phase = PhaseListening
-			text := c.greeting()
-			c.st.LastPrompt = text
-			out = append(out, Say{Text: text, Kind: Greeting})
+			c.st.LastPrompt = c.phrase("howCanIHelp")
+			out = append(out, Say{Text: c.greeting(), Kind: Greeting})
 		}
 	case Utterance:
 		c.input(ev.At)
@@ -61,55 +61,65 @@ func (c *Call) utterance(at time.Time, text string) []Action {
 	if text == "" {
 		return nil
 	}
-	switch c.st.Phase {
-	case PhaseExecuting:
+	if c.st.Phase == PhaseExecuting {
 		return []Action{Say{Text: c.phrase("working"), Kind: Info}}
-	case PhaseListening:
-		if isControl(text, c.e.lang, goodbyeWords) {
-			return c.end(c.phrase("goodbye"))
+	}
+	listening := c.st.Phase == PhaseListening
+	switch classify(text, listening) {
+	case ctlGoodbye:
+		return c.end(c.phrase("goodbye"))
+	case ctlRepeat:
+		return []Action{c.repeat()}
+	case ctlWait:
+		return []Action{Say{Text: c.phrase("takeYourTime"), Kind: Info}}
+	case ctlCancel:
+		if c.st.Phase == PhaseConfirming && c.e.service(c.st.Intent).cancels && yesToCancellation(text) {
+			return c.confirming(at, yesWord(c.e.lang)) // "sí, cancélala" to "¿cancelo tu cita?"
 		}
-		if isControl(text, c.e.lang, repeatWords) {
-			return []Action{Say{Text: c.st.LastPrompt, Kind: Info}}
-		}
-		if isControl(text, c.e.lang, cancelWords) && len(c.e.intents.rank(text, c.e.lang)) == 0 {
-			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info})
-		}
-		return c.listen(at, text)
-	case PhaseCollecting, PhaseConfirming:
-		if isControl(text, c.e.lang, repeatWords) {
-			return []Action{c.repeat()}
-		}
-		if isControl(text, c.e.lang, cancelWords) {
+		if !listening {
 			return c.drop(c.phrase("cancelled"))
 		}
-		if other := c.switchTo(text); other != nil {
-			c.reset()
-			return c.begin(at, other, text)
+		if len(c.e.intents.rank(text, c.e.lang)) == 0 {
+			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info})
 		}
-		if c.st.Phase == PhaseConfirming {
-			return c.confirming(at, text)
-		}
-		return c.collecting(at, text)
 	}
-	return nil
+	if listening {
+		return c.listen(at, text)
+	}
+	if other := c.switchTo(text); other != nil {
+		c.reset()
+		return c.begin(at, other, text)
+	}
+	if c.st.Phase == PhaseConfirming {
+		return c.confirming(at, text)
+	}
+	return c.collecting(at, text)
 }
 
 // listen handles a request when none is in progress.
 func (c *Call) listen(at time.Time, text string) []Action {
 	if len(c.st.Choices) > 0 {
 		if s := c.choose(text); s != nil {
-			c.st.Choices = nil
-			return c.begin(at, s, text)
+			asked := c.st.ChoiceText
+			c.st.Choices, c.st.ChoiceText = nil, ""
+			return c.begin(at, s, asked+". "+text)
 		}
 	}
 	ranked := c.e.intents.rank(text, c.e.lang)
 	switch {
 	case len(ranked) == 0:
-		if len(c.e.intents.services) == 0 {
+		if acts := c.retry(at, text); acts != nil {
+			return acts
+		}
+		if len(c.e.intents.enabled()) == 0 {
 			return c.prompt(Say{Text: c.phrase("noServices"), Kind: Info})
 		}
 		return c.prompt(Say{Text: c.phrase("didNotUnderstand") + " " + c.capabilities(), Kind: Info})
-	case len(ranked) > 1 && ranked[1].score >= closeRatio*ranked[0].score:
+	case ranked[0].disabled:
+		return c.prompt(Say{Text: c.phrase("unavailable") + " " + c.capabilities(), Kind: Info})
+	}
+	ranked = slices.DeleteFunc(ranked, func(m match) bool { return m.disabled })
+	if len(ranked) > 1 && ranked[1].score >= closeRatio*ranked[0].score {
 		c.st.Choices = nil
 		var options []string
 		for _, m := range ranked {
@@ -119,9 +129,10 @@ func (c *Call) listen(at time.Time, text string) []Action {
 			c.st.Choices = append(c.st.Choices, m.intent)
 			options = append(options, c.e.describe(m.intent))
 		}
+		c.st.ChoiceText = text
 		return c.prompt(Say{Text: c.phrase("whichService", "options", joinList(options, c.or())), Kind: Info})
 	}
-	c.st.Choices = nil
+	c.st.Choices, c.st.ChoiceText = nil, ""
 	return c.begin(at, c.e.service(ranked[0].intent), text)
 }
 
@@ -175,7 +186,7 @@ func ordinals(lang string) []string {
 // enabled services.
 func (c *Call) capabilities() string {
 	var options []string
-	for _, s := range c.e.intents.services {
+	for _, s := range c.e.intents.enabled() {
 		options = append(options, c.e.describe(s.intent))
 	}
 	return c.phrase("capabilities", "options", joinList(options, c.and()))
@@ -200,10 +211,13 @@ func (e *Engine) describe(intent string) string {
 }
 
 // switchTo returns another service when the caller, in the middle of one
-// request, clearly asks for a different one.
+// request, clearly asks for a different one: it ranks first, the current
+// one is not close, and the caller used a word of what the other service
+// does that the current one does not ("cancelar", "open a ticket") — an
+// answer that merely mentions a product or a date switches nothing.
 func (c *Call) switchTo(text string) *service {
 	ranked := c.e.intents.rank(text, c.e.lang)
-	if len(ranked) == 0 || ranked[0].intent == c.st.Intent || ranked[0].score < 2*minScore {
+	if len(ranked) == 0 || ranked[0].intent == c.st.Intent || ranked[0].disabled {
 		return nil
 	}
 	for _, m := range ranked[1:] {
@@ -211,7 +225,14 @@ func (c *Call) switchTo(text string) *service {
 			return nil
 		}
 	}
-	return c.e.service(ranked[0].intent)
+	target, current := c.e.intents.entry(ranked[0].intent), c.e.intents.entry(c.st.Intent)
+	words := c.e.intents.keep(stems(text, c.e.lang))
+	for _, w := range target.actions {
+		if containsStem(words, w) && !containsStem(current.actions, w) && !containsStem(current.context, w) {
+			return c.e.service(ranked[0].intent)
+		}
+	}
+	return nil
 }
 
 // begin starts collecting a service, taking any fields already in text.
@@ -219,6 +240,16 @@ func (c *Call) begin(at time.Time, s *service, text string) []Action {
 	c.st.Intent = s.cfg.Intent
 	c.st.Phase = PhaseCollecting
 	c.st.Slots = map[string]string{}
+	if last := c.recent(); last != nil && last.Intent != s.cfg.Intent {
+		// Right after another service's answer, reuse what the caller just
+		// gave it: the same field, of the same type.
+		prev := c.e.service(last.Intent)
+		for _, f := range s.fields {
+			if pf := prev.field(f.Name); pf != nil && pf.typ == f.typ && last.Fields[f.Name] != "" {
+				c.st.Slots[f.Name] = last.Fields[f.Name]
+			}
+		}
+	}
 	c.st.Asking = ""
 	c.st.Attempts = 0
 	c.fill(s, at, text, false)
@@ -231,18 +262,41 @@ func (c *Call) collecting(at time.Time, text string) []Action {
 	before := maps.Clone(c.st.Slots)
 	said, problem := c.fill(s, at, text, true)
 	if problem != "" {
+		// Not an answer to the question, but maybe a new value of a field
+		// given before ("mejor el 22" while the time is asked).
+		if changed := c.change(s, at, text, s.field(c.st.Asking)); changed != nil {
+			return c.next(at, changed)
+		}
 		return c.invalid(problem)
 	}
 	if c.st.Asking == "" && maps.Equal(before, c.st.Slots) {
-		// An answer to "what would you like to change?".
-		said = c.change(s, at, text)
-		if said == nil {
-			text := c.phrase("whatToChange")
-			c.st.LastPrompt = text
-			return []Action{Say{Text: c.phrase("didNotUnderstand") + " " + text, Kind: Problem}}
-		}
+		return c.whatToChange(s, at, text)
 	}
 	return c.next(at, said)
+}
+
+// whatToChange handles the answer to "what would you like to change?": a
+// value only one field can take, a field's name (asked next), or nothing to
+// change (read back again).
+func (c *Call) whatToChange(s *service, at time.Time, text string) []Action {
+	if said := c.change(s, at, text, nil); said != nil {
+		return c.next(at, said)
+	}
+	if f := c.namedField(s, text); f != nil {
+		c.st.Asking = f.Name
+		c.st.Attempts = 0
+		return []Action{c.ask(f, "")}
+	}
+	if a, _ := extract.YesNo(text, c.e.lang); a == extract.Yes || nothingToChange(text) {
+		return []Action{c.readback(s)}
+	}
+	c.st.Attempts++
+	if c.st.Attempts >= c.e.maxAttempts {
+		return c.drop(c.e.agent.FallbackMessage)
+	}
+	prompt := c.phrase("whatToChange")
+	c.st.LastPrompt = prompt
+	return []Action{Say{Text: c.phrase("didNotUnderstand") + " " + prompt, Kind: Problem}}
 }
 
 // next asks for the first missing field, or reads the request back, or
@@ -274,6 +328,12 @@ func (c *Call) ask(f *field, reason string) Action {
 	text := f.PromptHint
 	if text == "" {
 		text = c.phrase("askField", "field", f.label)
+	}
+	switch part := c.st.Partial[f.Name]; {
+	case strings.HasPrefix(part, "date:"):
+		text, reason = c.phrase("askTimeToo"), ""
+	case strings.HasPrefix(part, "time:"):
+		text, reason = c.phrase("askDateToo"), ""
 	}
 	c.st.LastPrompt = text
 	if reason != "" {
@@ -326,6 +386,11 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 	s := c.e.service(c.st.Intent)
 	answer, rest := extract.YesNo(text, c.e.lang)
 	rb := c.st.Readback
+	// Only a yes with nothing else in it executes ("sí, así está bien"):
+	// "nada, todo bien" is asked again.
+	if answer == extract.Yes && !onlyAffirms(rest) {
+		answer = extract.Unclear
+	}
 	if answer == extract.Yes && rb != nil && rb.Turn < c.st.Turn && maps.Equal(rb.Values, c.st.Slots) && rb.Intent == c.st.Intent {
 		values := rb.Values
 		c.st.Readback = nil
@@ -336,7 +401,7 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 		if said, _ := c.fill(s, at, rest, false); len(said) > 0 || !maps.Equal(rb.Values, c.st.Slots) {
 			return append(said, c.readback(s))
 		}
-		if said := c.change(s, at, rest); said != nil {
+		if said := c.change(s, at, rest, nil); said != nil {
 			return append(said, c.readback(s))
 		}
 		if f := c.namedField(s, rest); f != nil {
@@ -367,7 +432,38 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 func (c *Call) execute(values map[string]string) Action {
 	c.st.Phase = PhaseExecuting
 	c.st.Asking = ""
+	c.st.Last = &Recent{Intent: c.st.Intent, Fields: maps.Clone(values), Turn: c.st.Turn}
 	return Execute{Intent: c.st.Intent, Fields: values}
+}
+
+// recent is the service that answered in the turn just before this one:
+// only then do the caller's words build on it.
+func (c *Call) recent() *Recent {
+	if c.st.Last != nil && c.st.Turn == c.st.Last.Turn+1 {
+		return c.st.Last
+	}
+	return nil
+}
+
+// retry runs the last service again when the caller's words right after
+// its answer only change some of its values ("how about Friday at 2:30?"
+// after "that time is taken", "es el 48213" after "no encontré ese código").
+func (c *Call) retry(at time.Time, text string) []Action {
+	last := c.recent()
+	if last == nil {
+		return nil
+	}
+	s := c.e.service(last.Intent)
+	c.st.Intent, c.st.Phase, c.st.Slots = last.Intent, PhaseCollecting, maps.Clone(last.Fields)
+	said, _ := c.fill(s, at, text, false)
+	if maps.Equal(c.st.Slots, last.Fields) {
+		said = c.change(s, at, text, nil) // a new value for a field it had
+	}
+	if maps.Equal(c.st.Slots, last.Fields) {
+		c.reset()
+		return nil
+	}
+	return c.next(at, said)
 }
 
 // result speaks a service's answer and waits for the next request.
@@ -377,7 +473,7 @@ func (c *Call) result(r Result) []Action {
 	}
 	c.reset()
 	c.st.Since = r.At
-	c.st.LastPrompt = c.phrase("anythingElse")
+	c.st.LastPrompt = r.Message // "¿cómo?" says the answer again
 	return []Action{Say{Text: r.Message, Kind: Reply}}
 }
 
@@ -389,13 +485,14 @@ func (c *Call) drop(text string) []Action {
 }
 
 func (c *Call) reset() {
+	c.st.Partial = nil
 	c.st.Phase = PhaseListening
 	c.st.Intent = ""
 	c.st.Slots = nil
 	c.st.Asking = ""
 	c.st.Attempts = 0
 	c.st.Readback = nil
-	c.st.Choices = nil
+	c.st.Choices, c.st.ChoiceText = nil, ""
 }
 
 func (c *Call) repeat() Action {
@@ -451,7 +548,13 @@ func (c *Call) dtmf(at time.Time, digits string) []Action {
 		}
 		return []Action{Say{Text: c.phrase("confirmAgain"), Kind: Problem}}
 	case PhaseCollecting:
-		if c.st.Asking == "" || digits == "" {
+		if c.st.Asking == "" { // after "what would you like to change?"
+			if digits == "1" {
+				return []Action{c.readback(c.e.service(c.st.Intent))}
+			}
+			return []Action{Say{Text: c.phrase("didNotUnderstand") + " " + c.phrase("whatToChange"), Kind: Problem}}
+		}
+		if digits == "" {
 			return nil
 		}
 		s := c.e.service(c.st.Intent)
