@@ -483,3 +483,62 @@ func TestEveryPhraseKeyHasTexts(t *testing.T) {
 		t.Error("a spoken-value template does not parse")
 	}
 }
+
+func TestCodesSaidInPieces(t *testing.T) {
+	e := engine(t, "helpdesk.yaml")
+	for _, tt := range []struct{ said, want string }{
+		{"A as in apple, one zero zero one", "A1001"},
+		{"it's b two zero four four", "B2044"},
+		{"C dash 3 0 5 7", "C-3057"},
+		{"order D 77 31", "D7731"},
+		{"it's a 1001", "A1001"},
+	} {
+		play(t, e, []step{
+			{in: "I want a refund", asks: "order_id"},
+			{in: tt.said, asks: "amount", slots: map[string]string{"order_id": tt.want}},
+		})
+	}
+}
+
+func TestVolunteeredInTheRequest(t *testing.T) {
+	en := engine(t, "helpdesk.yaml")
+	play(t, en, []step{
+		{in: "Hi, my router keeps disconnecting, can you open a ticket?", asks: "urgency",
+			slots: map[string]string{"problem": "my router keeps disconnecting"}},
+	})
+	play(t, en, []step{
+		{in: "I want a refund of forty-nine dollars and ninety-nine cents for order A-1001", phase: PhaseConfirming,
+			slots: map[string]string{"amount": "49.99", "order_id": "A-1001"}},
+	})
+	play(t, en, []step{
+		{in: "I want a refund", asks: "order_id"},
+		{in: "A-1001", asks: "amount"},
+		{in: "it was one twenty", phase: PhaseConfirming, slots: map[string]string{"amount": "120"}},
+	})
+	es := engine(t, "clinica.yaml")
+	play(t, es, []step{
+		{in: "quiero pagar mi deuda", asks: "monto"},
+		{in: "cuarenta y nueve con noventa y nueve", asks: "cuotas", slots: map[string]string{"monto": "49.99"}},
+		{in: "un par", asks: "factura", slots: map[string]string{"cuotas": "2"}},
+	})
+}
+
+func TestProductFrames(t *testing.T) {
+	for _, tt := range []struct {
+		text, product string
+		qty           int
+	}{
+		{"Hola, ¿tienen la freidora de aire?", "freidora de aire", 0},
+		{"¿Cuánto cuesta la cafetera italiana?", "cafetera italiana", 0},
+		{"quería saber si les queda la licuadora Oster", "licuadora Oster", 0},
+		{"Hola, quiero comprar dos cafeteras, por favor", "cafeteras", 2},
+		{"do you have the Acme X1 charger?", "Acme X1 charger", 0},
+		{"quiero consultar si tienen algo disponible", "", 0},
+		{"quiero hacer un pedido", "", 0},
+	} {
+		got, qty, ok := productIn(tt.text, "es")
+		if got != tt.product || qty != tt.qty || ok != (tt.product != "") {
+			t.Errorf("productIn(%q) = %q, %d, %v; want %q, %d", tt.text, got, qty, ok, tt.product, tt.qty)
+		}
+	}
+}

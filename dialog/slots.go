@@ -70,13 +70,21 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 			problem = p
 		}
 	}
-	// 3. Unmistakable values of other fields.
+	// 3. Unmistakable values of other fields: a typed value wherever it is,
+	// and an amount of money for the one money field.
 	for _, f := range s.fields {
-		if _, ok := c.st.Slots[f.Name]; ok || f == target || !f.unmistakable() {
+		if _, ok := c.st.Slots[f.Name]; ok || f == target {
 			continue
 		}
-		if v, sp, p := c.parse(f, mask(text, claimed), now); p == "" {
-			set(f, v, sp)
+		switch {
+		case f.unmistakable():
+			if v, sp, p := c.parse(f, mask(text, claimed), now); p == "" {
+				set(f, v, sp)
+			}
+		case f.typ == configs.TypeNumber && s.onlyNumber(f):
+			if m, ok := money(mask(text, claimed), c.e.lang); ok {
+				set(f, strconv.FormatFloat(m.Value, 'f', -1, 64), m.Span)
+			}
 		}
 	}
 	// 4. The asked field, free text: the rest of the answer, when the rest
@@ -144,7 +152,7 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 	lang := c.e.lang
 	switch f.typ {
 	case configs.TypeNumber, configs.TypeInteger:
-		n, ok := extract.Number(text, lang)
+		n, ok := amount(text, lang)
 		if v, sp, found := countPhrase(text); !ok && found {
 			n, ok = extract.Num{Value: v, Span: sp}, true
 		}
@@ -396,33 +404,41 @@ func mentionsOptions(f *field) bool {
 var codeToken = regexp.MustCompile(`[A-Za-z0-9]+(?:[-/.][A-Za-z0-9]+)*`)
 
 // code reads an identifier the caller reads out: a token with digits
-// ("A-1001", "48213"), a letter and a number said apart ("A 1001"), or
-// digits spoken one by one; the first that matches the field's pattern.
+// ("A-1001", "48213"); a prefix of up to four letters and a number said
+// apart ("A 1001", "ORD guion 789", "B two zero four four", "A as in apple,
+// one zero zero one"); or digits spoken one by one. The first that fits
+// the field's pattern wins, in capitals when the pattern allows.
 func (c *Call) code(f *field, text string) (string, extract.Span, string) {
 	type cand struct {
 		v  string
 		sp extract.Span
 	}
 	var cands []cand
-	locs := codeToken.FindAllStringIndex(text, -1)
-	for i, l := range locs {
+	for _, l := range codeToken.FindAllStringIndex(text, -1) {
 		tok := text[l[0]:l[1]]
 		if strings.ContainsAny(tok, "0123456789") {
 			cands = append(cands, cand{tok, extract.Span{Start: l[0], End: l[1]}})
 		}
-		if i+1 < len(locs) && len(tok) <= 2 && isLetters(tok) {
-			next := text[locs[i+1][0]:locs[i+1][1]]
-			if isDigits(next) {
-				sp := extract.Span{Start: l[0], End: locs[i+1][1]}
-				cands = append(cands, cand{tok + next, sp}, cand{tok + "-" + next, sp})
-			}
+		if len(tok) > 4 || !isLetters(tok) {
+			continue
+		}
+		from, dash := afterPrefix(text, l[1], len(tok) == 1)
+		d, sp, ok := extract.Digits(text[from:], c.e.lang)
+		if !ok || strings.Trim(text[from:from+sp.Start], " ,") != "" {
+			continue
+		}
+		whole := extract.Span{Start: l[0], End: from + sp.End}
+		if dash {
+			cands = append(cands, cand{tok + "-" + d, whole}, cand{tok + d, whole})
+		} else {
+			cands = append(cands, cand{tok + d, whole}, cand{tok + "-" + d, whole})
 		}
 	}
 	if d, sp, ok := extract.Digits(text, c.e.lang); ok {
 		cands = append(cands, cand{d, sp})
 	}
 	for _, cd := range cands {
-		for _, v := range []string{cd.v, strings.ToUpper(cd.v)} {
+		for _, v := range []string{strings.ToUpper(cd.v), cd.v} {
 			if f.pattern == nil || f.pattern.MatchString(v) {
 				return v, cd.sp, ""
 			}
@@ -435,6 +451,44 @@ func (c *Call) code(f *field, text string) (string, extract.Span, string) {
 		return "", extract.Span{}, c.phrase("invalidString")
 	}
 	return "", extract.Span{}, c.phrase("invalidFormat")
+}
+
+// afterPrefix skips what may follow a code's letter prefix before its
+// number: "as in apple", "de avión" (after a single letter), and a dash
+// ("guion", "dash", "-"), which it reports.
+func afterPrefix(text string, i int, single bool) (int, bool) {
+	word := func(at int) (string, int) {
+		for at < len(text) && (text[at] == ' ' || text[at] == ',') {
+			at++
+		}
+		end := at
+		for end < len(text) && text[end] != ' ' && text[end] != ',' {
+			end++
+		}
+		return extract.Fold(text[at:end]), end
+	}
+	dash := false
+	for {
+		w, end := word(i)
+		switch {
+		case w == "as" || w == "como":
+			if w2, end2 := word(end); w2 == "in" || w2 == "en" {
+				_, end3 := word(end2)
+				i = end3
+				continue
+			}
+		case single && (w == "de" || w == "for") && end < len(text):
+			if w2, end2 := word(end); end2 > end && isLetters(w2) && !isNumberWord(w2) {
+				i = end2 // "A de avión", "A for apple"; not "B de 2044" nor "B de dos"
+				continue
+			}
+		case w == "-" || w == "dash" || w == "hyphen" || w == "guion" || w == "raya":
+			dash = true
+			i = end
+			continue
+		}
+		return i, dash
+	}
 }
 
 func isLetters(s string) bool {
@@ -914,4 +968,87 @@ func (c *Call) callerNumber() string {
 		return ""
 	}
 	return b.String()
+}
+
+func isNumberWord(w string) bool {
+	_, es := extract.Number(w, "es")
+	_, en := extract.Number(w, "en")
+	return es || en
+}
+
+// amount reads the first number of an answer, with the ways amounts are
+// said: "forty-nine dollars and ninety-nine cents", "cuarenta y nueve con
+// noventa y nueve" (49.99), and in English "one twenty" (120).
+func amount(text, lang string) (extract.Num, bool) {
+	nums := extract.Numbers(text, lang)
+	if len(nums) == 0 {
+		return extract.Num{}, false
+	}
+	n := nums[0]
+	if len(nums) < 2 {
+		return n, true
+	}
+	m := nums[1]
+	between := strings.FieldsFunc(extract.Fold(text[n.Span.End:m.Span.Start]), func(r rune) bool { return isSeparator(r) })
+	after := strings.FieldsFunc(extract.Fold(text[m.Span.End:]), func(r rune) bool { return isSeparator(r) })
+	whole := n.Value == math.Trunc(n.Value) && m.Value == math.Trunc(m.Value) && m.Value < 100
+	connector, other := false, false
+	for _, w := range between {
+		switch {
+		case w == "and" || w == "y" || w == "con" || w == "with":
+			connector = true
+		case !currencyWords[w]:
+			other = true
+		}
+	}
+	cents := len(after) > 0 && (after[0] == "cents" || after[0] == "centavos" || after[0] == "centimos" || after[0] == "cent")
+	if whole && connector && !other && (cents || lang == "es" && slices.Contains(between, "con")) {
+		return extract.Num{Value: n.Value + m.Value/100, Span: extract.Span{Start: n.Span.Start, End: m.Span.End}}, true
+	}
+	if lang == "en" && len(between) == 0 && whole && n.Value >= 1 && n.Value <= 9 && m.Value >= 10 && spokenWords(text, n, m) {
+		return extract.Num{Value: n.Value*100 + m.Value, Span: extract.Span{Start: n.Span.Start, End: m.Span.End}}, true
+	}
+	return n, true
+}
+
+// spokenWords reports whether both numbers were said in words.
+func spokenWords(text string, ns ...extract.Num) bool {
+	for _, n := range ns {
+		if strings.ContainsAny(text[n.Span.Start:n.Span.End], "0123456789") {
+			return false
+		}
+	}
+	return true
+}
+
+var currencyWords = map[string]bool{"dollars": true, "dollar": true, "dolares": true, "dolar": true, "pesos": true,
+	"peso": true, "soles": true, "sol": true, "euros": true, "euro": true, "usd": true, "mxn": true, "pen": true, "bucks": true}
+
+// money finds an amount said with its currency: "89 dollars", "$89",
+// "cincuenta soles".
+func money(text, lang string) (extract.Num, bool) {
+	for _, n := range extract.Numbers(text, lang) {
+		before := strings.TrimRight(text[:n.Span.Start], " ")
+		after := strings.FieldsFunc(extract.Fold(text[n.Span.End:]), func(r rune) bool { return isSeparator(r) })
+		if strings.ContainsAny(text[n.Span.Start:n.Span.End], "$€") || strings.HasSuffix(before, "$") ||
+			len(after) > 0 && currencyWords[after[0]] {
+			if m, ok := amount(text[n.Span.Start:], lang); ok { // "… dollars and ninety-nine cents"
+				m.Span.Start += n.Span.Start
+				m.Span.End += n.Span.Start
+				return m, true
+			}
+			return n, true
+		}
+	}
+	return extract.Num{}, false
+}
+
+// onlyNumber reports whether f is the service's one field of type number.
+func (s *service) onlyNumber(f *field) bool {
+	for _, g := range s.fields {
+		if g != f && (g.typ == configs.TypeNumber) {
+			return false
+		}
+	}
+	return true
 }

@@ -253,6 +253,7 @@ func (c *Call) begin(at time.Time, s *service, text string) []Action {
 	c.st.Asking = ""
 	c.st.Attempts = 0
 	c.fill(s, at, text, false)
+	c.volunteerFrames(s, text)
 	return c.next(at, nil)
 }
 

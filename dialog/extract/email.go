@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -22,7 +23,7 @@ func Email(text, lang string) (string, Span, bool) {
 		if atoms[k].kind != aAt {
 			continue
 		}
-		if addr, s, e, ok := assembleEmail(atoms, k); ok {
+		if addr, s, e, ok := assembleEmail(f.s, atoms, k); ok {
 			return addr, f.span(s, e), true
 		}
 	}
@@ -41,10 +42,11 @@ const (
 )
 
 type atom struct {
-	kind atomKind
-	text string
-	s, e int  // folded range
-	hard bool // a hard separator (not space or comma) precedes this atom
+	kind  atomKind
+	text  string
+	s, e  int  // folded range
+	hard  bool // a hard separator (not a space) precedes this atom
+	comma bool // that separator was only a comma: "j, p, e" may be spelled
 	// stopword marks lead-in and function words ("es", "my", "correo"):
 	// they end the local part but may be domain labels ("punto es").
 	stopword bool
@@ -59,7 +61,7 @@ func isEmailChar(c byte) bool {
 // them.
 func emailAtoms(s string) []atom {
 	var atoms []atom
-	hard := true
+	hard, comma := true, false
 	for i := 0; i < len(s); {
 		c := s[i]
 		if !isEmailChar(c) {
@@ -84,7 +86,8 @@ func emailAtoms(s string) []atom {
 				continue
 			}
 			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				hard = true // a comma too: in transcribed speech it ends a clause
+				comma = c == ',' && (!hard || comma) // a comma too: in transcribed speech it ends a clause
+				hard = true
 			}
 			i++
 			continue
@@ -100,8 +103,10 @@ func emailAtoms(s string) []atom {
 			chunk = chunk[:len(chunk)-1]
 			e--
 		}
+		n0 := len(atoms)
 		atoms = appendChunk(atoms, chunk, i, e, hard)
-		hard = false
+		atoms[n0].comma = hard && comma
+		hard, comma = false, false
 		if e < j { // the stripped period ends a sentence
 			hard = true
 		}
@@ -205,7 +210,7 @@ var emailStop = map[string]bool{
 }
 
 // assembleEmail builds the address around the '@' atom k.
-func assembleEmail(atoms []atom, k int) (string, int, int, bool) {
+func assembleEmail(s string, atoms []atom, k int) (string, int, int, bool) {
 	// local part, right to left; a written @ glued to its local part takes
 	// only what is glued to it ("Juan Pérez juan@x.com" is juan@x.com)
 	lo := k
@@ -217,8 +222,8 @@ func assembleEmail(atoms []atom, k int) (string, int, int, bool) {
 				break
 			}
 			lo = j
-			if at.hard {
-				break
+			if at.hard && !(at.comma && spelledAtom(at) && j > 0 && spelledAtom(atoms[j-1])) {
+				break // a comma between spelled letters does not end them
 			}
 		}
 	}
@@ -270,8 +275,22 @@ func assembleEmail(atoms []atom, k int) (string, int, int, bool) {
 	if hi == k {
 		return "", 0, 0, false
 	}
+	spelled := spelledRun(atoms[lo:k])
 	var b strings.Builder
 	for j := lo; j <= hi; j++ {
+		if j < k && atoms[j].kind == aLit {
+			if n := numberRun(s, atoms, j, k); n > 0 { // "carmen ochenta y cinco"
+				if v, ok := Number(s[atoms[j].s:atoms[j+n-1].e], "es"); ok && v.Value == float64(int(v.Value)) {
+					b.WriteString(strconv.Itoa(int(v.Value)))
+					j += n - 1
+					continue
+				}
+			}
+			if l, ok := letterNames[atoms[j].text]; ok && spelled {
+				b.WriteString(l) // "jota pe e erre e zeta"
+				continue
+			}
+		}
 		switch atoms[j].kind {
 		case aLit:
 			b.WriteString(atoms[j].text)
@@ -340,4 +359,60 @@ func validEmail(addr string) bool {
 		}
 	}
 	return true
+}
+
+// letterNames are the Spanish (and English) names of letters, read when a
+// caller spells an address out: "jota pe e erre e zeta arroba…".
+var letterNames = map[string]string{
+	"a": "a", "be": "b", "ce": "c", "de": "d", "e": "e", "efe": "f", "ge": "g", "hache": "h", "i": "i", "jota": "j",
+	"ka": "k", "ele": "l", "eme": "m", "ene": "n", "o": "o", "pe": "p", "cu": "q", "erre": "r", "ere": "r", "ese": "s",
+	"te": "t", "u": "u", "uve": "v", "ve": "v", "equis": "x", "ye": "y", "zeta": "z", "seta": "z",
+	"bee": "b", "cee": "c", "dee": "d", "ef": "f", "gee": "g", "aitch": "h", "jay": "j", "kay": "k", "el": "l",
+	"em": "m", "en": "n", "pee": "p", "cue": "q", "ar": "r", "ess": "s", "tee": "t", "vee": "v", "ex": "x",
+	"wye": "y", "zee": "z", "zed": "z",
+}
+
+// spelledAtom: a single letter or digit, or a letter's name.
+func spelledAtom(a atom) bool {
+	if a.kind != aLit {
+		return false
+	}
+	_, named := letterNames[a.text]
+	return len(a.text) == 1 || named
+}
+
+// spelledRun reports whether a local part is spelled out: three or more
+// atoms, each a letter, a digit or a letter's name.
+func spelledRun(atoms []atom) bool {
+	if len(atoms) < 3 {
+		return false
+	}
+	for _, a := range atoms {
+		if !spelledAtom(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// numberRun returns how many atoms from j (before k) say a number in words
+// of two words or more ("ochenta y cinco"), or 0.
+func numberRun(s string, atoms []atom, j, k int) int {
+	n := 0
+	for i := j; i < k && atoms[i].kind == aLit; i++ {
+		w := s[atoms[i].s:atoms[i].e]
+		_, es := esNumWords[w]
+		_, en := enNumWords[w]
+		if !es && !en && !(n > 0 && (w == "y" || w == "and")) {
+			break
+		}
+		n = i - j + 1
+	}
+	for n > 0 && (s[atoms[j+n-1].s:atoms[j+n-1].e] == "y" || s[atoms[j+n-1].s:atoms[j+n-1].e] == "and") {
+		n--
+	}
+	if n < 2 {
+		return 0
+	}
+	return n
 }

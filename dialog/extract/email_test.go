@@ -54,3 +54,18 @@ func TestEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestSpelledEmails(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"j, p, e, r, e, z arroba gmail punto com", "jperez@gmail.com"},
+		{"jota pe e erre e zeta arroba gmail punto com", "jperez@gmail.com"},
+		{"claro, es carmen ochenta y cinco arroba yahoo punto com", "carmen85@yahoo.com"},
+		{"Juan Pérez, juan@email.com", "juan@email.com"},
+		{"de, e arroba x punto com", "e@x.com"},
+	}
+	for _, tt := range tests {
+		if got, _, ok := Email(tt.text, "es"); !ok || got != tt.want {
+			t.Errorf("Email(%q) = %q, %v; want %q", tt.text, got, ok, tt.want)
+		}
+	}
+}

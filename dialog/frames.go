@@ -1,0 +1,191 @@
+package dialog
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog/extract"
+)
+
+// Frames read free text a caller volunteers in a first request, when the
+// sentence says what role it plays: "¿tienen la freidora de aire?" names a
+// product; "my router keeps disconnecting" states a problem. A frame only
+// fills a free-text field whose name or description gives it that role, so
+// "mi hijo tiene fiebre" never becomes a name.
+
+type role int
+
+const (
+	roleNone role = iota
+	roleProduct
+	roleProblem
+	roleQuantity
+)
+
+var roleWords = map[role][]string{
+	roleProduct:  {"producto", "product", "articulo", "item", "modelo"},
+	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion"},
+	roleQuantity: {"cantidad", "quantity", "unidades", "units", "cuantos", "how many"},
+}
+
+// fieldRole is the role a field's name, or the first word of its
+// description (its subject: "Cantidad de productos" is a quantity), gives it.
+func fieldRole(f *field) role {
+	split := func(s string) []string {
+		return strings.FieldsFunc(extract.Fold(s), func(r rune) bool { return !(r >= 'a' && r <= 'z') })
+	}
+	words := split(f.Name)
+	if desc := split(f.Description); len(desc) > 0 {
+		words = append(words, desc[0])
+	}
+	for _, r := range []role{roleQuantity, roleProduct, roleProblem} {
+		for _, w := range roleWords[r] {
+			if slices.Contains(words, w) {
+				return r
+			}
+		}
+	}
+	return roleNone
+}
+
+// productFrames introduce a product: the words after them name it.
+var productFrames = phraseList(
+	"tienen", "tienes", "tiene", "hay", "venden", "vendes", "manejan", "cuanto cuesta", "cuanto cuestan", "cuanto vale",
+	"cuanto sale", "que precio tiene", "que precio tienen", "el precio de", "precio de", "les queda", "les quedan",
+	"te queda", "queda", "quedan", "existencias de", "stock de", "disponibilidad de", "busco", "estoy buscando",
+	"quiero comprar", "quisiera comprar", "queria comprar", "voy a comprar", "quiero pedir", "quisiera pedir",
+	"me gustaria comprar", "me interesa", "me interesan",
+	"do you have", "do you sell", "do you carry", "how much is", "how much are", "how much does", "how much do",
+	"the price of", "price of", "is there", "are there", "i'm looking for", "im looking for", "looking for",
+	"i want to buy", "i'd like to buy", "id like to buy", "i want to order", "i'd like to order", "id like to order")
+
+// problemVerbs follow the thing that fails in a problem statement: "my
+// router keeps disconnecting", "mi laptop no prende".
+var problemVerbs = []string{"keeps", "won't", "wont", "doesn't", "doesnt", "isn't", "isnt", "can't", "cant",
+	"stopped", "is", "has", "broke", "died", "no", "se", "dejo", "ya", "esta", "tiene", "falla", "siempre"}
+
+// volunteerFrames fills free-text fields from a first request's frames,
+// and a quantity said inside a product ("dos cafeteras").
+func (c *Call) volunteerFrames(s *service, text string) {
+	filled := map[role]bool{}
+	for _, f := range s.fields {
+		r := fieldRole(f)
+		if _, done := c.st.Slots[f.Name]; done || !f.freeText() || filled[r] {
+			continue
+		}
+		filled[r] = true
+		switch r {
+		case roleProduct:
+			if product, qty, ok := productIn(text, c.e.lang); ok {
+				c.st.Slots[f.Name] = product
+				if q := s.roleField(roleQuantity); q != nil && qty > 0 && c.st.Slots[q.Name] == "" {
+					c.st.Slots[q.Name] = strconv.Itoa(qty)
+				}
+			}
+		case roleProblem:
+			if problem, ok := problemIn(text); ok {
+				c.st.Slots[f.Name] = problem
+			}
+		}
+	}
+}
+
+// roleField is the service's field with a role, if any.
+func (s *service) roleField(r role) *field {
+	for _, f := range s.fields {
+		if (f.typ == configs.TypeNumber || f.typ == configs.TypeInteger) == (r == roleQuantity) && fieldRole(f) == r {
+			return f
+		}
+	}
+	return nil
+}
+
+// productIn finds a product named after a product frame, to the end of its
+// clause, without determiners; a count before it is the quantity.
+func productIn(text, lang string) (string, int, bool) {
+	ft := foldText(text)
+	spans := wordSpans(ft.s)
+	words := make([]string, len(spans))
+	for i, sp := range spans {
+		words[i] = ft.s[sp[0]:sp[1]]
+	}
+	for i := range words {
+		n := longestMatch(words[i:], productFrames)
+		if n == 0 {
+			continue
+		}
+		start := i + n
+		qty := 0
+		for start < len(words) && (slices.Contains(determiners, words[start]) || words[start] == "unos" || words[start] == "unas" || words[start] == "some") {
+			start++
+		}
+		if start < len(words) {
+			if num, ok := extract.Number(words[start], lang); ok && num.Value == float64(int(num.Value)) && num.Value > 0 && num.Value < 1000 {
+				qty = int(num.Value)
+				start++
+			}
+		}
+		end := start
+		for end < len(words) && !clauseBreak(ft.s, spans, end) && !slices.Contains([]string{"por", "please", "para", "for", "en", "in", "que", "that"}, words[end]) {
+			end++
+		}
+		if end-start == 0 || end-start > 6 || vagueOnly(words[start:end]) {
+			return "", 0, false
+		}
+		sp := ft.span(spans[start][0], spans[end-1][1])
+		return strings.Trim(text[sp.Start:sp.End], " ,.;:!?¿¡\"'"), qty, true
+	}
+	return "", 0, false
+}
+
+// problemIn finds a problem statement: a clause that starts with my/mi and
+// a thing, followed by what goes wrong with it.
+func problemIn(text string) (string, bool) {
+	ft := foldText(text)
+	spans := wordSpans(ft.s)
+	for i, sp := range spans {
+		w := ft.s[sp[0]:sp[1]]
+		if w != "my" && w != "mi" && w != "our" && w != "nuestro" && w != "nuestra" {
+			continue
+		}
+		if i+2 >= len(spans) || !slices.Contains(problemVerbs, ft.s[spans[i+2][0]:spans[i+2][1]]) && !slices.Contains(problemVerbs, ft.s[spans[i+1][0]:spans[i+1][1]]) {
+			continue
+		}
+		end := i + 1
+		for end < len(spans) && !clauseBreak(ft.s, spans, end) {
+			end++
+		}
+		if end-i < 3 {
+			continue
+		}
+		span := ft.span(sp[0], spans[end-1][1])
+		return strings.Trim(text[span.Start:span.End], " ,.;:!?¿¡\"'"), true
+	}
+	return "", false
+}
+
+// clauseBreak reports whether punctuation ends a clause before word i.
+func clauseBreak(s string, spans [][2]int, i int) bool {
+	if i == 0 {
+		return false
+	}
+	gap := s[spans[i-1][1]:spans[i][0]]
+	return strings.ContainsAny(gap, ",;.?!")
+}
+
+// vagueWords name nothing in particular: "¿tienen algo disponible?".
+var vagueWords = []string{"algo", "alguno", "alguna", "algun", "nada", "cosa", "cosas", "producto", "productos",
+	"disponible", "disponibles", "stock", "existencias", "eso", "esto", "otro", "otra", "de", "en", "something",
+	"anything", "stuff", "thing", "things", "items", "item", "available", "product", "products", "that", "this",
+	"it", "one", "any", "some", "in"}
+
+func vagueOnly(words []string) bool {
+	for _, w := range words {
+		if !slices.Contains(vagueWords, w) {
+			return false
+		}
+	}
+	return true
+}
