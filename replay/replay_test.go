@@ -66,6 +66,8 @@ func TestWrongExpectationsFailReadably(t *testing.T) {
 		{"intent: reservar, asks: nombre", "intent: horarios, asks: nombre", "intent: expected horarios, got reservar"},
 		{"says: \"Reservado", "says: \"Cancelado", `says: expected the agent to say "Cancelado`},
 		{"asks: null", "asks: nombre", "asks: expected nombre, got null"},
+		{"asks: personas", "asks: null", "asks: expected null, got personas"},
+		{"intent: reservar, asks: nombre", "intent: null, asks: nombre", "intent: expected null, got reservar"},
 		{"personas: 2}}", "personas: \"2\"}}", `request: no request matched: body.personas: expected "2", got 2`},
 		{"url: \"/citas\"", "url: \"/reservas\"", "request: no request matched: url https://api.example.com/citas"},
 		{"method: POST", "method: PUT", "request: no request matched: method POST"},

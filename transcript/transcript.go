@@ -192,6 +192,7 @@ func Parse(name string, data []byte) (*Transcript, error) {
 	for i := range t.Turns {
 		if i < len(turns) {
 			t.Turns[i].Line = turns[i].Line
+			explicitNulls(turns[i], t.Turns[i].Expect)
 		}
 		if err := t.Turns[i].check(); err != nil {
 			return nil, fmt.Errorf("%w: %s:%d: turns[%d]: %v", ErrFormat, name, t.Turns[i].Line, i, err)
@@ -217,6 +218,33 @@ func (t *Turn) check() error {
 	}
 	if n != 1 {
 		return errors.New("a turn has exactly one of caller, dtmf or wait")
+	}
+	return nil
+}
+
+// explicitNulls marks `intent: null` and `asks: null`, which the YAML
+// decoder leaves as if absent.
+func explicitNulls(turn *yaml.Node, e *Expect) {
+	if e == nil {
+		return
+	}
+	expect := child(turn, "expect")
+	for key, o := range map[string]*Optional{"intent": &e.Intent, "asks": &e.Asks} {
+		if n := child(expect, key); n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			*o = Optional{Set: true, Null: true}
+		}
+	}
+}
+
+// child is the value of key in a mapping node, or nil.
+func child(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
 	}
 	return nil
 }

@@ -1,0 +1,61 @@
+package transcript
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestOptionalAsks(t *testing.T) {
+	tr, err := Parse("t.yaml", []byte(`turns:
+  - caller: a
+    expect: {asks: null}
+  - caller: b
+    expect: {asks: nombre}
+  - caller: c
+    expect: {state: listening}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []Optional{tr.Turns[0].Expect.Asks, tr.Turns[1].Expect.Asks, tr.Turns[2].Expect.Asks}
+	want := []Optional{{Set: true, Null: true}, {Set: true, Value: "nombre"}, {}}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("turn %d asks = %+v, want %+v", i+1, got[i], want[i])
+		}
+	}
+	if tr.Turns[1].Line != 4 {
+		t.Errorf("turn 2 line = %d, want 4", tr.Turns[1].Line)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	in := &Transcript{Agent: "a.yaml", Now: "2024-01-10T09:00:00-05:00", CallID: "CA1", Turns: []Turn{
+		{Caller: "hola", Agent: "¿En qué puedo ayudarte?"},
+		{Wait: Duration(8e9), Agent: "¿Sigues ahí?"},
+		{DTMF: "1", Requests: []Request{{Intent: "s", Method: "POST", URL: "https://a.example/x",
+			Body: map[string]any{"n": 2}, Response: &Response{Status: 201, Body: map[string]any{"id": "A"}}}}},
+	}}
+	data, err := Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Parse("t.yaml", data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if out.CallID != "CA1" || out.Turns[1].Wait != Duration(8e9) || out.Turns[2].Requests[0].Response.Status != 201 {
+		t.Errorf("round trip lost data:\n%s", data)
+	}
+}
+
+func TestParseStubs(t *testing.T) {
+	stubs, err := ParseStubs("s.yaml", []byte("stubs:\n  a: {status: 404, body: {error: x}}\n"))
+	if err != nil || stubs["a"].Status != 404 {
+		t.Fatalf("%v %+v", err, stubs)
+	}
+	if _, err := ParseStubs("s.yaml", []byte("stubs:\n  a: {statu: 404}\n")); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "statu") {
+		t.Errorf("unknown key: %v", err)
+	}
+}
