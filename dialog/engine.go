@@ -55,6 +55,8 @@ type field struct {
 	// ident: a code the caller reads out (order numbers, ticket ids), taken
 	// from a code-like token rather than the whole answer.
 	ident bool
+	// labels are the ways of introducing its value ("mi correo es").
+	labels phraseSet
 }
 
 // New builds the engine of a loaded agent. Problems in the agent's phrases
@@ -160,6 +162,7 @@ func newField(cf configs.Field, lang string) *field {
 			f.cues = append(f.cues, w)
 		}
 	}
+	f.labels = phraseList(labelLeadsFor(f)...)
 	return f
 }
 

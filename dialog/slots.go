@@ -697,7 +697,10 @@ func (e *Engine) freeText(text string, f *field) (string, extract.Span) {
 	if e.lang == "es" {
 		leads = leadInsES
 	}
-	labels := phraseList(labelLeadsFor(f)...)
+	var labels phraseSet
+	if f != nil {
+		labels = f.labels
+	}
 	i, j := 0, len(toks)
 	for i < j {
 		if n := longestMatch(toks[i:j], labels); n > 0 {

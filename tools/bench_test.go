@@ -121,7 +121,10 @@ func BenchmarkExecuteOverhead(b *testing.B) {
 // BenchmarkTimeoutOvershoot measures how long after a service's timeout
 // the caller gets the fallback.
 func BenchmarkTimeoutOvershoot(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // the server notices a hang-up only after the body
+		<-r.Context().Done()
+	}))
 	defer srv.Close()
 	svc := clinicBooking(b, srv.URL)
 	svc.Timeout = configs.Duration(100 * time.Millisecond)
