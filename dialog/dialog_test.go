@@ -341,6 +341,11 @@ func TestListening(t *testing.T) {
 		{"goodbye", []step{
 			{in: "adiós", phase: PhaseEnded, end: true},
 		}},
+		{"an acknowledgement after an answer", []step{
+			{in: "pagar la factura", phase: PhaseExecuting, exec: map[string]string{}},
+			{in: "=Factura pagada.", phase: PhaseListening},
+			{in: "sí, perfecto, gracias", phase: PhaseListening, says: "¿Puedo ayudarte con algo más?", not: "no te entendí"},
+		}},
 		{"repeat the greeting", []step{
 			{in: "¿cómo?", says: "¿En qué puedo ayudarte?"},
 		}},

@@ -84,6 +84,9 @@ func (c *Call) utterance(at time.Time, text string) []Action {
 		}
 	}
 	if listening {
+		if !hasContent(text) { // "sí, perfecto", "ok, gracias": an acknowledgement
+			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info})
+		}
 		return c.listen(at, text)
 	}
 	if other := c.switchTo(text); other != nil {
