@@ -48,7 +48,7 @@ func (c *Call) input(at time.Time) {
 
 func (c *Call) greeting() string {
 	if c.e.greeting == nil {
-		return c.phrase("anythingElse")
+		return c.phrase("howCanIHelp")
 	}
 	text, err := c.e.greeting.Render(c.scope(nil))
 	if err != nil {

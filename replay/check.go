@@ -41,7 +41,7 @@ func describe(turn transcript.Turn, t *session.Turn, ran []ran) TurnResult {
 	for _, r := range ran {
 		rr := RequestResult{Intent: r.intent}
 		if req := r.result.Request; req != nil {
-			rr.Method, rr.URL = req.Method, req.URL
+			rr.Method, rr.URL = req.Method, req.RedactedURL()
 			if len(req.Body) > 0 {
 				var body any
 				if json.Unmarshal(req.Body, &body) == nil {

@@ -190,7 +190,7 @@ func (s *Session) Transcript() *transcript.Transcript {
 func Record(intent string, r *tools.Result) transcript.Request {
 	req := transcript.Request{Intent: intent}
 	if r.Request != nil {
-		req.Method, req.URL = r.Request.Method, r.Request.URL
+		req.Method, req.URL = r.Request.Method, r.Request.RedactedURL() // no secrets in a transcript file
 		if len(r.Request.Body) > 0 {
 			req.Body = decode(r.Request.Body)
 		}

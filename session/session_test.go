@@ -21,7 +21,7 @@ services:
     reference: look up an order
     examples: [look up my order]
     method: GET
-    endpoint: https://api.example.com/orders/{{id}}
+    endpoint: https://api.example.com/${SHOP_KEY}/orders/{{id}}
     requiredFields: [{name: id, type: string, pattern: '^\d+$'}]
     responseMapping: {status: "$.status"}
     responseMessage: "Order {{id}} is {{status}}."
@@ -29,6 +29,7 @@ services:
 
 func newAgent(t *testing.T) *Agent {
 	t.Helper()
+	t.Setenv("SHOP_KEY", "k-secret-1")
 	a, err := configs.Parse("s.yaml", []byte(agentFile))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func TestStubs(t *testing.T) {
 	svc := a.Catalog.Service("lookup")
 	in := tools.Input{Fields: map[string]string{"id": "42"}}
 	stubbed := &Stubs{Responses: map[string]transcript.Response{"lookup": {Body: map[string]any{"status": "shipped"}}}}
-	if r := stubbed.Execute(context.Background(), svc, in); r.Message != "Order 42 is shipped." || r.Response.Status != 200 || r.Request.URL != "https://api.example.com/orders/42" {
+	if r := stubbed.Execute(context.Background(), svc, in); r.Message != "Order 42 is shipped." || r.Response.Status != 200 || r.Request.URL != "https://api.example.com/k-secret-1/orders/42" {
 		t.Errorf("stubbed: %+v", r)
 	}
 	none := &Stubs{}
@@ -74,7 +75,7 @@ func TestSessionRunsServicesAndRecords(t *testing.T) {
 	s := New(newAgent(t), exec, "c1", "+1555")
 	now := time.Date(2024, 1, 10, 9, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	if got := s.Start(ctx, now); !strings.Contains(got.Said(), "How can I help") && got.Said() == "" {
+	if got := s.Start(ctx, now); got.Said() != "How can I help you?" {
 		t.Errorf("greeting: %q", got.Said())
 	}
 	s.Handle(ctx, dialog.Utterance{At: now, Text: "look up my order"})
@@ -87,6 +88,9 @@ func TestSessionRunsServicesAndRecords(t *testing.T) {
 		t.Errorf("bye did not end the call: %+v", end.Actions)
 	}
 	rec := s.Transcript()
+	if url := rec.Turns[1].Requests[0].URL; url != "https://api.example.com/[redacted]/orders/42" {
+		t.Errorf("recorded URL %q: a value from the environment must not reach a transcript file", url)
+	}
 	if len(rec.Turns) != 3 || rec.Turns[1].Requests[0].Intent != "lookup" || rec.Turns[1].Requests[0].Response.Status != 200 || rec.CallID != "c1" {
 		t.Errorf("recording: %+v", rec)
 	}
