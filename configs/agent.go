@@ -80,6 +80,14 @@ type Service struct {
 	// Secrets are the values ${ENV} references put in the endpoint (and the
 	// integration's baseUrl); Redact hides them wherever a URL is shown.
 	Secrets []string `yaml:"-"`
+	// MCP is set on a service that is a tool of an MCP server, listed at
+	// run time; its fields' names are the argument paths ("address.city").
+	MCP *MCPTool `yaml:"-"`
+}
+
+// MCPTool is the tool of an MCP server a service calls.
+type MCPTool struct {
+	Name string // the tool's name on the server
 }
 
 // Redact hides the service's secrets in text, such as a rendered URL.
@@ -135,6 +143,21 @@ type Integration struct {
 	Confirm []string `yaml:"confirm"`
 	Include []string `yaml:"include"`
 	Exclude []string `yaml:"exclude"`
+	// Transport of an MCP url: "" tries streamable HTTP, then SSE.
+	Transport string `yaml:"transport"`
+	// Timeout bounds each tool call of an MCP integration (default 10s).
+	Timeout Duration `yaml:"timeout"`
+	// ResponseMapping, ResponseMessage and ResponseConditions read an MCP
+	// tool's structuredContent; without them the caller hears the tool's
+	// first text content.
+	ResponseMapping    Pairs       `yaml:"responseMapping"`
+	ResponseMessage    string      `yaml:"responseMessage"`
+	ResponseConditions []Condition `yaml:"responseConditions"`
+	// Overrides refine tools of an MCP integration, each named by its intent
+	// (the tool's name): how callers ask for it (reference, examples), its
+	// fields' prompts and types, enabled, confirmation, timeout, and how its
+	// answer is read. What a tool leaves unset comes from its server.
+	Overrides []Service `yaml:"overrides"`
 
 	// Secrets are the values ${ENV} references put in baseUrl, url and
 	// command.
@@ -164,6 +187,13 @@ var FieldTypes = []string{TypeString, TypeNumber, TypeInteger, TypeBoolean, Type
 const (
 	IntegrationHTTP = "http"
 	IntegrationMCP  = "mcp"
+)
+
+// MCP transports for a url.
+const (
+	TransportAuto       = ""
+	TransportStreamable = "streamable"
+	TransportSSE        = "sse"
 )
 
 // Methods lists the HTTP methods a service may use.

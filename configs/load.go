@@ -144,6 +144,11 @@ func (a *Agent) finish(file string, single bool) {
 			t.Integration = in.Name
 			t.setDefaults()
 		}
+		for j := range in.Overrides {
+			o := &in.Overrides[j]
+			o.Path = fmt.Sprintf("integrations[%d].overrides[%d]", i, j)
+			o.Integration = in.Name
+		}
 	}
 }
 

@@ -149,6 +149,56 @@ integrations:
 			},
 		},
 		{
+			name: "mcp integration problems",
+			file: `name: test
+integrations:
+  - name: crm
+    type: mcp
+    url: http://127.0.0.1:3001/mcp
+    transport: websocket
+    timeout: 5m
+    confirm: ["[a-"]
+    responseMapping: {now: "$.x"}
+    responseConditions: [{condition: "", message: hi}]
+    overrides:
+      - intent: find_customer
+        method: GET
+        endpoint: /x
+        requiredFields:
+          - {name: email, type: emial}
+          - {name: phone, optional: true}
+          - {promptHint: "¿Nombre?"}
+      - reference: no name
+      - intent: find_customer
+        timeout: 0.5ms
+        examples: [""]
+  - name: helpdesk
+    type: http
+    baseUrl: https://acme.example
+    overrides: [{intent: x}]
+    tools:
+      - intent: t
+        endpoint: /tickets
+`,
+			want: []string{
+				`:6: integrations[0].transport: unknown transport "websocket"`,
+				`:7: integrations[0].timeout: must be between 1ms and 2m0s`,
+				`:8: integrations[0].confirm[0]: bad tool-name glob "[a-"`,
+				`:9: integrations[0].responseMapping.now: "now" is a system variable`,
+				`:10: integrations[0].responseConditions[0].condition: required`,
+				`:13: integrations[0].overrides[0].method: an mcp tool is called through its server; remove method`,
+				`:14: integrations[0].overrides[0].endpoint: an mcp tool is called through its server; remove endpoint`,
+				`:16: integrations[0].overrides[0].requiredFields[0].type: unknown type "emial" (did you mean "email"?)`,
+				`:17: integrations[0].overrides[0].requiredFields[1].optional: the tool's schema says which fields are required`,
+				`:18: integrations[0].overrides[0].requiredFields[2].name: required: the name of the tool's field`,
+				`:19: integrations[0].overrides[1].intent: required: the name of the tool it refines`,
+				`:20: integrations[0].overrides[2].intent: a second override of tool "find_customer" (first at line 12)`,
+				`:21: integrations[0].overrides[2].timeout: must be between 1ms and 2m0s`,
+				`:22: integrations[0].overrides[2].examples[0]: empty example`,
+				`:26: integrations[1].overrides: only for mcp integrations`,
+			},
+		},
+		{
 			name: "an alias nested in itself",
 			file: minimal + "    bodyTemplate: &b [1, {k: *b}]\n",
 			want: []string{`:12: services[0].bodyTemplate[1].k: an alias refers to a value that contains it`},

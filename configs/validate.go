@@ -107,7 +107,10 @@ func (v *validator) integration(in *Integration, p string) {
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"url", in.URL != ""}, {"command", len(in.Command) > 0}, {"confirm", len(in.Confirm) > 0}, {"include", len(in.Include) > 0}, {"exclude", len(in.Exclude) > 0}} {
+		}{{"url", in.URL != ""}, {"command", len(in.Command) > 0}, {"confirm", len(in.Confirm) > 0}, {"include", len(in.Include) > 0},
+			{"exclude", len(in.Exclude) > 0}, {"transport", in.Transport != ""}, {"timeout", in.Timeout != 0},
+			{"responseMapping", len(in.ResponseMapping) > 0}, {"responseMessage", in.ResponseMessage != ""},
+			{"responseConditions", len(in.ResponseConditions) > 0}, {"overrides", len(in.Overrides) > 0}} {
 			if f.set {
 				v.add(p+"."+f.name, "only for mcp integrations")
 			}
@@ -137,12 +140,41 @@ func (v *validator) integration(in *Integration, p string) {
 		if len(in.Tools) > 0 {
 			v.add(p+".tools", "the tools of an mcp integration come from its server; use include/exclude/confirm to select them")
 		}
-		for _, g := range [][]string{in.Confirm, in.Include, in.Exclude} {
-			for _, glob := range g {
+		for _, g := range []struct {
+			key   string
+			globs []string
+		}{{"confirm", in.Confirm}, {"include", in.Include}, {"exclude", in.Exclude}} {
+			for i, glob := range g.globs {
 				if _, err := path.Match(glob, ""); err != nil || glob == "" {
-					v.add(p, "bad tool-name glob %q", glob)
+					v.add(fmt.Sprintf("%s.%s[%d]", p, g.key, i), "bad tool-name glob %q", glob)
 				}
 			}
+		}
+		switch in.Transport {
+		case TransportAuto, TransportStreamable, TransportSSE:
+			if in.Transport != "" && len(in.Command) > 0 {
+				v.add(p+".transport", "a command speaks stdio; transport is for url")
+			}
+		default:
+			v.add(p+".transport", "unknown transport %q%s: want streamable or sse (or leave it out to try both)",
+				in.Transport, suggest.DidYouMean(in.Transport, []string{TransportStreamable, TransportSSE}))
+		}
+		if in.Timeout == 0 {
+			in.Timeout = Duration(DefaultTimeout)
+		}
+		if in.Timeout.Std() < time.Millisecond || in.Timeout.Std() > MaxTimeout {
+			v.add(p+".timeout", "must be between 1ms and %s", MaxTimeout)
+		}
+		v.conditions(in.ResponseConditions, p+".")
+		v.mapping(in.ResponseMapping, p+".")
+		seen := map[string]string{}
+		for j := range in.Overrides {
+			o := &in.Overrides[j]
+			if prev, dup := seen[o.Intent]; dup && o.Intent != "" {
+				v.add(o.Path+".intent", "a second override of tool %q (first at line %d)", o.Intent, v.src.Line(prev))
+			}
+			seen[o.Intent] = o.Path + ".intent"
+			v.override(o)
 		}
 	case "":
 		v.add(p+".type", "required: http or mcp")
@@ -175,24 +207,8 @@ func (v *validator) service(s *Service, in *Integration) {
 	if _, isObject := s.BodyTemplate.(Object); !isObject && s.BodyTemplate != nil && (s.Method == "GET" || s.Method == "DELETE") {
 		v.add(p+"bodyTemplate", "a %s service sends its bodyTemplate as query parameters, so it must be an object", s.Method)
 	}
-	for i := range s.ResponseMapping {
-		m := s.ResponseMapping[i]
-		mp := join(p+"responseMapping", m.Key)
-		if !varName.MatchString(m.Key) {
-			v.add(mp, "%q is not a valid variable name", m.Key)
-		} else if IsSystemVar(m.Key) {
-			v.add(mp, "%q is a system variable; choose another name", m.Key)
-		}
-	}
-	for i, c := range s.ResponseConditions {
-		cp := fmt.Sprintf("%sresponseConditions[%d]", p, i)
-		if strings.TrimSpace(c.Condition) == "" {
-			v.add(cp+".condition", "required")
-		}
-		if strings.TrimSpace(c.Message) == "" {
-			v.add(cp+".message", "required")
-		}
-	}
+	v.mapping(s.ResponseMapping, p)
+	v.conditions(s.ResponseConditions, p)
 	for i, e := range s.Examples {
 		if strings.TrimSpace(e) == "" {
 			v.add(fmt.Sprintf("%sexamples[%d]", p, i), "empty example")
@@ -206,6 +222,79 @@ func (v *validator) service(s *Service, in *Integration) {
 		v.add(p+"retries", "must be between 0 and %d", MaxRetries)
 	case s.Retries > 0 && (s.Method == "POST" || s.Method == "PATCH"):
 		v.add(p+"retries", "%s requests are never retried (they are not idempotent); remove retries", s.Method)
+	}
+}
+
+// override checks the refinement of an MCP tool: what the server cannot
+// know, and nothing about how it is called.
+func (v *validator) override(o *Service) {
+	p := o.Path + "."
+	switch {
+	case o.Intent == "":
+		v.add(p+"intent", "required: the name of the tool it refines")
+	case !intentName.MatchString(o.Intent):
+		v.add(p+"intent", "%q is not a valid tool name", o.Intent)
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"method", o.Method != ""}, {"endpoint", o.Endpoint != ""}, {"headers", len(o.Headers) > 0},
+		{"bodyTemplate", o.BodyTemplate != nil}, {"retries", o.Retries != 0}} {
+		if f.set {
+			v.add(p+f.name, "an mcp tool is called through its server; remove %s", f.name)
+		}
+	}
+	seen := map[string]bool{}
+	for i := range o.RequiredFields {
+		f := &o.RequiredFields[i]
+		fp := fmt.Sprintf("%srequiredFields[%d]", p, i)
+		switch {
+		case f.Name == "":
+			v.add(fp+".name", "required: the name of the tool's field (nested ones dotted, like address.city)")
+		case seen[f.Name]:
+			v.add(fp+".name", "duplicate field %q", f.Name)
+		}
+		seen[f.Name] = true
+		if f.Type != "" && !slices.Contains(FieldTypes, f.Type) {
+			v.add(fp+".type", "unknown type %q%s: want one of %s", f.Type, suggest.DidYouMean(f.Type, FieldTypes), strings.Join(FieldTypes, ", "))
+		}
+		if f.Optional {
+			v.add(fp+".optional", "the tool's schema says which fields are required")
+		}
+		v.enumAndPattern(f, fp)
+	}
+	v.mapping(o.ResponseMapping, p)
+	v.conditions(o.ResponseConditions, p)
+	for i, e := range o.Examples {
+		if strings.TrimSpace(e) == "" {
+			v.add(fmt.Sprintf("%sexamples[%d]", p, i), "empty example")
+		}
+	}
+	if o.Timeout != 0 && (o.Timeout.Std() < time.Millisecond || o.Timeout.Std() > MaxTimeout) {
+		v.add(p+"timeout", "must be between 1ms and %s", MaxTimeout)
+	}
+}
+
+func (v *validator) mapping(m Pairs, p string) {
+	for _, pair := range m {
+		mp := join(p+"responseMapping", pair.Key)
+		if !varName.MatchString(pair.Key) {
+			v.add(mp, "%q is not a valid variable name", pair.Key)
+		} else if IsSystemVar(pair.Key) {
+			v.add(mp, "%q is a system variable; choose another name", pair.Key)
+		}
+	}
+}
+
+func (v *validator) conditions(cs []Condition, p string) {
+	for i, c := range cs {
+		cp := fmt.Sprintf("%sresponseConditions[%d]", p, i)
+		if strings.TrimSpace(c.Condition) == "" {
+			v.add(cp+".condition", "required")
+		}
+		if strings.TrimSpace(c.Message) == "" {
+			v.add(cp+".message", "required")
+		}
 	}
 }
 
@@ -341,15 +430,19 @@ func (v *validator) fields(s *Service, p string) {
 		if !slices.Contains(FieldTypes, f.Type) {
 			v.add(fp+".type", "unknown type %q%s: want one of %s", f.Type, suggest.DidYouMean(f.Type, FieldTypes), strings.Join(FieldTypes, ", "))
 		}
-		for j, e := range f.Enum {
-			if strings.TrimSpace(e) == "" {
-				v.add(fmt.Sprintf("%s.enum[%d]", fp, j), "empty value")
-			}
+		v.enumAndPattern(f, fp)
+	}
+}
+
+func (v *validator) enumAndPattern(f *Field, fp string) {
+	for j, e := range f.Enum {
+		if strings.TrimSpace(e) == "" {
+			v.add(fmt.Sprintf("%s.enum[%d]", fp, j), "empty value")
 		}
-		if f.Pattern != "" {
-			if _, err := regexp.Compile(f.Pattern); err != nil {
-				v.add(fp+".pattern", "bad regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
-			}
+	}
+	if f.Pattern != "" {
+		if _, err := regexp.Compile(f.Pattern); err != nil {
+			v.add(fp+".pattern", "bad regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		}
 	}
 }
