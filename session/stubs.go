@@ -52,7 +52,13 @@ func Answer(svc *tools.Service, in tools.Input, resp transcript.Response) *tools
 		status = 200
 	}
 	r := &tools.Response{Status: status, Body: body}
-	return &tools.Result{Request: req, Response: r, Outcome: svc.Respond(in, *r), Attempts: 1}
+	res := &tools.Result{Request: req, Response: r, Attempts: 1}
+	if svc.MCP != nil {
+		res.Outcome = svc.RespondTool(in, tools.ToolResultOf(*r))
+	} else {
+		res.Outcome = svc.Respond(in, *r)
+	}
+	return res
 }
 
 // encode writes a stub body: JSON data as JSON, a string as the raw body.

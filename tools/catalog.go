@@ -38,9 +38,8 @@ type Service struct {
 	mapping    []mapping
 	message    *expr.Template // nil without a responseMessage
 	conditions []condition
-	confirm    *expr.Template // nil without a confirmation message
-	header     http.Header    // built once; cloned per request
-	bodySize   int            // a capacity hint for rendering the body
+	header     http.Header // built once; cloned per request
+	bodySize   int         // a capacity hint for rendering the body
 }
 
 type mapping struct {
@@ -69,7 +68,47 @@ func Compile(a *configs.Agent) (*Catalog, error) {
 	for _, s := range a.AllServices() {
 		cat.services = append(cat.services, c.service(cat, s))
 	}
+	for i := range a.Integrations {
+		if in := &a.Integrations[i]; in.Type == configs.IntegrationMCP {
+			c.mcpReplies(in, fmt.Sprintf("integrations[%d].", i))
+			for j := range in.Overrides {
+				// The tool's fields are known once its server lists it;
+				// they are checked then, when its service is compiled.
+				o := &in.Overrides[j]
+				c.replies(&Service{Service: o, catalog: cat}, o.Path+".", vars{anyField: true})
+			}
+		}
+	}
 	return cat, c.problems.Err()
+}
+
+// mcpReplies checks an MCP integration's reading of structuredContent: its
+// tools are listed at run time, so its messages may use mapped and system
+// variables only.
+func (c *compiler) mcpReplies(in *configs.Integration, p string) {
+	var mapped []string
+	for _, m := range in.ResponseMapping {
+		mapped = append(mapped, m.Key)
+		if _, err := expr.ParsePath(m.Value); err != nil {
+			c.add(fieldpath.Join(p+"responseMapping", m.Key), "bad JSONPath %q: %v", m.Value, err)
+		}
+	}
+	allowed := vars{mapped: mapped, what: "a responseMapping variable or a system variable (an MCP integration's tools are not known in advance)"}
+	if in.ResponseMessage != "" {
+		c.template(in.ResponseMessage, p+"responseMessage", allowed)
+	}
+	for i, rc := range in.ResponseConditions {
+		cp := fmt.Sprintf("%sresponseConditions[%d]", p, i)
+		c.template(rc.Message, cp+".message", allowed)
+		cond, err := expr.ParseCondition(rc.Condition)
+		if err != nil {
+			c.add(cp+".condition", "bad condition %q: %v", rc.Condition, err)
+			continue
+		}
+		for _, name := range cond.Vars() {
+			c.checkVar(name, cp+".condition", allowed)
+		}
+	}
 }
 
 type compiler struct {
@@ -83,9 +122,10 @@ func (c *compiler) add(path, format string, args ...any) {
 
 // vars says which names a template may use besides the system variables.
 type vars struct {
-	fields []string
-	mapped []string
-	what   string // how to describe them in a problem
+	fields   []string
+	mapped   []string
+	anyField bool   // any name may be a field: the fields are not known yet
+	what     string // how to describe them in a problem
 }
 
 var systemOnly = vars{what: "a system variable"}
@@ -107,6 +147,9 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 	request := vars{fields: fields, what: "a requiredField or a system variable"}
 	reply := vars{fields: fields, mapped: mapped, what: "a requiredField, a responseMapping variable or a system variable"}
 
+	if cs.MCP != nil {
+		return c.replies(s, p, reply) // called through MCP, not HTTP
+	}
 	// Check the endpoint whole, so that columns count from its start; render
 	// its path and query apart, to escape their values differently.
 	c.template(cs.Endpoint, p+"endpoint", request)
@@ -135,6 +178,14 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 		s.body = body
 		s.bodySize = 256 + 32*len(body.Uses())
 	}
+	return c.replies(s, p, reply)
+}
+
+// replies compiles how a service's answer becomes what the caller hears:
+// its mapping, messages and conditions, and its confirmation message.
+func (c *compiler) replies(s *Service, p string, reply vars) *Service {
+	cs := s.Service
+	request := vars{fields: reply.fields, anyField: reply.anyField, what: "a requiredField or a system variable"}
 	for _, m := range cs.ResponseMapping {
 		path, err := expr.ParsePath(m.Value)
 		if err != nil {
@@ -160,7 +211,7 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 		s.conditions = append(s.conditions, condition{cond: cond, message: msg})
 	}
 	if cs.Confirmation != nil && cs.Confirmation.Message != "" {
-		s.confirm = c.template(cs.Confirmation.Message, p+"confirmation.message", request)
+		c.template(cs.Confirmation.Message, p+"confirmation.message", request) // checked; the dialog renders it
 	}
 	return s
 }
@@ -190,7 +241,7 @@ func (c *compiler) template(src, path string, allowed vars) *expr.Template {
 }
 
 func (c *compiler) checkVar(name, path string, allowed vars) {
-	if configs.IsSystemVar(name) || slices.Contains(allowed.fields, name) || slices.Contains(allowed.mapped, name) {
+	if allowed.anyField || configs.IsSystemVar(name) || slices.Contains(allowed.fields, name) || slices.Contains(allowed.mapped, name) {
 		return
 	}
 	known := slices.Concat(allowed.fields, allowed.mapped, configs.SystemVars)
@@ -249,3 +300,6 @@ func (c *Catalog) Fallback(in Input) string {
 	text, _ := c.fallback.Render(c.newScope(&in, nil))
 	return text
 }
+
+// Agent is the agent the service belongs to.
+func (s *Service) Agent() *configs.Agent { return s.catalog.Agent }

@@ -16,4 +16,8 @@ var (
 	ErrTooLarge = errors.New("response too large")
 	// ErrTransport: the service could not be reached or did not answer in time.
 	ErrTransport = errors.New("service unreachable")
+	// ErrToolError: an MCP tool answered with isError.
+	ErrToolError = errors.New("the tool reported an error")
+	// ErrNotHTTP: an MCP tool was given to the HTTP executor.
+	ErrNotHTTP = errors.New("an MCP tool is not called over HTTP")
 )

@@ -69,6 +69,10 @@ func (e *Executor) Execute(ctx context.Context, s *Service, in Input) *Result {
 		in.Now = start
 	}
 	res := &Result{}
+	if s.MCP != nil {
+		res.Outcome = s.Failure(in, ErrNotHTTP)
+		return res
+	}
 	req, err := s.NewRequest(in)
 	if err != nil {
 		res.Outcome = s.Failure(in, err)

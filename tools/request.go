@@ -76,8 +76,12 @@ func (s *Service) Missing(fields map[string]string) []string {
 
 // NewRequest renders the service's request. Placeholders in the endpoint are
 // path-escaped (query-escaped after ?); GET and DELETE carry the bodyTemplate
-// as query parameters, other methods as a JSON body.
+// as query parameters, other methods as a JSON body. An MCP tool's request
+// carries its typed arguments.
 func (s *Service) NewRequest(in Input) (*Request, error) {
+	if s.MCP != nil {
+		return s.toolRequest(in)
+	}
 	if missing := s.Missing(in.Fields); len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrMissingFields, strings.Join(missing, ", "))
 	}
