@@ -14,24 +14,46 @@ import (
 	"strings"
 	"time"
 
+	"github.com/voiceagent/voiceagent/agents"
 	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/dialog"
 	"github.com/voiceagent/voiceagent/session"
 	"github.com/voiceagent/voiceagent/tools"
+	"github.com/voiceagent/voiceagent/tools/mcp"
 	"github.com/voiceagent/voiceagent/transcript"
 )
 
 // Runner runs transcripts. Its zero value replays offline, each transcript
-// against the agent it names.
+// against the agent it names. An agent with MCP integrations connects to
+// their servers to list its tools, even offline (the calls are stubbed);
+// a server that is down stops its transcripts from running. Close the
+// Runner when done.
 type Runner struct {
 	// Config, when set, is the agent every transcript runs against.
 	Config string
-	// Live sends requests that have no stub to the real services with
-	// Executor; without it they fail the turn.
+	// Live sends requests that have no stub to the real services, HTTP ones
+	// with Executor (nil means a default one); without it they fail the turn.
 	Live     bool
 	Executor *tools.Executor
+	// MCP configures the connections to MCP servers.
+	MCP mcp.Options
 
-	agents map[string]*session.Agent
+	agents map[string]*loaded // by path
+}
+
+type loaded struct {
+	agent *session.Agent
+	set   *agents.Set
+}
+
+// Close disconnects from the MCP servers of the agents that were loaded.
+func (r *Runner) Close() error {
+	var errs []error
+	for _, l := range r.agents {
+		errs = append(errs, l.set.Close())
+	}
+	r.agents = nil
+	return errors.Join(errs...)
 }
 
 // ErrSetup is matched by errors that stop a transcript from running at all:
@@ -109,17 +131,21 @@ func (r *Runner) RunFile(ctx context.Context, path string) Result {
 // Run runs a transcript.
 func (r *Runner) Run(ctx context.Context, t *transcript.Transcript) Result {
 	res := Result{File: t.File}
-	agent, err := r.agent(t)
+	l, err := r.agent(ctx, t)
 	if err != nil {
 		res.Err = fmt.Errorf("%w: %w", ErrSetup, err)
 		return res
 	}
+	agent := l.agent
 	now, err := startTime(t, agent)
 	if err != nil {
 		res.Err = fmt.Errorf("%w: %s: %w", ErrSetup, t.File, err)
 		return res
 	}
-	exec := &stubs{runner: r, stubs: t.Stubs}
+	exec := &stubs{stubs: t.Stubs}
+	if r.Live {
+		exec.live = l.set.Executor()
+	}
 	callID := t.CallID
 	if callID == "" {
 		callID = "replay-" + strings.TrimSuffix(filepath.Base(t.File), filepath.Ext(t.File))
@@ -170,7 +196,7 @@ func play(ctx context.Context, s *session.Session, turn transcript.Turn, now *ti
 // agent loads (once) the agent a transcript runs against: --config, or the
 // transcript's agent: relative to its folder, or an embedded example by
 // name.
-func (r *Runner) agent(t *transcript.Transcript) (*session.Agent, error) {
+func (r *Runner) agent(ctx context.Context, t *transcript.Transcript) (*loaded, error) {
 	path := r.Config
 	if path == "" {
 		if t.Agent == "" {
@@ -188,15 +214,28 @@ func (r *Runner) agent(t *transcript.Transcript) (*session.Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := session.NewAgent(cfg)
+	exec := r.Executor
+	if exec == nil {
+		exec = &tools.Executor{}
+	}
+	set := agents.New(agents.Options{HTTP: exec, MCP: r.MCP, Logger: r.MCP.Logger})
+	a, err := set.Add(ctx, cfg)
 	if err != nil {
+		set.Close()
 		return nil, err
 	}
-	if r.agents == nil {
-		r.agents = map[string]*session.Agent{}
+	for _, st := range set.Status()[0].MCP {
+		if !st.Connected {
+			set.Close()
+			return nil, fmt.Errorf("%s: integration %s: the MCP server is unavailable (%s); its tools cannot be listed", path, st.Integration, st.Err)
+		}
 	}
-	r.agents[path] = a
-	return a, nil
+	if r.agents == nil {
+		r.agents = map[string]*loaded{}
+	}
+	l := &loaded{agent: a, set: set}
+	r.agents[path] = l
+	return l, nil
 }
 
 func loadAgent(path, name string) (*configs.Agent, error) {

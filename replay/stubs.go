@@ -13,7 +13,7 @@ import (
 // the turn, then from the transcript's stubs by intent, then (live) from the
 // real service. A service with none of these fails the turn.
 type stubs struct {
-	runner   *Runner
+	live     session.Executor // nil offline
 	stubs    map[string]transcript.Response
 	recorded []transcript.Request
 	ran      []ran
@@ -41,12 +41,8 @@ func (x *stubs) execute(ctx context.Context, svc *tools.Service, in tools.Input)
 	if resp, ok := x.answer(svc.Intent); ok {
 		return session.Answer(svc, in, resp)
 	}
-	if x.runner.Live {
-		ex := x.runner.Executor
-		if ex == nil {
-			ex = &tools.Executor{}
-		}
-		return ex.Execute(ctx, svc, in)
+	if x.live != nil {
+		return x.live.Execute(ctx, svc, in)
 	}
 	x.failures = append(x.failures, fmt.Sprintf("no stub for %s: add one under stubs: or replay with --live", svc.Intent))
 	return (&session.Stubs{}).Execute(ctx, svc, in)

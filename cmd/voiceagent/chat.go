@@ -45,15 +45,20 @@ presses keys; /wait 10s stays silent; /save FILE writes the call as a
 replayable transcript; /quit (or Ctrl-D) leaves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			agents, embedded, err := loadChatAgents(config)
+			var paths []string
+			if config != "" {
+				paths = []string{config}
+			}
+			set, err := a.connect(cmd.Context(), paths)
 			if err != nil {
 				return err
 			}
-			agent, err := a.pickChatAgent(agents, agentName)
+			defer set.Close()
+			agent, err := a.pickChatAgent(set.Agents(), agentName)
 			if err != nil {
 				return err
 			}
-			exec, note, err := chatExecutor(agent, embedded, stubsFile, live, a)
+			exec, note, err := chatExecutor(agent, config == "", stubsFile, live, set.Executor())
 			if err != nil {
 				return err
 			}
@@ -70,31 +75,6 @@ replayable transcript; /quit (or Ctrl-D) leaves.`,
 	cmd.Flags().BoolVar(&live, "live", false, "call the real services even for the embedded examples")
 	cmd.Flags().StringVar(&from, "from", "", "caller number for {{caller_number}}")
 	return cmd
-}
-
-// loadChatAgents loads the agent file, or the embedded examples.
-func loadChatAgents(config string) ([]*session.Agent, bool, error) {
-	var (
-		cfgs []*configs.Agent
-		err  error
-	)
-	if config == "" {
-		cfgs, err = configs.LoadExamples()
-	} else {
-		cfgs, err = configs.LoadPaths([]string{config})
-	}
-	if err != nil {
-		return nil, false, &exitError{code: exitUsage, err: err}
-	}
-	var agents []*session.Agent
-	for _, c := range cfgs {
-		sa, err := session.NewAgent(c)
-		if err != nil {
-			return nil, false, &exitError{code: exitUsage, err: err}
-		}
-		agents = append(agents, sa)
-	}
-	return agents, config == "", nil
 }
 
 // pickChatAgent chooses by name, takes the only one, or asks.
@@ -129,8 +109,7 @@ func (a *app) pickChatAgent(agents []*session.Agent, name string) (*session.Agen
 }
 
 // chatExecutor decides how services are answered, and says so.
-func chatExecutor(agent *session.Agent, embedded bool, stubsFile string, live bool, a *app) (session.Executor, string, error) {
-	real := &tools.Executor{Logger: a.log}
+func chatExecutor(agent *session.Agent, embedded bool, stubsFile string, live bool, real session.Executor) (session.Executor, string, error) {
 	switch {
 	case stubsFile != "":
 		data, err := os.ReadFile(stubsFile)
@@ -261,16 +240,22 @@ func (a *app) show(t session.Turn, exec session.Executor) {
 			r := t.Results[ri]
 			ri++
 			source := ""
-			if _, stubbed := stubs.Responses[ex.Intent]; stubs != nil && stubbed {
-				source = " (stub)"
+			if stubs != nil {
+				if _, stubbed := stubs.Responses[ex.Intent]; stubbed {
+					source = " (stub)"
+				}
 			}
 			switch {
 			case r.Request == nil:
 				fmt.Fprintf(a.stdout, "  · %s: %v\n", "request not sent", r.Err)
 			case r.Response == nil:
-				fmt.Fprintf(a.stdout, "  · %s %s → %v\n", r.Request.Method, r.Request.URL, r.Err)
+				fmt.Fprintf(a.stdout, "  · %s %s → %v\n", r.Request.Method, r.Request.RedactedURL(), r.Err)
+			case r.Request.Method == tools.MethodMCP && r.Failed():
+				fmt.Fprintf(a.stdout, "  · %s %s → %v%s\n", r.Request.Method, r.Request.RedactedURL(), r.Err, source)
+			case r.Request.Method == tools.MethodMCP:
+				fmt.Fprintf(a.stdout, "  · %s %s → ok%s\n", r.Request.Method, r.Request.RedactedURL(), source)
 			default:
-				fmt.Fprintf(a.stdout, "  · %s %s → %d%s\n", r.Request.Method, r.Request.URL, r.Response.Status, source)
+				fmt.Fprintf(a.stdout, "  · %s %s → %d%s\n", r.Request.Method, r.Request.RedactedURL(), r.Response.Status, source)
 			}
 			continue
 		}

@@ -1,7 +1,8 @@
 package main
 
 import (
-	"context"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,9 @@ deterministic; --live sends requests without a stub to the real services.
 
 Each transcript names its agent (agent: path relative to the transcript, or
 the name of an embedded example agent); --config runs all against one file.
+An agent's MCP servers are connected to list their tools even offline (the
+tool calls are stubbed like any service); a server that is down stops its
+transcripts from running (exit 2).
 
 Exit code 0 when every transcript passes, 1 when any fails, 2 when one
 cannot run (malformed transcript, agent that does not load).`,
@@ -41,10 +45,13 @@ cannot run (malformed transcript, agent that does not load).`,
 			if len(files) == 0 {
 				return usageErr("no transcripts in %v", args)
 			}
-			r := &replay.Runner{Config: config, Live: live, Executor: &tools.Executor{Logger: a.log}}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			r := &replay.Runner{Config: config, Live: live, Executor: &tools.Executor{Logger: a.log}, MCP: mcpOptions(a)}
+			defer r.Close()
 			var results []replay.Result
 			for _, f := range files {
-				results = append(results, r.RunFile(context.Background(), f))
+				results = append(results, r.RunFile(ctx, f))
 			}
 			if asJSON {
 				if err := replay.WriteJSON(a.stdout, results); err != nil {

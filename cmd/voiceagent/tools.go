@@ -17,6 +17,7 @@ import (
 	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/internal/suggest"
 	"github.com/voiceagent/voiceagent/tools"
+	"github.com/voiceagent/voiceagent/tools/mcp"
 )
 
 func (a *app) toolsCmd() *cobra.Command {
@@ -39,13 +40,18 @@ func (a *app) toolsListCmd() *cobra.Command {
 		Short: "List the services (tools) of agents",
 		Long: `list shows each agent's services: intent, method, endpoint, the fields the
 agent collects (with their types; optional ones marked ?), and whether the
-caller must confirm. With no --config it lists the embedded example agents.`,
+caller must confirm. With no --config it lists the embedded example agents.
+
+The tools of MCP integrations are listed from their servers, which list
+connects to; a server that is down is reported with the reason.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			catalogs, err := mustLoad(paths)
+			set, err := a.connect(cmd.Context(), paths)
 			if err != nil {
 				return err
 			}
+			defer set.Close()
+			catalogs := catalogsOf(set)
 			if agent != "" {
 				c, err := pickAgent(catalogs, agent)
 				if err != nil {
@@ -53,10 +59,14 @@ caller must confirm. With no --config it lists the embedded example agents.`,
 				}
 				catalogs = []*tools.Catalog{c}
 			}
-			if asJSON {
-				return writeJSON(a.stdout, listJSON(catalogs))
+			status := map[string][]mcp.Status{}
+			for _, st := range set.Status() {
+				status[st.Agent] = st.MCP
 			}
-			printList(a.stdout, catalogs)
+			if asJSON {
+				return writeJSON(a.stdout, listJSON(catalogs, status))
+			}
+			printList(a.stdout, catalogs, status)
 			return nil
 		},
 	}
@@ -66,13 +76,20 @@ caller must confirm. With no --config it lists the embedded example agents.`,
 	return cmd
 }
 
-func printList(w io.Writer, catalogs []*tools.Catalog) {
+func printList(w io.Writer, catalogs []*tools.Catalog, status map[string][]mcp.Status) {
 	for i, c := range catalogs {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
 		ag := c.Agent
 		fmt.Fprintf(w, "%s  (%s, %s)  %s\n", ag.Name, ag.Language, ag.Timezone, ag.Source.File)
+		for _, st := range status[ag.Name] {
+			if st.Connected {
+				fmt.Fprintf(w, "  mcp %s: connected, %s\n", st.Integration, plural(st.Tools, "tool"))
+			} else {
+				fmt.Fprintf(w, "  mcp %s: UNAVAILABLE (%s); its tools are missing\n", st.Integration, printable(st.Err))
+			}
+		}
 		width := 0
 		for _, s := range c.Services() {
 			width = max(width, len(s.Intent))
@@ -92,10 +109,20 @@ func printList(w io.Writer, catalogs []*tools.Catalog) {
 			if len(flags) > 0 {
 				note = "  [" + strings.Join(flags, ", ") + "]"
 			}
-			fmt.Fprintf(w, "  %-*s  %-6s %s%s\n", width, s.Intent, s.Method, s.Redact(s.Endpoint), note)
+			method, endpoint := endpointOf(s)
+			fmt.Fprintf(w, "  %-*s  %-6s %s%s\n", width, s.Intent, method, endpoint, note)
 			fmt.Fprintf(w, "  %-*s  %s\n", width, "", fieldSummary(s.RequiredFields))
 		}
 	}
+}
+
+// endpointOf is how a service is reached: an HTTP method and its endpoint
+// (redacted), or MCP and its tool.
+func endpointOf(s *tools.Service) (method, endpoint string) {
+	if s.MCP != nil {
+		return tools.MethodMCP, "mcp://" + s.Integration + "/" + s.MCP.Name
+	}
+	return s.Method, s.Redact(s.Endpoint)
 }
 
 func fieldSummary(fields []configs.Field) string {
@@ -118,7 +145,15 @@ type listedAgent struct {
 	Language string          `json:"language"`
 	Timezone string          `json:"timezone"`
 	File     string          `json:"file"`
+	MCP      []listedMCP     `json:"mcp,omitempty"`
 	Services []listedService `json:"services"`
+}
+
+type listedMCP struct {
+	Integration string `json:"integration"`
+	Connected   bool   `json:"connected"`
+	Tools       int    `json:"tools"`
+	Error       string `json:"error,omitempty"`
 }
 
 type listedService struct {
@@ -140,13 +175,17 @@ type listedField struct {
 	PromptHint string   `json:"promptHint,omitempty"`
 }
 
-func listJSON(catalogs []*tools.Catalog) []listedAgent {
+func listJSON(catalogs []*tools.Catalog, status map[string][]mcp.Status) []listedAgent {
 	out := make([]listedAgent, 0, len(catalogs))
 	for _, c := range catalogs {
 		la := listedAgent{Name: c.Agent.Name, Language: c.Agent.Language, Timezone: c.Agent.Timezone, File: c.Agent.Source.File, Services: []listedService{}}
+		for _, st := range status[c.Agent.Name] {
+			la.MCP = append(la.MCP, listedMCP{Integration: st.Integration, Connected: st.Connected, Tools: st.Tools, Error: st.Err})
+		}
 		for _, s := range c.Services() {
+			method, endpoint := endpointOf(s)
 			ls := listedService{Intent: s.Intent, Reference: s.Reference, Integration: s.Integration, Enabled: s.IsEnabled(),
-				Method: s.Method, Endpoint: s.Redact(s.Endpoint), Confirmation: s.NeedsConfirmation(), Fields: []listedField{}}
+				Method: method, Endpoint: endpoint, Confirmation: s.NeedsConfirmation(), Fields: []listedField{}}
 			for _, f := range s.RequiredFields {
 				ls.Fields = append(ls.Fields, listedField{Name: f.Name, Type: f.EffectiveType(), Optional: f.Optional, Enum: f.Enum, PromptHint: f.PromptHint})
 			}
@@ -224,11 +263,14 @@ usage or configuration errors.`,
 			if tool == "" {
 				return usageErr("--tool is required; run 'voiceagent tools list' to see the tools")
 			}
-			catalogs, err := mustLoad(paths)
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			set, err := a.connect(ctx, paths)
 			if err != nil {
 				return err
 			}
-			svc, err := pickService(catalogs, agent, tool)
+			defer set.Close()
+			svc, err := pickService(catalogsOf(set), agent, tool)
 			if err != nil {
 				return err
 			}
@@ -251,13 +293,11 @@ usage or configuration errors.`,
 				printRequest(a.stdout, req)
 				return nil
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			res := (&tools.Executor{Logger: a.log}).Execute(ctx, svc, in)
+			res := set.Executor().Execute(ctx, svc, in)
 			if asJSON {
 				err = writeJSON(a.stdout, callJSON(res))
 			} else {
-				printResult(a.stdout, res)
+				printResult(a.stdout, svc, res)
 			}
 			if err == nil && res.Failed() {
 				return errFailed
@@ -324,13 +364,18 @@ func printRequest(w io.Writer, req *tools.Request) {
 // maxPrinted bounds how much of a response body is printed.
 const maxPrinted = 64 << 10
 
-func printResult(w io.Writer, res *tools.Result) {
+func printResult(w io.Writer, svc *tools.Service, res *tools.Result) {
 	if res.Request != nil {
 		printRequest(w, res.Request)
 		fmt.Fprintln(w)
 	}
 	if res.Response != nil {
-		fmt.Fprintf(w, "HTTP %d  (%s, %s)\n", res.Response.Status, res.Duration.Round(100*time.Microsecond), plural(res.Attempts, "attempt"))
+		took := res.Duration.Round(100 * time.Microsecond)
+		if svc.MCP != nil {
+			fmt.Fprintf(w, "MCP result  (%s)\n", took)
+		} else {
+			fmt.Fprintf(w, "HTTP %d  (%s, %s)\n", res.Response.Status, took, plural(res.Attempts, "attempt"))
+		}
 		if len(res.Response.Body) > 0 {
 			fmt.Fprintln(w, pretty(res.Response.Body))
 		}
@@ -348,6 +393,8 @@ func printResult(w io.Writer, res *tools.Result) {
 		fmt.Fprintf(w, "message (fallback: %v):\n", res.Err)
 	case res.Condition >= 0:
 		fmt.Fprintf(w, "message (responseConditions[%d]):\n", res.Condition)
+	case svc.MCP != nil && svc.ResponseMessage == "":
+		fmt.Fprintln(w, "message (the tool's text):")
 	default:
 		fmt.Fprintln(w, "message (responseMessage):")
 	}

@@ -30,7 +30,11 @@ Exit code 0 when every file is valid, 1 when any has problems, 2 when a
 			}
 			catalogs, problems := loadCatalogs(paths)
 			for _, c := range catalogs {
-				fmt.Fprintf(a.stdout, "ok   %s (%s: %d services)\n", c.Agent.Source.File, c.Agent.Name, len(c.Services()))
+				mcpNote := ""
+				if n := countMCP(c.Agent); n > 0 {
+					mcpNote = fmt.Sprintf(", %s whose tools are listed when it connects", plural(n, "MCP integration"))
+				}
+				fmt.Fprintf(a.stdout, "ok   %s (%s: %s%s)\n", c.Agent.Source.File, c.Agent.Name, plural(len(c.Services()), "service"), mcpNote)
 			}
 			for _, p := range problems {
 				fmt.Fprintln(a.stdout, p)
@@ -44,6 +48,16 @@ Exit code 0 when every file is valid, 1 when any has problems, 2 when a
 	}
 	cmd.Flags().StringArrayVarP(&paths, "config", "c", nil, "agent file or directory (repeatable)")
 	return cmd
+}
+
+func countMCP(a *configs.Agent) int {
+	n := 0
+	for _, in := range a.Integrations {
+		if in.Type == configs.IntegrationMCP {
+			n++
+		}
+	}
+	return n
 }
 
 func countFiles(ps configs.Problems) int {
