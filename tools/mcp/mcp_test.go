@@ -109,7 +109,7 @@ integrations:
     exclude: [slow_*]
 `
 
-func loadAgent(t *testing.T, file string) *configs.Agent {
+func loadAgent(t testing.TB, file string) *configs.Agent {
 	t.Helper()
 	a, err := configs.Parse("a.yaml", []byte(file))
 	if err != nil {
@@ -119,7 +119,7 @@ func loadAgent(t *testing.T, file string) *configs.Agent {
 }
 
 // inMemory dials the server in process.
-func inMemory(t *testing.T, s *sdk.Server) func(*configs.Integration) sdk.Transport {
+func inMemory(t testing.TB, s *sdk.Server) func(*configs.Integration) sdk.Transport {
 	return func(*configs.Integration) sdk.Transport {
 		client, server := sdk.NewInMemoryTransports()
 		ss, err := s.Connect(context.Background(), server, nil)
@@ -132,7 +132,7 @@ func inMemory(t *testing.T, s *sdk.Server) func(*configs.Integration) sdk.Transp
 }
 
 // compile builds the services of the manager's tools.
-func compile(t *testing.T, a *configs.Agent, m *Manager) *tools.Catalog {
+func compile(t testing.TB, a *configs.Agent, m *Manager) *tools.Catalog {
 	t.Helper()
 	resolved := *a
 	resolved.Integrations = slices.Clone(a.Integrations)
