@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -72,7 +73,10 @@ func (s *Set) Add(ctx context.Context, cfg *configs.Agent) (*session.Agent, erro
 			s.opts.Logger.Error("agent not rebuilt after its MCP tools changed", "agent", cfg.Name, "reason", err)
 		}
 	}
-	e.mcp = mcp.Start(ctx, cfg, opts)
+	// The manager exists before it connects: a change it announces while
+	// connecting rebuilds the agent like any other.
+	e.mcp = mcp.New(cfg, opts)
+	e.mcp.Connect(ctx)
 	if err := e.rebuild(); err != nil {
 		e.mcp.Close()
 		return nil, err
@@ -84,33 +88,50 @@ func (s *Set) Add(ctx context.Context, cfg *configs.Agent) (*session.Agent, erro
 }
 
 // rebuild merges the MCP tools into a copy of the agent and swaps it in.
+// A tool that does not compile with the agent (an override's template
+// naming a field the server no longer has, say) is left out and logged;
+// the agent and its other tools stay.
 func (e *entry) rebuild() error {
 	e.build.Lock()
 	defer e.build.Unlock()
-	resolved := *e.cfg
-	resolved.Integrations = append([]configs.Integration(nil), e.cfg.Integrations...)
+	log := e.set.opts.Logger.With("agent", e.cfg.Name)
 	taken := map[string]bool{}
 	for _, svc := range e.cfg.AllServices() {
 		taken[svc.Intent] = true
 	}
+	var tools []configs.Service
 	for _, tool := range e.mcp.Services() {
 		if taken[tool.Intent] {
-			e.set.opts.Logger.Warn("mcp tool skipped: another service has its name", "agent", e.cfg.Name, "tool", tool.Intent)
+			log.Warn("mcp tool skipped: another service has its name", "integration", tool.Integration, "tool", tool.Intent)
+			continue
+		}
+		if _, err := session.NewAgent(withTools(e.cfg, []configs.Service{tool})); err != nil {
+			log.Warn("mcp tool skipped", "integration", tool.Integration, "tool", tool.Intent, "reason", err)
 			continue
 		}
 		taken[tool.Intent] = true
-		for i := range resolved.Integrations {
-			if resolved.Integrations[i].Name == tool.Integration {
-				resolved.Integrations[i].Tools = append(resolved.Integrations[i].Tools, tool)
-			}
-		}
+		tools = append(tools, tool)
 	}
-	a, err := session.NewAgent(&resolved)
+	a, err := session.NewAgent(withTools(e.cfg, tools))
 	if err != nil {
 		return fmt.Errorf("%s: %w", e.cfg.Name, err)
 	}
 	e.current.Store(a)
 	return nil
+}
+
+// withTools is a copy of cfg with MCP tools added to their integrations.
+func withTools(cfg *configs.Agent, tools []configs.Service) *configs.Agent {
+	resolved := *cfg
+	resolved.Integrations = append([]configs.Integration(nil), cfg.Integrations...)
+	for _, tool := range tools {
+		for i := range resolved.Integrations {
+			if in := &resolved.Integrations[i]; in.Name == tool.Integration {
+				in.Tools = append(slices.Clip(in.Tools), tool)
+			}
+		}
+	}
+	return &resolved
 }
 
 // Agents returns the current agents, in the order they were added.

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -157,4 +159,93 @@ func TestAnAgentNameIsLoadedOnce(t *testing.T) {
 	if st := set.Status(); len(st) != 1 || !st[0].MCP[0].Connected || st[0].MCP[0].Tools != 2 {
 		t.Errorf("status %+v", st)
 	}
+}
+
+// A server announces a change while the agent is still connecting to its
+// other servers (one is down and being retried): the rebuild it triggers
+// must find the agent's manager in place.
+func TestChangeWhileConnecting(t *testing.T) {
+	var cancels atomic.Int32
+	server := newServer(&cancels)
+	cfg, err := configs.Parse("garden.yaml", []byte(`name: garden
+language: en
+integrations:
+  - name: garden
+    type: mcp
+    command: [unused]
+  - name: down
+    type: mcp
+    command: [unused]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := New(Options{Logger: slog.New(slog.DiscardHandler), MCP: mcp.Options{Attempts: 3, Dial: func(in *configs.Integration) sdk.Transport {
+		if in.Name == "down" {
+			return &sdk.CommandTransport{Command: exec.Command("/nonexistent/mcp-server")}
+		}
+		client, transport := sdk.NewInMemoryTransports()
+		if _, err := server.Connect(context.Background(), transport, nil); err != nil {
+			t.Errorf("server: %v", err)
+		}
+		time.AfterFunc(100*time.Millisecond, func() {
+			server.AddTool(&sdk.Tool{Name: "new_tool", Description: "A new tool", InputSchema: json.RawMessage(`{"type": "object"}`)},
+				func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) { return nil, nil })
+		})
+		return client
+	}}})
+	defer set.Close()
+	a, err := set.Add(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Catalog.Service("new_tool") == nil {
+		t.Error("the tool announced while connecting is missing")
+	}
+}
+
+// An override whose template names a field the server's tool does not
+// have (renamed on the server, say) leaves that tool out; the agent loads
+// with the rest.
+func TestAToolThatDoesNotCompileIsLeftOut(t *testing.T) {
+	var cancels atomic.Int32
+	server := newServer(&cancels)
+	cfg, err := configs.Parse("garden.yaml", []byte(agentFile("http://127.0.0.1:1")+`    overrides:
+      - intent: cancel_order
+        confirmation: {required: true, message: "Cancel order {{order_number}}?"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var mu sync.Mutex
+	set := New(Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)), MCP: mcp.Options{Dial: func(*configs.Integration) sdk.Transport {
+		client, transport := sdk.NewInMemoryTransports()
+		server.Connect(context.Background(), transport, nil)
+		return client
+	}}})
+	defer set.Close()
+	a, err := set.Add(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Catalog.Service("cancel_order") != nil || a.Catalog.Service("plant_care") == nil || a.Catalog.Service("opening_hours") == nil {
+		t.Errorf("services: cancel_order should be left out, the others kept")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), `garden.yaml:20: integrations[0].overrides[0].confirmation.message: unknown variable {{order_number}}`) {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -118,6 +118,10 @@ integrations:
 	if !errors.Is(res.Err, ErrSetup) || !strings.Contains(res.Err.Error(), "integration crm: the MCP server is unavailable") {
 		t.Errorf("got %v", res.Err)
 	}
+	// The next transcript of the agent gets the same answer without trying again.
+	if again := r.RunFile(context.Background(), filepath.Join(dir, "t.yaml")); again.Err == nil || again.Err.Error() != res.Err.Error() {
+		t.Errorf("second transcript: %v", again.Err)
+	}
 }
 
 func report(res Result) string {

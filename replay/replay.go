@@ -44,6 +44,7 @@ type Runner struct {
 type loaded struct {
 	agent *session.Agent
 	set   *agents.Set
+	err   error
 }
 
 // Close disconnects from the MCP servers of the agents that were loaded.
@@ -207,35 +208,40 @@ func (r *Runner) agent(ctx context.Context, t *transcript.Transcript) (*loaded, 
 			path = filepath.Join(filepath.Dir(t.File), path)
 		}
 	}
-	if a, ok := r.agents[path]; ok {
-		return a, nil
+	if l, ok := r.agents[path]; ok {
+		return l, l.err // an agent that did not load is not tried again
 	}
 	cfg, err := loadAgent(path, t.Agent)
 	if err != nil {
 		return nil, err
 	}
+	if r.agents == nil {
+		r.agents = map[string]*loaded{}
+	}
+	l := r.connect(ctx, path, cfg)
+	r.agents[path] = l
+	return l, l.err
+}
+
+// connect makes an agent ready: its MCP servers connected, their tools
+// listed. A server that is down is an error: its tools would be missing.
+func (r *Runner) connect(ctx context.Context, path string, cfg *configs.Agent) *loaded {
 	exec := r.Executor
 	if exec == nil {
 		exec = &tools.Executor{}
 	}
 	set := agents.New(agents.Options{HTTP: exec, MCP: r.MCP, Logger: r.MCP.Logger})
-	a, err := set.Add(ctx, cfg)
-	if err != nil {
-		set.Close()
-		return nil, err
+	l := &loaded{set: set}
+	if l.agent, l.err = set.Add(ctx, cfg); l.err != nil {
+		return l
 	}
 	for _, st := range set.Status()[0].MCP {
 		if !st.Connected {
-			set.Close()
-			return nil, fmt.Errorf("%s: integration %s: the MCP server is unavailable (%s); its tools cannot be listed", path, st.Integration, st.Err)
+			l.err = fmt.Errorf("%s: integration %s: the MCP server is unavailable (%s); its tools cannot be listed", path, st.Integration, st.Err)
+			return l
 		}
 	}
-	if r.agents == nil {
-		r.agents = map[string]*loaded{}
-	}
-	l := &loaded{agent: a, set: set}
-	r.agents[path] = l
-	return l, nil
+	return l
 }
 
 func loadAgent(path, name string) (*configs.Agent, error) {

@@ -16,12 +16,17 @@ import (
 const MethodMCP = "MCP"
 
 // toolRequest renders the call of an MCP tool: the collected fields as its
-// typed arguments, dotted names nested ("address.city").
+// typed arguments, dotted names nested ("address.city"). A value that is
+// not of its field's type is an error, never sent as something else.
 func (s *Service) toolRequest(in Input) (*Request, error) {
 	if missing := s.Missing(in.Fields); len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrMissingFields, strings.Join(missing, ", "))
 	}
-	body, err := json.Marshal(arguments(s.RequiredFields, in.Fields))
+	args, err := arguments(s.RequiredFields, in.Fields)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRender, err)
+	}
+	body, err := json.Marshal(args)
 	if err != nil {
 		return nil, fmt.Errorf("%w: arguments: %v", ErrRender, err)
 	}
@@ -30,7 +35,7 @@ func (s *Service) toolRequest(in Input) (*Request, error) {
 
 // arguments nests dotted names and types numbers, integers and booleans
 // as JSON numbers and booleans.
-func arguments(fields []configs.Field, values map[string]string) map[string]any {
+func arguments(fields []configs.Field, values map[string]string) (map[string]any, error) {
 	args := map[string]any{}
 	for _, f := range fields {
 		v, ok := values[f.Name]
@@ -47,25 +52,39 @@ func arguments(fields []configs.Field, values map[string]string) map[string]any 
 			}
 			obj = next
 		}
-		obj[parts[len(parts)-1]] = typed(f.Type, v)
+		typedValue, err := typed(f.Type, v)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		obj[parts[len(parts)-1]] = typedValue
 	}
-	return args
+	return args, nil
 }
 
-func typed(t, v string) any {
+// typed converts a collected value (the dialog normalises numbers to
+// decimal text and booleans to true/false) to its JSON type.
+func typed(t, v string) (any, error) {
 	switch t {
 	case configs.TypeNumber:
-		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsInf(f, 0) {
-			return f
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("%q is not a number", v)
 		}
+		return f, nil
 	case configs.TypeInteger:
-		if f, err := strconv.ParseFloat(v, 64); err == nil && math.Abs(f) < 1<<53 {
-			return int64(math.Round(f))
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return nil, fmt.Errorf("%q is not an integer", v)
 		}
+		return int64(f), nil
 	case configs.TypeBoolean:
-		return v == "true"
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", v)
+		}
+		return b, nil
 	}
-	return v
+	return v, nil
 }
 
 // ToolResult is what an MCP tool answered.
@@ -133,13 +152,17 @@ func ToolResultOf(resp Response) ToolResult {
 	return r
 }
 
-// RespondTool picks the message for an MCP tool's answer: an error gives
-// the fallback; else the integration's responseConditions and
+// RespondTool picks the message for an MCP tool's answer: an error, or an
+// answer larger than the executor would read from an HTTP service
+// (DefaultMaxResponseBytes), gives the fallback; else the integration's responseConditions and
 // responseMessage read its structured content, and without them the caller
 // hears the tool's text.
 func (s *Service) RespondTool(in Input, r ToolResult) Outcome {
 	if r.IsError {
 		return s.Failure(in, ErrToolError)
+	}
+	if len(r.Text) > DefaultMaxResponseBytes || len(r.Structured) > DefaultMaxResponseBytes {
+		return s.Failure(in, fmt.Errorf("%w: the tool answered more than %d bytes", ErrTooLarge, DefaultMaxResponseBytes))
 	}
 	out := s.Respond(in, Response{Status: 200, Body: r.Structured})
 	if out.Condition < 0 && s.message == nil && r.Text != "" {

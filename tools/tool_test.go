@@ -2,6 +2,8 @@ package tools
 
 import (
 	"errors"
+	"maps"
+	"strings"
 	"testing"
 
 	"github.com/voiceagent/voiceagent/configs"
@@ -49,6 +51,13 @@ func TestToolRequestHasTypedArguments(t *testing.T) {
 	if req.Method != MethodMCP || req.URL != "mcp://shop/order" || string(req.Body) != want {
 		t.Errorf("request %s %s %s\nwant body %s", req.Method, req.URL, req.Body, want)
 	}
+	for field, bad := range map[string]string{"qty": "2.5", "price": "cheap", "gift": "yes please"} {
+		wrong := Input{Fields: maps.Clone(in.Fields)}
+		wrong.Fields[field] = bad
+		if _, err := svc.NewRequest(wrong); !errors.Is(err, ErrRender) || !strings.Contains(err.Error(), "field "+field) {
+			t.Errorf("%s=%q: %v", field, bad, err)
+		}
+	}
 	delete(in.Fields, "qty")
 	if _, err := svc.NewRequest(in); !errors.Is(err, ErrMissingFields) {
 		t.Errorf("missing qty: %v", err)
@@ -73,6 +82,7 @@ func TestRespondTool(t *testing.T) {
 		{"the tool's text", "", ToolResult{Text: "Order A-7 placed.", Structured: structured}, "Order A-7 placed.", nil},
 		{"no text, no reading", "", ToolResult{Structured: structured}, "Done, your request has been completed.", nil},
 		{"an error", "", ToolResult{Text: "out of stock", IsError: true}, "FALLBACK", ErrToolError},
+		{"too large", "", ToolResult{Text: strings.Repeat("x", DefaultMaxResponseBytes+1)}, "FALLBACK", ErrTooLarge},
 		{"a condition that holds", reading, ToolResult{Text: "ok", Structured: []byte(`{"order": {"id": "B-1", "total": 300}}`)}, "Order B-1 needs approval.", nil},
 		{"no condition holds: the text", reading, ToolResult{Text: "Order A-7 placed.", Structured: structured}, "Order A-7 placed.", nil},
 		{"the integration's message", reading + `    responseMessage: "Order {{id}}, {{total}} euros."` + "\n",

@@ -75,4 +75,8 @@ integrations:
 		!strings.Contains(errOut, "mcp server unavailable") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	code, _, errOut = runCLI(t, "tools", "call", "--config", agent, "--tool", "find_customer")
+	if code != 2 || !strings.Contains(errOut, `no tool "find_customer"`) || !strings.Contains(errOut, "unavailable MCP servers, whose tools are missing: crm (connect: stdio: ") {
+		t.Errorf("a tool of a server that is down: exit %d\n%s", code, errOut)
+	}
 }

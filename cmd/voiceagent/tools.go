@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/voiceagent/voiceagent/agents"
 	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/internal/suggest"
 	"github.com/voiceagent/voiceagent/tools"
@@ -236,6 +237,23 @@ func pickService(catalogs []*tools.Catalog, agent, intent string) (*tools.Servic
 	return nil, usageErr("tool %q exists in several agents; choose one with --agent", intent)
 }
 
+// withDownServers adds to a tool that was not found the MCP servers that
+// are down: the tool may be theirs.
+func withDownServers(err error, set *agents.Set) error {
+	var down []string
+	for _, st := range set.Status() {
+		for _, m := range st.MCP {
+			if !m.Connected {
+				down = append(down, fmt.Sprintf("%s (%s)", m.Integration, m.Err))
+			}
+		}
+	}
+	if len(down) == 0 {
+		return err
+	}
+	return usageErr("%v\nunavailable MCP servers, whose tools are missing: %s", err, strings.Join(down, "; "))
+}
+
 func (a *app) toolsCallCmd() *cobra.Command {
 	var (
 		paths  []string
@@ -272,7 +290,7 @@ usage or configuration errors.`,
 			defer set.Close()
 			svc, err := pickService(catalogsOf(set), agent, tool)
 			if err != nil {
-				return err
+				return withDownServers(err, set)
 			}
 			fields, err := parseSets(svc, sets)
 			if err != nil {

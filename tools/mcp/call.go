@@ -26,8 +26,9 @@ func (m *Manager) Execute(ctx context.Context, svc *tools.Service, in tools.Inpu
 		return &tools.Result{Outcome: svc.Failure(in, err)}
 	}
 	res := &tools.Result{Request: req, Attempts: 1}
+	c := m.conn(svc.Integration)
 	var session *sdk.ClientSession
-	if c := m.conn(svc.Integration); c != nil {
+	if c != nil {
 		c.mu.Lock()
 		session = c.session
 		c.mu.Unlock()
@@ -42,7 +43,7 @@ func (m *Manager) Execute(ctx context.Context, svc *tools.Service, in tools.Inpu
 	res.Duration = time.Since(start)
 	log := m.opts.Logger.With("integration", svc.Integration, "tool", svc.MCP.Name, "duration", res.Duration)
 	if err != nil {
-		reason := err.Error()
+		reason := c.in.Redact(err.Error())
 		if ctx.Err() != nil {
 			reason = "timed out or canceled"
 		}

@@ -30,7 +30,7 @@ func FuzzSchema(f *testing.F) {
 			lang string
 		}{{plain, "en"}, {plain, "es"}, {overridden, "en"}} {
 			in, lang := c.in, c.lang
-			svc, err := service(in, &sdk.Tool{Name: "t", InputSchema: json.RawMessage(schema)}, lang)
+			svc, _, err := service(in, &sdk.Tool{Name: "t", InputSchema: json.RawMessage(schema)}, lang)
 			if err != nil {
 				continue
 			}

@@ -12,11 +12,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +30,7 @@ import (
 type Options struct {
 	// ConnectTimeout bounds each connection attempt (default 10s).
 	ConnectTimeout time.Duration
-	// Attempts is how many times Start tries each server (default 3), with
+	// Attempts is how many times Connect tries each server (default 3), with
 	// a growing wait between attempts.
 	Attempts int
 	// Reconnect is how long a server that is down waits between background
@@ -66,9 +67,14 @@ type conn struct {
 
 	mu       sync.Mutex
 	session  *sdk.ClientSession
-	end      context.CancelFunc // ends the session's context
+	end      func() // ends the session's context and its process group
 	services []configs.Service
 	err      error
+	// notes counts tools/list_changed notifications; listed is the count
+	// the current services reflect. refreshing is set while one goroutine
+	// lists again (one at a time, so an older list never lands last).
+	notes, listed int
+	refreshing    bool
 }
 
 // Status is the state of one MCP integration.
@@ -79,10 +85,9 @@ type Status struct {
 	Err         string // why it is not connected
 }
 
-// Start connects to every MCP integration of the agent and lists its
-// tools. It returns when each has connected or used its attempts; servers
-// that are down keep being retried in the background until Close.
-func Start(ctx context.Context, a *configs.Agent, opts Options) *Manager {
+// New returns a manager for the MCP integrations of the agent, not yet
+// connected.
+func New(a *configs.Agent, opts Options) *Manager {
 	if opts.ConnectTimeout <= 0 {
 		opts.ConnectTimeout = 10 * time.Second
 	}
@@ -102,18 +107,31 @@ func Start(ctx context.Context, a *configs.Agent, opts Options) *Manager {
 			m.conns = append(m.conns, &conn{m: m, in: in})
 		}
 	}
+	return m
+}
+
+// Start is New and Connect.
+func Start(ctx context.Context, a *configs.Agent, opts Options) *Manager {
+	m := New(a, opts)
+	m.Connect(ctx)
+	return m
+}
+
+// Connect connects to every server and lists its tools. It returns when
+// each has connected or used its attempts; servers that are down keep
+// being retried in the background until Close.
+func (m *Manager) Connect(ctx context.Context) {
 	var initial sync.WaitGroup
 	for _, c := range m.conns {
 		initial.Add(1)
 		go func() {
 			defer initial.Done()
-			if !c.connect(ctx, opts.Attempts) {
-				m.spawn(func() { c.reconnect(opts.Reconnect) })
+			if !c.connect(ctx, m.opts.Attempts) {
+				m.spawn(func() { c.reconnect(m.opts.Reconnect) })
 			}
 		}()
 	}
 	initial.Wait()
-	return m
 }
 
 // spawn runs f in a goroutine that Close waits for; after Close it does
@@ -188,6 +206,12 @@ func (m *Manager) conn(integration string) *conn {
 	return nil
 }
 
+// redacted is err with the integration's ${ENV} values hidden: errors of
+// the HTTP client quote the URL.
+func (c *conn) redacted(err error) error {
+	return errors.New(c.in.Redact(err.Error()))
+}
+
 // connect tries to connect and list the tools, up to attempts times, with
 // 0.5s, 1s, 2s… between tries.
 func (c *conn) connect(ctx context.Context, attempts int) bool {
@@ -199,6 +223,7 @@ func (c *conn) connect(ctx context.Context, attempts int) bool {
 			log.Info("mcp server connected", "tools", len(c.Services()))
 			return true
 		}
+		err = c.redacted(err)
 		c.mu.Lock()
 		c.err = err
 		c.mu.Unlock()
@@ -246,9 +271,9 @@ func (c *conn) Services() []configs.Service {
 // stream to the context they connect with. The timeout and the caller's ctx
 // bound only the connecting.
 func (c *conn) dial(ctx context.Context) error {
-	sessionCtx, end := context.WithCancel(c.m.ctx)
-	timer := time.AfterFunc(c.m.opts.ConnectTimeout, end)
-	stop := context.AfterFunc(ctx, end)
+	sessionCtx, cancel := context.WithCancel(c.m.ctx)
+	timer := time.AfterFunc(c.m.opts.ConnectTimeout, cancel)
+	stop := context.AfterFunc(ctx, cancel)
 	defer func() {
 		timer.Stop()
 		stop()
@@ -256,19 +281,32 @@ func (c *conn) dial(ctx context.Context) error {
 	client := sdk.NewClient(&sdk.Implementation{Name: "voiceagent", Version: "1"}, &sdk.ClientOptions{
 		Logger: slog.New(slog.DiscardHandler),
 		ToolListChangedHandler: func(context.Context, *sdk.ToolListChangedRequest) {
-			c.m.spawn(c.refresh) // not on the connection's reading goroutine
+			c.mu.Lock()
+			c.notes++
+			c.mu.Unlock()
+			c.refresh()
 		},
 	})
-	var session *sdk.ClientSession
-	var err error
+	c.mu.Lock()
+	notes := c.notes
+	c.mu.Unlock()
+	var (
+		session *sdk.ClientSession
+		errs    []string
+		end     = cancel
+	)
 	for _, t := range c.transports() {
-		if session, err = client.Connect(sessionCtx, t, nil); err == nil {
+		var err error
+		if session, err = client.Connect(sessionCtx, t.transport, nil); err == nil {
+			end = func() { cancel(); t.stop() }
 			break
 		}
+		t.stop()
+		errs = append(errs, t.name+": "+err.Error())
 	}
-	if err != nil {
-		end()
-		return fmt.Errorf("connect: %w", err)
+	if session == nil {
+		cancel()
+		return fmt.Errorf("connect: %s", strings.Join(errs, "; "))
 	}
 	services, err := c.list(sessionCtx, session)
 	if err != nil {
@@ -276,14 +314,20 @@ func (c *conn) dial(ctx context.Context) error {
 		end()
 		return err
 	}
-	if !timer.Stop() || sessionCtx.Err() != nil {
+	if !timer.Stop() {
 		session.Close()
 		end()
 		return fmt.Errorf("connect: timed out after %s", c.m.opts.ConnectTimeout)
 	}
 	c.mu.Lock()
+	if c.m.ctx.Err() != nil { // Close ran meanwhile: it cannot see this session
+		c.mu.Unlock()
+		session.Close()
+		end()
+		return errors.New("closed")
+	}
 	old, oldEnd := c.session, c.end
-	c.session, c.end, c.services, c.err = session, end, services, nil
+	c.session, c.end, c.services, c.err, c.listed = session, end, services, nil, notes
 	c.mu.Unlock()
 	if old != nil {
 		old.Close()
@@ -293,6 +337,7 @@ func (c *conn) dial(ctx context.Context) error {
 		session.Wait()
 		c.lost(session)
 	})
+	c.refresh() // a change announced while listing
 	return nil
 }
 
@@ -313,37 +358,59 @@ func (c *conn) lost(s *sdk.ClientSession) {
 	c.reconnect(500 * time.Millisecond)
 }
 
+// transport is one way to reach a server; stop ends what it started (the
+// process group of a command).
+type transport struct {
+	name      string
+	transport sdk.Transport
+	stop      func()
+}
+
 // transports are the ways to reach the server, tried in order.
-func (c *conn) transports() []sdk.Transport {
+func (c *conn) transports() []transport {
 	if c.m.opts.Dial != nil {
-		return []sdk.Transport{c.m.opts.Dial(c.in)}
+		return []transport{{"dial", c.m.opts.Dial(c.in), func() {}}}
 	}
 	if len(c.in.Command) > 0 {
 		cmd := exec.Command(c.in.Command[0], c.in.Command[1:]...)
-		cmd.Stderr = io.Discard
+		// Stderr stays nil (/dev/null), so no goroutine copies it and Wait
+		// does not hang on a grandchild that holds it.
+		inOwnGroup(cmd)
 		// A server that does not exit when its input closes is sent SIGTERM
 		// after a second, not the SDK's five.
-		return []sdk.Transport{&sdk.CommandTransport{Command: cmd, TerminateDuration: time.Second}}
+		return []transport{{"stdio", &sdk.CommandTransport{Command: cmd, TerminateDuration: time.Second}, func() { stopGroup(cmd) }}}
 	}
-	client := &http.Client{Transport: headers{c.in.Headers}}
-	streamable := &sdk.StreamableClientTransport{Endpoint: c.in.URL, HTTPClient: client}
-	sse := &sdk.SSEClientTransport{Endpoint: c.in.URL, HTTPClient: client}
+	base, _ := url.Parse(c.in.URL) // validated at load
+	client := &http.Client{
+		Transport: headers{pairs: c.in.Headers, scheme: base.Scheme, host: base.Host},
+		// A redirect would carry the headers' credentials elsewhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	streamable := transport{"streamable HTTP", &sdk.StreamableClientTransport{Endpoint: c.in.URL, HTTPClient: client}, func() {}}
+	sse := transport{"SSE", &sdk.SSEClientTransport{Endpoint: c.in.URL, HTTPClient: client}, func() {}}
 	switch c.in.Transport {
 	case configs.TransportStreamable:
-		return []sdk.Transport{streamable}
+		return []transport{streamable}
 	case configs.TransportSSE:
-		return []sdk.Transport{sse}
+		return []transport{sse}
 	}
-	return []sdk.Transport{streamable, sse}
+	return []transport{streamable, sse}
 }
 
-// headers adds an integration's headers to every request.
-type headers struct{ pairs configs.Pairs }
+// headers adds an integration's headers to the requests for its server's
+// own scheme and host (an SSE server names where to post; if it names
+// another host, the credentials do not go there).
+type headers struct {
+	pairs        configs.Pairs
+	scheme, host string
+}
 
 func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	for _, p := range h.pairs {
-		r.Header.Set(p.Key, p.Value)
+	if len(h.pairs) > 0 && r.URL.Scheme == h.scheme && r.URL.Host == h.host {
+		r = r.Clone(r.Context())
+		for _, p := range h.pairs {
+			r.Header.Set(p.Key, p.Value)
+		}
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }
@@ -359,7 +426,10 @@ func (c *conn) list(ctx context.Context, s *sdk.ClientSession) ([]configs.Servic
 		if !selected(c.in, t.Name) {
 			continue
 		}
-		svc, err := service(c.in, t, c.m.lang)
+		svc, notes, err := service(c.in, t, c.m.lang)
+		for _, note := range notes {
+			c.m.opts.Logger.Warn("mcp tool: "+note, "integration", c.in.Name, "tool", t.Name)
+		}
 		if err != nil {
 			c.m.opts.Logger.Warn("mcp tool skipped", "integration", c.in.Name, "tool", t.Name, "reason", err)
 			continue
@@ -368,32 +438,56 @@ func (c *conn) list(ctx context.Context, s *sdk.ClientSession) ([]configs.Servic
 	}
 	for _, o := range c.in.Overrides {
 		if !slices.ContainsFunc(out, func(s configs.Service) bool { return s.Intent == o.Intent }) {
-			c.m.opts.Logger.Warn("mcp override of a tool the server does not offer (or include/exclude leave out)", "integration", c.in.Name, "tool", o.Intent)
+			c.m.opts.Logger.Warn("mcp override of a tool that is not listed (the server lacks it, include/exclude leave it out, or it was skipped)", "integration", c.in.Name, "tool", o.Intent)
 		}
 	}
 	return out, nil
 }
 
-// refresh lists the tools again after the server announced a change.
+// refresh lists the tools again while announced changes are unlisted, one
+// goroutine at a time per connection; a list is kept only if its session
+// is still the current one.
 func (c *conn) refresh() {
 	c.mu.Lock()
-	s := c.session
-	c.mu.Unlock()
-	if s == nil {
+	if c.refreshing || c.session == nil || c.listed >= c.notes {
+		c.mu.Unlock()
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.m.ctx, c.m.opts.ConnectTimeout)
-	defer cancel()
-	services, err := c.list(ctx, s)
-	if err != nil {
-		c.m.opts.Logger.Warn("mcp tools not refreshed", "integration", c.in.Name, "reason", err)
-		return
-	}
-	c.mu.Lock()
-	c.services = services
+	c.refreshing = true
 	c.mu.Unlock()
-	c.m.opts.Logger.Info("mcp tools changed", "integration", c.in.Name, "tools", len(services))
-	c.changed()
+	c.m.spawn(func() {
+		defer func() {
+			c.mu.Lock()
+			c.refreshing = false
+			c.mu.Unlock()
+		}()
+		for {
+			c.mu.Lock()
+			s, want := c.session, c.notes
+			if s == nil || c.listed >= want {
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+			ctx, cancel := context.WithTimeout(c.m.ctx, c.m.opts.ConnectTimeout)
+			services, err := c.list(ctx, s)
+			cancel()
+			if err != nil {
+				c.m.opts.Logger.Warn("mcp tools not refreshed", "integration", c.in.Name, "reason", c.redacted(err))
+				return
+			}
+			c.mu.Lock()
+			current := c.session == s
+			if current {
+				c.services, c.listed = services, want
+			}
+			c.mu.Unlock()
+			if current {
+				c.m.opts.Logger.Info("mcp tools changed", "integration", c.in.Name, "tools", len(services))
+				c.changed()
+			}
+		}
+	})
 }
 
 func (c *conn) changed() {

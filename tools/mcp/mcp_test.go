@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,11 +26,19 @@ import (
 const stdioServerEnv = "VOICEAGENT_TEST_MCP_STDIO"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(stdioServerEnv) == "1" {
+	switch os.Getenv(stdioServerEnv) {
+	case "1":
 		// Re-executed by a test as an MCP server over stdio.
 		if err := newServer(&calls{}).Run(context.Background(), &sdk.StdioTransport{}); err != nil {
 			os.Exit(1)
 		}
+		os.Exit(0)
+	case "stubborn":
+		// A server that writes its pid and stays up after its input closes
+		// (as servers with open timers do), ignoring nothing but SIGTERM.
+		os.WriteFile(os.Getenv("PID_FILE"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+		newServer(&calls{}).Run(context.Background(), &sdk.StdioTransport{})
+		time.Sleep(time.Minute)
 		os.Exit(0)
 	}
 	slog.SetDefault(slog.New(slog.DiscardHandler))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -24,15 +25,24 @@ const maxNesting = 3
 // its description the reference, its input schema's properties the fields
 // (required ones required, the rest optional), nested objects flattened as
 // "address.city". A schema it cannot express (arrays, unions, references)
-// is an error, and the tool is skipped.
-func service(in *configs.Integration, t *sdk.Tool, lang string) (configs.Service, error) {
+// is an error, and the tool is skipped. Notes say what was left out of a
+// tool that is kept.
+func service(in *configs.Integration, t *sdk.Tool, lang string) (_ configs.Service, notes []string, _ error) {
 	raw, err := json.Marshal(t.InputSchema)
 	if err != nil {
-		return configs.Service{}, fmt.Errorf("input schema: %w", err)
+		return configs.Service{}, nil, fmt.Errorf("input schema: %w", err)
 	}
 	var fields []configs.Field
 	if err := schemaFields(gjson.ParseBytes(raw), "", true, 0, lang, &fields); err != nil {
-		return configs.Service{}, err
+		return configs.Service{}, nil, err
+	}
+	for i := range fields {
+		if f := &fields[i]; f.Pattern != "" {
+			if _, err := regexp.Compile(f.Pattern); err != nil {
+				notes = append(notes, fmt.Sprintf("field %s: its pattern is not one Go can check, so the server alone checks it (%v)", f.Name, err))
+				f.Pattern = ""
+			}
+		}
 	}
 	reference := t.Description
 	if reference == "" {
@@ -58,10 +68,10 @@ func service(in *configs.Integration, t *sdk.Tool, lang string) (configs.Service
 	}
 	for i := range in.Overrides {
 		if o := &in.Overrides[i]; o.Intent == t.Name {
-			return s, override(&s, o)
+			return s, notes, override(&s, o)
 		}
 	}
-	return s, nil
+	return s, notes, nil
 }
 
 // override applies what the agent file says about a tool over what its
