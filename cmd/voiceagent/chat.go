@@ -95,7 +95,7 @@ func (a *app) pickChatAgent(agents []*session.Agent, name string) (*session.Agen
 		fmt.Fprintf(a.stdout, "  %d. %s (%s): %d services\n", i+1, ca.Name, ca.Language, len(ag.Catalog.Services()))
 	}
 	fmt.Fprint(a.stdout, "number or name> ")
-	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	line, err := a.stdinLines().ReadString('\n')
 	line = strings.TrimSpace(line)
 	for i, ag := range agents {
 		if line == fmt.Sprint(i+1) || line == ag.Catalog.Agent.Name {
@@ -215,7 +215,7 @@ func (a *app) lineReader() (func(prompt string) (string, error), func()) {
 			return line, err
 		}, func() { ln.Close() }
 	}
-	r := bufio.NewReader(a.stdin)
+	r := a.stdinLines()
 	return func(prompt string) (string, error) {
 		fmt.Fprint(a.stdout, prompt)
 		line, err := r.ReadString('\n')
@@ -225,6 +225,15 @@ func (a *app) lineReader() (func(prompt string) (string, error), func()) {
 		fmt.Fprintln(a.stdout, strings.TrimRight(line, "\n"))
 		return line, err
 	}, func() {}
+}
+
+// stdinLines is the one buffered reader of stdin: a second one would
+// lose what the first had buffered (piped input read by the agent picker).
+func (a *app) stdinLines() *bufio.Reader {
+	if a.stdinBuf == nil {
+		a.stdinBuf = bufio.NewReader(a.stdin)
+	}
+	return a.stdinBuf
 }
 
 func isTerminal(f *os.File) bool {

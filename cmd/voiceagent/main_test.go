@@ -272,3 +272,27 @@ func TestChatBooksAnAppointment(t *testing.T) {
 		t.Errorf("the saved call does not replay: exit %d\n%s\n%s", code, rep, data)
 	}
 }
+
+// Piped input: the agent picker and the conversation read the same stream.
+func TestChatPickerThenConversation(t *testing.T) {
+	var stdout bytes.Buffer
+	code := run([]string{"chat"}, strings.NewReader("2\nI want to check my ticket status\n/quit\n"), &stdout, io.Discard)
+	if code != 0 || !strings.Contains(stdout.String(), "you> I want to check my ticket status\nagent> ") {
+		t.Errorf("exit %d\n%s", code, stdout.String())
+	}
+}
+
+// chat with a config calls its services for real (it once crashed here).
+func TestChatCallsServicesForReal(t *testing.T) {
+	t.Setenv("CLI_TOKEN", secretToken)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"id": "apt_7", "status": "ok"}`))
+	}))
+	defer srv.Close()
+	var stdout bytes.Buffer
+	code := run([]string{"chat", "--config", callAgent(t, srv)}, strings.NewReader("book\nAna Díaz\nel 15 de enero de 2030\n"), &stdout, io.Discard)
+	out := stdout.String()
+	if code != 0 || !strings.Contains(out, "· POST "+srv.URL+"/citas → 200") || !strings.Contains(out, "Cita apt_7 para el 2030-01-15.") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ var errFailed = &exitError{code: exitFailed, err: errSilent}
 // app holds what every command shares.
 type app struct {
 	stdin          io.Reader
+	stdinBuf       *bufio.Reader // see stdinLines
 	stdout, stderr io.Writer
 	logLevel       string
 	log            *slog.Logger
