@@ -105,14 +105,21 @@ func (e *entry) rebuild() error {
 			log.Warn("mcp tool skipped: another service has its name", "integration", tool.Integration, "tool", tool.Intent)
 			continue
 		}
-		if _, err := session.NewAgent(withTools(e.cfg, []configs.Service{tool})); err != nil {
-			log.Warn("mcp tool skipped", "integration", tool.Integration, "tool", tool.Intent, "reason", err)
-			continue
-		}
 		taken[tool.Intent] = true
 		tools = append(tools, tool)
 	}
 	a, err := session.NewAgent(withTools(e.cfg, tools))
+	if err != nil && len(tools) > 0 {
+		// Find the tools at fault, one build each; build once more without them.
+		tools = slices.DeleteFunc(tools, func(tool configs.Service) bool {
+			_, err := session.NewAgent(withTools(e.cfg, []configs.Service{tool}))
+			if err != nil {
+				log.Warn("mcp tool skipped", "integration", tool.Integration, "tool", tool.Intent, "reason", err)
+			}
+			return err != nil
+		})
+		a, err = session.NewAgent(withTools(e.cfg, tools))
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", e.cfg.Name, err)
 	}
