@@ -60,8 +60,8 @@ func (e *PathError) Unwrap() error { return e.Err }
 type NumberLiteral string
 
 // CompileBody compiles a decoded bodyTemplate. v is nil, bool, string,
-// NumberLiteral, float64, int, []any, or []BodyMember for an object. Every bad placeholder is reported as
-// a PathError relative to the body.
+// NumberLiteral, []any, or []BodyMember for an object. Every bad
+// placeholder is reported as a PathError relative to the body.
 func CompileBody(v any) (*Body, []*PathError) {
 	c := &bodyCompiler{}
 	b := &Body{root: c.compile(v, "")}
@@ -112,12 +112,6 @@ func (c *bodyCompiler) compile(v any, path string) bodyNode {
 			return bodyNode{lit: []byte("null")}
 		}
 		return bodyNode{lit: []byte(v), text: string(v)}
-	case float64:
-		s := strconv.FormatFloat(v, 'f', -1, 64)
-		return bodyNode{lit: []byte(s), text: s}
-	case int:
-		s := strconv.Itoa(v)
-		return bodyNode{lit: []byte(s), text: s}
 	}
 	c.errs = append(c.errs, &PathError{Path: path, Err: fmt.Errorf("unsupported value of type %T", v)})
 	return bodyNode{lit: []byte("null")}

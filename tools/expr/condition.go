@@ -131,8 +131,8 @@ func truthy(v Value) bool {
 	case String:
 		return v.Str != ""
 	case JSON:
-		compact := strings.Join(strings.Fields(v.Str), "")
-		return compact != "[]" && compact != "{}"
+		s := strings.TrimSpace(v.Str)
+		return len(s) < 2 || !isEmptyArray(s)
 	case Time:
 		return true
 	}
@@ -330,7 +330,7 @@ func numberLen(s string) int {
 func identLen(s string) int {
 	for i, r := range s {
 		ok := r == '_' || isLetter(r) || (i > 0 && (isDigit(r) || r == '.' || r == '-'))
-		if !ok || isSpace(r) {
+		if !ok {
 			return i
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Scope resolves the variables of a template or condition. Implementations
@@ -50,11 +51,13 @@ func (p *Placeholder) Typed() bool {
 }
 
 // Eval looks the variable up and applies the filters.
-func (p *Placeholder) Eval(s Scope) (Value, error) {
+func (p *Placeholder) Eval(s Scope) (Value, error) { return p.eval(s, p.filters) }
+
+func (p *Placeholder) eval(s Scope, filters []filter) (Value, error) {
 	v := s.Lookup(p.Name)
-	for i := range p.filters {
+	for i := range filters {
 		var err error
-		if v, err = p.filters[i].apply(v, s); err != nil {
+		if v, err = filters[i].apply(v, s); err != nil {
 			return Value{}, fmt.Errorf("{{%s}}: %w", p.Name, err)
 		}
 	}
@@ -64,27 +67,21 @@ func (p *Placeholder) Eval(s Scope) (Value, error) {
 // appendText appends the placeholder's text. A last filter that produces
 // text (format, upper, lower, digits) writes straight into dst.
 func (p *Placeholder) appendText(dst []byte, s Scope) ([]byte, error) {
-	v := s.Lookup(p.Name)
-	n := len(p.filters)
-	var err error
-	for i := 0; i < n-1; i++ {
-		if v, err = p.filters[i].apply(v, s); err != nil {
-			return dst, fmt.Errorf("{{%s}}: %w", p.Name, err)
-		}
+	filters, last := p.filters, (*filter)(nil)
+	if n := len(filters); n > 0 && filters[n-1].writesText() {
+		filters, last = filters[:n-1], &filters[n-1]
 	}
-	if n > 0 {
-		last := &p.filters[n-1]
-		if last.writesText() {
-			if dst, err = last.appendText(dst, v, s); err != nil {
-				return dst, fmt.Errorf("{{%s}}: %w", p.Name, err)
-			}
-			return dst, nil
-		}
-		if v, err = last.apply(v, s); err != nil {
-			return dst, fmt.Errorf("{{%s}}: %w", p.Name, err)
-		}
+	v, err := p.eval(s, filters)
+	if err != nil {
+		return dst, err
 	}
-	return v.AppendText(dst, s.Language()), nil
+	if last == nil {
+		return v.AppendText(dst, s.Language()), nil
+	}
+	if dst, err = last.appendText(dst, v, s); err != nil {
+		return dst, fmt.Errorf("{{%s}}: %w", p.Name, err)
+	}
+	return dst, nil
 }
 
 // Parse compiles a template. Errors name the column of the problem.
@@ -100,7 +97,7 @@ func Parse(src string) (*Template, error) {
 		if i > 0 {
 			t.parts = append(t.parts, part{lit: rest[:i]})
 		}
-		col += len([]rune(rest[:i]))
+		col += utf8.RuneCountInString(rest[:i])
 		end := strings.Index(rest[i:], "}}")
 		if end < 0 {
 			return nil, fmt.Errorf("column %d: unclosed {{", col)
@@ -111,7 +108,7 @@ func Parse(src string) (*Template, error) {
 			return nil, fmt.Errorf("column %d: %w", col, err)
 		}
 		t.parts = append(t.parts, part{ph: ph})
-		col += len([]rune(rest[i : i+end+2]))
+		col += utf8.RuneCountInString(rest[i : i+end+2])
 		rest = rest[i+end+2:]
 	}
 	return t, nil
@@ -290,15 +287,7 @@ func splitFilters(s string) ([]string, error) {
 }
 
 // isVarName accepts letters, digits, _, . and - with a letter or _ first.
-func isVarName(s string) bool {
-	for i, r := range s {
-		ok := r == '_' || isLetter(r) || (i > 0 && (isDigit(r) || r == '.' || r == '-'))
-		if !ok {
-			return false
-		}
-	}
-	return s != ""
-}
+func isVarName(s string) bool { return s != "" && identLen(s) == len(s) }
 
 func isLetter(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127 && !isSpace(r)
