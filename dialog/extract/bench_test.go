@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,4 +96,22 @@ func BenchmarkYesNo(b *testing.B) {
 			YesNo("no, la fecha es el 20 de enero", "es")
 		}
 	})
+}
+
+// The candidate scans run on every caller turn: their allocations must
+// not grow with the length of what the caller said.
+func TestCandidateScansDoNotAllocatePerToken(t *testing.T) {
+	now := refNow(t)
+	today := civilOf(now)
+	short, long := analyze("hola", "es"), analyze(strings.Repeat("hola ", 40), "es")
+	for name, scan := range map[string]func(a *analysis){
+		"dateCands": func(a *analysis) { a.dateCands(today) },
+		"timeCands": func(a *analysis) { a.timeCands(now) },
+	} {
+		one := testing.AllocsPerRun(50, func() { scan(short) })
+		forty := testing.AllocsPerRun(50, func() { scan(long) })
+		if forty > one {
+			t.Errorf("%s: %v allocations for 40 words, %v for one", name, forty, one)
+		}
+	}
 }

@@ -88,6 +88,12 @@ func nextDayMonth(today civil, m time.Month, d int) (civil, bool) {
 // nextDayOfMonth resolves a bare day of month: this month if not past,
 // else the next month that has that day.
 func nextDayOfMonth(today civil, d int) (civil, bool) {
+	return nextDayOfMonthWhere(today, d, func(civil) bool { return true })
+}
+
+// nextDayOfMonthWhere is the first day d of a month, on or after today and
+// within a year, for which ok holds.
+func nextDayOfMonthWhere(today civil, d int, ok func(civil) bool) (civil, bool) {
 	if d < 1 || d > 31 {
 		return civil{}, false
 	}
@@ -95,8 +101,7 @@ func nextDayOfMonth(today civil, d int) (civil, bool) {
 	for k := 0; k < 13; k++ {
 		mm := first.addMonths(k)
 		if validDate(mm.y, mm.m, d) {
-			c := civil{mm.y, mm.m, d}
-			if !c.less(today) {
+			if c := (civil{mm.y, mm.m, d}); !c.less(today) && ok(c) {
 				return c, true
 			}
 		}

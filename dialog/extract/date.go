@@ -56,11 +56,7 @@ func FindDate(text, lang string, now time.Time) (Date, error) {
 		}
 	}
 	if len(cands) > 0 {
-		rs := make([][2]int, len(cands))
-		for k, c := range cands {
-			rs[k] = [2]int{c.s, c.e}
-		}
-		k := a.pick(rs)
+		k := a.pick(len(cands), func(k int) (int, int) { return cands[k].s, cands[k].e })
 		if k < 0 {
 			return Date{}, ErrNoDate // "el lunes no puedo"
 		}
@@ -100,14 +96,14 @@ func nonOverlapping[C any](n int, at func(int) (C, bool), bounds func(*C) (s, e 
 			i++
 			continue
 		}
-		s, e := bounds(&c)
+		out = append(out, c)
+		s, e := bounds(&out[len(out)-1])
 		if *e <= i {
 			*e = i + 1
 		}
 		if *s < prevEnd {
 			*s = prevEnd
 		}
-		out = append(out, c)
 		i, prevEnd = *e, *e
 	}
 	return out
@@ -604,15 +600,8 @@ func (a *analysis) weekdayAt(i int, today civil) (dcand, bool) {
 // weekdayDay resolves "el martes 16": the next day 16 (on or after today)
 // that is a Tuesday within a year, else the plain next day 16.
 func weekdayDay(today civil, wd, d int) (civil, bool) {
-	first := civil{today.y, today.m, 1}
-	for k := 0; k < 13; k++ {
-		mm := first.addMonths(k)
-		if validDate(mm.y, mm.m, d) {
-			c := civil{mm.y, mm.m, d}
-			if !c.less(today) && c.weekday() == wd {
-				return c, true
-			}
-		}
+	if c, ok := nextDayOfMonthWhere(today, d, func(c civil) bool { return c.weekday() == wd }); ok {
+		return c, true
 	}
 	return nextDayOfMonth(today, d)
 }
@@ -1063,13 +1052,16 @@ func (a *analysis) bareDayText(today civil) (dcand, bool) {
 // pick chooses among candidate token ranges: the last one introduced by a
 // correction ("no, mejor…", "sorry, I mean…"), else the first one that is not
 // negated ("el lunes no, …", "not Monday"); -1 when all are negated.
-func (a *analysis) pick(rs [][2]int) int {
-	best, first := -1, -1
-	for k, r := range rs {
-		if a.negated(r[0], r[1]) {
+func (a *analysis) pick(n int, rng func(k int) (s, e int)) int {
+	best, first, prevE := -1, -1, 0
+	for k := 0; k < n; k++ {
+		s, e := rng(k)
+		pe := prevE
+		prevE = e
+		if a.negated(s, e) {
 			continue
 		}
-		if k > 0 && a.correctionBetween(rs[k-1][1], r[0]) {
+		if k > 0 && a.correctionBetween(pe, s) {
 			best = k
 		}
 		if first < 0 {

@@ -122,13 +122,11 @@ func emailAtoms(s string) []atom {
 			case "guion bajo", "under score", "barra baja", "guion abajo":
 				at.kind, at.e = aUnder, atoms[k+1].e
 				k++
-			case "guion medio", "at sign":
-				if pair == "at sign" {
-					at.kind = aAt
-				} else {
-					at.kind = aDash
-				}
-				at.e = atoms[k+1].e
+			case "guion medio":
+				at.kind, at.e = aDash, atoms[k+1].e
+				k++
+			case "at sign":
+				at.kind, at.e = aAt, atoms[k+1].e
 				k++
 			}
 		}

@@ -97,9 +97,6 @@ func FuzzYesNo(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string, en bool) {
 		a, rest := YesNo(s, fuzzLang(en))
-		if a != Yes && a != No && a != Unclear {
-			t.Fatalf("YesNo(%q) = %d", s, a)
-		}
 		if len(rest) > len(s) {
 			t.Fatalf("YesNo(%q): rest %q longer than input", s, rest)
 		}

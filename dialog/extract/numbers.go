@@ -287,9 +287,6 @@ func (a *analysis) parseWords(i int, o numOpts) (wordsResult, bool) {
 			alone = i+1 >= n || a.toks[i+1].kind == tPunct || countNouns[a.w(i+1)] ||
 				countNouns[trimPlural(a.w(i+1))]
 		}
-		if a.lang == "en" && o.article == articleAlways {
-			alone = true
-		}
 		if !alone {
 			return wordsResult{}, false
 		}
@@ -391,13 +388,8 @@ loop:
 			if a.lang != "es" || hasU || (hasT && tensVal < 30) {
 				break loop
 			}
-			if hasT && !hasU {
-				cur++
-				hasU = true
-			} else if !hasT {
-				cur++
-				hasU = true
-			}
+			cur++
+			hasU = true
 		case wUnit:
 			if hasU {
 				break loop

@@ -34,11 +34,7 @@ func FindTime(text, lang string, now time.Time) (Time, error) {
 	if len(cands) == 0 {
 		return Time{}, ErrNoTime
 	}
-	rs := make([][2]int, len(cands))
-	for k, c := range cands {
-		rs[k] = [2]int{c.s, c.e}
-	}
-	k := a.pick(rs)
+	k := a.pick(len(cands), func(k int) (int, int) { return cands[k].s, cands[k].e })
 	if k < 0 {
 		return Time{}, ErrNoTime // "a las 3 no puedo"
 	}
