@@ -23,7 +23,7 @@ func Email(text, lang string) (string, Span, bool) {
 		if atoms[k].kind != aAt {
 			continue
 		}
-		if addr, s, e, ok := assembleEmail(f.s, atoms, k); ok {
+		if addr, s, e, ok := assembleEmail(f.s, lang, atoms, k); ok {
 			return addr, f.span(s, e), true
 		}
 	}
@@ -208,7 +208,7 @@ var emailStop = map[string]bool{
 }
 
 // assembleEmail builds the address around the '@' atom k.
-func assembleEmail(s string, atoms []atom, k int) (string, int, int, bool) {
+func assembleEmail(s, lang string, atoms []atom, k int) (string, int, int, bool) {
 	// local part, right to left; a written @ glued to its local part takes
 	// only what is glued to it ("Juan Pérez juan@x.com" is juan@x.com)
 	lo := k
@@ -278,8 +278,11 @@ func assembleEmail(s string, atoms []atom, k int) (string, int, int, bool) {
 	for j := lo; j <= hi; j++ {
 		if j < k && atoms[j].kind == aLit {
 			if n := numberRun(s, atoms, j, k); n > 0 { // "carmen ochenta y cinco"
-				if v, ok := Number(s[atoms[j].s:atoms[j+n-1].e], "es"); ok && v.Value == float64(int(v.Value)) {
-					b.WriteString(strconv.Itoa(int(v.Value)))
+				// One number for the whole run ("twenty five"), else the words
+				// are digits one by one ("one two").
+				run := s[atoms[j].s:atoms[j+n-1].e]
+				if ns := Numbers(run, lang); len(ns) == 1 && ns[0].Span == (Span{0, len(run)}) && ns[0].Value == float64(int(ns[0].Value)) {
+					b.WriteString(strconv.Itoa(int(ns[0].Value)))
 					j += n - 1
 					continue
 				}

@@ -30,6 +30,7 @@ var emailCases = []struct {
 	{"es", "", "", ""},
 	{"es", "@gmail.com", "", ""},
 	{"en", "juan at gmail dot com", "juan@gmail.com", "juan at gmail dot com"},
+	{"en", "john twenty five at gmail dot com", "john25@gmail.com", ""},
 	{"en", "my email is john underscore smith at yahoo dot co dot uk", "john_smith@yahoo.co.uk", ""},
 	{"en", "it's mary dash jane at example dot org", "mary-jane@example.org", "mary dash jane at example dot org"},
 	{"en", "mary hyphen jane at example dot org please", "mary-jane@example.org", ""},
