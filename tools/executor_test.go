@@ -373,7 +373,10 @@ func TestSecretsNeverShown(t *testing.T) {
 		"ok":      jsonAnswer(200, `{"ok": true}`),
 		"error":   jsonAnswer(500, `{"error": "boom"}`),
 		"slow":    func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
-		"echoing": func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(400) },
+		"echoing": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(400)
+			w.Write([]byte(`{"error": "bad token", "got": "` + r.Header.Get("Authorization") + `"}`))
+		},
 	}
 	for name, h := range handlers {
 		_, srv := newAPI(t, h)

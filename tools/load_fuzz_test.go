@@ -32,6 +32,11 @@ func FuzzLoad(f *testing.F) {
 			if !errors.Is(err, configs.ErrInvalid) {
 				t.Fatalf("error is not ErrInvalid: %v", err)
 			}
+			for _, p := range configs.AsProblems(err) {
+				if p.File != "fuzz.yaml" {
+					t.Fatalf("problem not located in the file: %+v", p)
+				}
+			}
 			return
 		}
 		if a.Language != "es" && a.Language != "en" {
