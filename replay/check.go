@@ -19,7 +19,7 @@ import (
 // describe reports what a turn did. Intent and slots are those of the
 // request in progress after the turn, or, when the turn executed it, of the
 // request executed.
-func describe(turn transcript.Turn, t *session.Turn, ran []ran) TurnResult {
+func describe(turn transcript.Turn, t *session.Turn) TurnResult {
 	tr := TurnResult{
 		Line: turn.Line, Caller: turn.Caller, DTMF: turn.DTMF,
 		Agent: t.Said(), State: string(t.State.Phase),
@@ -29,27 +29,26 @@ func describe(turn transcript.Turn, t *session.Turn, ran []ran) TurnResult {
 	if turn.Wait > 0 {
 		tr.Wait = time.Duration(turn.Wait).String()
 	}
+	ri := 0
 	for _, a := range t.Actions {
-		if ex, ok := a.(dialog.Execute); ok && tr.Intent == "" {
+		ex, ok := a.(dialog.Execute)
+		if !ok {
+			continue
+		}
+		if tr.Intent == "" {
 			tr.Intent, tr.Slots = ex.Intent, maps.Clone(ex.Fields)
 		}
+		rec := session.Record(ex.Intent, t.Results[ri])
+		ri++
+		rr := RequestResult{Intent: rec.Intent, Method: rec.Method, URL: rec.URL}
+		if _, isText := rec.Body.(string); !isText {
+			rr.Body = rec.Body
+		}
+		tr.Requests = append(tr.Requests, rr)
 	}
 	if t.State.Phase == dialog.PhaseCollecting && t.State.Asking != "" {
 		asks := t.State.Asking
 		tr.Asks = &asks
-	}
-	for _, r := range ran {
-		rr := RequestResult{Intent: r.intent}
-		if req := r.result.Request; req != nil {
-			rr.Method, rr.URL = req.Method, req.RedactedURL()
-			if len(req.Body) > 0 {
-				var body any
-				if json.Unmarshal(req.Body, &body) == nil {
-					rr.Body = body
-				}
-			}
-		}
-		tr.Requests = append(tr.Requests, rr)
 	}
 	return tr
 }

@@ -157,7 +157,7 @@ func (r *Runner) Run(ctx context.Context, t *transcript.Transcript) Result {
 	for i, turn := range t.Turns {
 		exec.begin(turn.Requests)
 		played := play(ctx, s, turn, &now)
-		tr := describe(turn, &played, exec.ran)
+		tr := describe(turn, &played)
 		tr.Failures = append(append(tr.Failures, exec.failures...), check(turn, tr)...)
 		if played.State.Phase == dialog.PhaseEnded && i+1 < len(t.Turns) {
 			tr.Failures = append(tr.Failures, fmt.Sprintf("the call ended, but %d more turns follow", len(t.Turns)-i-1))
@@ -182,16 +182,9 @@ func play(ctx context.Context, s *session.Session, turn transcript.Turn, now *ti
 	case turn.DTMF != "":
 		return s.Handle(ctx, dialog.DTMF{At: *now, Digits: turn.DTMF})
 	}
-	var merged session.Turn
 	end := now.Add(time.Duration(turn.Wait))
-	for d := s.Deadline(); !d.IsZero() && !d.After(end); d = s.Deadline() {
-		t := s.Handle(ctx, dialog.Timeout{At: d})
-		merged.Actions = append(merged.Actions, t.Actions...)
-		merged.Results = append(merged.Results, t.Results...)
-	}
 	*now = end
-	merged.State = s.State()
-	return merged
+	return s.Wait(ctx, end)
 }
 
 // agent loads (once) the agent a transcript runs against: --config, or the

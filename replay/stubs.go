@@ -16,28 +16,15 @@ type stubs struct {
 	live     session.Executor // nil offline
 	stubs    map[string]transcript.Response
 	recorded []transcript.Request
-	ran      []ran
 	failures []string
-}
-
-type ran struct {
-	intent string
-	result *tools.Result
 }
 
 func (x *stubs) begin(recorded []transcript.Request) {
 	x.recorded = append([]transcript.Request(nil), recorded...)
-	x.ran = nil
 	x.failures = nil
 }
 
 func (x *stubs) Execute(ctx context.Context, svc *tools.Service, in tools.Input) *tools.Result {
-	res := x.execute(ctx, svc, in)
-	x.ran = append(x.ran, ran{intent: svc.Intent, result: res})
-	return res
-}
-
-func (x *stubs) execute(ctx context.Context, svc *tools.Service, in tools.Input) *tools.Result {
 	if resp, ok := x.answer(svc.Intent); ok {
 		return session.Answer(svc, in, resp)
 	}

@@ -39,7 +39,6 @@ type Session struct {
 	from   string
 	rec    transcript.Transcript
 	last   time.Time // of the last event
-	ran    []string  // intents of the results of the current turn
 }
 
 // New starts a session; send it Start.
@@ -107,13 +106,11 @@ func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
 		}
 		res := s.run(ctx, at, ex)
 		t.Results = append(t.Results, res)
-		s.ran = append(s.ran, ex.Intent)
 		at = at.Add(res.Duration)
 		pending = append(pending, s.call.Step(dialog.Result{At: at, Intent: ex.Intent, Message: res.Message, Failed: res.Failed()})...)
 	}
 	t.State = s.call.State()
 	s.record(ev, &t)
-	s.ran = s.ran[:0]
 	s.last = eventTime(ev)
 	return t
 }
@@ -146,6 +143,18 @@ func eventTime(ev dialog.Event) time.Time {
 	return time.Time{}
 }
 
+// Wait delivers every no-input timeout due by until, in order, as one turn.
+func (s *Session) Wait(ctx context.Context, until time.Time) Turn {
+	var merged Turn
+	for d := s.Deadline(); !d.IsZero() && !d.After(until); d = s.Deadline() {
+		t := s.Handle(ctx, dialog.Timeout{At: d})
+		merged.Actions = append(merged.Actions, t.Actions...)
+		merged.Results = append(merged.Results, t.Results...)
+	}
+	merged.State = s.State()
+	return merged
+}
+
 // Deadline is when the call's no-input timer should fire (zero: none).
 func (s *Session) Deadline() time.Time { return s.call.Deadline() }
 
@@ -172,8 +181,12 @@ func (s *Session) record(ev dialog.Event, t *Turn) {
 		return
 	}
 	rt.Agent = t.Said()
-	for i, r := range t.Results {
-		rt.Requests = append(rt.Requests, Record(s.ran[i], r))
+	i := 0
+	for _, a := range t.Actions {
+		if ex, ok := a.(dialog.Execute); ok {
+			rt.Requests = append(rt.Requests, Record(ex.Intent, t.Results[i]))
+			i++
+		}
 	}
 	s.rec.Turns = append(s.rec.Turns, rt)
 }

@@ -89,26 +89,9 @@ func (c *compiler) mcpReplies(in *configs.Integration, p string) {
 	var mapped []string
 	for _, m := range in.ResponseMapping {
 		mapped = append(mapped, m.Key)
-		if _, err := expr.ParsePath(m.Value); err != nil {
-			c.add(fieldpath.Join(p+"responseMapping", m.Key), "bad JSONPath %q: %v", m.Value, err)
-		}
 	}
 	allowed := vars{mapped: mapped, what: "a responseMapping variable or a system variable (an MCP integration's tools are not known in advance)"}
-	if in.ResponseMessage != "" {
-		c.template(in.ResponseMessage, p+"responseMessage", allowed)
-	}
-	for i, rc := range in.ResponseConditions {
-		cp := fmt.Sprintf("%sresponseConditions[%d]", p, i)
-		c.template(rc.Message, cp+".message", allowed)
-		cond, err := expr.ParseCondition(rc.Condition)
-		if err != nil {
-			c.add(cp+".condition", "bad condition %q: %v", rc.Condition, err)
-			continue
-		}
-		for _, name := range cond.Vars() {
-			c.checkVar(name, cp+".condition", allowed)
-		}
-	}
+	c.replies(&Service{Service: &configs.Service{ResponseMapping: in.ResponseMapping, ResponseMessage: in.ResponseMessage, ResponseConditions: in.ResponseConditions}}, p, allowed)
 }
 
 type compiler struct {

@@ -370,9 +370,9 @@ func TestResponseSizeLimit(t *testing.T) {
 func TestSecretsNeverShown(t *testing.T) {
 	t.Setenv("API_TOKEN", secret)
 	handlers := map[string]func(http.ResponseWriter, *http.Request){
-		"ok":      jsonAnswer(200, `{"ok": true}`),
-		"error":   jsonAnswer(500, `{"error": "boom"}`),
-		"slow":    func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
+		"ok":    jsonAnswer(200, `{"ok": true}`),
+		"error": jsonAnswer(500, `{"error": "boom"}`),
+		"slow":  func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
 		"echoing": func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(400)
 			w.Write([]byte(`{"error": "bad token", "got": "` + r.Header.Get("Authorization") + `"}`))

@@ -79,11 +79,11 @@ func (s *Service) Missing(fields map[string]string) []string {
 // as query parameters, other methods as a JSON body. An MCP tool's request
 // carries its typed arguments.
 func (s *Service) NewRequest(in Input) (*Request, error) {
-	if s.MCP != nil {
-		return s.toolRequest(in)
-	}
 	if missing := s.Missing(in.Fields); len(missing) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrMissingFields, strings.Join(missing, ", "))
+	}
+	if s.MCP != nil {
+		return s.toolRequest(in)
 	}
 	sc := s.catalog.newScope(&in, nil)
 	dots := false // a value of . or .. would move the request up the path

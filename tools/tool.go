@@ -19,9 +19,6 @@ const MethodMCP = "MCP"
 // typed arguments, dotted names nested ("address.city"). A value that is
 // not of its field's type is an error, never sent as something else.
 func (s *Service) toolRequest(in Input) (*Request, error) {
-	if missing := s.Missing(in.Fields); len(missing) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrMissingFields, strings.Join(missing, ", "))
-	}
 	args, err := arguments(s.RequiredFields, in.Fields)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRender, err)
@@ -30,8 +27,11 @@ func (s *Service) toolRequest(in Input) (*Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: arguments: %v", ErrRender, err)
 	}
-	return &Request{Method: MethodMCP, URL: "mcp://" + s.Integration + "/" + s.MCP.Name, Body: body, svc: s}, nil
+	return &Request{Method: MethodMCP, URL: s.ToolURL(), Body: body, svc: s}, nil
 }
+
+// ToolURL names an MCP tool as its requests show it: mcp://INTEGRATION/TOOL.
+func (s *Service) ToolURL() string { return "mcp://" + s.Integration + "/" + s.MCP.Name }
 
 // arguments nests dotted names and types numbers, integers and booleans
 // as JSON numbers and booleans.

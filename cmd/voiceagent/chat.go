@@ -178,12 +178,7 @@ func (a *app) chat(ctx context.Context, agent *session.Agent, exec session.Execu
 				fmt.Fprintln(a.stdout, "  /wait takes a duration, like 10s")
 				continue
 			}
-			end := now().Add(d)
-			for dl := s.Deadline(); !dl.IsZero() && !dl.After(end); dl = s.Deadline() {
-				t := s.Handle(ctx, dialog.Timeout{At: dl})
-				turn.Actions = append(turn.Actions, t.Actions...)
-				turn.Results = append(turn.Results, t.Results...)
-			}
+			turn = s.Wait(ctx, now().Add(d))
 			offset += d
 			if len(turn.Actions) == 0 {
 				fmt.Fprintf(a.stdout, "  (silence; the agent waits %s before asking again)\n", ca.NoInput.Timeout.Std())

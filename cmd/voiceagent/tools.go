@@ -121,7 +121,7 @@ func printList(w io.Writer, catalogs []*tools.Catalog, status map[string][]mcp.S
 // (redacted), or MCP and its tool.
 func endpointOf(s *tools.Service) (method, endpoint string) {
 	if s.MCP != nil {
-		return tools.MethodMCP, "mcp://" + s.Integration + "/" + s.MCP.Name
+		return tools.MethodMCP, s.ToolURL()
 	}
 	return s.Method, s.Redact(s.Endpoint)
 }
