@@ -162,9 +162,7 @@ func (v *validator) integration(in *Integration, p string) {
 		if in.Timeout == 0 {
 			in.Timeout = Duration(DefaultTimeout)
 		}
-		if in.Timeout.Std() < time.Millisecond || in.Timeout.Std() > MaxTimeout {
-			v.add(p+".timeout", "must be between 1ms and %s", MaxTimeout)
-		}
+		v.timeout(in.Timeout, p+".timeout")
 		v.conditions(in.ResponseConditions, p+".")
 		v.mapping(in.ResponseMapping, p+".")
 		seen := map[string]string{}
@@ -207,16 +205,8 @@ func (v *validator) service(s *Service, in *Integration) {
 	if _, isObject := s.BodyTemplate.(Object); !isObject && s.BodyTemplate != nil && (s.Method == "GET" || s.Method == "DELETE") {
 		v.add(p+"bodyTemplate", "a %s service sends its bodyTemplate as query parameters, so it must be an object", s.Method)
 	}
-	v.mapping(s.ResponseMapping, p)
-	v.conditions(s.ResponseConditions, p)
-	for i, e := range s.Examples {
-		if strings.TrimSpace(e) == "" {
-			v.add(fmt.Sprintf("%sexamples[%d]", p, i), "empty example")
-		}
-	}
-	if s.Timeout.Std() < time.Millisecond || s.Timeout.Std() > MaxTimeout {
-		v.add(p+"timeout", "must be between 1ms and %s", MaxTimeout)
-	}
+	v.replies(s, p)
+	v.timeout(s.Timeout, p+"timeout")
 	switch {
 	case s.Retries < 0 || s.Retries > MaxRetries:
 		v.add(p+"retries", "must be between 0 and %d", MaxRetries)
@@ -263,15 +253,27 @@ func (v *validator) override(o *Service) {
 		}
 		v.enumAndPattern(f, fp)
 	}
-	v.mapping(o.ResponseMapping, p)
-	v.conditions(o.ResponseConditions, p)
-	for i, e := range o.Examples {
+	v.replies(o, p)
+	if o.Timeout != 0 { // 0: the integration's
+		v.timeout(o.Timeout, p+"timeout")
+	}
+}
+
+// replies checks what a service or an override says about its answer and
+// how callers ask for it.
+func (v *validator) replies(s *Service, p string) {
+	v.mapping(s.ResponseMapping, p)
+	v.conditions(s.ResponseConditions, p)
+	for i, e := range s.Examples {
 		if strings.TrimSpace(e) == "" {
 			v.add(fmt.Sprintf("%sexamples[%d]", p, i), "empty example")
 		}
 	}
-	if o.Timeout != 0 && (o.Timeout.Std() < time.Millisecond || o.Timeout.Std() > MaxTimeout) {
-		v.add(p+"timeout", "must be between 1ms and %s", MaxTimeout)
+}
+
+func (v *validator) timeout(d Duration, p string) {
+	if d.Std() < time.Millisecond || d.Std() > MaxTimeout {
+		v.add(p, "must be between 1ms and %s", MaxTimeout)
 	}
 }
 

@@ -98,13 +98,10 @@ type Optional struct {
 	Value string // its value otherwise
 }
 
-// UnmarshalYAML records presence and null.
+// UnmarshalYAML records presence. yaml.v3 never calls it for a null value;
+// explicitNulls records those.
 func (o *Optional) UnmarshalYAML(n *yaml.Node) error {
 	o.Set = true
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		o.Null = true
-		return nil
-	}
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("line %d: expected a string or null", n.Line)
 	}
@@ -250,14 +247,11 @@ func child(m *yaml.Node, key string) *yaml.Node {
 }
 
 func turnNodes(root *yaml.Node) []*yaml.Node {
-	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+	if len(root.Content) == 0 {
 		return nil
 	}
-	m := root.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "turns" && m.Content[i+1].Kind == yaml.SequenceNode {
-			return m.Content[i+1].Content
-		}
+	if turns := child(root.Content[0], "turns"); turns != nil && turns.Kind == yaml.SequenceNode {
+		return turns.Content
 	}
 	return nil
 }
