@@ -1,7 +1,6 @@
 // Package transcript is the file format of a call: what the caller said, what
-// the agent answered, the requests made and what they returned. `serve`
-// writes one per finished call and developers write them as tests; `replay`
-// runs both.
+// the agent answered, the requests made and what they returned. `chat`
+// saves calls in it and developers write them as tests; `replay` runs both.
 package transcript
 
 import (
