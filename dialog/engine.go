@@ -57,10 +57,16 @@ type field struct {
 	ident bool
 	// labels are the ways of introducing its value ("mi correo es").
 	labels phraseSet
+	// foldedEnum and enumStems are the options folded and stemmed;
+	// listsOptions says whether the prompt reads them out.
+	foldedEnum   []string
+	enumStems    [][]string
+	listsOptions bool
 }
 
 // New builds the engine of a loaded agent. Problems in the agent's phrases
-// or confirmation messages are returned as configs.Problems.
+// are returned as configs.Problems; those of its other templates are
+// tools.Compile's to report.
 func New(a *configs.Agent) (*Engine, error) {
 	loc, err := time.LoadLocation(a.Timezone)
 	if err != nil {
@@ -89,10 +95,7 @@ func New(a *configs.Agent) (*Engine, error) {
 			s.fields = append(s.fields, newField(cf, a.Language))
 		}
 		if cs.Confirmation != nil && cs.Confirmation.Message != "" {
-			s.confirm, err = expr.Parse(cs.Confirmation.Message)
-			if err != nil {
-				problems = append(problems, a.Source.Problem(prefixed(cs.Path, "confirmation.message"), err.Error()))
-			}
+			s.confirm, _ = expr.Parse(cs.Confirmation.Message) // tools.Compile reports a bad one
 		}
 		e.services = append(e.services, s)
 		for _, f := range cs.RequiredFields {
@@ -114,13 +117,6 @@ func New(a *configs.Agent) (*Engine, error) {
 	}
 	e.intents = newIntentIndex(a.Language, entries, values)
 	return e, problems.Err()
-}
-
-func prefixed(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
 }
 
 // typeCues are words that name a field of a type, in both languages.
@@ -163,6 +159,11 @@ func newField(cf configs.Field, lang string) *field {
 		}
 	}
 	f.labels = phraseList(labelLeadsFor(f)...)
+	for _, opt := range cf.Enum {
+		f.foldedEnum = append(f.foldedEnum, extract.Fold(opt))
+		f.enumStems = append(f.enumStems, stemsAll(opt, lang))
+	}
+	f.listsOptions = mentionsOptions(f)
 	return f
 }
 

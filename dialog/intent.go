@@ -65,20 +65,11 @@ func newIntentIndex(lang string, entries []*intentEntry, values []string) *inten
 func (ix *intentIndex) keep(words []string) []string {
 	var out []string
 	for _, w := range words {
-		if !containsStem(ix.ignore, w) && !isNumber(w) {
+		if !containsStem(ix.ignore, w) && !isDigits(w) {
 			out = append(out, w)
 		}
 	}
 	return out
-}
-
-func isNumber(w string) bool {
-	for _, r := range w {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // timeWords name days, months and moments: values of date and time fields.
@@ -110,7 +101,11 @@ type match struct {
 // minScore are left out. Disabled services rank too, so that a request for
 // one is told it is not available rather than sent elsewhere.
 func (ix *intentIndex) rank(text, lang string) []match {
-	words := ix.keep(stems(text, lang))
+	return ix.rankWords(ix.keep(stems(text, lang)))
+}
+
+// rankWords is rank of words already stemmed and kept.
+func (ix *intentIndex) rankWords(words []string) []match {
 	if len(words) == 0 {
 		return nil
 	}

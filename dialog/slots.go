@@ -2,7 +2,6 @@ package dialog
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -176,13 +175,13 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		if err != nil {
 			return "", extract.Span{}, c.dateProblem(err, "invalidDate")
 		}
-		return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day), d.Span, ""
+		return d.String(), d.Span, ""
 	case configs.TypeTime:
 		t, err := extract.FindTime(text, lang, now)
 		if err != nil {
 			return "", extract.Span{}, c.phrase("invalidTime")
 		}
-		return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute), t.Span, ""
+		return t.String(), t.Span, ""
 	case configs.TypeDateTime:
 		return c.dateTime(f, text, now)
 	case configs.TypeEmail:
@@ -232,7 +231,7 @@ func (c *Call) dateTime(f *field, text string, now time.Time) (string, extract.S
 	var sp extract.Span
 	switch {
 	case derr == nil:
-		date, sp = fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day), d.Span
+		date, sp = d.String(), d.Span
 	case len(prev) == 16:
 		date = prev[:10]
 	case strings.HasPrefix(part, "date:"):
@@ -240,7 +239,7 @@ func (c *Call) dateTime(f *field, text string, now time.Time) (string, extract.S
 	}
 	switch {
 	case terr == nil:
-		clock = fmt.Sprintf("%02d:%02d", t.Hour, t.Minute)
+		clock = t.String()
 		if derr == nil {
 			sp = extract.Span{Start: min(d.Span.Start, t.Span.Start), End: max(d.Span.End, t.Span.End)}
 		} else {
@@ -304,21 +303,16 @@ func (c *Call) checkEnum(f *field, v string, sp extract.Span) (string, extract.S
 func (c *Call) option(f *field, text string) (string, extract.Span, string) {
 	ft := foldText(text)
 	best, bestAt := -1, len(ft.s)+1
-	for i, opt := range f.Enum {
-		o := extract.Fold(opt)
+	for i, o := range f.foldedEnum {
 		if at := wordIndex(ft.s, o); at >= 0 && at < bestAt {
 			best, bestAt = i, at
 		}
 	}
 	if best >= 0 {
-		o := extract.Fold(f.Enum[best])
-		return f.Enum[best], ft.span(bestAt, bestAt+len(o)), ""
+		return f.Enum[best], ft.span(bestAt, bestAt+len(f.foldedEnum[best])), ""
 	}
 	said := stems(text, c.e.lang)
-	optionStems := make([][]string, len(f.Enum))
-	for i, opt := range f.Enum {
-		optionStems[i] = stemsAll(opt, c.e.lang)
-	}
+	optionStems := f.enumStems
 	var byRoots []int
 	for i, os := range optionStems {
 		if len(os) > 0 && allIn(os, said) {
@@ -343,15 +337,11 @@ func (c *Call) option(f *field, text string) (string, extract.Span, string) {
 		}
 	}
 	answer := strings.Join(strings.FieldsFunc(ft.s, isSeparator), " ")
-	if hint := suggest.DidYouMean(answer, f.Enum); hint != "" && len(answer) >= 4 {
-		for _, opt := range f.Enum {
-			if strings.Contains(hint, strconv.Quote(opt)) {
-				return opt, wholeSpan(text), ""
-			}
-		}
+	if opt, ok := suggest.Closest(answer, f.Enum); ok && len(answer) >= 4 {
+		return opt, wholeSpan(text), ""
 	}
 	reason := c.phrase("invalidOption", "options", joinList(f.Enum, c.or()))
-	if mentionsOptions(f) {
+	if f.listsOptions {
 		reason = c.phrase("didNotUnderstand") // the question lists them already
 	}
 	return "", extract.Span{}, reason

@@ -219,7 +219,8 @@ func (e *Engine) describe(intent string) string {
 // does that the current one does not ("cancelar", "open a ticket") — an
 // answer that merely mentions a product or a date switches nothing.
 func (c *Call) switchTo(text string) *service {
-	ranked := c.e.intents.rank(text, c.e.lang)
+	words := c.e.intents.keep(stems(text, c.e.lang))
+	ranked := c.e.intents.rankWords(words)
 	if len(ranked) == 0 || ranked[0].intent == c.st.Intent || ranked[0].disabled {
 		return nil
 	}
@@ -229,7 +230,6 @@ func (c *Call) switchTo(text string) *service {
 		}
 	}
 	target, current := c.e.intents.entry(ranked[0].intent), c.e.intents.entry(c.st.Intent)
-	words := c.e.intents.keep(stems(text, c.e.lang))
 	for _, w := range target.actions {
 		if containsStem(words, w) && !containsStem(current.actions, w) && !containsStem(current.context, w) {
 			return c.e.service(ranked[0].intent)
@@ -257,7 +257,7 @@ func (c *Call) begin(at time.Time, s *service, text string) []Action {
 	c.st.Attempts = 0
 	c.fill(s, at, text, false)
 	c.volunteerFrames(s, text)
-	return c.next(at, nil)
+	return c.next(nil)
 }
 
 // collecting handles an answer while fields are being asked.
@@ -269,14 +269,14 @@ func (c *Call) collecting(at time.Time, text string) []Action {
 		// Not an answer to the question, but maybe a new value of a field
 		// given before ("mejor el 22" while the time is asked).
 		if changed := c.change(s, at, text, s.field(c.st.Asking)); changed != nil {
-			return c.next(at, changed)
+			return c.next(changed)
 		}
 		return c.invalid(problem)
 	}
 	if c.st.Asking == "" && maps.Equal(before, c.st.Slots) {
 		return c.whatToChange(s, at, text)
 	}
-	return c.next(at, said)
+	return c.next(said)
 }
 
 // whatToChange handles the answer to "what would you like to change?": a
@@ -284,7 +284,7 @@ func (c *Call) collecting(at time.Time, text string) []Action {
 // change (read back again).
 func (c *Call) whatToChange(s *service, at time.Time, text string) []Action {
 	if said := c.change(s, at, text, nil); said != nil {
-		return c.next(at, said)
+		return c.next(said)
 	}
 	if f := c.namedField(s, text); f != nil {
 		c.st.Asking = f.Name
@@ -305,7 +305,7 @@ func (c *Call) whatToChange(s *service, at time.Time, text string) []Action {
 
 // next asks for the first missing field, or reads the request back, or
 // executes it. pre are acknowledgements to say first.
-func (c *Call) next(at time.Time, pre []Action) []Action {
+func (c *Call) next(pre []Action) []Action {
 	s := c.e.service(c.st.Intent)
 	for _, f := range s.fields {
 		if _, ok := c.st.Slots[f.Name]; ok || f.Optional {
@@ -467,7 +467,7 @@ func (c *Call) retry(at time.Time, text string) []Action {
 		c.reset()
 		return nil
 	}
-	return c.next(at, said)
+	return c.next(said)
 }
 
 // result speaks a service's answer and waits for the next request.
@@ -568,7 +568,7 @@ func (c *Call) dtmf(at time.Time, digits string) []Action {
 			return c.invalid(c.phrase(problem))
 		}
 		c.st.Slots[f.Name] = value
-		return c.next(at, nil)
+		return c.next(nil)
 	case PhaseExecuting:
 		return nil
 	}

@@ -11,6 +11,16 @@ import (
 // word, or "" when none is close enough to be a likely typo. Case is ignored
 // when comparing, so "bodytemplate" suggests "bodyTemplate".
 func DidYouMean(word string, candidates []string) string {
+	best, ok := Closest(word, candidates)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// Closest returns the candidate nearest to word, when it is near enough to
+// be a likely typo (as DidYouMean judges).
+func Closest(word string, candidates []string) (string, bool) {
 	best, bestDist := "", -1
 	lw := strings.ToLower(word)
 	for _, c := range candidates {
@@ -20,9 +30,9 @@ func DidYouMean(word string, candidates []string) string {
 		}
 	}
 	if best == "" || bestDist > max(2, len([]rune(word))/3) || bestDist >= len([]rune(word)) {
-		return ""
+		return "", false
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best, true
 }
 
 // Distance is the Levenshtein edit distance between a and b, counted in runes.
