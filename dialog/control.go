@@ -83,7 +83,7 @@ var strongGoodbyes = phraseList("adios", "chao", "chau", "hasta luego", "hasta p
 
 // classify says what control an utterance is, if it is only that.
 func classify(text string, listening bool) control {
-	words := strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' })
+	words := splitWords(text)
 	if len(words) == 0 {
 		return ctlNone
 	}
@@ -151,7 +151,7 @@ func segmentKind(words []string, listening bool) control {
 // yesToCancellation reports whether an utterance is a yes to the read-back of
 // a service that itself cancels something: "sí, cancélala", "yes, cancel it".
 func yesToCancellation(text string) bool {
-	words := dropPhrases(strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' }), politeness)
+	words := bareWords(text)
 	yes := false
 	for i := 0; i < len(words); {
 		if slices.Contains([]string{"si", "yes", "claro", "correcto", "confirmo", "exacto"}, words[i]) {
@@ -212,7 +212,7 @@ var nothingToChangeWords = phraseList("nada", "nothing", "todo bien", "esta bien
 	"ninguna", "none", "never mind that")
 
 func nothingToChange(text string) bool {
-	words := dropPhrases(strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' }), politeness)
+	words := bareWords(text)
 	if len(words) == 0 {
 		return false
 	}
@@ -234,7 +234,7 @@ var affirming = []string{"asi", "ahora", "ya", "todo", "bien", "esta", "es", "es
 
 // onlyAffirms reports whether what is left beside a yes only affirms it.
 func onlyAffirms(rest string) bool {
-	words := dropPhrases(strings.FieldsFunc(extract.Fold(rest), func(r rune) bool { return isSeparator(r) && r != '\'' }), politeness)
+	words := bareWords(rest)
 	for _, w := range words {
 		if !slices.Contains(affirming, w) && !slices.Contains(fillerWords, w) {
 			return false
@@ -242,3 +242,11 @@ func onlyAffirms(rest string) bool {
 	}
 	return true
 }
+
+// splitWords splits folded text into words, keeping apostrophes ("that's").
+func splitWords(text string) []string {
+	return strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' })
+}
+
+// bareWords are the words of text without politeness ("por favor", "thanks").
+func bareWords(text string) []string { return dropPhrases(splitWords(text), politeness) }

@@ -268,7 +268,7 @@ func (c *Call) dateTime(f *field, text string, now time.Time) (string, extract.S
 // hasContent reports whether text says more than fillers, politeness and
 // yes/no words.
 func hasContent(text string) bool {
-	words := dropPhrases(strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' }), politeness)
+	words := bareWords(text)
 	for i := 0; i < len(words); i++ {
 		if n := longestMatch(words[i:], neutral); n > 0 {
 			i += n - 1
@@ -925,7 +925,7 @@ var countPhrases = map[string]float64{
 }
 
 func countPhrase(text string) (float64, extract.Span, bool) {
-	words := dropPhrases(strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' }), politeness)
+	words := bareWords(text)
 	if v, ok := countPhrases[strings.Join(words, " ")]; ok {
 		return v, wholeSpan(text), true
 	}
@@ -940,7 +940,7 @@ var sameNumberPhrases = []string{"el mismo", "este", "este numero", "este mismo"
 	"same number", "the same number", "the number i'm calling from", "the one i'm calling from", "this phone", "same one"}
 
 func sameNumber(text string) bool {
-	folded := " " + strings.Join(strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return isSeparator(r) && r != '\'' }), " ") + " "
+	folded := " " + strings.Join(splitWords(text), " ") + " "
 	for _, p := range sameNumberPhrases {
 		if strings.Contains(folded, " "+p+" ") {
 			return true
