@@ -110,21 +110,23 @@ func (ix *intentIndex) rankWords(words []string) []match {
 		return nil
 	}
 	n := float64(len(ix.services))
+	df := make([]float64, len(words)) // how many services have each word
+	for i, w := range words {
+		for _, s := range ix.services {
+			if containsStem(s.words, w) {
+				df[i]++
+			}
+		}
+	}
 	var out []match
 	for _, s := range ix.services {
 		score := 0.0
-		for _, w := range words {
+		for i, w := range words {
 			if !containsStem(s.words, w) {
 				continue
 			}
-			df := 0.0
-			for _, other := range ix.services {
-				if containsStem(other.words, w) {
-					df++
-				}
-			}
 			// 1 for a word only this service has, less the more share it.
-			score += math.Log((n+1)/df) / math.Log(n+1)
+			score += math.Log((n+1)/df[i]) / math.Log(n+1)
 		}
 		best := 0.0 // the share of an example said: all of it, or two words or more
 		for _, ex := range s.examples {
