@@ -161,9 +161,6 @@ func (s *Session) Deadline() time.Time { return s.call.Deadline() }
 // State returns the call's state.
 func (s *Session) State() dialog.State { return s.call.State() }
 
-// Call is the dialog of the session, for saving its state.
-func (s *Session) Call() *dialog.Call { return s.call }
-
 // record appends the turn to the transcript of the call.
 func (s *Session) record(ev dialog.Event, t *Turn) {
 	var rt transcript.Turn

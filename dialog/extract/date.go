@@ -570,7 +570,7 @@ func (a *analysis) weekdayAt(i int, today civil) (dcand, bool) {
 		return c, true
 	}
 	if d, ok := a.dayAt(k); ok && !a.blocksDay(d.end) {
-		if c, hasMonth, ok := a.dayTail(d, today); ok && hasMonth {
+		if c, hasMonth := a.dayTail(d, today); hasMonth {
 			c.s = s
 			return c, true
 		}
@@ -827,7 +827,7 @@ func (a *analysis) monthFirstAt(i int, today civil) (dcand, bool) {
 // dayTail completes a day read at d: month (+ year) or a relative month
 // ("del mes que viene", "of next month"). hasMonth is false when only the
 // day was said.
-func (a *analysis) dayTail(d dayRes, today civil) (dcand, bool, bool) {
+func (a *analysis) dayTail(d dayRes, today civil) (_ dcand, hasMonth bool) {
 	k := d.end
 	j := k
 	if a.w(j) == "de" || a.w(j) == "of" || a.w(j) == "del" {
@@ -842,17 +842,17 @@ func (a *analysis) dayTail(d dayRes, today civil) (dcand, bool, bool) {
 		if yy, ye, ok := a.yearAt(e, today); ok {
 			y, e = yy, ye
 		}
-		return dateFrom(today, y, m, d.d, 0, e), true, true
+		return dateFrom(today, y, m, d.d, 0, e), true
 	}
 	if e, ok := a.anySeq(k, "del mes que viene", "del proximo mes", "del mes proximo", "del siguiente mes",
 		"del mes siguiente", "del mes entrante", "of next month", "next month", "of the next month"); ok {
 		nm := civil{today.y, today.m, 1}.addMonths(1)
-		return dateFrom(today, nm.y, nm.m, d.d, 0, e), true, true
+		return dateFrom(today, nm.y, nm.m, d.d, 0, e), true
 	}
 	if e, ok := a.anySeq(k, "de este mes", "del mes", "de este mismo mes", "of this month", "this month", "of the month"); ok {
-		return dateFrom(today, today.y, today.m, d.d, 0, e), true, true
+		return dateFrom(today, today.y, today.m, d.d, 0, e), true
 	}
-	return dcand{}, false, true
+	return dcand{}, false
 }
 
 // blocksDay reports whether the token at k shows that the number before it
@@ -923,7 +923,7 @@ func (a *analysis) dayFirstAt(i int, today civil) (dcand, bool) {
 	if _, ok := a.weekdayWord(d.end); ok {
 		return dcand{}, false // "el primer lunes…": an ordinal weekday, read there
 	}
-	if c, hasMonth, _ := a.dayTail(d, today); hasMonth {
+	if c, hasMonth := a.dayTail(d, today); hasMonth {
 		c.s = i
 		return c, true
 	}

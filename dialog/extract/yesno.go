@@ -67,7 +67,7 @@ func YesNo(text, lang string) (a Answer, rest string) {
 			i++
 			continue
 		}
-		if c == cYes && e == i+1 && an.toks[i].v == "si" && !an.accentedSi(i) && !an.siIsYes(i, cat) {
+		if c == cYes && e == i+1 && an.toks[i].v == "si" && !an.accentedSi(i) && !an.siIsYes(i) {
 			c = cContrast // "si" = "if"
 		}
 		for k := i; k < e; k++ {
@@ -170,7 +170,7 @@ var conditionals = map[string]bool{"si": true, "if": true, "unless": true}
 // is yes before punctuation or at the end, right after "que"/"claro"/"pues"…,
 // or before another yes word or a filler ("si claro", "si por favor").
 // "si quieres…" stays "if".
-func (a *analysis) siIsYes(i int, cat []ynCat) bool {
+func (a *analysis) siIsYes(i int) bool {
 	if i+1 >= len(a.toks) || a.toks[i+1].kind == tPunct {
 		return true
 	}
