@@ -1,0 +1,223 @@
+package audio
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+)
+
+// Resampler converts a stream of PCM16 from one rate to another with a
+// polyphase windowed-sinc FIR filter: conceptually, upsample by L
+// (inserting zeros), low-pass, keep every M-th sample, where L/M is
+// outRate/inRate in lowest terms (2/1 for 8 to 16 kHz, 1/3 for 24 to
+// 8 kHz, 3/2 for 16 to 24 kHz). The low-pass passes up to 42% of the lower
+// rate (3.36 kHz at 8 kHz) within 0.01 dB and stops from 55% (4.4 kHz at
+// 8 kHz) by at least 68 dB, with a delay of 1 to 2.2 ms.
+//
+// The Resampler keeps the filter's history across calls, so feeding a
+// signal in pieces of any size gives exactly the samples that feeding it
+// whole gives. It is not safe for concurrent use.
+type Resampler struct {
+	in, out int
+	f       *polyphase
+	work    []float64 // f.taps-1 samples of history, then the current input
+	pos     int       // upsampled position of the next output, from the current input's start
+}
+
+// NewResampler returns a Resampler from inRate to outRate Hz. Rates must be
+// positive and their ratio must reduce to L/M with L and M at most 6, as
+// between any two of 8, 12, 16, 24, 32 and 48 kHz; otherwise the error
+// wraps ErrSampleRate. Equal rates give a Resampler that copies.
+func NewResampler(inRate, outRate int) (*Resampler, error) {
+	if inRate <= 0 || outRate <= 0 || inRate > 1_000_000 || outRate > 1_000_000 {
+		return nil, fmt.Errorf("%w: resample %d to %d Hz", ErrSampleRate, inRate, outRate)
+	}
+	g := gcd(inRate, outRate)
+	l, m := outRate/g, inRate/g
+	if l > 6 || m > 6 {
+		return nil, fmt.Errorf("%w: resample %d to %d Hz (ratio %d/%d)", ErrSampleRate, inRate, outRate, l, m)
+	}
+	r := &Resampler{in: inRate, out: outRate}
+	if l != m {
+		r.f = filterFor(l, m, min(inRate, outRate), inRate*l)
+		r.work = make([]float64, r.f.taps-1, r.f.taps-1+FrameSize(inRate))
+	}
+	return r, nil
+}
+
+// Resample appends to dst the output for the input samples src and
+// returns the extended slice. Each call yields the outputs that src
+// completes: for 20 ms of input, exactly 20 ms of output. It allocates
+// only when dst lacks the capacity or src is longer than any block before.
+func (r *Resampler) Resample(dst, src PCM16) PCM16 {
+	if r.f == nil {
+		return append(dst, src...)
+	}
+	l, m, taps := r.f.l, r.f.m, r.f.taps
+	hist := taps - 1
+	w := slices.Grow(r.work[:hist], len(src))[:hist+len(src)]
+	for i, s := range src {
+		w[hist+i] = float64(s)
+	}
+	end := l * len(src)
+	dst = slices.Grow(dst, (end-r.pos+m-1)/m)
+	for ; r.pos < end; r.pos += m {
+		i, p := r.pos/l, r.pos%l
+		dst = append(dst, toInt16(dot(r.f.coef[p*taps:(p+1)*taps], w[i:i+taps])))
+	}
+	r.pos -= end
+	copy(w, w[len(src):])
+	r.work = w[:hist]
+	return dst
+}
+
+// Reset forgets the history, as if the Resampler were new: for the start
+// of an unrelated stream (the next utterance).
+func (r *Resampler) Reset() {
+	clear(r.work)
+	r.pos = 0
+}
+
+// String reports "resample(in->out)".
+func (r *Resampler) String() string {
+	return fmt.Sprintf("resample(%d->%d)", r.in, r.out)
+}
+
+// dot is the filter's inner product, in four independent sums; taps are
+// a multiple of four.
+func dot(c, x []float64) float64 {
+	x = x[:len(c)]
+	var a0, a1, a2, a3 float64
+	for k := 0; k+3 < len(c); k += 4 {
+		a0 += c[k] * x[k]
+		a1 += c[k+1] * x[k+1]
+		a2 += c[k+2] * x[k+2]
+		a3 += c[k+3] * x[k+3]
+	}
+	return (a0 + a1) + (a2 + a3)
+}
+
+func toInt16(v float64) int16 {
+	switch {
+	case v >= math.MaxInt16:
+		return math.MaxInt16
+	case v <= math.MinInt16:
+		return math.MinInt16
+	}
+	return int16(math.Floor(v + 0.5))
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// polyphase is a designed filter, read-only and shared by every
+// Resampler with the same L, M and rates.
+type polyphase struct {
+	l, m, taps int
+	// coef holds phase p's taps at [p*taps, (p+1)*taps), in reverse, so
+	// that an output is a dot product with the input window that ends at
+	// its newest sample.
+	coef []float64
+}
+
+type filterKey struct{ l, m, lo, fs int }
+
+var filters sync.Map // filterKey -> *polyphase
+
+// Filter design: a Kaiser-windowed sinc at the upsampled rate fs, with the
+// passband edge at passEdge and the stopband edge at stopEdge of the lower
+// rate lo, and stopDB of stopband attenuation.
+const (
+	passEdge = 0.42
+	stopEdge = 0.55
+	stopDB   = 70.0
+)
+
+func filterFor(l, m, lo, fs int) *polyphase {
+	key := filterKey{l, m, lo, fs}
+	if f, ok := filters.Load(key); ok {
+		return f.(*polyphase)
+	}
+	f, _ := filters.LoadOrStore(key, design(l, m, float64(lo), float64(fs)))
+	return f.(*polyphase)
+}
+
+func design(l, m int, lo, fs float64) *polyphase {
+	width := (stopEdge - passEdge) * lo / fs // transition, in cycles per sample
+	n := int(math.Ceil((stopDB-7.95)/(14.36*width))) + 1
+	taps := (n + l - 1) / l
+	taps = (taps + 3) &^ 3
+	n = taps * l
+
+	fc := (passEdge + stopEdge) / 2 * lo / fs // cutoff, in cycles per sample
+	beta := 0.1102 * (stopDB - 8.7)
+	h := make([]float64, n)
+	center := float64(n-1) / 2
+	var sum float64
+	for i := range h {
+		t := float64(i) - center
+		x := 2 * fc * t
+		sinc := 1.0
+		if x != 0 {
+			sinc = math.Sin(math.Pi*x) / (math.Pi * x)
+		}
+		r := 2 * t / float64(n-1)
+		h[i] = 2 * fc * sinc * besselI0(beta*math.Sqrt(max(0, 1-r*r))) / besselI0(beta)
+		sum += h[i]
+	}
+	f := &polyphase{l: l, m: m, taps: taps, coef: make([]float64, n)}
+	for p := range l {
+		for t := range taps {
+			// Gain l makes up for the zeros inserted when upsampling.
+			f.coef[p*taps+taps-1-t] = h[p+t*l] * float64(l) / sum
+		}
+	}
+	return f
+}
+
+// besselI0 is the modified Bessel function of the first kind, order 0, by
+// its power series.
+func besselI0(x float64) float64 {
+	sum, term := 1.0, 1.0
+	for k := 1; term > 1e-12*sum; k++ {
+		term *= (x / (2 * float64(k))) * (x / (2 * float64(k)))
+		sum += term
+	}
+	return sum
+}
+
+// NewResampleWriter returns a Writer of PCM16 at inRate that resamples to
+// w's rate and writes to w; when the rates are equal it returns w itself.
+// The error wraps ErrSampleRate for a pair NewResampler does not support.
+func NewResampleWriter(w Writer[PCM16], inRate int) (Writer[PCM16], error) {
+	if inRate == w.SampleRate() {
+		return w, nil
+	}
+	r, err := NewResampler(inRate, w.SampleRate())
+	if err != nil {
+		return nil, err
+	}
+	return &resampleWriter{r: r, w: w}, nil
+}
+
+type resampleWriter struct {
+	r   *Resampler
+	w   Writer[PCM16]
+	buf PCM16
+}
+
+func (rw *resampleWriter) WriteSample(s PCM16) error {
+	rw.buf = rw.r.Resample(rw.buf[:0], s)
+	if len(rw.buf) == 0 {
+		return nil
+	}
+	return rw.w.WriteSample(rw.buf)
+}
+
+func (rw *resampleWriter) SampleRate() int { return rw.r.in }
+func (rw *resampleWriter) String() string  { return fmt.Sprintf("%s -> %s", rw.r, rw.w) }
