@@ -52,6 +52,7 @@ type step struct {
 	slots map[string]string // a subset of the slots after the step
 	exec  map[string]string // the fields of an Execute in this step
 	end   bool              // the agent hangs up
+	model *Reading          // what a model made of the utterance
 }
 
 func play(t *testing.T, e *Engine, steps []step) *Call {
@@ -74,7 +75,7 @@ func play(t *testing.T, e *Engine, steps []step) *Call {
 		case strings.HasPrefix(s.in, "="):
 			acts = c.Step(Result{At: now, Intent: c.st.Intent, Message: s.in[1:]})
 		default:
-			acts = c.Step(Utterance{At: now, Text: s.in})
+			acts = c.Step(Utterance{At: now, Text: s.in, Reading: s.model})
 		}
 		check(t, i, s, c, acts)
 		if t.Failed() {

@@ -9,10 +9,12 @@ type Event interface{ isEvent() }
 // Start begins the call; the engine greets the caller.
 type Start struct{ At time.Time }
 
-// Utterance is what the caller said, as text.
+// Utterance is what the caller said, as text, and optionally what a
+// language model made of it (see Reading).
 type Utterance struct {
-	At   time.Time
-	Text string
+	At      time.Time
+	Text    string
+	Reading *Reading
 }
 
 // DTMF is keys the caller pressed, already gathered into one entry (the
@@ -68,6 +70,7 @@ const (
 	Info     SayKind = "info"     // capabilities, acknowledgements, goodbyes
 	Problem  SayKind = "problem"  // an answer that could not be used, and why
 	Reprompt SayKind = "reprompt" // the caller was silent
+	Answer   SayKind = "answer"   // a model's reply to a question outside the services
 )
 
 // Ask speaks Text to ask the caller for Field.

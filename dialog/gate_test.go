@@ -29,10 +29,11 @@ var gateInputs = append([]string{
 	"Perfecto. No, muchas gracias", "¿cómo? ¿a qué hora dijiste?", "un par",
 }, yesInputs...)
 
-// TestConfirmationGate: whatever a caller says or presses, in any order, a
-// service that needs confirmation executes only in the turn right after a
-// yes, and only with exactly the values of the last read-back, which came
-// in an earlier turn, with no question asked since.
+// TestConfirmationGate: whatever a caller says or presses, in any order,
+// and whatever a model makes of it, a service that needs confirmation
+// executes only in the turn right after a yes in the caller's words, and
+// only with exactly the values of the last read-back, which came in an
+// earlier turn, with no question asked since.
 func TestConfirmationGate(t *testing.T) {
 	e := engine(t, "clinica.yaml")
 	rng := rand.New(rand.NewPCG(20240110, uint64(*gateSequences)))
@@ -50,7 +51,7 @@ func TestConfirmationGate(t *testing.T) {
 			switch {
 			case in == "" || in[0] != '#' && in[0] != '~' && in[0] != '=':
 				now = now.Add(2 * time.Second)
-				acts = c.Step(Utterance{At: now, Text: in})
+				acts = c.Step(Utterance{At: now, Text: in, Reading: randomReading(rng, e)})
 			case in[0] == '#':
 				now = now.Add(2 * time.Second)
 				acts = c.Step(DTMF{At: now, Digits: in[1:]})
@@ -92,4 +93,42 @@ func TestConfirmationGate(t *testing.T) {
 	if executed == 0 {
 		t.Error("no sequence reached a confirmed execution; the generator is too weak to test the gate")
 	}
+}
+
+// modelValues are what a model may put in a field, valid or not.
+var modelValues = []string{"Juan Pérez", "juan@email.com", "ana arroba gmail punto com", "no tengo", "987654321",
+	"2024-01-12", "el viernes", "2024-01-12T10:30", "10:30", "a las cinco", "cardiología", "traumatología", "48213",
+	"12", "1500", "tres", "sí", "true", "no", "", "confirmar", "yes"}
+
+// randomReading is what an unreliable model might make of any utterance:
+// nothing, a service (real, disabled or invented) with any values, a
+// control or an answer.
+func randomReading(rng *rand.Rand, e *Engine) *Reading {
+	if rng.IntN(3) == 0 {
+		return nil
+	}
+	r := &Reading{}
+	if n := rng.IntN(len(e.services) + 2); n < len(e.services) {
+		r.Intent = e.services[n].cfg.Intent
+	} else if n == len(e.services) {
+		r.Intent = "confirm"
+	}
+	s := e.services[rng.IntN(len(e.services))]
+	if r.Intent != "" && e.service(r.Intent) != nil {
+		s = e.service(r.Intent)
+	}
+	for _, f := range s.fields {
+		if rng.IntN(2) == 0 {
+			if r.Values == nil {
+				r.Values = map[string]string{}
+			}
+			r.Values[f.Name] = modelValues[rng.IntN(len(modelValues))]
+		}
+	}
+	r.Cancel = rng.IntN(20) == 0
+	r.Repeat = rng.IntN(20) == 0
+	if rng.IntN(10) == 0 {
+		r.Answer = "Abrimos de 8 a 20 h."
+	}
+	return r
 }

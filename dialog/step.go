@@ -26,7 +26,7 @@ func (c *Call) Step(ev Event) []Action {
 		}
 	case Utterance:
 		c.input(ev.At)
-		out = c.utterance(ev.At, strings.TrimSpace(ev.Text))
+		out = c.utterance(ev.At, strings.TrimSpace(ev.Text), ev.Reading)
 	case DTMF:
 		c.input(ev.At)
 		out = c.dtmf(ev.At, ev.Digits)
@@ -57,7 +57,7 @@ func (c *Call) greeting() string {
 	return text
 }
 
-func (c *Call) utterance(at time.Time, text string) []Action {
+func (c *Call) utterance(at time.Time, text string, r *Reading) []Action {
 	if text == "" {
 		return nil
 	}
@@ -82,6 +82,9 @@ func (c *Call) utterance(at time.Time, text string) []Action {
 		if len(c.e.intents.rank(text, c.e.lang)) == 0 {
 			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info})
 		}
+	}
+	if acts, ok := c.understood(at, text, r); ok {
+		return acts
 	}
 	if listening {
 		if !hasContent(text) { // "sí, perfecto", "ok, gracias": an acknowledgement
@@ -240,6 +243,13 @@ func (c *Call) switchTo(text string) *service {
 
 // begin starts collecting a service, taking any fields already in text.
 func (c *Call) begin(at time.Time, s *service, text string) []Action {
+	c.start(at, s, text)
+	return c.next(nil)
+}
+
+// start makes s the request in progress, with the fields the rules find in
+// text.
+func (c *Call) start(at time.Time, s *service, text string) {
 	c.st.Intent = s.cfg.Intent
 	c.st.Phase = PhaseCollecting
 	c.st.Slots = map[string]string{}
@@ -257,7 +267,6 @@ func (c *Call) begin(at time.Time, s *service, text string) []Action {
 	c.st.Attempts = 0
 	c.fill(s, at, text, false)
 	c.volunteerFrames(s, text)
-	return c.next(nil)
 }
 
 // collecting handles an answer while fields are being asked.
@@ -572,7 +581,7 @@ func (c *Call) dtmf(at time.Time, digits string) []Action {
 	case PhaseExecuting:
 		return nil
 	}
-	return c.utterance(at, digits)
+	return c.utterance(at, digits, nil)
 }
 
 func yesWord(lang string) string {

@@ -1,0 +1,182 @@
+package dialog
+
+import (
+	"maps"
+
+	"github.com/voiceagent/voiceagent/dialog/extract"
+	"strings"
+	"time"
+)
+
+// Reading is what a language model made of an utterance: the service the
+// caller asks for, field values, a control request or an answer to a
+// question outside the services. A runtime with a model attaches it to the
+// Utterance; the engine treats it as advice:
+//
+//   - values go through the same validation as values read by the rules,
+//     and one that fails is rejected with the same reason;
+//   - unknown services and fields are ignored (the model's client drops
+//     and logs them first);
+//   - nothing in a Reading confirms a read-back: only a yes in the
+//     caller's own words does, as recognised by the rules;
+//   - what the Reading does not settle is understood by the rules, as if
+//     there were no model.
+type Reading struct {
+	// Intent is the service the caller asks for, "" when the model did not
+	// name one (values then belong to the service in progress).
+	Intent string `json:"intent,omitempty"`
+	// Values are field values, in the caller's words or normalised.
+	Values map[string]string `json:"values,omitempty"`
+	// Cancel: the caller drops the request in progress.
+	Cancel bool `json:"cancel,omitempty"`
+	// Repeat: the caller asks to hear the last question again.
+	Repeat bool `json:"repeat,omitempty"`
+	// Answer replies to a question outside the services ("¿a qué hora
+	// abren?"), written by the model from the agent's prompt. It is said
+	// only when nothing else in the utterance needs the dialog.
+	Answer string `json:"answer,omitempty"`
+}
+
+func (r *Reading) empty() bool {
+	return r == nil || r.Intent == "" && len(r.Values) == 0 && !r.Cancel && !r.Repeat && r.Answer == ""
+}
+
+// understood applies a model's reading of text. It returns false when the
+// reading settles nothing, and the rules should read the utterance.
+func (c *Call) understood(at time.Time, text string, r *Reading) ([]Action, bool) {
+	if r.empty() || c.st.Phase == PhaseConfirming && c.cleanYes(text) {
+		return nil, false // a plain yes to a read-back is the rules' alone
+	}
+	listening := c.st.Phase == PhaseListening
+	if r.Cancel {
+		if listening {
+			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info}), true
+		}
+		return c.drop(c.phrase("cancelled")), true
+	}
+	if r.Repeat {
+		return []Action{c.repeat()}, true
+	}
+	target := c.e.service(r.Intent)
+	switch {
+	case target != nil && !target.cfg.IsEnabled():
+		if !listening {
+			return nil, false // keep the request in progress; the rules decide
+		}
+		return c.prompt(Say{Text: c.phrase("unavailable") + " " + c.capabilities(), Kind: Info}), true
+	case target != nil && (listening || target.cfg.Intent != c.st.Intent):
+		if !listening {
+			c.reset()
+		}
+		c.st.Choices, c.st.ChoiceText = nil, ""
+		c.start(at, target, text)
+		acks, _, _ := c.applyValues(target, at, r.Values) // the model's values over the rules'
+		return c.next(acks), true
+	}
+	if !listening && c.st.Phase != PhaseExecuting && len(r.Values) > 0 {
+		s := c.e.service(c.st.Intent)
+		acks, applied, problem := c.applyValues(s, at, r.Values)
+		switch {
+		case applied && c.st.Phase == PhaseConfirming:
+			if c.st.Readback != nil && maps.Equal(c.st.Readback.Values, c.st.Slots) {
+				break // the same values again: not a change, and never a yes
+			}
+			return append(acks, c.readback(s)), true
+		case applied:
+			return c.next(acks), true
+		case problem != "" && c.st.Phase == PhaseCollecting && c.st.Asking != "":
+			return c.invalid(problem), true
+		}
+	}
+	if r.Answer != "" && !c.rulesHaveWork(at, text) {
+		return c.answer(r.Answer), true
+	}
+	return nil, false
+}
+
+// applyValues validates a model's values for s's fields and keeps those
+// that pass. It returns acknowledgements of changed values, whether any
+// value was taken, and the reason the asked field's value was rejected.
+func (c *Call) applyValues(s *service, at time.Time, values map[string]string) (acks []Action, applied bool, problem string) {
+	now := at.In(c.e.loc)
+	if c.st.Slots == nil {
+		c.st.Slots = map[string]string{}
+	}
+	for _, f := range s.fields { // in the service's order, for stable acknowledgements
+		raw, ok := values[f.Name]
+		if !ok || strings.TrimSpace(raw) == "" {
+			continue
+		}
+		v, _, p := c.parse(f, isoDateTime(raw), now)
+		switch p {
+		case "":
+		case partial:
+			applied = true // half a datetime, kept for the other half
+			continue
+		default:
+			if f.Name == c.st.Asking {
+				problem = p
+			}
+			continue
+		}
+		old, had := c.st.Slots[f.Name]
+		c.st.Slots[f.Name] = v
+		applied = true
+		if had && old != v {
+			acks = append(acks, Say{Text: c.phrase("changed", "field", f.label, "value", c.e.spoken(f, v)), Kind: Info})
+		}
+	}
+	return acks, applied, problem
+}
+
+// isoDateTime turns "2024-01-16T10:30" into "2024-01-16 10:30", which the
+// date and time readers take apart; anything else is returned as is.
+func isoDateTime(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) >= 16 && v[10] == 'T' && v[4] == '-' && v[7] == '-' && v[13] == ':' {
+		return v[:10] + " " + v[11:]
+	}
+	return v
+}
+
+// rulesHaveWork reports whether the rules find something in text for the
+// dialog to act on: a request while listening, a value while collecting, a
+// yes or no to a read-back. A model's answer to a question is said only
+// when they do not.
+func (c *Call) rulesHaveWork(at time.Time, text string) bool {
+	switch c.st.Phase {
+	case PhaseListening:
+		return len(c.e.intents.rank(text, c.e.lang)) > 0 && hasContent(text)
+	case PhaseConfirming:
+		return false // "¿y cuánto cuesta?" to a read-back is a question
+	case PhaseCollecting:
+		if c.st.Asking == "" {
+			return false
+		}
+		f := c.e.service(c.st.Intent).field(c.st.Asking)
+		if f.freeText() {
+			return false // a question is not a name
+		}
+		probe := &Call{e: c.e, st: State{Slots: map[string]string{}, CallerNumber: c.st.CallerNumber}}
+		_, _, p := probe.parse(f, text, at.In(c.e.loc))
+		return p == "" || p == partial
+	}
+	return false
+}
+
+// answer says the model's reply to a question, then the question the call
+// was waiting on, if any.
+func (c *Call) answer(text string) []Action {
+	out := []Action{Say{Text: text, Kind: Answer}}
+	if c.st.Phase == PhaseListening {
+		return out
+	}
+	return append(out, c.repeat())
+}
+
+// cleanYes reports whether text is a yes with nothing but affirming words
+// beside it, the only answer that executes a read-back.
+func (c *Call) cleanYes(text string) bool {
+	answer, rest := extract.YesNo(text, c.e.lang)
+	return answer == extract.Yes && onlyAffirms(rest)
+}
