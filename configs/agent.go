@@ -28,10 +28,20 @@ type Agent struct {
 	Phrases Pairs `yaml:"phrases"`
 	// NoInput is what happens when the caller stays silent.
 	NoInput NoInput `yaml:"noInput"`
+	// Phrasing is "configured" (the default: prompts, read-backs and
+	// replies are said as written) or "llm" (a configured model rephrases
+	// them, sentence by sentence).
+	Phrasing string `yaml:"phrasing"`
 
 	// Source tells where the agent was loaded from; it is not part of the file.
 	Source *Source `yaml:"-"`
 }
+
+// Phrasings are the values of Agent.Phrasing.
+const (
+	PhrasingConfigured = "configured"
+	PhrasingLLM        = "llm"
+)
 
 // NoInput sets how long the agent waits for the caller and how often it
 // asks again before hanging up.

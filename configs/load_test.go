@@ -102,6 +102,11 @@ func TestParseReportsEveryProblemClass(t *testing.T) {
 			},
 		},
 		{
+			name: "unknown phrasing",
+			file: strings.Replace(minimal, "language: es\n", "language: es\nphrasing: lm\n", 1),
+			want: []string{`:3: phrasing: unknown phrasing "lm": want configured or llm (did you mean "llm"?)`},
+		},
+		{
 			name: "retries on POST",
 			file: strings.Replace(minimal, "method: POST", "method: POST\n    retries: 2", 1),
 			want: []string{`:7: services[0].retries: POST requests are never retried`},

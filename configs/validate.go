@@ -50,6 +50,9 @@ func (a *Agent) validate() Problems {
 	if _, err := time.LoadLocation(a.Timezone); err != nil || a.Timezone == "Local" {
 		v.add("timezone", "unknown time zone %q: want an IANA name like America/Lima", a.Timezone)
 	}
+	if a.Phrasing != "" && a.Phrasing != PhrasingConfigured && a.Phrasing != PhrasingLLM {
+		v.add("phrasing", "unknown phrasing %q: want configured or llm%s", a.Phrasing, suggest.DidYouMean(a.Phrasing, []string{PhrasingConfigured, PhrasingLLM}))
+	}
 	if a.MaxAttempts < 0 {
 		v.add("maxAttempts", "must be at least 1")
 	}

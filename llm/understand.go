@@ -1,0 +1,367 @@
+package llm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
+)
+
+// Control functions offered beside the services.
+const (
+	fnCancel  = "cancel_request"
+	fnRepeat  = "repeat_question"
+	fnCorrect = "correct_field"
+	fnAnswer  = "answer_question"
+)
+
+// Understand reads one caller utterance: one chat completion, streamed,
+// within the model's budget, whose tool calls become a dialog.Reading. An
+// error means the turn must be understood without the model.
+//
+// Tool calls naming functions or fields the agent does not have are
+// dropped and logged (by name, never by value); values are passed on
+// unvalidated, for the dialog validates them.
+func (m *Model) Understand(ctx context.Context, q *dialog.Query) (*dialog.Reading, error) {
+	st := Stats{Kind: "understand"}
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.Budget)
+	defer cancel()
+	if !m.breaker.allow(time.Now()) {
+		m.finish(ctx, &st, ErrBreakerOpen)
+		return nil, ErrBreakerOpen
+	}
+	tb := buildTools(q)
+	req := openai.ChatCompletionRequest{
+		Model:      m.cfg.Model,
+		Messages:   m.messages(systemPrompt(q, tb), q.History, q.Text),
+		Tools:      tb.tools,
+		ToolChoice: "auto",
+	}
+	req.Temperature = math.SmallestNonzeroFloat32 // go-openai leaves out 0; this is 0 to the server
+	ans, err := m.complete(ctx, req, &st, nil)
+	var r *dialog.Reading
+	if err == nil {
+		r, err = m.read(q, tb, ans)
+	}
+	m.finish(ctx, &st, err)
+	return r, err
+}
+
+func (m *Model) messages(system string, history []dialog.Exchange, text string) []openai.ChatCompletionMessage {
+	msgs := []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: system}}
+	if len(history) > m.cfg.Memory {
+		history = history[len(history)-m.cfg.Memory:]
+	}
+	for _, ex := range history {
+		if ex.Caller != "" {
+			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: ex.Caller})
+		}
+		if ex.Agent != "" {
+			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: ex.Agent})
+		}
+	}
+	return append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: text})
+}
+
+// toolbox is the functions offered for one turn and what they stand for.
+type toolbox struct {
+	tools    []openai.Tool
+	services map[string]*configs.Service // function name → service
+	current  *configs.Service            // the request in progress, or nil
+}
+
+// buildTools makes a function of every enabled service (its fields as
+// optional parameters, so partial answers come through) and the control
+// functions.
+func buildTools(q *dialog.Query) *toolbox {
+	tb := &toolbox{services: map[string]*configs.Service{}}
+	taken := map[string]bool{fnCancel: true, fnRepeat: true, fnCorrect: true, fnAnswer: true}
+	for _, s := range q.Agent.AllServices() {
+		if s.Intent == q.State.Intent {
+			tb.current = s
+		}
+		if !s.IsEnabled() {
+			continue
+		}
+		name := functionName(s.Intent, taken)
+		taken[name] = true
+		tb.services[name] = s
+		props := map[string]any{}
+		for _, f := range s.RequiredFields {
+			props[f.Name] = fieldSchema(f, q.Agent.Language)
+		}
+		desc := s.Reference
+		if len(s.Examples) > 0 {
+			desc += " Callers say things like: " + strings.Join(s.Examples, "; ") + "."
+		}
+		tb.tools = append(tb.tools, function(name, strings.TrimSpace(desc), props))
+	}
+	tb.tools = append(tb.tools,
+		function(fnCancel, "The caller drops the request in progress and wants nothing more of it.", nil),
+		function(fnRepeat, "The caller asks to hear the agent's last question again.", nil),
+		function(fnAnswer, "The caller asks a question that no other function handles (opening hours, prices, "+
+			"where the place is). Answer from the agent's instructions only, in one or two short sentences; when "+
+			"they do not say, answer that you do not know.", map[string]any{
+			"answer": map[string]any{"type": "string", "description": "The answer, as the agent will say it."},
+		}))
+	if tb.current != nil {
+		var names []string
+		for _, f := range tb.current.RequiredFields {
+			names = append(names, f.Name)
+		}
+		tb.tools = append(tb.tools, function(fnCorrect, "The caller changes a value given before for the request in progress.",
+			map[string]any{
+				"field": map[string]any{"type": "string", "enum": names},
+				"value": map[string]any{"type": "string", "description": "The new value."},
+			}))
+	}
+	return tb
+}
+
+// functionName makes an intent a valid function name (letters, digits, _
+// and -, at most 64), unique among taken.
+func functionName(intent string, taken map[string]bool) string {
+	b := []byte(intent)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	name := string(b[:min(len(b), 60)])
+	if name == "" {
+		name = "service"
+	}
+	for i := 2; taken[name]; i++ {
+		name = fmt.Sprintf("%s_%d", string(b[:min(len(b), 58)]), i)
+	}
+	return name
+}
+
+func function(name, desc string, props map[string]any) openai.Tool {
+	if props == nil {
+		props = map[string]any{}
+	}
+	return openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
+		Name: name, Description: desc,
+		Parameters: map[string]any{"type": "object", "properties": props},
+	}}
+}
+
+// fieldSchema describes a field to the model: its type, what it is and
+// the form values should take.
+func fieldSchema(f configs.Field, lang string) map[string]any {
+	desc := f.Description
+	if desc == "" {
+		desc = f.PromptHint
+	}
+	if desc == "" {
+		desc = strings.ReplaceAll(f.Name, "_", " ")
+	}
+	typ := "string"
+	switch f.EffectiveType() {
+	case configs.TypeNumber:
+		typ = "number"
+	case configs.TypeInteger:
+		typ = "integer"
+	case configs.TypeBoolean:
+		typ = "boolean"
+	case configs.TypeDate:
+		desc += ". A date: yyyy-mm-dd, or the caller's words when unsure."
+	case configs.TypeTime:
+		desc += ". A time of day: HH:mm (24 h)."
+	case configs.TypeDateTime:
+		desc += ". A date and time: yyyy-mm-ddTHH:mm."
+	case configs.TypeEmail:
+		desc += ". An email address, written out (juan@example.com)."
+	case configs.TypePhone:
+		desc += ". A phone number, digits only."
+	}
+	s := map[string]any{"type": typ, "description": desc}
+	if len(f.Enum) > 0 {
+		s["type"], s["enum"] = "string", f.Enum
+	}
+	return s
+}
+
+var languageNames = map[string]string{"es": "Spanish", "en": "English"}
+
+// systemPrompt is the agent's own prompt, how to use the functions, and
+// where the call stands.
+func systemPrompt(q *dialog.Query, tb *toolbox) string {
+	a := q.Agent
+	var b strings.Builder
+	if p := strings.TrimSpace(a.Prompt); p != "" {
+		b.WriteString(p)
+		b.WriteString("\n\n")
+	}
+	lang := languageNames[a.Language]
+	fmt.Fprintf(&b, `You are the understanding step of a phone agent that speaks %s. Read the caller's last words and answer only with function calls:
+- the function of the service the caller asks for, with only the values the caller actually gave; never guess or invent a value, leave out what was not said;
+- %s when the caller changes a value given before;
+- %s or %s when that is all the caller wants;
+- %s only for a question none of the services handles, answered in %s.
+Write no other text. You cannot confirm or execute anything: the agent hears the caller's yes itself.
+`, lang, fnCorrect, fnCancel, fnRepeat, fnAnswer, lang)
+	loc := time.UTC
+	if l, err := time.LoadLocation(a.Timezone); err == nil {
+		loc = l
+	}
+	now := q.Now.In(loc)
+	fmt.Fprintf(&b, "Now: %s %s %s (%s).\n", now.Weekday(), now.Format("2006-01-02"), now.Format("15:04"), a.Timezone)
+	st := q.State
+	switch {
+	case tb.current != nil:
+		fmt.Fprintf(&b, "Request in progress: %s (%s).\n", st.Intent, tb.current.Reference)
+		if len(st.Slots) > 0 {
+			b.WriteString("Collected so far:")
+			for _, k := range slices.Sorted(maps.Keys(st.Slots)) {
+				fmt.Fprintf(&b, " %s=%q", k, st.Slots[k])
+			}
+			b.WriteString(".\n")
+		}
+		if st.Asking != "" {
+			fmt.Fprintf(&b, "The agent is asking for: %s.\n", st.Asking)
+		}
+		if st.Phase == dialog.PhaseConfirming {
+			b.WriteString("The agent has read the request back and waits for a yes or a change.\n")
+		}
+	default:
+		b.WriteString("No request in progress.\n")
+	}
+	if st.LastPrompt != "" {
+		fmt.Fprintf(&b, "The agent's last words: %q\n", st.LastPrompt)
+	}
+	return b.String()
+}
+
+// read turns the model's answer into a Reading: the first service called
+// (later calls of the same service add values), corrections, controls and
+// an answer to a question (from answer_question, or the text of an answer
+// with no function calls).
+func (m *Model) read(q *dialog.Query, tb *toolbox, ans answer) (*dialog.Reading, error) {
+	if ans.refusal != "" && len(ans.calls) == 0 {
+		return nil, ErrRefused
+	}
+	r := &dialog.Reading{}
+	var service *configs.Service
+	used, malformed := 0, 0
+	for _, c := range ans.calls {
+		args, ok := decodeArgs(c.args)
+		if !ok {
+			malformed++
+			m.log.Warn("llm: arguments are not a JSON object", "function", c.name)
+			continue
+		}
+		switch c.name {
+		case fnCancel:
+			r.Cancel = true
+		case fnRepeat:
+			r.Repeat = true
+		case fnAnswer:
+			r.Answer = strings.TrimSpace(text(args["answer"], q.Agent.Language))
+		case fnCorrect:
+			field, value := text(args["field"], q.Agent.Language), text(args["value"], q.Agent.Language)
+			target := service
+			if target == nil {
+				target = tb.current
+			}
+			if target == nil || !hasField(target, field) {
+				m.log.Info("llm: correction of an unknown field ignored", "field", field)
+				continue
+			}
+			r.Values = put(r.Values, field, value)
+		default:
+			s, ok := tb.services[c.name]
+			switch {
+			case !ok:
+				m.log.Info("llm: unknown function ignored", "function", c.name)
+				continue
+			case service != nil && s != service:
+				m.log.Info("llm: second service in one turn ignored", "function", c.name)
+				continue
+			}
+			service = s
+			r.Intent = s.Intent
+			for _, k := range slices.Sorted(maps.Keys(args)) {
+				if !hasField(s, k) {
+					m.log.Info("llm: unknown field ignored", "function", c.name, "field", k)
+					continue
+				}
+				if v := text(args[k], q.Agent.Language); v != "" {
+					r.Values = put(r.Values, k, v)
+				}
+			}
+		}
+		used++
+	}
+	if len(ans.calls) == 0 {
+		r.Answer = strings.TrimSpace(ans.content)
+	}
+	switch {
+	case used == 0 && malformed > 0:
+		return nil, ErrMalformed
+	case used == 0 && r.Answer == "":
+		if len(ans.calls) > 0 {
+			return nil, ErrMalformed // nothing but unknown functions
+		}
+		return nil, ErrEmpty
+	}
+	return r, nil
+}
+
+func put(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
+}
+
+func hasField(s *configs.Service, name string) bool {
+	return slices.ContainsFunc(s.RequiredFields, func(f configs.Field) bool { return f.Name == name })
+}
+
+// decodeArgs parses a function's arguments: a JSON object ("" is {}).
+func decodeArgs(s string) (map[string]any, bool) {
+	if strings.TrimSpace(s) == "" {
+		return map[string]any{}, true
+	}
+	d := json.NewDecoder(bytes.NewReader([]byte(s)))
+	d.UseNumber()
+	var args map[string]any
+	if err := d.Decode(&args); err != nil || args == nil {
+		return nil, false
+	}
+	return args, true
+}
+
+// text renders an argument as the dialog reads values: numbers as written,
+// booleans as a yes or a no in the agent's language; objects and lists are
+// not values.
+func text(v any, lang string) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		switch {
+		case !v:
+			return "no"
+		case lang == "es":
+			return "sí"
+		}
+		return "yes"
+	}
+	return ""
+}
