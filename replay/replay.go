@@ -37,6 +37,10 @@ type Runner struct {
 	Executor *tools.Executor
 	// MCP configures the connections to MCP servers.
 	MCP mcp.Options
+	// Understander, when set, reads every caller turn with a language
+	// model (replay --llm); otherwise turns are read by the rules, with
+	// the model's readings recorded in the transcript (model:) if any.
+	Understander session.Understander
 
 	agents map[string]*loaded // by path
 }
@@ -152,11 +156,14 @@ func (r *Runner) Run(ctx context.Context, t *transcript.Transcript) Result {
 		callID = "replay-" + strings.TrimSuffix(filepath.Base(t.File), filepath.Ext(t.File))
 	}
 	s := session.New(agent, exec, callID, t.From)
+	if r.Understander != nil {
+		s.UseModel(session.Model{Understander: r.Understander})
+	}
 	s.Start(ctx, now)
 	res.Passed = true
 	for i, turn := range t.Turns {
 		exec.begin(turn.Requests)
-		played := play(ctx, s, turn, &now)
+		played := play(ctx, s, turn, &now, r.Understander == nil)
 		tr := describe(turn, &played)
 		tr.Failures = append(append(tr.Failures, exec.failures...), check(turn, tr)...)
 		if played.State.Phase == dialog.PhaseEnded && i+1 < len(t.Turns) {
@@ -173,12 +180,17 @@ func (r *Runner) Run(ctx context.Context, t *transcript.Transcript) Result {
 	return res
 }
 
-// play feeds one turn to the session. A wait delivers every no-input
-// timeout that falls within it, in order, and moves the clock on.
-func play(ctx context.Context, s *session.Session, turn transcript.Turn, now *time.Time) session.Turn {
+// play feeds one turn to the session, with the model's recorded reading
+// when asked to. A wait delivers every no-input timeout that falls within
+// it, in order, and moves the clock on.
+func play(ctx context.Context, s *session.Session, turn transcript.Turn, now *time.Time, recorded bool) session.Turn {
 	switch {
 	case turn.Caller != "":
-		return s.Handle(ctx, dialog.Utterance{At: *now, Text: turn.Caller})
+		u := dialog.Utterance{At: *now, Text: turn.Caller}
+		if recorded {
+			u.Reading = session.FromTranscript(turn.Model)
+		}
+		return s.Handle(ctx, u)
 	case turn.DTMF != "":
 		return s.Handle(ctx, dialog.DTMF{At: *now, Digits: turn.DTMF})
 	}

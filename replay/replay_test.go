@@ -259,7 +259,12 @@ func TestExampleTranscripts(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no example transcripts")
 	}
-	r := &Runner{}
+	runAll(t, &Runner{}, files)
+}
+
+// runAll runs every file and reports each transcript that does not pass.
+func runAll(t *testing.T, r *Runner, files []string) {
+	t.Helper()
 	for _, f := range files {
 		res := r.RunFile(context.Background(), f)
 		if res.Err != nil || !res.Passed {

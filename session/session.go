@@ -39,6 +39,9 @@ type Session struct {
 	from   string
 	rec    transcript.Transcript
 	last   time.Time // of the last event
+
+	model   Model
+	history []dialog.Exchange // the last exchanges, for the model
 }
 
 // New starts a session; send it Start.
@@ -87,6 +90,7 @@ func (s *Session) Start(ctx context.Context, at time.Time) Turn {
 	}
 	t := s.Handle(ctx, dialog.Start{At: at})
 	s.rec.Turns = nil // the greeting is not a caller turn
+	s.remember(dialog.Exchange{Agent: t.Said()})
 	return t
 }
 
@@ -94,6 +98,9 @@ func (s *Session) Start(ctx context.Context, at time.Time) Turn {
 // for and feeds back their results.
 func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
 	var t Turn
+	if u, ok := ev.(dialog.Utterance); ok {
+		ev = s.understand(ctx, u)
+	}
 	pending := s.call.Step(ev)
 	at := eventTime(ev)
 	for len(pending) > 0 {
@@ -167,8 +174,11 @@ func (s *Session) record(ev dialog.Event, t *Turn) {
 	switch ev := ev.(type) {
 	case dialog.Utterance:
 		rt.Caller = ev.Text
+		rt.Model = toTranscript(ev.Reading)
+		s.remember(dialog.Exchange{Caller: ev.Text, Agent: t.Said()})
 	case dialog.DTMF:
 		rt.DTMF = ev.Digits
+		s.remember(dialog.Exchange{Caller: "(keys " + ev.Digits + ")", Agent: t.Said()})
 	case dialog.Timeout:
 		if len(t.Actions) == 0 {
 			return // not yet silent for long enough: nothing happened

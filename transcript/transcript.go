@@ -45,10 +45,22 @@ type Turn struct {
 	// Requests are the requests made during the turn with their responses,
 	// recorded; on replay the responses answer the same requests again.
 	Requests []Request `yaml:"requests,omitempty" json:"requests,omitempty"`
-	Expect   *Expect   `yaml:"expect,omitempty" json:"expect,omitempty"`
+	// Model is what a language model made of the caller's words, recorded;
+	// an offline replay reads the turn the same way again.
+	Model  *Reading `yaml:"model,omitempty" json:"model,omitempty"`
+	Expect *Expect  `yaml:"expect,omitempty" json:"expect,omitempty"`
 
 	// Line is the turn's line in the file.
 	Line int `yaml:"-" json:"-"`
+}
+
+// Reading is a language model's reading of a caller turn.
+type Reading struct {
+	Intent string            `yaml:"intent,omitempty" json:"intent,omitempty"`
+	Values map[string]string `yaml:"values,omitempty" json:"values,omitempty"`
+	Cancel bool              `yaml:"cancel,omitempty" json:"cancel,omitempty"`
+	Repeat bool              `yaml:"repeat,omitempty" json:"repeat,omitempty"`
+	Answer string            `yaml:"answer,omitempty" json:"answer,omitempty"`
 }
 
 // Request is a request a service made.
@@ -214,6 +226,9 @@ func (t *Turn) check() error {
 	}
 	if n != 1 {
 		return errors.New("a turn has exactly one of caller, dtmf or wait")
+	}
+	if t.Model != nil && t.Caller == "" {
+		return errors.New("model: is what a model read in a caller's words; this turn has no caller")
 	}
 	return nil
 }

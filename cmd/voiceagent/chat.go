@@ -27,6 +27,7 @@ func (a *app) chatCmd() *cobra.Command {
 	var (
 		config, agentName, stubsFile, from string
 		live                               bool
+		model                              llmFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "chat [--config FILE] [--agent NAME] [--stubs FILE | --live]",
@@ -66,7 +67,16 @@ replayable transcript; /quit (or Ctrl-D) leaves.`,
 			if config != "" {
 				ref = config
 			}
-			return a.chat(cmd.Context(), agent, exec, note, from, ref)
+			m, mc, err := a.model(&model)
+			if err != nil {
+				return err
+			}
+			var sm session.Model
+			if m != nil {
+				sm = session.Model{Understander: m, Phraser: m, Memory: mc.Memory}
+			}
+			fmt.Fprintln(a.stdout, modelNote(mc))
+			return a.chat(cmd.Context(), agent, exec, sm, note, from, ref)
 		},
 	}
 	cmd.Flags().StringVarP(&config, "config", "c", "", "agent file (default: the embedded example agents)")
@@ -74,6 +84,7 @@ replayable transcript; /quit (or Ctrl-D) leaves.`,
 	cmd.Flags().StringVar(&stubsFile, "stubs", "", "answer services from this stubs file instead of the network")
 	cmd.Flags().BoolVar(&live, "live", false, "call the real services even for the embedded examples")
 	cmd.Flags().StringVar(&from, "from", "", "caller number for {{caller_number}}")
+	model.add(cmd.Flags(), true)
 	return cmd
 }
 
@@ -136,13 +147,15 @@ func chatExecutor(agent *session.Agent, embedded bool, stubsFile string, live bo
 }
 
 // chat runs the conversation loop.
-func (a *app) chat(ctx context.Context, agent *session.Agent, exec session.Executor, note, from, ref string) error {
+func (a *app) chat(ctx context.Context, agent *session.Agent, exec session.Executor, model session.Model, note, from, ref string) error {
 	ca := agent.Catalog.Agent
 	fmt.Fprintf(a.stdout, "Talking to %s (%s). %s.\nType /help for commands, /quit or Ctrl-D to leave.\n\n", ca.Name, ca.Language, note)
 	var offset time.Duration // moved on by /wait
 	now := func() time.Time { return time.Now().Add(offset) }
 	s := session.New(agent, exec, fmt.Sprintf("chat-%d", time.Now().Unix()), from)
-	a.show(s.Start(ctx, now()), exec)
+	s.UseModel(model)
+	start := s.Start(ctx, now())
+	a.show(ctx, s, &start, exec)
 	read, closeInput := a.lineReader()
 	defer closeInput()
 	for {
@@ -189,7 +202,7 @@ func (a *app) chat(ctx context.Context, agent *session.Agent, exec session.Execu
 		default:
 			turn = s.Handle(ctx, dialog.Utterance{At: now(), Text: line})
 		}
-		a.show(turn, exec)
+		a.show(ctx, s, &turn, exec)
 		if turn.Ended() {
 			return nil
 		}
@@ -236,7 +249,19 @@ func isTerminal(f *os.File) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-func (a *app) show(t session.Turn, exec session.Executor) {
+// show prints a turn: the requests made and what the agent says, as
+// configured or, with `phrasing: llm`, sentence by sentence as the model
+// words it.
+func (a *app) show(ctx context.Context, s *session.Session, t *session.Turn, exec session.Executor) {
+	phrased := s.Phrases()
+	if phrased {
+		defer func() {
+			s.Speak(ctx, t, func(sentence string) { fmt.Fprintf(a.stdout, "agent> %s\n", sentence) })
+			if t.Ended() {
+				fmt.Fprintln(a.stdout, "  (the agent hung up)")
+			}
+		}()
+	}
 	stubs, _ := exec.(*session.Stubs)
 	ri := 0
 	for _, act := range t.Actions {
@@ -261,6 +286,9 @@ func (a *app) show(t session.Turn, exec session.Executor) {
 			default:
 				fmt.Fprintf(a.stdout, "  · %s %s → %d%s\n", r.Request.Method, r.Request.RedactedURL(), r.Response.Status, source)
 			}
+			continue
+		}
+		if phrased {
 			continue
 		}
 		if text := dialog.Text(act); text != "" {

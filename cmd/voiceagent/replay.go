@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os/signal"
 	"syscall"
 
@@ -16,9 +17,11 @@ func (a *app) replayCmd() *cobra.Command {
 		asJSON  bool
 		live    bool
 		verbose bool
+		useLLM  bool
+		model   llmFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "replay [--config FILE] [--json] [--live] PATH...",
+		Use:   "replay [--config FILE] [--json] [--live] [--llm] PATH...",
 		Short: "Run call transcripts against an agent as regression tests",
 		Long: `replay runs transcripts (files, or folders searched for .yaml, .yml and .json)
 through the dialog engine and the services' real request rendering and
@@ -31,6 +34,12 @@ the name of an embedded example agent); --config runs all against one file.
 An agent's MCP servers are connected to list their tools even offline (the
 tool calls are stubbed like any service); a server that is down stops its
 transcripts from running (exit 2).
+
+Replays are offline: caller turns are read by the rules, or as a language
+model read them when the call was recorded (model: in a turn). --llm reads
+every caller turn with the model configured in the environment instead
+(OPENAI_API_KEY, OPENAI_BASE_URL, VOICEAGENT_LLM_MODEL), to check a model
+against the transcripts' expectations.
 
 Exit code 0 when every transcript passes, 1 when any fails, 2 when one
 cannot run (malformed transcript, agent that does not load).`,
@@ -48,6 +57,17 @@ cannot run (malformed transcript, agent that does not load).`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			r := &replay.Runner{Config: config, Live: live, Executor: &tools.Executor{Logger: a.log}, MCP: mcpOptions(a)}
+			if useLLM {
+				m, c, err := a.model(&model)
+				if err != nil {
+					return err
+				}
+				if m == nil {
+					return usageErr("--llm: no model configured: set OPENAI_API_KEY, or VOICEAGENT_LLM=openai and OPENAI_BASE_URL")
+				}
+				fmt.Fprintln(a.stderr, modelNote(c))
+				r.Understander = m
+			}
 			defer r.Close()
 			var results []replay.Result
 			for _, f := range files {
@@ -73,5 +93,7 @@ cannot run (malformed transcript, agent that does not load).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON report")
 	cmd.Flags().BoolVar(&live, "live", false, "send requests that have no stub to the real services")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every turn, not only failing ones")
+	cmd.Flags().BoolVar(&useLLM, "llm", false, "read caller turns with the language model configured in the environment")
+	model.add(cmd.Flags(), false)
 	return cmd
 }

@@ -1,0 +1,196 @@
+package session
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/dialog/extract"
+	"github.com/voiceagent/voiceagent/transcript"
+)
+
+// Understander reads what a caller said with a language model. It keeps
+// to its own time budget and honours ctx; an error means the turn is
+// understood by the rules alone. It must be safe for concurrent use.
+type Understander interface {
+	Understand(ctx context.Context, q *dialog.Query) (*dialog.Reading, error)
+}
+
+// Phraser rephrases what the agent says, passing each sentence to say as
+// soon as it is complete. An error before the first sentence means the
+// text must be said as written; after one, that the rest is lost. It must
+// be safe for concurrent use.
+type Phraser interface {
+	Rephrase(ctx context.Context, a *configs.Agent, history []dialog.Exchange, text string, say func(sentence string)) error
+}
+
+// Model is the language model a session uses; either part may be nil.
+type Model struct {
+	Understander Understander
+	Phraser      Phraser
+	// Memory is how many past exchanges are kept for the model (default 6).
+	Memory int
+}
+
+// UseModel makes the session understand the caller's words with m (and,
+// for an agent with `phrasing: llm`, rephrase through Speak).
+func (s *Session) UseModel(m Model) {
+	if m.Memory <= 0 {
+		m.Memory = 6
+	}
+	s.model = m
+}
+
+// understand asks the model what the caller meant, unless the utterance
+// carries a reading already. Without a model, or when it fails, the
+// utterance goes on as it is and the rules read it.
+func (s *Session) understand(ctx context.Context, u dialog.Utterance) dialog.Utterance {
+	if s.model.Understander == nil || u.Reading != nil || strings.TrimSpace(u.Text) == "" {
+		return u
+	}
+	switch s.call.State().Phase {
+	case dialog.PhaseEnded, dialog.PhaseExecuting, dialog.PhaseGreeting:
+		return u
+	}
+	q := &dialog.Query{Agent: s.agent.Catalog.Agent, State: s.call.State(), History: s.history, Text: u.Text, Now: u.At}
+	if r, err := s.model.Understander.Understand(ctx, q); err == nil {
+		u.Reading = r
+	}
+	return u
+}
+
+// remember keeps the last exchanges for the model.
+func (s *Session) remember(ex dialog.Exchange) {
+	if s.model.Understander == nil && s.model.Phraser == nil {
+		return
+	}
+	s.history = append(s.history, ex)
+	if over := len(s.history) - s.model.Memory; over > 0 {
+		s.history = append(s.history[:0], s.history[over:]...)
+	}
+}
+
+// Phrases reports whether Speak rephrases with a model.
+func (s *Session) Phrases() bool {
+	return s.model.Phraser != nil && s.agent.Catalog.Agent.Phrasing == configs.PhrasingLLM
+}
+
+// Speak says what a turn says, sentence by sentence: as configured, or,
+// for an agent with `phrasing: llm` and a Phraser, in the model's words.
+// Text that carries values (digits, an email) is checked before it is
+// said: a rephrasing that drops or invents one is not used, so a
+// read-back is always of the values that will run. When the model fails
+// before its first sentence the configured text is said.
+func (s *Session) Speak(ctx context.Context, t *Turn, say func(sentence string)) {
+	text := t.Said()
+	if text == "" {
+		return
+	}
+	a := s.agent.Catalog.Agent
+	if !s.Phrases() || !rephrasable(t) {
+		for _, sentence := range sentences(t) {
+			say(sentence)
+		}
+		return
+	}
+	var spoken []string
+	var err error
+	if len(valueTokens(text)) > 0 {
+		var all []string
+		err = s.model.Phraser.Rephrase(ctx, a, s.history, text, func(x string) { all = append(all, x) })
+		if err == nil && keepsValues(text, strings.Join(all, " ")) {
+			spoken = all
+			for _, x := range all {
+				say(x)
+			}
+		}
+	} else {
+		err = s.model.Phraser.Rephrase(ctx, a, s.history, text, func(x string) {
+			spoken = append(spoken, x)
+			say(x)
+		})
+	}
+	if len(spoken) == 0 {
+		_ = err // logged by the Phraser
+		for _, sentence := range sentences(t) {
+			say(sentence)
+			spoken = append(spoken, sentence)
+		}
+	}
+	if n := len(s.history); n > 0 {
+		s.history[n-1].Agent = strings.Join(spoken, " ") // what the caller heard
+	}
+}
+
+// rephrasable: a turn without the greeting (said as written, so a voice
+// runtime can keep it ready) or a model's own answer.
+func rephrasable(t *Turn) bool {
+	for _, a := range t.Actions {
+		if say, ok := a.(dialog.Say); ok && (say.Kind == dialog.Greeting || say.Kind == dialog.Answer) {
+			return false
+		}
+	}
+	return true
+}
+
+// sentences are a turn's texts as configured, one per action.
+func sentences(t *Turn) []string {
+	var out []string
+	for _, a := range t.Actions {
+		if x := dialog.Text(a); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// valueTokens are the words of text that carry data: those with a digit
+// or an @, folded.
+func valueTokens(text string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(extract.Fold(text), func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(",;¿?¡!()\"", r)
+	}) {
+		w = strings.TrimRight(w, ".:")
+		if strings.ContainsAny(w, "0123456789@") {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// keepsValues reports whether a rephrasing says every value token of the
+// original and none it does not have.
+func keepsValues(original, rephrased string) bool {
+	orig, got := valueTokens(original), valueTokens(rephrased)
+	for _, w := range orig {
+		if !slices.Contains(got, w) {
+			return false
+		}
+	}
+	for _, w := range got {
+		if !slices.Contains(orig, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// toTranscript is a reading as a transcript records it.
+func toTranscript(r *dialog.Reading) *transcript.Reading {
+	if r == nil {
+		return nil
+	}
+	return &transcript.Reading{Intent: r.Intent, Values: r.Values, Cancel: r.Cancel, Repeat: r.Repeat, Answer: r.Answer}
+}
+
+// FromTranscript is a recorded reading as the dialog takes it.
+func FromTranscript(r *transcript.Reading) *dialog.Reading {
+	if r == nil {
+		return nil
+	}
+	return &dialog.Reading{Intent: r.Intent, Values: r.Values, Cancel: r.Cancel, Repeat: r.Repeat, Answer: r.Answer}
+}
