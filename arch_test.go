@@ -34,6 +34,7 @@ var rules = []rule{
 	{"replay", []string{"telephony", "llm", "cmd"}, "replay runs without audio or models", nil},
 	{"speech", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "cmd", "internal"}, "the speech contract is a leaf both sides import", nil},
 	{"telephony/audio", []string{"configs", "tools", "dialog", "llm", "cmd", "internal"}, "audio is a leaf", nil},
+	{"telephony/twilio", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "llm", "speech", "cmd"}, "the Twilio protocol knows nothing of agents or providers", nil},
 	{"telephony", []string{"tools", "llm", "cmd"}, "transports do not import integrations or model providers", nil},
 	{"llm", []string{"telephony", "tools", "session", "agents", "replay", "transcript", "cmd"}, "model clients read the dialog's queries and know nothing of calls, audio or integrations", []string{"tools/expr"}},
 }
