@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/voiceagent/voiceagent/dialog/extract"
 	"strings"
@@ -58,6 +59,9 @@ func (c *Call) understood(at time.Time, text string, r *Reading) ([]Action, bool
 		return []Action{c.repeat()}, true
 	}
 	target := c.e.service(r.Intent)
+	if r.Intent != "" && target == nil {
+		r = &Reading{Answer: r.Answer} // an unknown service: its values belong to nothing
+	}
 	switch {
 	case target != nil && !target.cfg.IsEnabled():
 		if !listening {
@@ -69,7 +73,17 @@ func (c *Call) understood(at time.Time, text string, r *Reading) ([]Action, bool
 			c.reset()
 		}
 		c.st.Choices, c.st.ChoiceText = nil, ""
+		last := c.recent()
 		c.start(at, target, text)
+		if last != nil && last.Intent == target.cfg.Intent {
+			// Right after its answer, the same service again builds on what
+			// it was given ("¿y a las 11?" after "that time is taken").
+			for k, v := range last.Fields {
+				if _, ok := c.st.Slots[k]; !ok {
+					c.st.Slots[k] = v
+				}
+			}
+		}
 		acks, _, _ := c.applyValues(target, at, r.Values) // the model's values over the rules'
 		return c.next(acks), true
 	}
@@ -88,7 +102,7 @@ func (c *Call) understood(at time.Time, text string, r *Reading) ([]Action, bool
 			return c.invalid(problem), true
 		}
 	}
-	if r.Answer != "" && !c.rulesHaveWork(at, text) {
+	if r.Answer != "" && (!c.rulesHaveWork(at, text) || c.questionForFreeText(text)) {
 		return c.answer(r.Answer), true
 	}
 	return nil, false
@@ -139,29 +153,27 @@ func isoDateTime(v string) string {
 	return v
 }
 
-// rulesHaveWork reports whether the rules find something in text for the
-// dialog to act on: a request while listening, a value while collecting, a
-// yes or no to a read-back. A model's answer to a question is said only
-// when they do not.
+// rulesHaveWork reports whether the rules, reading text on their own,
+// would move the call on: take a value, start or switch a request, answer
+// a read-back, choose an offered service, retry the last one. A model's
+// answer to a question is said only when they would not, so a reply the
+// model wrote never hides a request or a value.
 func (c *Call) rulesHaveWork(at time.Time, text string) bool {
-	switch c.st.Phase {
-	case PhaseListening:
-		return len(c.e.intents.rank(text, c.e.lang)) > 0 && hasContent(text)
-	case PhaseConfirming:
-		return false // "¿y cuánto cuesta?" to a read-back is a question
-	case PhaseCollecting:
-		if c.st.Asking == "" {
-			return false
-		}
-		f := c.e.service(c.st.Intent).field(c.st.Asking)
-		if f.freeText() {
-			return false // a question is not a name
-		}
-		probe := &Call{e: c.e, st: State{Slots: map[string]string{}, CallerNumber: c.st.CallerNumber}}
-		_, _, p := probe.parse(f, text, at.In(c.e.loc))
-		return p == "" || p == partial
+	dry := &Call{e: c.e, st: c.State()}
+	dry.utterance(at, text, nil)
+	a, b := c.st, dry.st
+	return a.Phase != b.Phase || a.Intent != b.Intent || a.Asking != b.Asking ||
+		!maps.Equal(a.Slots, b.Slots) || !maps.Equal(a.Partial, b.Partial) ||
+		(a.Readback == nil) != (b.Readback == nil) || !slices.Equal(a.Choices, b.Choices)
+}
+
+// questionForFreeText: a question asked while a free-text field is asked,
+// which the rules would take as its value ("¿y cuánto cuesta?" for a name).
+func (c *Call) questionForFreeText(text string) bool {
+	if c.st.Phase != PhaseCollecting || c.st.Asking == "" || !strings.ContainsAny(text, "?¿") {
+		return false
 	}
-	return false
+	return c.e.service(c.st.Intent).field(c.st.Asking).freeText()
 }
 
 // answer says the model's reply to a question, then the question the call
@@ -179,4 +191,18 @@ func (c *Call) answer(text string) []Action {
 func (c *Call) cleanYes(text string) bool {
 	answer, rest := extract.YesNo(text, c.e.lang)
 	return answer == extract.Yes && onlyAffirms(rest)
+}
+
+// WantsReading reports whether a model's reading of text could matter: not
+// for a plain yes to a read-back, which the rules alone judge, nor before
+// the call starts or after it ends, nor while a service runs. A runtime
+// skips the model (and its latency) when it could not.
+func (c *Call) WantsReading(text string) bool {
+	switch c.st.Phase {
+	case PhaseGreeting, PhaseExecuting, PhaseEnded:
+		return false
+	case PhaseConfirming:
+		return !c.cleanYes(text)
+	}
+	return true
 }

@@ -93,3 +93,53 @@ func TestReadings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { play(t, engine(t, "clinica.yaml"), tt.steps) })
 	}
 }
+
+// TestAnswersGiveWayToRules: a model's reply never hides what the rules
+// would do with the caller's words (the reviewer's cases).
+func TestAnswersGiveWayToRules(t *testing.T) {
+	answer := func(text string) *Reading { return &Reading{Answer: text} }
+	full := &Reading{Intent: "reservar_cita", Values: vals("nombre", "Juan Pérez", "email", "juan@example.com",
+		"telefono", "987654321", "fecha", "2024-01-12", "hora", "10:30", "especialidad", "cardiología")}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"a change to a read-back", []step{
+			{in: "quiero una cita", model: full, phase: PhaseConfirming},
+			{in: "no, mejor a las 5 de la tarde", model: answer("De acuerdo, lo cambio."), phase: PhaseConfirming, says: "17:00", not: "lo cambio"},
+		}},
+		{"a name while the name is asked", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "Juan Pérez", model: answer("Mucho gusto."), asks: "email", slots: vals("nombre", "Juan Pérez"), not: "mucho gusto"},
+		}},
+		{"choosing an offered service", []step{
+			{in: "quiero pagar algo pendiente con tarjeta", says: "¿Quieres"},
+			{in: "la segunda", model: answer("Perfecto."), not: "Perfecto.", phase: PhaseExecuting, exec: vals()},
+		}},
+		{"a retry after an answer", []step{
+			{in: "qué horarios hay el viernes", exec: vals("fecha", "2024-01-12")},
+			{in: "=No quedan horarios."},
+			{in: "vaya, ¿y el lunes?", model: answer("Déjame ver."), exec: vals("fecha", "2024-01-15"), not: "Déjame ver"},
+		}},
+		{"the same service again right after its answer", []step{
+			{in: "quiero una cita", model: full, phase: PhaseConfirming},
+			{in: "sí", exec: vals("hora", "10:30")},
+			{in: "=Ese horario está ocupado."},
+			{in: "¿y a las 11?", model: &Reading{Intent: "reservar_cita", Values: vals("hora", "11:00")},
+				phase: PhaseConfirming, slots: vals("hora", "11:00", "nombre", "Juan Pérez")},
+		}},
+		{"values of an unknown service fill nothing", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "Ana Ruiz", model: &Reading{Intent: "volar_a_marte", Values: vals("nombre", "Marte", "email", "ana@marte.com")},
+				asks: "email", slots: vals("nombre", "Ana Ruiz")},
+		}},
+		{"before the call starts", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { play(t, engine(t, "clinica.yaml"), tt.steps) })
+	}
+	c := engine(t, "clinica.yaml").NewCall("early", "")
+	if acts := c.Step(Utterance{At: wednesday, Text: "hola", Reading: answer("Hola")}); acts != nil || c.WantsReading("hola") {
+		t.Errorf("before Start: %v", acts)
+	}
+}

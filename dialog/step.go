@@ -25,9 +25,15 @@ func (c *Call) Step(ev Event) []Action {
 			out = append(out, Say{Text: c.greeting(), Kind: Greeting})
 		}
 	case Utterance:
+		if c.st.Phase == PhaseGreeting {
+			return nil // before Start there is nothing to answer
+		}
 		c.input(ev.At)
 		out = c.utterance(ev.At, strings.TrimSpace(ev.Text), ev.Reading)
 	case DTMF:
+		if c.st.Phase == PhaseGreeting {
+			return nil
+		}
 		c.input(ev.At)
 		out = c.dtmf(ev.At, ev.Digits)
 	case Timeout:

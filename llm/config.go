@@ -48,7 +48,8 @@ var Env = []string{"VOICEAGENT_LLM", "OPENAI_BASE_URL", "OPENAI_API_KEY", "VOICE
 
 // FromEnv reads the model settings from the environment (getenv is
 // os.Getenv in production). VOICEAGENT_LLM unset means openai when
-// OPENAI_API_KEY is set and off otherwise.
+// OPENAI_API_KEY is set and off otherwise. It reports values that do not
+// parse; Check, once flags are applied on top, reports the rest.
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		Provider:   strings.ToLower(strings.TrimSpace(getenv("VOICEAGENT_LLM"))),
@@ -75,7 +76,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("%w: VOICEAGENT_LLM_STREAM=%q: want true or false", ErrConfig, s)
 	}
-	return c, c.Check()
+	return c, nil
 }
 
 // Enabled reports whether a model is configured.

@@ -116,6 +116,18 @@ func TestUnderstand(t *testing.T) {
 		{"a correction of a field the request does not have", collecting,
 			openaitest.Reply{ToolCalls: []openaitest.ToolCall{{ID: "a", Name: "correct_field", Arguments: `{"field": "saldo", "value": "1000000"}`}}},
 			nil, ErrMalformed},
+		{"parallel calls all on index 0, told apart by id", collecting,
+			openaitest.Reply{SameIndex: true, ToolCalls: []openaitest.ToolCall{
+				{ID: "a", Name: "correct_field", Arguments: `{"field": "nombre", "value": "Juana Pérez"}`},
+				{ID: "b", Name: "repeat_question", Arguments: `{}`},
+			}},
+			&dialog.Reading{Values: map[string]string{"nombre": "Juana Pérez"}, Repeat: true}, nil},
+		{"a correction does not follow the caller to another service", collecting,
+			openaitest.Reply{ToolCalls: []openaitest.ToolCall{
+				{ID: "a", Name: "correct_field", Arguments: `{"field": "fecha", "value": "2024-01-20"}`},
+				{ID: "b", Name: "check_availability", Arguments: `{"especialidad": "pediatría"}`},
+			}},
+			&dialog.Reading{Intent: "check_availability", Values: map[string]string{"especialidad": "pediatría"}}, nil},
 		{"cancel", collecting, openaitest.Reply{ToolCalls: []openaitest.ToolCall{{ID: "c", Name: "cancel_request", Arguments: ""}}},
 			&dialog.Reading{Cancel: true}, nil},
 		{"text without calls answers a question", dialog.State{Phase: dialog.PhaseListening},
@@ -142,8 +154,11 @@ func TestUnderstand(t *testing.T) {
 					t.Errorf("reading = %+v, want %+v", got, tt.want)
 				}
 				reqs := srv.Requests()
-				if len(reqs) != 1 || reqs[0].Stream != stream {
-					t.Fatalf("%d requests, stream %v; want 1, %v", len(reqs), reqs[0].Stream, stream)
+				if len(reqs) != 1 {
+					t.Fatalf("%d requests, want 1", len(reqs))
+				}
+				if reqs[0].Stream != stream {
+					t.Fatalf("stream %v, want %v", reqs[0].Stream, stream)
 				}
 				if st := rec.last(); st.Kind != "understand" || st.PromptTokens == 0 || st.CompletionTokens == 0 || st.Total <= 0 {
 					t.Errorf("stats %+v: want kind, tokens and time", st)
@@ -365,6 +380,9 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c, err := FromEnv(func(k string) string { return tt.env[k] })
+		if err == nil {
+			err = c.Check()
+		}
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%v: err = %v, want %q", tt.env, err, tt.err)
@@ -410,5 +428,55 @@ voiceagent_llm_tokens_total{kind="understand",type="prompt"} 120
 	}
 	if n := testutil.CollectAndCount(reg, "voiceagent_llm_first_token_seconds"); n != 1 {
 		t.Errorf("%d first-token series", n)
+	}
+}
+
+// TestReasoningModels: models with a fixed temperature are not sent one.
+func TestReasoningModels(t *testing.T) {
+	srv := openaitest.New(openaitest.Always(openaitest.Reply{Content: "ok"}))
+	defer srv.Close()
+	for _, model := range []string{"gpt-5-mini", "o4-mini", "o3-mini", "gpt-4o-mini"} {
+		m, _ := newModel(t, srv, func(c *Config) { c.Model = model })
+		if _, err := m.Understand(context.Background(), query("hola", dialog.State{Phase: dialog.PhaseListening})); err != nil {
+			t.Errorf("%s: %v", model, err)
+		}
+		reqs := srv.Requests()
+		if got := reqs[len(reqs)-1].Temperature; (got == nil) != fixedTemperature(model) {
+			t.Errorf("%s: temperature %v", model, got)
+		}
+	}
+}
+
+// TestBreakerTrial: only the trial request's cancellation reopens the way
+// for another trial.
+func TestBreakerTrial(t *testing.T) {
+	b := breaker{threshold: 1, cooldown: time.Second}
+	now := time.Now()
+	b.failure(now)
+	if ok, _ := b.allow(now); ok {
+		t.Fatal("open breaker let a request through")
+	}
+	later := now.Add(2 * time.Second)
+	ok, trial := b.allow(later)
+	if !ok || !trial {
+		t.Fatal("no trial after the cooldown")
+	}
+	b.release(false) // an older request was canceled
+	if ok, _ := b.allow(later); ok {
+		t.Error("a second trial while the first runs")
+	}
+	b.release(true)
+	if ok, _ := b.allow(later); !ok {
+		t.Error("no new trial after the trial was canceled")
+	}
+}
+
+// TestLogsHoldNoValues: names a model invents are not logged when they
+// could be a caller's data.
+func TestLogsHoldNoValues(t *testing.T) {
+	for in, want := range map[string]string{"fecha": "fecha", "juan@example.com": "(not a name)", "Juan Pérez": "(not a name)", strings.Repeat("a", 65): "(not a name)"} {
+		if got := logName(in); got != want {
+			t.Errorf("logName(%q) = %q", in, got)
+		}
 	}
 }

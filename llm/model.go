@@ -12,12 +12,15 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +52,9 @@ type Options struct {
 	Observe func(Stats)
 	// HTTPClient overrides the HTTP client (tests; proxies).
 	HTTPClient *http.Client
+	// BreakerFailures is how many failed turns in a row pause the model
+	// (default 3; negative: never).
+	BreakerFailures int
 }
 
 // Model is a chat model behind an OpenAI-compatible API. It is safe for
@@ -94,7 +100,7 @@ func New(cfg Config, o Options) (*Model, error) {
 		observe = func(Stats) {}
 	}
 	return &Model{cfg: cfg, client: openai.NewClientWithConfig(cc), log: log, observe: observe,
-		breaker: breaker{threshold: 3, cooldown: 30 * time.Second}}, nil
+		breaker: breaker{threshold: cmp.Or(o.BreakerFailures, 3), cooldown: 30 * time.Second}}, nil
 }
 
 // Config returns the model's settings, with defaults filled in.
@@ -236,6 +242,9 @@ func (m *Model) stream(ctx context.Context, req openai.ChatCompletionRequest, st
 			switch {
 			case tc.Index != nil:
 				j, ok := byIndex[*tc.Index]
+				if ok && tc.ID != "" && ans.calls[j].id != "" && tc.ID != ans.calls[j].id {
+					ok = false // servers that give every call index 0 tell them apart by id
+				}
 				if !ok {
 					ans.calls = append(ans.calls, call{})
 					j = len(ans.calls) - 1
@@ -297,6 +306,10 @@ func errText(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return "network: " + errText(urlErr.Err) // not the URL: a proxy's may carry a key
+	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {
 		return "network: " + netErr.Error()
@@ -308,14 +321,14 @@ func errText(err error) string {
 }
 
 // finish records a round trip: breaker, log line, observer.
-func (m *Model) finish(ctx context.Context, st *Stats, err error) {
+func (m *Model) finish(ctx context.Context, st *Stats, trial bool, err error) {
 	st.Outcome = outcome(ctx, err)
 	switch st.Outcome {
 	case "ok", "empty":
 		m.breaker.success()
 	case "breaker":
 	case "canceled":
-		m.breaker.release()
+		m.breaker.release(trial)
 	default:
 		m.breaker.failure(time.Now())
 	}
@@ -342,25 +355,29 @@ type breaker struct {
 	trial    bool      // a request is trying the model after the cooldown
 }
 
-func (b *breaker) allow(now time.Time) bool {
+// allow reports whether a request may go to the model, and whether it is
+// the one trial request after the cooldown.
+func (b *breaker) allow(now time.Time) (ok, trial bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.openAt.IsZero() {
-		return true
+	if b.threshold < 0 || b.openAt.IsZero() {
+		return true, false
 	}
 	if now.Sub(b.openAt) < b.cooldown || b.trial {
-		return false
+		return false, false
 	}
 	b.trial = true
-	return true
+	return true, true
 }
 
-// release ends a trial that neither failed nor succeeded (the caller hung
-// up), so that the next request tries again.
-func (b *breaker) release() {
+// release ends the trial when it neither failed nor succeeded (the caller
+// hung up), so that the next request tries again.
+func (b *breaker) release(trial bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.trial = false
+	if trial {
+		b.trial = false
+	}
 }
 
 func (b *breaker) success() {
@@ -373,7 +390,29 @@ func (b *breaker) failure(now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failures++
+	if b.threshold < 0 {
+		return
+	}
 	if b.trial || b.failures >= b.threshold {
 		b.openAt, b.trial = now, false
+	}
+}
+
+// fixedTemperature: reasoning models (o1, o3, o4, gpt-5…) accept only
+// their default temperature.
+func fixedTemperature(model string) bool {
+	m := strings.ToLower(model)
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5"} {
+		if strings.HasPrefix(m, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// setTemperature asks for deterministic answers where the model allows it.
+func (m *Model) setTemperature(req *openai.ChatCompletionRequest) {
+	if !fixedTemperature(m.cfg.Model) {
+		req.Temperature = math.SmallestNonzeroFloat32 // go-openai leaves out 0; this is 0 to the server
 	}
 }

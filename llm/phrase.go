@@ -3,7 +3,6 @@ package llm
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,12 +20,14 @@ import (
 // and after one, that the rest is lost (the caller heard what was said).
 func (m *Model) Rephrase(ctx context.Context, a *configs.Agent, history []dialog.Exchange, text string, say func(sentence string)) error {
 	st := Stats{Kind: "phrase"}
-	if !m.breaker.allow(time.Now()) {
-		m.finish(ctx, &st, ErrBreakerOpen)
+	ok, trial := m.breaker.allow(time.Now())
+	if !ok {
+		m.finish(ctx, &st, false, ErrBreakerOpen)
 		return ErrBreakerOpen
 	}
-	// The budget holds until the first sentence; the rest may take longer.
-	ctx, cancel := context.WithCancel(ctx)
+	// The budget holds until the first sentence; the whole rewording gets
+	// three budgets.
+	ctx, cancel := context.WithTimeout(ctx, 3*m.cfg.Budget)
 	defer cancel()
 	var late atomic.Bool
 	first := time.AfterFunc(m.cfg.Budget, func() { late.Store(true); cancel() })
@@ -50,7 +51,7 @@ Say again what the phone agent must say next, in your own words, in %s, as you w
 		Model:    m.cfg.Model,
 		Messages: m.messages(system, history, "The agent must say: "+text),
 	}
-	req.Temperature = math.SmallestNonzeroFloat32
+	m.setTemperature(&req)
 	_, err := m.complete(ctx, req, &st, func(delta string) {
 		pending.WriteString(delta)
 		for {
@@ -73,7 +74,7 @@ Say again what the phone agent must say next, in your own words, in %s, as you w
 	if err != nil && said == 0 && late.Load() {
 		err = fmt.Errorf("%w (first sentence over the budget)", context.DeadlineExceeded)
 	}
-	m.finish(ctx, &st, err)
+	m.finish(ctx, &st, trial, err)
 	return err
 }
 

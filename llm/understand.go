@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -36,8 +36,9 @@ func (m *Model) Understand(ctx context.Context, q *dialog.Query) (*dialog.Readin
 	st := Stats{Kind: "understand"}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Budget)
 	defer cancel()
-	if !m.breaker.allow(time.Now()) {
-		m.finish(ctx, &st, ErrBreakerOpen)
+	ok, trial := m.breaker.allow(time.Now())
+	if !ok {
+		m.finish(ctx, &st, false, ErrBreakerOpen)
 		return nil, ErrBreakerOpen
 	}
 	tb := buildTools(q)
@@ -47,13 +48,13 @@ func (m *Model) Understand(ctx context.Context, q *dialog.Query) (*dialog.Readin
 		Tools:      tb.tools,
 		ToolChoice: "auto",
 	}
-	req.Temperature = math.SmallestNonzeroFloat32 // go-openai leaves out 0; this is 0 to the server
+	m.setTemperature(&req)
 	ans, err := m.complete(ctx, req, &st, nil)
 	var r *dialog.Reading
 	if err == nil {
 		r, err = m.read(q, tb, ans)
 	}
-	m.finish(ctx, &st, err)
+	m.finish(ctx, &st, trial, err)
 	return r, err
 }
 
@@ -254,12 +255,13 @@ func (m *Model) read(q *dialog.Query, tb *toolbox, ans answer) (*dialog.Reading,
 	}
 	r := &dialog.Reading{}
 	var service *configs.Service
+	var corrections map[string]string // of the request in progress
 	used, malformed := 0, 0
 	for _, c := range ans.calls {
 		args, ok := decodeArgs(c.args)
 		if !ok {
 			malformed++
-			m.log.Warn("llm: arguments are not a JSON object", "function", c.name)
+			m.log.Warn("llm: arguments are not a JSON object", "function", logName(c.name))
 			continue
 		}
 		switch c.name {
@@ -271,30 +273,26 @@ func (m *Model) read(q *dialog.Query, tb *toolbox, ans answer) (*dialog.Reading,
 			r.Answer = strings.TrimSpace(text(args["answer"], q.Agent.Language))
 		case fnCorrect:
 			field, value := text(args["field"], q.Agent.Language), text(args["value"], q.Agent.Language)
-			target := service
-			if target == nil {
-				target = tb.current
-			}
-			if target == nil || !hasField(target, field) {
-				m.log.Info("llm: correction of an unknown field ignored", "field", field)
+			if tb.current == nil || !hasField(tb.current, field) {
+				m.log.Info("llm: correction of an unknown field ignored", "field", logName(field))
 				continue
 			}
-			r.Values = put(r.Values, field, value)
+			corrections = put(corrections, field, value)
 		default:
 			s, ok := tb.services[c.name]
 			switch {
 			case !ok:
-				m.log.Info("llm: unknown function ignored", "function", c.name)
+				m.log.Info("llm: unknown function ignored", "function", logName(c.name))
 				continue
 			case service != nil && s != service:
-				m.log.Info("llm: second service in one turn ignored", "function", c.name)
+				m.log.Info("llm: second service in one turn ignored", "function", logName(c.name))
 				continue
 			}
 			service = s
 			r.Intent = s.Intent
 			for _, k := range slices.Sorted(maps.Keys(args)) {
 				if !hasField(s, k) {
-					m.log.Info("llm: unknown field ignored", "function", c.name, "field", k)
+					m.log.Info("llm: unknown field ignored", "function", c.name, "field", logName(k))
 					continue
 				}
 				if v := text(args[k], q.Agent.Language); v != "" {
@@ -303,6 +301,17 @@ func (m *Model) read(q *dialog.Query, tb *toolbox, ans answer) (*dialog.Reading,
 			}
 		}
 		used++
+	}
+	// Corrections belong to the request in progress: kept unless the
+	// caller asks for another service in the same breath.
+	if len(corrections) > 0 && (service == nil || service == tb.current) {
+		for k, v := range corrections {
+			if _, ok := r.Values[k]; !ok || service == nil {
+				r.Values = put(r.Values, k, v)
+			}
+		}
+	} else if len(corrections) > 0 {
+		m.log.Info("llm: corrections dropped: the caller asks for another service", "function", service.Intent)
 	}
 	if len(ans.calls) == 0 {
 		r.Answer = strings.TrimSpace(ans.content)
@@ -364,4 +373,16 @@ func text(v any, lang string) string {
 		return "yes"
 	}
 	return ""
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// logName is a name the model gave, fit for a log line: a name, or a
+// placeholder when it could be anything (a model may put a caller's value
+// where a name goes).
+func logName(s string) string {
+	if namePattern.MatchString(s) && !strings.Contains(s, "@") {
+		return s
+	}
+	return "(not a name)"
 }

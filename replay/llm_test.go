@@ -40,14 +40,27 @@ func TestExampleTranscriptsModelDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	const budget = 250 * time.Millisecond
+	clinic, err := Files([]string{"../configs/transcripts/clinica"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, mode := range []struct {
-		name  string
-		reply openaitest.Reply
-	}{{"fails", openaitest.Reply{Status: 500}}, {"hangs", openaitest.Reply{Hang: true}}} {
+		name     string
+		reply    openaitest.Reply
+		files    []string
+		budget   time.Duration
+		failures int // before the breaker opens; -1 never
+	}{
+		{"fails", openaitest.Reply{Status: 500}, files, budget, 0},
+		{"hangs", openaitest.Reply{Hang: true}, files, budget, 0},
+		// Every turn waits out the budget: no breaker to cut it short.
+		{"hangs, no breaker", openaitest.Reply{Hang: true}, clinic, 60 * time.Millisecond, -1},
+	} {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := openaitest.New(openaitest.Always(mode.reply))
 			defer srv.Close()
-			m, err := llm.New(llm.Config{Provider: "openai", BaseURL: srv.URL, Budget: budget}, llm.Options{})
+			budget := mode.budget
+			m, err := llm.New(llm.Config{Provider: "openai", BaseURL: srv.URL, Budget: budget}, llm.Options{BreakerFailures: mode.failures})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,10 +68,10 @@ func TestExampleTranscriptsModelDown(t *testing.T) {
 			r := &Runner{Understander: tm}
 			defer r.Close()
 			start := time.Now()
-			runAll(t, r, files)
+			runAll(t, r, mode.files)
 			t.Logf("%d transcripts, %d caller turns, %d model requests, longest wait %s (budget %s), %s in all",
-				len(files), tm.turns, len(srv.Requests()), tm.longest.Round(time.Millisecond), budget, time.Since(start).Round(time.Millisecond))
-			if tm.turns < 300 {
+				len(mode.files), tm.turns, len(srv.Requests()), tm.longest.Round(time.Millisecond), budget, time.Since(start).Round(time.Millisecond))
+			if tm.turns < 100 {
 				t.Errorf("only %d turns asked the model", tm.turns)
 			}
 			// The budget is the contract; a generous margin keeps this

@@ -2,13 +2,10 @@ package session
 
 import (
 	"context"
-	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/dialog"
-	"github.com/voiceagent/voiceagent/dialog/extract"
 	"github.com/voiceagent/voiceagent/transcript"
 )
 
@@ -48,11 +45,7 @@ func (s *Session) UseModel(m Model) {
 // carries a reading already. Without a model, or when it fails, the
 // utterance goes on as it is and the rules read it.
 func (s *Session) understand(ctx context.Context, u dialog.Utterance) dialog.Utterance {
-	if s.model.Understander == nil || u.Reading != nil || strings.TrimSpace(u.Text) == "" {
-		return u
-	}
-	switch s.call.State().Phase {
-	case dialog.PhaseEnded, dialog.PhaseExecuting, dialog.PhaseGreeting:
+	if s.model.Understander == nil || u.Reading != nil || strings.TrimSpace(u.Text) == "" || !s.call.WantsReading(u.Text) {
 		return u
 	}
 	q := &dialog.Query{Agent: s.agent.Catalog.Agent, State: s.call.State(), History: s.history, Text: u.Text, Now: u.At}
@@ -79,42 +72,25 @@ func (s *Session) Phrases() bool {
 }
 
 // Speak says what a turn says, sentence by sentence: as configured, or,
-// for an agent with `phrasing: llm` and a Phraser, in the model's words.
-// Text that carries values (digits, an email) is checked before it is
-// said: a rephrasing that drops or invents one is not used, so a
-// read-back is always of the values that will run. When the model fails
-// before its first sentence the configured text is said.
+// for an agent with `phrasing: llm` and a Phraser, in the model's words,
+// streamed. Only the agent's own questions and remarks are reworded: the
+// greeting, read-backs, services' answers, a model's own answers and any
+// text carrying a value (a digit, an email) are said exactly as written,
+// for they hold the facts the caller confirms or acts on. When the model
+// fails before its first sentence the configured text is said.
 func (s *Session) Speak(ctx context.Context, t *Turn, say func(sentence string)) {
 	text := t.Said()
 	if text == "" {
 		return
 	}
-	a := s.agent.Catalog.Agent
-	if !s.Phrases() || !rephrasable(t) {
-		for _, sentence := range sentences(t) {
-			say(sentence)
-		}
-		return
-	}
 	var spoken []string
-	var err error
-	if len(valueTokens(text)) > 0 {
-		var all []string
-		err = s.model.Phraser.Rephrase(ctx, a, s.history, text, func(x string) { all = append(all, x) })
-		if err == nil && keepsValues(text, strings.Join(all, " ")) {
-			spoken = all
-			for _, x := range all {
-				say(x)
-			}
-		}
-	} else {
-		err = s.model.Phraser.Rephrase(ctx, a, s.history, text, func(x string) {
+	if s.Phrases() && rephrasable(t, text) {
+		_ = s.model.Phraser.Rephrase(ctx, s.agent.Catalog.Agent, s.history, text, func(x string) { // errors are logged by the Phraser
 			spoken = append(spoken, x)
 			say(x)
 		})
 	}
 	if len(spoken) == 0 {
-		_ = err // logged by the Phraser
 		for _, sentence := range sentences(t) {
 			say(sentence)
 			spoken = append(spoken, sentence)
@@ -125,15 +101,20 @@ func (s *Session) Speak(ctx context.Context, t *Turn, say func(sentence string))
 	}
 }
 
-// rephrasable: a turn without the greeting (said as written, so a voice
-// runtime can keep it ready) or a model's own answer.
-func rephrasable(t *Turn) bool {
+// rephrasable: a turn of the agent's own questions and remarks, with no
+// value in it (see Speak).
+func rephrasable(t *Turn, text string) bool {
 	for _, a := range t.Actions {
-		if say, ok := a.(dialog.Say); ok && (say.Kind == dialog.Greeting || say.Kind == dialog.Answer) {
+		switch a := a.(type) {
+		case dialog.Confirm:
 			return false
+		case dialog.Say:
+			if a.Kind == dialog.Greeting || a.Kind == dialog.Answer || a.Kind == dialog.Reply {
+				return false
+			}
 		}
 	}
-	return true
+	return !hasValues(text)
 }
 
 // sentences are a turn's texts as configured, one per action.
@@ -147,37 +128,8 @@ func sentences(t *Turn) []string {
 	return out
 }
 
-// valueTokens are the words of text that carry data: those with a digit
-// or an @, folded.
-func valueTokens(text string) []string {
-	var out []string
-	for _, w := range strings.FieldsFunc(extract.Fold(text), func(r rune) bool {
-		return unicode.IsSpace(r) || strings.ContainsRune(",;¿?¡!()\"", r)
-	}) {
-		w = strings.TrimRight(w, ".:")
-		if strings.ContainsAny(w, "0123456789@") {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-// keepsValues reports whether a rephrasing says every value token of the
-// original and none it does not have.
-func keepsValues(original, rephrased string) bool {
-	orig, got := valueTokens(original), valueTokens(rephrased)
-	for _, w := range orig {
-		if !slices.Contains(got, w) {
-			return false
-		}
-	}
-	for _, w := range got {
-		if !slices.Contains(orig, w) {
-			return false
-		}
-	}
-	return true
-}
+// hasValues reports whether text carries data: a digit or an @.
+func hasValues(text string) bool { return strings.ContainsAny(text, "0123456789@") }
 
 // toTranscript is a reading as a transcript records it.
 func toTranscript(r *dialog.Reading) *transcript.Reading {

@@ -153,10 +153,16 @@ func TestSpeak(t *testing.T) {
 			func(s *Session) Turn {
 				return s.Handle(context.Background(), dialog.Utterance{At: monday, Text: "quiero una cita de pediatría"})
 			}, []string{"Perfecto.", "¿Cómo te llamas?"}, "Perfecto. ¿Cómo te llamas?"},
-		{"a read-back that keeps its values", openaitest.Reply{Content: "Entonces, cardiología el viernes 19 de enero a las 10:30 para Juan Pérez. ¿Lo reservo?"},
-			readback, []string{"Entonces, cardiología el viernes 19 de enero a las 10:30 para Juan Pérez.", "¿Lo reservo?"}, ""},
-		{"a read-back that changes a value", openaitest.Reply{Content: "Cardiología el viernes 19 a las 11:30 para Juan Pérez. ¿Confirmas?"},
+		{"a read-back is said as written", openaitest.Reply{Content: "Cita de dermatología el lunes 19 de febrero para Pedro Gómez. ¿Confirmas?"},
 			readback, []string{"Te confirmo los datos: cita de cardiología el viernes 19 de enero a las 10:30, a nombre de Juan Pérez. ¿Confirmas la reserva?"}, ""},
+		{"a question with a value in it is said as written", openaitest.Reply{Content: "¿Y a qué hora?"},
+			func(s *Session) Turn {
+				var turn Turn
+				for i, text := range []string{"quiero una cita de pediatría", "Ana Ruiz", "ana@example.com", "987654321", "el viernes"} {
+					turn = s.Handle(context.Background(), dialog.Utterance{At: monday.Add(time.Duration(i) * time.Second), Text: text})
+				}
+				return turn
+			}, []string{"¿A qué hora te acomoda? Atendemos de 8 de la mañana a 7 de la noche."}, ""},
 		{"a model over budget", openaitest.Reply{Delay: 2 * time.Second, Content: "Tarde."},
 			func(s *Session) Turn {
 				return s.Handle(context.Background(), dialog.Utterance{At: monday, Text: "quiero una cita de pediatría"})

@@ -184,6 +184,7 @@ func (s *Session) record(ev dialog.Event, t *Turn) {
 			return // not yet silent for long enough: nothing happened
 		}
 		rt.Wait = transcript.Duration(ev.At.Sub(s.last))
+		s.remember(dialog.Exchange{Caller: "(silence)", Agent: t.Said()})
 	default:
 		return
 	}

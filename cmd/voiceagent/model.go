@@ -16,6 +16,7 @@ import (
 type llmFlags struct {
 	provider, model, url string
 	budget               time.Duration
+	require              bool // a model is asked for (replay --llm)
 }
 
 func (f *llmFlags) add(fs *pflag.FlagSet, provider bool) {
@@ -44,6 +45,9 @@ func (f *llmFlags) config() (llm.Config, error) {
 	}
 	if f.budget != 0 {
 		c.Budget = f.budget
+	}
+	if f.require && c.Provider == "" && c.BaseURL != "" {
+		c.Provider = "openai" // replay --llm with a keyless server (Ollama, vLLM)
 	}
 	if err := c.Check(); err != nil {
 		return c, usageErr("%v", err)

@@ -58,6 +58,7 @@ cannot run (malformed transcript, agent that does not load).`,
 			defer stop()
 			r := &replay.Runner{Config: config, Live: live, Executor: &tools.Executor{Logger: a.log}, MCP: mcpOptions(a)}
 			if useLLM {
+				model.require = true
 				m, c, err := a.model(&model)
 				if err != nil {
 					return err

@@ -67,6 +67,9 @@ type Reply struct {
 	Content    string
 	Refusal    string
 	ToolCalls  []ToolCall
+	// SameIndex streams every tool call with index 0, as some servers do,
+	// leaving the ids to tell them apart.
+	SameIndex bool
 	// Split is how many bytes of content or arguments go in one stream
 	// chunk (default 5), so words and JSON arrive in pieces.
 	Split int
@@ -289,6 +292,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req *Request, re
 		}
 	}
 	for i, tc := range rep.ToolCalls {
+		if rep.SameIndex {
+			i = 0
+		}
 		head := obj{"index": i, "id": tc.ID, "type": "function", "function": obj{"name": tc.Name, "arguments": ""}}
 		if !send(delta(obj{"tool_calls": []obj{head}}, nil)) {
 			return
