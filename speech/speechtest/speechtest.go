@@ -82,6 +82,20 @@ func final(t *testing.T, s speech.Stream) speech.Transcript {
 	return speech.Transcript{}
 }
 
+// drain receives until Recv fails and sends that error.
+func drain(s speech.Stream) <-chan error {
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := s.Recv(); err != nil {
+				recvErr <- err
+				return
+			}
+		}
+	}()
+	return recvErr
+}
+
 // TestSTT runs the conformance checks of a speech-to-text provider.
 func TestSTT(t *testing.T, c STTConfig) {
 	rate := c.Rate
@@ -112,15 +126,7 @@ func TestSTT(t *testing.T, c STTConfig) {
 	t.Run("close", func(t *testing.T) {
 		s := open(t, context.Background())
 		writeFrames(t, s, Tone(rate, 200*time.Millisecond), rate)
-		recvErr := make(chan error, 1)
-		go func() {
-			for {
-				if _, err := s.Recv(); err != nil {
-					recvErr <- err
-					return
-				}
-			}
-		}()
+		recvErr := drain(s)
 		if err := s.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
@@ -144,15 +150,7 @@ func TestSTT(t *testing.T, c STTConfig) {
 		s := open(t, ctx)
 		defer s.Close()
 		writeFrames(t, s, Tone(rate, 200*time.Millisecond), rate)
-		recvErr := make(chan error, 1)
-		go func() {
-			for {
-				if _, err := s.Recv(); err != nil {
-					recvErr <- err
-					return
-				}
-			}
-		}()
+		recvErr := drain(s)
 		cancel()
 		select {
 		case err := <-recvErr:
