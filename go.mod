@@ -3,6 +3,7 @@ module github.com/voiceagent/voiceagent
 go 1.26.0
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	github.com/markusmobius/go-dateparser v1.4.7
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/peterh/liner v1.2.3

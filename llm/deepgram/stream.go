@@ -1,0 +1,410 @@
+package deepgram
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/voiceagent/voiceagent/speech"
+)
+
+// The control messages the client sends, as text frames.
+var (
+	msgKeepAlive   = []byte(`{"type":"KeepAlive"}`)
+	msgFinalize    = []byte(`{"type":"Finalize"}`)
+	msgCloseStream = []byte(`{"type":"CloseStream"}`)
+)
+
+const (
+	// maxChunk bounds one binary message, when the queue sends a backlog.
+	maxChunk = 32 << 10
+	// maxFlushes bounds the Flushes waiting for their Final.
+	maxFlushes = 64
+	// readLimit bounds one message from the server.
+	readLimit = 1 << 20
+)
+
+// item is one entry of the send queue: audio, or a control message.
+type item struct {
+	audio []byte
+	ctrl  []byte
+	seq   uint64 // the Flush of a Finalize
+	last  bool   // CloseStream: nothing follows
+}
+
+// stream is one open recognition. Write and Flush queue under mu; the
+// writer goroutine sends the queue; the reader goroutine decodes results
+// into the transcript queue Recv reads.
+type stream struct {
+	conn      *websocket.Conn
+	cfg       Config
+	rate      int
+	key       string
+	maxQueued int // bytes of audio
+
+	wake       chan struct{} // a nudge for the writer, capacity 1
+	dead       chan struct{} // closed when the stream ends
+	readerDone chan struct{}
+	stopOnce   sync.Once
+	closeOnce  sync.Once
+	wg         sync.WaitGroup
+
+	mu      sync.Mutex
+	out     []item
+	queued  int      // bytes of audio queued or being sent
+	free    [][]byte // spent audio buffers
+	written int64    // samples accepted by Write
+	seq     uint64
+	asm     assembler
+	q       []speech.Transcript
+	err     error // what ended the stream
+	closed  bool
+	changed chan struct{} // closed and replaced when q, err or closed change
+}
+
+var _ speech.Stream = (*stream)(nil)
+
+// start runs the reader and writer of an open connection; Close waits for
+// them.
+func start(ctx context.Context, conn *websocket.Conn, cfg Config, rate int, key string) *stream {
+	s := &stream{
+		conn:       conn,
+		cfg:        cfg,
+		rate:       rate,
+		key:        key,
+		maxQueued:  int(cfg.MaxBuffered.Seconds()*float64(rate)) * 2,
+		wake:       make(chan struct{}, 1),
+		dead:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+		changed:    make(chan struct{}),
+	}
+	conn.SetReadLimit(readLimit)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		defer close(s.readerDone)
+		s.read()
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.write(ctx)
+	}()
+	return s
+}
+
+// usable says why nothing more can be queued, if so. mu is held.
+func (s *stream) usable() error {
+	if s.closed {
+		return speech.ErrClosed
+	}
+	return s.err
+}
+
+func (s *stream) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// broadcast wakes Recv. mu is held.
+func (s *stream) broadcast() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// push queues transcripts for Recv; a plain interim replaces one not yet
+// received, so the queue stays short when nobody reads. mu is held.
+func (s *stream) push(ts ...speech.Transcript) {
+	if len(ts) == 0 {
+		return
+	}
+	for _, t := range ts {
+		plain := !t.Final && !t.EndOfUtterance
+		if n := len(s.q); plain && n > 0 && !s.q[n-1].Final && !s.q[n-1].EndOfUtterance {
+			s.q[n-1] = t
+			continue
+		}
+		s.q = append(s.q, t)
+	}
+	s.broadcast()
+}
+
+// Write queues pcm to be sent; it never waits for the network. When
+// Config.MaxBuffered of audio is already waiting it returns ErrQueueFull
+// and drops pcm.
+func (s *stream) Write(pcm []int16) error {
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	n := 2 * len(pcm)
+	if n == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.queued+n > s.maxQueued {
+		s.mu.Unlock()
+		return ErrQueueFull
+	}
+	k := len(s.out)
+	if k == 0 || s.out[k-1].ctrl != nil {
+		var buf []byte
+		if f := len(s.free); f > 0 {
+			buf, s.free = s.free[f-1], s.free[:f-1]
+		} else {
+			buf = make([]byte, 0, 4096)
+		}
+		s.out = append(s.out, item{audio: buf})
+		k++
+	}
+	buf := s.out[k-1].audio
+	for _, v := range pcm {
+		buf = binary.LittleEndian.AppendUint16(buf, uint16(v))
+	}
+	s.out[k-1].audio = buf
+	s.queued += n
+	s.written += int64(len(pcm))
+	s.mu.Unlock()
+	s.poke()
+	return nil
+}
+
+// Flush sends Finalize after the audio written so far; one Final
+// transcript of the text since the previous Final follows. With 64 Flushes
+// already waiting for theirs it returns ErrQueueFull.
+func (s *stream) Flush() error {
+	s.mu.Lock()
+	if err := s.usable(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if len(s.asm.flushes) >= maxFlushes {
+		s.mu.Unlock()
+		return ErrQueueFull
+	}
+	s.seq++
+	s.push(s.asm.flush(s.seq, float64(s.written)/float64(s.rate))...)
+	s.out = append(s.out, item{ctrl: msgFinalize, seq: s.seq})
+	s.mu.Unlock()
+	s.poke()
+	return nil
+}
+
+// Recv returns the next transcript, speech.ErrClosed after Close, or the
+// error that ended the stream once the transcripts before it are read.
+func (s *stream) Recv() (speech.Transcript, error) {
+	for {
+		s.mu.Lock()
+		switch {
+		case s.closed:
+			s.mu.Unlock()
+			return speech.Transcript{}, speech.ErrClosed
+		case len(s.q) > 0:
+			t := s.q[0]
+			s.q = s.q[1:]
+			s.mu.Unlock()
+			return t, nil
+		case s.err != nil:
+			err := s.err
+			s.mu.Unlock()
+			return speech.Transcript{}, err
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		<-changed
+	}
+}
+
+// Close sends CloseStream after the queued audio, waits (CloseTimeout at
+// most) for Deepgram to close, closes the connection and waits for the
+// reader and writer. It is idempotent.
+func (s *stream) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		alive := s.err == nil
+		s.closed = true
+		if alive {
+			s.out = append(s.out, item{ctrl: msgCloseStream, last: true})
+		}
+		s.broadcast()
+		s.mu.Unlock()
+		if alive {
+			s.poke()
+			t := time.NewTimer(s.cfg.CloseTimeout)
+			select {
+			case <-s.readerDone:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(100*time.Millisecond))
+		s.stop()
+		s.conn.Close()
+		s.wg.Wait()
+	})
+	return nil
+}
+
+// stop tells the writer to end.
+func (s *stream) stop() {
+	s.stopOnce.Do(func() { close(s.dead) })
+}
+
+// fail ends the stream with err, unless it already ended or is closing.
+func (s *stream) fail(err error) {
+	s.mu.Lock()
+	if s.err != nil || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.err = redact(err, s.key)
+	s.broadcast()
+	s.mu.Unlock()
+	s.stop()
+	s.conn.Close()
+}
+
+// lost explains a connection error.
+func lost(op string, err error) error {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		if ce.Code == websocket.CloseNormalClosure {
+			return fmt.Errorf("%w: Deepgram closed the stream", ErrConnection)
+		}
+		if ce.Text != "" {
+			return fmt.Errorf("%w: Deepgram closed the stream: %d %s", ErrConnection, ce.Code, ce.Text)
+		}
+		return fmt.Errorf("%w: Deepgram closed the stream: %d", ErrConnection, ce.Code)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrConnection, op, err)
+}
+
+// read decodes the server's messages until the connection ends.
+func (s *stream) read() {
+	for {
+		typ, data, err := s.conn.ReadMessage()
+		if err != nil {
+			s.fail(lost("receive", err))
+			return
+		}
+		if typ != websocket.TextMessage {
+			continue
+		}
+		ev, err := decode(data)
+		if err != nil {
+			continue // tolerate what we cannot read
+		}
+		if e, ok := ev.(serverError); ok {
+			s.fail(fmt.Errorf("%w: Deepgram error %s: %s", ErrConnection, e.Code, e.Message))
+			return
+		}
+		s.mu.Lock()
+		s.push(s.asm.handle(ev)...)
+		s.mu.Unlock()
+	}
+}
+
+// send writes one message within WriteTimeout.
+func (s *stream) send(typ int, data []byte) error {
+	s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	if err := s.conn.WriteMessage(typ, data); err != nil {
+		return lost("send", err)
+	}
+	return nil
+}
+
+// write sends the queue, KeepAlive during silence, and times out the
+// Flushes whose Finalize goes unanswered. It ends after CloseStream, when
+// the stream ends, or when ctx does.
+func (s *stream) write(ctx context.Context) {
+	var keepC <-chan time.Time
+	var keep *time.Timer
+	if s.cfg.KeepAlive > 0 {
+		keep = time.NewTimer(s.cfg.KeepAlive)
+		defer keep.Stop()
+		keepC = keep.C
+	}
+	fin := time.NewTimer(time.Hour)
+	fin.Stop()
+	defer fin.Stop()
+	var finC <-chan time.Time
+	var batch []item
+	for {
+		select {
+		case <-ctx.Done():
+			s.fail(ctx.Err())
+			return
+		case <-s.dead:
+			return
+		case <-s.wake:
+		case <-keepC:
+			if err := s.send(websocket.TextMessage, msgKeepAlive); err != nil {
+				s.fail(err)
+				return
+			}
+			keep.Reset(s.cfg.KeepAlive)
+		case now := <-finC:
+			s.mu.Lock()
+			s.push(s.asm.expire(now)...)
+			s.mu.Unlock()
+		}
+		s.mu.Lock()
+		batch, s.out = s.out, batch[:0]
+		s.mu.Unlock()
+		for i, it := range batch {
+			switch {
+			case it.ctrl == nil:
+				for b := it.audio; len(b) > 0; {
+					chunk := b[:min(len(b), maxChunk)]
+					b = b[len(chunk):]
+					if err := s.send(websocket.BinaryMessage, chunk); err != nil {
+						s.fail(err)
+						return
+					}
+					s.mu.Lock()
+					s.queued -= len(chunk)
+					s.mu.Unlock()
+				}
+				if keep != nil {
+					keep.Reset(s.cfg.KeepAlive)
+				}
+				s.mu.Lock()
+				if len(s.free) < 4 {
+					s.free = append(s.free, it.audio[:0])
+				}
+				s.mu.Unlock()
+			default:
+				if err := s.send(websocket.TextMessage, it.ctrl); err != nil {
+					s.fail(err)
+					return
+				}
+				if it.seq != 0 {
+					s.mu.Lock()
+					s.asm.sent(it.seq, time.Now().Add(s.cfg.FinalizeTimeout))
+					s.mu.Unlock()
+				}
+				if it.last {
+					return
+				}
+			}
+			batch[i] = item{}
+		}
+		s.mu.Lock()
+		d := s.asm.deadline()
+		s.mu.Unlock()
+		if d.IsZero() {
+			fin.Stop()
+			finC = nil
+		} else {
+			fin.Reset(time.Until(d))
+			finC = fin.C
+		}
+	}
+}
