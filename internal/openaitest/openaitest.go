@@ -103,6 +103,7 @@ func New(reply func(*Request) Reply) *Server {
 	mux.HandleFunc("POST /v1/chat/completions", s.chat)
 	// Azure OpenAI: the deployment in the path, api-version in the query.
 	mux.HandleFunc("POST /openai/deployments/{deployment}/chat/completions", s.chat)
+	s.audioRoutes(mux) // audio.go: /v1/audio/transcriptions and /v1/audio/speech
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL + "/v1"
 	return s

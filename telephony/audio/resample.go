@@ -11,9 +11,10 @@ import (
 // polyphase windowed-sinc FIR filter: conceptually, upsample by L
 // (inserting zeros), low-pass, keep every M-th sample, where L/M is
 // outRate/inRate in lowest terms (2/1 for 8 to 16 kHz, 1/3 for 24 to
-// 8 kHz, 3/2 for 16 to 24 kHz). The low-pass passes up to 42% of the lower
-// rate (3.36 kHz at 8 kHz) within 0.01 dB and stops from 55% (4.4 kHz at
-// 8 kHz) by at least 68 dB, with a delay of 1 to 2.2 ms.
+// 8 kHz, 3/2 for 16 to 24 kHz, 160/441 for 22.05 to 8 kHz). The low-pass
+// passes up to 42% of the lower rate (3.36 kHz at 8 kHz) within 0.01 dB
+// and stops from 55% (4.4 kHz at 8 kHz) by at least 68 dB, with a delay
+// of 0.8 to 2.25 ms.
 //
 // The Resampler keeps the filter's history across calls, so feeding a
 // signal in pieces of any size gives exactly the samples that feeding it
@@ -27,20 +28,31 @@ type Resampler struct {
 
 // NewResampler returns a Resampler from inRate to outRate Hz. Rates must be
 // positive and their ratio must reduce to L/M with L and M at most 6, as
-// between any two of 8, 12, 16, 24, 32 and 48 kHz; otherwise the error
-// wraps ErrSampleRate. Equal rates give a Resampler that copies.
+// between any two of 8, 12, 16, 24, 32 and 48 kHz, or be 22050 Hz (the
+// rate of espeak-ng) to or from 8, 16 or 24 kHz (160/441, 320/441, 160/147
+// and their inverses); otherwise the error wraps ErrSampleRate. Equal
+// rates give a Resampler that copies.
+//
+// From 24 to 22.05 kHz everything above the output's Nyquist frequency
+// lies below 55% of it, so that filter stops from 50% instead: nothing
+// folds back.
 func NewResampler(inRate, outRate int) (*Resampler, error) {
 	if inRate <= 0 || outRate <= 0 || inRate > 1_000_000 || outRate > 1_000_000 {
 		return nil, fmt.Errorf("%w: resample %d to %d Hz", ErrSampleRate, inRate, outRate)
 	}
 	g := gcd(inRate, outRate)
 	l, m := outRate/g, inRate/g
-	if l > 6 || m > 6 {
+	if (l > 6 || m > 6) && !espeakPair(inRate, outRate) {
 		return nil, fmt.Errorf("%w: resample %d to %d Hz (ratio %d/%d)", ErrSampleRate, inRate, outRate, l, m)
 	}
 	r := &Resampler{in: inRate, out: outRate}
 	if l != m {
-		r.f = filterFor(l, m, min(inRate, outRate), inRate*l)
+		lo := min(inRate, outRate)
+		stop := stopEdge
+		if inRate > outRate && float64(inRate)/2 < stopEdge*float64(lo) {
+			stop = 0.5 // the whole band above lo/2 would otherwise be transition
+		}
+		r.f = filterFor(l, m, lo, inRate*l, stop)
 		r.work = make([]float64, r.f.taps-1, r.f.taps-1+FrameSize(inRate))
 	}
 	return r, nil
@@ -108,6 +120,15 @@ func toInt16(v float64) int16 {
 	return int16(math.Floor(v + 0.5))
 }
 
+// espeakPair reports whether the rates are 22050 Hz and one of 8, 16 and
+// 24 kHz, the ratios beyond 6/6 the Resampler supports.
+func espeakPair(a, b int) bool {
+	if a != 22050 {
+		a, b = b, a
+	}
+	return a == 22050 && (b == 8000 || b == 16000 || b == 24000)
+}
+
 func gcd(a, b int) int {
 	for b != 0 {
 		a, b = b, a%b
@@ -123,38 +144,42 @@ type polyphase struct {
 	// that an output is a dot product with the input window that ends at
 	// its newest sample.
 	coef []float64
+	stop float64 // the stopband edge, as a fraction of the lower rate
 }
 
-type filterKey struct{ l, m, lo, fs int }
+type filterKey struct {
+	l, m, lo, fs int
+	stop         float64
+}
 
 var filters sync.Map // filterKey -> *polyphase
 
 // Filter design: a Kaiser-windowed sinc at the upsampled rate fs, with the
 // passband edge at passEdge and the stopband edge at stopEdge of the lower
-// rate lo, and stopDB of stopband attenuation.
+// rate lo (0.5 for 24 to 22.05 kHz), and stopDB of stopband attenuation.
 const (
 	passEdge = 0.42
 	stopEdge = 0.55
 	stopDB   = 70.0
 )
 
-func filterFor(l, m, lo, fs int) *polyphase {
-	key := filterKey{l, m, lo, fs}
+func filterFor(l, m, lo, fs int, stop float64) *polyphase {
+	key := filterKey{l, m, lo, fs, stop}
 	if f, ok := filters.Load(key); ok {
 		return f.(*polyphase)
 	}
-	f, _ := filters.LoadOrStore(key, design(l, m, float64(lo), float64(fs)))
+	f, _ := filters.LoadOrStore(key, design(l, m, float64(lo), float64(fs), stop))
 	return f.(*polyphase)
 }
 
-func design(l, m int, lo, fs float64) *polyphase {
-	width := (stopEdge - passEdge) * lo / fs // transition, in cycles per sample
+func design(l, m int, lo, fs, stop float64) *polyphase {
+	width := (stop - passEdge) * lo / fs // transition, in cycles per sample
 	n := int(math.Ceil((stopDB-7.95)/(14.36*width))) + 1
 	taps := (n + l - 1) / l
 	taps = (taps + 3) &^ 3
 	n = taps * l
 
-	fc := (passEdge + stopEdge) / 2 * lo / fs // cutoff, in cycles per sample
+	fc := (passEdge + stop) / 2 * lo / fs // cutoff, in cycles per sample
 	beta := 0.1102 * (stopDB - 8.7)
 	h := make([]float64, n)
 	center := float64(n-1) / 2
@@ -170,7 +195,7 @@ func design(l, m int, lo, fs float64) *polyphase {
 		h[i] = 2 * fc * sinc * besselI0(beta*math.Sqrt(max(0, 1-r*r))) / besselI0(beta)
 		sum += h[i]
 	}
-	f := &polyphase{l: l, m: m, taps: taps, coef: make([]float64, n)}
+	f := &polyphase{l: l, m: m, taps: taps, stop: stop, coef: make([]float64, n)}
 	for p := range l {
 		for t := range taps {
 			// Gain l makes up for the zeros inserted when upsampling.
