@@ -16,7 +16,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,9 +95,8 @@ type AudioReply struct {
 	CutAfter int
 }
 
-// audioFake holds the audio endpoints' state. It is the handler of their
-// routes, so that New registers them in one line and the Server finds it
-// again through its mux.
+// audioFake holds the audio endpoints' state; it is the handler of their
+// routes.
 type audioFake struct {
 	mu             sync.Mutex
 	transcriptions []*Transcription
@@ -109,25 +107,18 @@ type audioFake struct {
 
 // audioRoutes registers the audio endpoints on mux.
 func (s *Server) audioRoutes(mux *http.ServeMux) {
-	a := &audioFake{}
+	s.audio = &audioFake{}
 	for _, prefix := range []string{"/v1", "/openai/deployments/{deployment}"} {
-		mux.Handle("POST "+prefix+"/audio/transcriptions", a)
-		mux.Handle("POST "+prefix+"/audio/speech", a)
+		mux.Handle("POST "+prefix+"/audio/transcriptions", s.audio)
+		mux.Handle("POST "+prefix+"/audio/speech", s.audio)
 	}
-}
-
-// audio finds the state registered by audioRoutes.
-func (s *Server) audio() *audioFake {
-	mux := s.srv.Config.Handler.(*http.ServeMux)
-	h, _ := mux.Handler(httptest.NewRequest(http.MethodPost, "/v1/audio/speech", nil))
-	return h.(*audioFake)
 }
 
 // OnTranscription scripts the answers to transcription requests; nil
 // restores the default (DefaultHeard for audio that is not silence). f
 // runs on the server's goroutines and must be safe for concurrent use.
 func (s *Server) OnTranscription(f func(*Transcription) AudioReply) {
-	a := s.audio()
+	a := s.audio
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.onTranscribe = f
@@ -137,7 +128,7 @@ func (s *Server) OnTranscription(f func(*Transcription) AudioReply) {
 // default (a tone 60 ms per character long). f runs on the server's
 // goroutines and must be safe for concurrent use.
 func (s *Server) OnSpeech(f func(*Speech) AudioReply) {
-	a := s.audio()
+	a := s.audio
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.onSpeech = f
@@ -146,7 +137,7 @@ func (s *Server) OnSpeech(f func(*Speech) AudioReply) {
 // Transcriptions returns the transcription requests received so far,
 // valid or not.
 func (s *Server) Transcriptions() []*Transcription {
-	a := s.audio()
+	a := s.audio
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]*Transcription(nil), a.transcriptions...)
@@ -154,7 +145,7 @@ func (s *Server) Transcriptions() []*Transcription {
 
 // Speeches returns the speech requests received so far, valid or not.
 func (s *Server) Speeches() []*Speech {
-	a := s.audio()
+	a := s.audio
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]*Speech(nil), a.speeches...)

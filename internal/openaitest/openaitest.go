@@ -2,7 +2,8 @@
 // tests: POST /v1/chat/completions answered as the real API does, as one
 // JSON object or as server-sent events (chunks split mid-word and
 // mid-argument, usage in a last chunk), with scripted errors, delays and
-// hangs. It decodes requests with its own types, written from the API
+// hangs; and /v1/audio/transcriptions and /v1/audio/speech (audio.go). It
+// decodes requests with its own types, written from the API
 // reference, so a client library's mistakes are not mirrored.
 package openaitest
 
@@ -92,6 +93,7 @@ type Server struct {
 	mu    sync.Mutex
 	reply func(*Request) Reply
 	reqs  []*Request
+	audio *audioFake // the audio endpoints (audio.go)
 }
 
 // New starts a server that answers every request with reply(request).
@@ -103,7 +105,7 @@ func New(reply func(*Request) Reply) *Server {
 	mux.HandleFunc("POST /v1/chat/completions", s.chat)
 	// Azure OpenAI: the deployment in the path, api-version in the query.
 	mux.HandleFunc("POST /openai/deployments/{deployment}/chat/completions", s.chat)
-	s.audioRoutes(mux) // audio.go: /v1/audio/transcriptions and /v1/audio/speech
+	s.audioRoutes(mux)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL + "/v1"
 	return s
