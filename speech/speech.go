@@ -1,9 +1,9 @@
 // Package speech is the contract between the call runtime and speech
 // providers, in the manner of database/sql/driver: the runtime (telephony)
 // consumes these interfaces and providers (llm/openai, llm/deepgram,
-// llm/espeak) implement them, so neither imports the other. It holds no
-// implementation; speech/speechtest is the conformance suite every
-// provider runs.
+// llm/espeak) implement them, so neither imports the other. Beyond the
+// contract it holds only Samples, the byte-to-sample reader providers
+// share; speech/speechtest is the conformance suite every provider runs.
 package speech
 
 import (

@@ -2,7 +2,6 @@ package espeak
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -140,7 +139,7 @@ func (t *TTS) Synthesize(ctx context.Context, text, lang string) (speech.Audio, 
 		return nil, fmt.Errorf("%w: %v", ErrFailed, err)
 	}
 	w.Close() // the process holds its own copy
-	a := &audio{cmd: cmd, out: r, src: r, stderr: stderr, ctxErr: ctx.Err}
+	a := &audio{cmd: cmd, out: r, samples: speech.Samples{R: r}, stderr: stderr, ctxErr: ctx.Err}
 	a.closeFn = a.stop
 	h, err := readHeader(r)
 	if err == nil && (h.format != 1 || h.channels != 1 || h.bits != 16 || h.rate != SampleRate) {
@@ -159,7 +158,7 @@ func (t *TTS) Synthesize(ctx context.Context, text, lang string) (speech.Audio, 
 	}
 	if h.size >= 0 {
 		a.limit = &io.LimitedReader{R: r, N: h.size}
-		a.src = a.limit
+		a.samples.R = a.limit
 	}
 	return a, nil
 }
@@ -188,12 +187,9 @@ type audio struct {
 	closeFn func()
 
 	// Read's own.
-	src   io.Reader         // out, or limit
-	limit *io.LimitedReader // the data chunk, when the header gave its size
-	buf   []byte
-	carry byte // the first byte of a sample split between reads
-	odd   bool // carry holds a byte
-	err   error
+	samples speech.Samples    // of out, or of limit
+	limit   *io.LimitedReader // the data chunk, when the header gave its size
+	err     error
 
 	closed atomic.Bool
 	once   sync.Once
@@ -210,37 +206,15 @@ func (a *audio) Read(p []int16) (int, error) {
 	if a.err != nil {
 		return 0, a.err
 	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if cap(a.buf) < 2*len(p) {
-		a.buf = make([]byte, 2*len(p))
-	}
-	buf := a.buf[:2*len(p)]
-	n := 0
-	if a.odd {
-		buf[0], n, a.odd = a.carry, 1, false
-	}
-	var err error
-	for n < 2 && err == nil {
-		var m int
-		m, err = a.src.Read(buf[n:])
-		n += m
-	}
-	for i := range n / 2 {
-		p[i] = int16(binary.LittleEndian.Uint16(buf[2*i:]))
-	}
-	if n%2 == 1 {
-		a.carry, a.odd = buf[n-1], true
-	}
+	n, err := a.samples.Read(p)
 	if err != nil {
 		a.err = a.end(err)
-		if n/2 > 0 {
-			return n / 2, nil
+		if n > 0 {
+			return n, nil
 		}
 		return 0, a.err
 	}
-	return n / 2, nil
+	return n, nil
 }
 
 // end explains the end of the output: io.EOF when espeak-ng finished

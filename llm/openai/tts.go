@@ -2,7 +2,6 @@ package openai
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,13 +98,25 @@ func (t *TTS) Synthesize(ctx context.Context, text, lang string) (speech.Audio, 
 		cancel(nil)
 		return nil, err
 	}
-	return &audio{
+	a := &audio{
 		c:      t.c,
 		body:   resp.Body,
 		cancel: cancel,
 		cause:  func() error { return context.Cause(ctx) },
 		timer:  timer,
-	}, nil
+	}
+	a.samples.R = stallGuard{a}
+	return a, nil
+}
+
+// stallGuard reads the body with the timer armed, so that a server that
+// stops sending for longer than the timeout ends the request.
+type stallGuard struct{ a *audio }
+
+func (g stallGuard) Read(b []byte) (int, error) {
+	g.a.timer.Reset(g.a.c.Timeout)
+	defer g.a.timer.Stop()
+	return g.a.body.Read(b)
 }
 
 // audio is a speech answer being read.
@@ -117,10 +128,8 @@ type audio struct {
 	timer  *time.Timer  // cancels the request when the server stalls
 
 	// Read's own.
-	buf   []byte
-	carry byte // the first byte of a sample split between reads
-	odd   bool // carry holds a byte
-	err   error
+	samples speech.Samples // of the body, through stallGuard
+	err     error
 
 	closed atomic.Bool
 	once   sync.Once
@@ -135,39 +144,15 @@ func (a *audio) Read(p []int16) (int, error) {
 	if a.err != nil {
 		return 0, a.err
 	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if cap(a.buf) < 2*len(p) {
-		a.buf = make([]byte, 2*len(p))
-	}
-	buf := a.buf[:2*len(p)]
-	n := 0
-	if a.odd {
-		buf[0], n, a.odd = a.carry, 1, false
-	}
-	var err error
-	for n < 2 && err == nil {
-		var m int
-		a.timer.Reset(a.c.Timeout)
-		m, err = a.body.Read(buf[n:])
-		a.timer.Stop()
-		n += m
-	}
-	for i := range n / 2 {
-		p[i] = int16(binary.LittleEndian.Uint16(buf[2*i:]))
-	}
-	if n%2 == 1 {
-		a.carry, a.odd = buf[n-1], true
-	}
+	n, err := a.samples.Read(p)
 	if err != nil {
 		a.err = a.readError(err)
-		if n/2 > 0 {
-			return n / 2, nil
+		if n > 0 {
+			return n, nil
 		}
 		return 0, a.err
 	}
-	return n / 2, nil
+	return n, nil
 }
 
 // readError explains why the body ended.
