@@ -86,17 +86,7 @@ func TestResamplerTones(t *testing.T) {
 			// Upsampling: images of a 1 kHz tone around multiples of the input rate.
 			if out > in {
 				r, _ := NewResampler(in, out)
-				y := r.Resample(nil, sine(in, 1000, amp, in))[out/10 : out/10+out/2]
-				for k := in; k < out; k += in {
-					for _, img := range []float64{float64(k) - 1000, float64(k) + 1000} {
-						if img >= float64(out)/2 {
-							continue
-						}
-						if g := db(toneAmp(y, out, img), amp); g > -60 {
-							t.Errorf("image at %v Hz: %.1f dB, want below -60 dB", img, g)
-						}
-					}
-				}
+				checkImages(t, r.Resample(nil, sine(in, 1000, amp, in))[out/10:out/10+out/2], in, out, amp)
 			}
 		})
 	}
@@ -372,17 +362,7 @@ func TestResampler22050Tones(t *testing.T) {
 			}
 			if out > in {
 				r, _ := NewResampler(in, out)
-				y := run(r, sine(in, 1000, amp, in))[out/10 : out/10+out/2]
-				for k := in; k < out; k += in {
-					for _, img := range []float64{float64(k) - 1000, float64(k) + 1000} {
-						if img >= float64(out)/2 {
-							continue
-						}
-						if g := db(toneAmp(y, out, img), amp); g > -60 {
-							t.Errorf("image at %v Hz: %.1f dB, want below -60 dB", img, g)
-						}
-					}
-				}
+				checkImages(t, run(r, sine(in, 1000, amp, in))[out/10:out/10+out/2], in, out, amp)
 			}
 		})
 	}
@@ -485,4 +465,20 @@ func FuzzResample22050Chunks(f *testing.F) {
 			t.Fatalf("%v: %d samples out for %d in", r, len(want), len(x))
 		}
 	})
+}
+
+// checkImages: y, a 1 kHz tone upsampled from in to out, holds no image
+// of it around the multiples of in above -60 dB.
+func checkImages(t *testing.T, y PCM16, in, out int, amp float64) {
+	t.Helper()
+	for k := in; k < out; k += in {
+		for _, img := range []float64{float64(k) - 1000, float64(k) + 1000} {
+			if img >= float64(out)/2 {
+				continue
+			}
+			if g := db(toneAmp(y, out, img), amp); g > -60 {
+				t.Errorf("image at %v Hz: %.1f dB, want below -60 dB", img, g)
+			}
+		}
+	}
 }
