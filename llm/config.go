@@ -29,8 +29,6 @@ type Config struct {
 	// NoStream asks for whole answers instead of server-sent events, for
 	// servers that stream tool calls badly.
 	NoStream bool
-	// Memory is how many past exchanges the model sees (default 6).
-	Memory int
 }
 
 // Defaults.
@@ -38,7 +36,6 @@ const (
 	DefaultModel      = "gpt-4o-mini"
 	DefaultBaseURL    = "https://api.openai.com/v1"
 	DefaultBudget     = 2 * time.Second
-	DefaultMemory     = 6
 	defaultAPIVersion = "2024-10-21"
 )
 
@@ -95,8 +92,8 @@ func (c Config) Check() error {
 			return fmt.Errorf("%w: OPENAI_BASE_URL %q is not an http(s) URL", ErrConfig, c.BaseURL)
 		}
 	}
-	if c.Budget < 0 || c.Memory < 0 {
-		return fmt.Errorf("%w: budget and memory cannot be negative", ErrConfig)
+	if c.Budget < 0 {
+		return fmt.Errorf("%w: the budget cannot be negative", ErrConfig)
 	}
 	return nil
 }
@@ -110,9 +107,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Budget == 0 {
 		c.Budget = DefaultBudget
-	}
-	if c.Memory == 0 {
-		c.Memory = DefaultMemory
 	}
 	if u, err := url.Parse(c.BaseURL); err == nil && strings.HasSuffix(u.Hostname(), ".openai.azure.com") {
 		c.Azure = true

@@ -49,7 +49,7 @@ Say again what the phone agent must say next, in your own words, in %s, as you w
 		strings.TrimSpace(a.Prompt), languageNames[a.Language])
 	req := openai.ChatCompletionRequest{
 		Model:    m.cfg.Model,
-		Messages: m.messages(system, history, "The agent must say: "+text),
+		Messages: messages(system, history, "The agent must say: "+text),
 	}
 	m.setTemperature(&req)
 	_, err := m.complete(ctx, req, &st, func(delta string) {

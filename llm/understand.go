@@ -44,7 +44,7 @@ func (m *Model) Understand(ctx context.Context, q *dialog.Query) (*dialog.Readin
 	tb := buildTools(q)
 	req := openai.ChatCompletionRequest{
 		Model:      m.cfg.Model,
-		Messages:   m.messages(systemPrompt(q, tb), q.History, q.Text),
+		Messages:   messages(systemPrompt(q, tb), q.History, q.Text),
 		Tools:      tb.tools,
 		ToolChoice: "auto",
 	}
@@ -58,11 +58,10 @@ func (m *Model) Understand(ctx context.Context, q *dialog.Query) (*dialog.Readin
 	return r, err
 }
 
-func (m *Model) messages(system string, history []dialog.Exchange, text string) []openai.ChatCompletionMessage {
+// messages are the system prompt, the exchanges the session kept and the
+// caller's words.
+func messages(system string, history []dialog.Exchange, text string) []openai.ChatCompletionMessage {
 	msgs := []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: system}}
-	if len(history) > m.cfg.Memory {
-		history = history[len(history)-m.cfg.Memory:]
-	}
 	for _, ex := range history {
 		if ex.Caller != "" {
 			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: ex.Caller})

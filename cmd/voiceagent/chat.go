@@ -73,7 +73,7 @@ replayable transcript; /quit (or Ctrl-D) leaves.`,
 			}
 			var sm session.Model
 			if m != nil {
-				sm = session.Model{Understander: m, Phraser: m, Memory: mc.Memory}
+				sm = session.Model{Understander: m, Phraser: m}
 			}
 			fmt.Fprintln(a.stdout, modelNote(mc))
 			return a.chat(cmd.Context(), agent, exec, sm, note, from, ref)
