@@ -98,7 +98,7 @@ func buildTools(q *dialog.Query) *toolbox {
 		tb.services[name] = s
 		props := map[string]any{}
 		for _, f := range s.RequiredFields {
-			props[f.Name] = fieldSchema(f, q.Agent.Language)
+			props[f.Name] = fieldSchema(f)
 		}
 		desc := s.Reference
 		if len(s.Examples) > 0 {
@@ -159,7 +159,7 @@ func function(name, desc string, props map[string]any) openai.Tool {
 
 // fieldSchema describes a field to the model: its type, what it is and
 // the form values should take.
-func fieldSchema(f configs.Field, lang string) map[string]any {
+func fieldSchema(f configs.Field) map[string]any {
 	desc := f.Description
 	if desc == "" {
 		desc = f.PromptHint
