@@ -32,6 +32,12 @@ type Agent struct {
 	// replies are said as written) or "llm" (a configured model rephrases
 	// them, sentence by sentence).
 	Phrasing string `yaml:"phrasing"`
+	// TransferNumber is the phone number a caller who asks for a person is
+	// transferred to, digits with an optional leading + ("+5117001234");
+	// "" means no transfers. ${ENV} references are expanded.
+	TransferNumber string `yaml:"transferNumber"`
+	// Voice holds the settings of phone and browser calls.
+	Voice Voice `yaml:"voice"`
 
 	// Source tells where the agent was loaded from; it is not part of the file.
 	Source *Source `yaml:"-"`
@@ -53,6 +59,32 @@ type NoInput struct {
 	Reprompts int `yaml:"reprompts"`
 }
 
+// Voice holds the settings of phone and browser calls (the voice runtime);
+// the dialog ignores them. Load fills in every default.
+type Voice struct {
+	// Silence is the pause that ends a caller's turn (default 600ms;
+	// 100ms to 5s).
+	Silence Duration `yaml:"silence"`
+	// DictationSilence is the pause allowed while a phone number, digits or
+	// an email is being dictated (default 1.5s, or Silence when longer;
+	// 100ms to 10s, and at least Silence).
+	DictationSilence Duration `yaml:"dictationSilence"`
+	// EarlySilence is the pause that ends the turn when the words already
+	// hold a complete answer of the type asked (default 200ms, or Silence
+	// when shorter; 50ms to Silence).
+	EarlySilence Duration `yaml:"earlySilence"`
+	// UninterruptibleReadbacks: read-backs (confirmations) play to the end
+	// even if the caller speaks.
+	UninterruptibleReadbacks bool `yaml:"uninterruptibleReadbacks"`
+	// WaitMessageAfter is how long a service may run before the caller
+	// hears its waitMessage (default 1s; 0 to 30s). It is a pointer so that
+	// an explicit 0 (at once) differs from leaving it out; Load sets it, so
+	// it is never nil in a loaded agent.
+	WaitMessageAfter *Duration `yaml:"waitMessageAfter"`
+	// MaxDuration is the longest a call may last (default 15m; 30s to 4h).
+	MaxDuration Duration `yaml:"maxDuration"`
+}
+
 // PhraseKeys are the fixed sentences an agent may override under `phrases:`.
 var PhraseKeys = []string{
 	"didNotUnderstand", "capabilities", "noServices", "whichService", "askField",
@@ -60,6 +92,7 @@ var PhraseKeys = []string{
 	"invalidTime", "invalidEmail", "invalidPhone", "invalidString", "invalidOption", "invalidFormat",
 	"readback", "confirmAgain", "whatToChange", "changed", "cancelled", "anythingElse",
 	"stillThere", "goodbye", "working", "takeYourTime", "howCanIHelp", "askTimeToo", "askDateToo", "unavailable",
+	"transferring", "cannotTransfer",
 }
 
 // Service is one thing the agent can do for a caller: the data it needs and
@@ -80,6 +113,10 @@ type Service struct {
 	Examples           []string    `yaml:"examples"`
 	Timeout            Duration    `yaml:"timeout"`
 	Retries            int         `yaml:"retries"`
+	// WaitMessage is said when the service is slow (after the agent's
+	// voice.waitMessageAfter); "" says the agent's "working" phrase. Plain
+	// text, at most MaxWaitMessage characters.
+	WaitMessage string `yaml:"waitMessage"`
 
 	// Integration names the integration the service belongs to ("" for a
 	// service declared at the top level). Set by Load.
@@ -231,7 +268,16 @@ const (
 	DefaultTimeout     = 10 * time.Second
 	DefaultNoInput     = 8 * time.Second
 	DefaultReprompts   = 2
+
+	DefaultSilence          = 600 * time.Millisecond
+	DefaultDictationSilence = 1500 * time.Millisecond
+	DefaultEarlySilence     = 200 * time.Millisecond
+	DefaultWaitMessageAfter = time.Second
+	DefaultMaxDuration      = 15 * time.Minute
 )
+
+// MaxWaitMessage is the longest waitMessage, in characters.
+const MaxWaitMessage = 300
 
 // Pair is one entry of an ordered string map such as headers.
 type Pair struct {

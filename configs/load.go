@@ -129,6 +129,7 @@ func (a *Agent) finish(file string, single bool) {
 	if a.NoInput.Reprompts == 0 {
 		a.NoInput.Reprompts = DefaultReprompts
 	}
+	a.Voice.setDefaults()
 	for i := range a.Services {
 		a.Services[i].Path = fmt.Sprintf("services[%d]", i)
 		if single {
@@ -149,6 +150,25 @@ func (a *Agent) finish(file string, single bool) {
 			o.Path = fmt.Sprintf("integrations[%d].overrides[%d]", i, j)
 			o.Integration = in.Name
 		}
+	}
+}
+
+func (v *Voice) setDefaults() {
+	if v.Silence == 0 {
+		v.Silence = Duration(DefaultSilence)
+	}
+	if v.DictationSilence == 0 {
+		v.DictationSilence = max(Duration(DefaultDictationSilence), v.Silence)
+	}
+	if v.EarlySilence == 0 {
+		v.EarlySilence = min(Duration(DefaultEarlySilence), v.Silence)
+	}
+	if v.WaitMessageAfter == nil {
+		d := Duration(DefaultWaitMessageAfter)
+		v.WaitMessageAfter = &d
+	}
+	if v.MaxDuration == 0 {
+		v.MaxDuration = Duration(DefaultMaxDuration)
 	}
 }
 

@@ -234,6 +234,68 @@ integrations:
 			want: []string{`:4: services[0].requiredFields[0].tipe: unknown field "tipe" (did you mean "type"?)`},
 		},
 		{
+			name: "transfer number with spaces, voice settings out of range, unknown voice key",
+			file: strings.Replace(minimal, "language: es\n", `language: es
+transferNumber: "+51 1 700 1234"
+voice:
+  silence: 50ms
+  dictationSilence: 20s
+  earlySilence: 10ms
+  waitMessageAfter: 1m
+  maxDuration: 5h
+  silense: 1s
+`, 1),
+			want: []string{
+				`:3: transferNumber: "+51 1 700 1234" is not a phone number: want 6 to 15 digits with an optional leading +, without spaces or dashes`,
+				`:5: voice.silence: must be between 100ms and 5s`,
+				`:6: voice.dictationSilence: must be between 100ms and 10s`,
+				`:7: voice.earlySilence: must be between 50ms and 5s`,
+				`:8: voice.waitMessageAfter: must be between 0s and 30s`,
+				`:9: voice.maxDuration: must be between 30s and 4h0m0s`,
+				`:10: voice.silense: unknown field "silense" (did you mean "silence"?)`,
+			},
+		},
+		{
+			name: "voice pauses out of order, negative wait",
+			file: strings.Replace(minimal, "language: es\n", `language: es
+voice: {silence: 800ms, dictationSilence: 700ms, earlySilence: 900ms, waitMessageAfter: -1s}
+`, 1),
+			want: []string{
+				`:3: voice.dictationSilence: 700ms is shorter than voice.silence (800ms)`,
+				`:3: voice.earlySilence: 900ms is longer than voice.silence (800ms)`,
+				`:3: voice.waitMessageAfter: must be between 0s and 30s`,
+			},
+		},
+		{
+			name: "transfer number from an unset variable, too few digits",
+			file: strings.Replace(minimal, "language: es\n", "language: es\ntransferNumber: \"${ABSENT_TRANSFER_X}\"\n", 1) +
+				"  - intent: other\n    endpoint: https://api.example.com/other\n    waitMessage: \"Un momento, {{nombre}}\"\n",
+			want: []string{
+				`:3: transferNumber: environment variable ABSENT_TRANSFER_X is not set`,
+				`:15: services[1].waitMessage: plain text only: {{placeholders}} are not filled in here`,
+			},
+		},
+		{
+			name: "waitMessage too long, and on an mcp override",
+			file: minimal + "    waitMessage: \"" + strings.Repeat("á", 301) + "\"\n" + `integrations:
+  - name: crm
+    type: mcp
+    url: http://127.0.0.1:3001/mcp
+    overrides:
+      - intent: find_customer
+        waitMessage: "Buscando..."
+`,
+			want: []string{
+				`:12: services[0].waitMessage: 301 characters, more than 300`,
+				`:19: integrations[0].overrides[0].waitMessage: not supported on mcp tools yet`,
+			},
+		},
+		{
+			name: "short transfer number",
+			file: strings.Replace(minimal, "language: es\n", "language: es\ntransferNumber: \"12345\"\n", 1),
+			want: []string{`:3: transferNumber: "12345" is not a phone number`},
+		},
+		{
 			name: "several problems at once",
 			file: strings.Replace(strings.Replace(minimal, "type: string", "type: texto", 1), "method: POST", "method: SEND", 1),
 			want: []string{`services[0].method: unknown method`, `services[0].requiredFields[0].type: unknown type "texto"`},
@@ -275,6 +337,72 @@ func TestParseValidAgent(t *testing.T) {
 	}
 	if line := a.Source.Line("services[0].requiredFields[0].promptHint"); line != 11 {
 		t.Errorf("line of promptHint = %d, want 11", line)
+	}
+}
+
+func TestVoiceAndTransfer(t *testing.T) {
+	t.Setenv("CLINIC_TRANSFER", "+5117001234")
+	ms := func(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
+	tests := []struct {
+		name     string
+		settings string // agent-level lines added after language
+		transfer string
+		want     Voice // WaitMessageAfter compared through wantWait
+		wantWait Duration
+	}{
+		{name: "defaults", want: Voice{Silence: ms(600), DictationSilence: ms(1500), EarlySilence: ms(200), MaxDuration: Duration(15 * time.Minute)}, wantWait: ms(1000)},
+		{
+			name:     "everything set; an explicit 0 waits for nothing",
+			settings: "transferNumber: \"+5117001234\"\nvoice:\n  silence: 700ms\n  dictationSilence: 2s\n  earlySilence: 0.15\n  uninterruptibleReadbacks: true\n  waitMessageAfter: 0s\n  maxDuration: 1h\n",
+			transfer: "+5117001234",
+			want:     Voice{Silence: ms(700), DictationSilence: ms(2000), EarlySilence: ms(150), UninterruptibleReadbacks: true, MaxDuration: Duration(time.Hour)},
+		},
+		{
+			name:     "defaults follow a long or a short silence; a number from the environment",
+			settings: "transferNumber: \"${CLINIC_TRANSFER}\"\nvoice: {silence: 3s}\n",
+			transfer: "+5117001234",
+			want:     Voice{Silence: ms(3000), DictationSilence: ms(3000), EarlySilence: ms(200), MaxDuration: Duration(15 * time.Minute)}, wantWait: ms(1000),
+		},
+		{
+			name:     "a short silence shortens the early one; digits without a plus",
+			settings: "transferNumber: \"017001234\"\nvoice: {silence: 150ms, waitMessageAfter: null}\n",
+			transfer: "017001234",
+			want:     Voice{Silence: ms(150), DictationSilence: ms(1500), EarlySilence: ms(150), MaxDuration: Duration(15 * time.Minute)}, wantWait: ms(1000),
+		},
+		{
+			name:     "JSON",
+			settings: "",
+			want:     Voice{Silence: ms(600), DictationSilence: ms(1500), EarlySilence: ms(200), MaxDuration: Duration(15 * time.Minute)}, wantWait: ms(1000),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := strings.Replace(minimal, "language: es\n", "language: es\n"+tt.settings, 1)
+			name := "test.yaml"
+			if tt.name == "JSON" {
+				name = "test.json"
+				file = `{"name": "test", "voice": {"uninterruptibleReadbacks": false}, "services": [{"intent": "x",
+  "endpoint": "https://a.example", "waitMessage": "Sigo buscando, un momento."}]}`
+			}
+			a, err := Parse(name, []byte(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.TransferNumber != tt.transfer {
+				t.Errorf("transferNumber %q, want %q", a.TransferNumber, tt.transfer)
+			}
+			got := a.Voice
+			if got.WaitMessageAfter == nil || *got.WaitMessageAfter != tt.wantWait {
+				t.Errorf("waitMessageAfter %v, want %v", got.WaitMessageAfter, tt.wantWait)
+			}
+			got.WaitMessageAfter = nil
+			if got != tt.want {
+				t.Errorf("voice %+v, want %+v", got, tt.want)
+			}
+			if tt.name == "JSON" && a.Services[0].WaitMessage != "Sigo buscando, un momento." {
+				t.Errorf("waitMessage %q", a.Services[0].WaitMessage)
+			}
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/voiceagent/voiceagent/internal/suggest"
 )
@@ -62,6 +63,8 @@ func (a *Agent) validate() Problems {
 	if a.NoInput.Reprompts < 0 || a.NoInput.Reprompts > 10 {
 		v.add("noInput.reprompts", "must be between 0 and 10")
 	}
+	v.transferNumber(a)
+	v.voice(&a.Voice)
 	for _, kv := range a.Phrases {
 		if !slices.Contains(PhraseKeys, kv.Key) {
 			v.add(join("phrases", kv.Key), "unknown phrase %q%s", kv.Key, suggest.DidYouMean(kv.Key, PhraseKeys))
@@ -86,6 +89,45 @@ func (a *Agent) validate() Problems {
 	}
 	v.duplicateIntents(a)
 	return v.problems
+}
+
+// transferNumber is E.164 without its spaces: an optional + and 6 to 15
+// digits.
+var transferNumber = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
+
+func (v *validator) transferNumber(a *Agent) {
+	if a.TransferNumber == "" {
+		return
+	}
+	written := a.TransferNumber
+	if !v.expand(&a.TransferNumber, "transferNumber", nil) {
+		return
+	}
+	if !transferNumber.MatchString(a.TransferNumber) {
+		v.add("transferNumber", "%q is not a phone number: want 6 to 15 digits with an optional leading +, without spaces or dashes, like +5117001234", written)
+	}
+}
+
+// voice checks the voice runtime's settings, defaults filled in.
+func (v *validator) voice(vc *Voice) {
+	between := func(d Duration, p string, lo, hi time.Duration) bool {
+		if d.Std() < lo || d.Std() > hi {
+			v.add("voice."+p, "must be between %s and %s", lo, hi)
+			return false
+		}
+		return true
+	}
+	silence := between(vc.Silence, "silence", 100*time.Millisecond, 5*time.Second)
+	if between(vc.DictationSilence, "dictationSilence", 100*time.Millisecond, 10*time.Second) && silence && vc.DictationSilence < vc.Silence {
+		v.add("voice.dictationSilence", "%s is shorter than voice.silence (%s): dictation needs at least as long a pause", vc.DictationSilence.Std(), vc.Silence.Std())
+	}
+	if between(vc.EarlySilence, "earlySilence", 50*time.Millisecond, 5*time.Second) && silence && vc.EarlySilence > vc.Silence {
+		v.add("voice.earlySilence", "%s is longer than voice.silence (%s): an early end of turn must come sooner", vc.EarlySilence.Std(), vc.Silence.Std())
+	}
+	if vc.WaitMessageAfter != nil {
+		between(*vc.WaitMessageAfter, "waitMessageAfter", 0, 30*time.Second)
+	}
+	between(vc.MaxDuration, "maxDuration", 30*time.Second, 4*time.Hour)
 }
 
 func (v *validator) integration(in *Integration, p string) {
@@ -209,6 +251,7 @@ func (v *validator) service(s *Service, in *Integration) {
 		v.add(p+"bodyTemplate", "a %s service sends its bodyTemplate as query parameters, so it must be an object", s.Method)
 	}
 	v.replies(s, p)
+	v.waitMessage(s.WaitMessage, p)
 	v.timeout(s.Timeout, p+"timeout")
 	switch {
 	case s.Retries < 0 || s.Retries > MaxRetries:
@@ -256,6 +299,9 @@ func (v *validator) override(o *Service) {
 		}
 		v.enumAndPattern(f, fp)
 	}
+	if o.WaitMessage != "" {
+		v.add(p+"waitMessage", "not supported on mcp tools yet (a slow tool says the agent's \"working\" phrase); remove waitMessage")
+	}
 	v.replies(o, p)
 	if o.Timeout != 0 { // 0: the integration's
 		v.timeout(o.Timeout, p+"timeout")
@@ -271,6 +317,19 @@ func (v *validator) replies(s *Service, p string) {
 		if strings.TrimSpace(e) == "" {
 			v.add(fmt.Sprintf("%sexamples[%d]", p, i), "empty example")
 		}
+	}
+}
+
+// waitMessage checks what a slow service says: plain text, short.
+func (v *validator) waitMessage(msg, p string) {
+	switch {
+	case msg == "":
+	case strings.TrimSpace(msg) == "":
+		v.add(p+"waitMessage", "empty message: remove waitMessage to say the agent's \"working\" phrase")
+	case strings.Contains(msg, "{{"):
+		v.add(p+"waitMessage", "plain text only: {{placeholders}} are not filled in here")
+	case utf8.RuneCountInString(msg) > MaxWaitMessage:
+		v.add(p+"waitMessage", "%d characters, more than %d: a caller waiting wants it short", utf8.RuneCountInString(msg), MaxWaitMessage)
 	}
 }
 

@@ -17,6 +17,7 @@ const (
 	ctlCancel          // drop the request in progress
 	ctlGoodbye         // end the call
 	ctlWait            // the caller needs a moment
+	ctlHuman           // the caller asks for a person (transfer.go)
 )
 
 // phraseSet is a list of phrases, each a sequence of folded words.
@@ -70,6 +71,10 @@ var neutral = phraseList("no", "si", "yes", "ok", "okay", "vale", "bien", "muy b
 	"alright", "all right", "great", "good", "i'm good", "im good", "estoy bien", "nope", "nada", "nothing", "fine",
 	"genial", "de acuerdo", "entonces", "pues")
 
+// greetings may open a control phrase without changing it.
+var greetings = phraseList("hola", "buenas", "buenos dias", "buenas tardes", "buenas noches", "hello", "hi",
+	"good morning", "good afternoon", "good evening")
+
 // politeness and fillers are dropped before classifying.
 var politeness = phraseList("gracias", "muchas gracias", "mil gracias", "por favor", "please", "thanks", "thank you",
 	"thank you very much", "thanks a lot", "muy amable", "senorita", "senor")
@@ -112,8 +117,18 @@ func classify(text string, listening bool) control {
 }
 
 // precedence decides between kinds said together: "forget it, I'll call
-// back later" drops the request (and the caller may still say goodbye).
-var precedence = []control{ctlCancel, ctlGoodbye, ctlWait, ctlRepeat}
+// back later" drops the request (and the caller may still say goodbye);
+// "no, olvídalo, pásame con una persona" asks for a person.
+var precedence = []control{ctlHuman, ctlCancel, ctlGoodbye, ctlWait, ctlRepeat}
+
+// matchControl returns the length of the phrase of kind k that starts
+// words, or 0.
+func matchControl(words []string, k control) int {
+	if k == ctlHuman {
+		return humanMatch(words)
+	}
+	return longestMatch(words, controls[k])
+}
 
 // segmentKind splits words entirely into control phrases and neutral words
 // and reports the kind that wins, or ctlNone when something else is said.
@@ -123,9 +138,13 @@ func segmentKind(words []string, listening bool) control {
 	for i := 0; i < len(words); {
 		best, kind := 0, ctlNone
 		for _, k := range precedence {
-			if n := longestMatch(words[i:], controls[k]); n > best {
+			if n := matchControl(words[i:], k); n > best {
 				best, kind = n, k
 			}
+		}
+		if n := longestMatch(words[i:], greetings); n > best {
+			i += n // "hola, quiero hablar con una persona"
+			continue
 		}
 		if n := longestMatch(words[i:], neutral); n > best {
 			if listening && (words[i] == "no" || words[i] == "nope" || words[i] == "nada" || words[i] == "nothing") {

@@ -52,7 +52,9 @@ type step struct {
 	slots map[string]string // a subset of the slots after the step
 	exec  map[string]string // the fields of an Execute in this step
 	end   bool              // the agent hangs up
-	model *Reading          // what a model made of the utterance
+	// transfer is the number a Transfer goes to; "" for none.
+	transfer string
+	model    *Reading // what a model made of the utterance
 }
 
 func play(t *testing.T, e *Engine, steps []step) *Call {
@@ -89,7 +91,7 @@ func check(t *testing.T, i int, s step, c *Call, acts []Action) {
 	t.Helper()
 	var said []string
 	var exec map[string]string
-	ended := false
+	ended, transfer := false, ""
 	for _, a := range acts {
 		if text := Text(a); text != "" {
 			said = append(said, text)
@@ -99,6 +101,8 @@ func check(t *testing.T, i int, s step, c *Call, acts []Action) {
 			exec = a.Fields
 		case End:
 			ended = true
+		case Transfer:
+			transfer = a.Number
 		}
 	}
 	all := strings.Join(said, " | ")
@@ -135,6 +139,9 @@ func check(t *testing.T, i int, s step, c *Call, acts []Action) {
 				t.Errorf("%s\n  executed %s = %q, want %q (%v)", where(), k, exec[k], v, exec)
 			}
 		}
+	}
+	if s.transfer != transfer {
+		t.Errorf("%s\n  transferred to %q, want %q", where(), transfer, s.transfer)
 	}
 	if s.end != ended {
 		t.Errorf("%s\n  hung up: %v, want %v", where(), ended, s.end)

@@ -76,13 +76,18 @@ const (
 // Ask speaks Text to ask the caller for Field.
 type Ask struct {
 	Field string
-	// Type is the field's effective type (date, phone...), for runtimes
-	// that adapt to it, like endpointing that waits longer for dictation.
+	// Type is the field's effective type (one of configs.FieldTypes: a
+	// string field named like an email or a phone is "email" or "phone"),
+	// or AnswerCode for a string field that takes a code read out. Runtimes
+	// adapt to it: Dictation(Type) says to wait longer before ending the
+	// caller's turn, Complete(Type, ...) whether the words so far already
+	// answer.
 	Type string
 	Text string
 }
 
-// Confirm reads Values back for the caller to confirm before Intent runs.
+// Confirm reads Values back for the caller to confirm before Intent runs;
+// the answer awaited is of kind AnswerConfirm.
 type Confirm struct {
 	Intent string
 	Text   string
@@ -99,7 +104,8 @@ type Execute struct {
 // End hangs up (after speaking what came before it).
 type End struct{}
 
-// Transfer hands the call to a phone number.
+// Transfer hands the call to a phone number (the agent's transferNumber),
+// after speaking what came before it; the call has ended.
 type Transfer struct{ Number string }
 
 func (Say) isAction()      {}

@@ -26,7 +26,8 @@ var gateInputs = append([]string{
 	"olvídalo", "cancela", "¿cómo?", "repite", "adiós", "la primera", "la segunda", "asdf qwer",
 	"~8s", "~30s", "=Hecho.", "", "un momento", "nada, todo bien", "la hora", "es el 48213", "con el cardiólogo",
 	"sí, agéndame a las 11:30", "el mismo desde el que llamo", "no, olvídalo", "cancélala", "mejor el 22",
-	"Perfecto. No, muchas gracias", "¿cómo? ¿a qué hora dijiste?", "un par",
+	"Perfecto. No, muchas gracias", "¿cómo? ¿a qué hora dijiste?", "un par", "quiero hablar con una persona",
+	"no, pásame con un asesor",
 }, yesInputs...)
 
 // TestConfirmationGate: whatever a caller says or presses, in any order,

@@ -49,6 +49,8 @@ var phrases = map[string]phrase{
 	"howCanIHelp":      {"¿En qué puedo ayudarte?", "How can I help you?", nil},
 	"askTimeToo":       {"¿Y a qué hora?", "And at what time?", nil},
 	"askDateToo":       {"¿Y qué día?", "And on what day?", nil},
+	"transferring":     {"Te paso con una persona, un momento.", "I'll put you through to a person, one moment.", nil},
+	"cannotTransfer":   {"Ahora mismo no puedo pasarte con una persona, pero puedo ayudarte yo.", "I can't put you through to a person right now, but I can help you myself.", nil},
 }
 
 // phraseBook is an agent's phrases, compiled.
@@ -102,6 +104,18 @@ func (c *Call) phrase(key string, kv ...string) string {
 		return t.String()
 	}
 	return text
+}
+
+// Phrase renders one of the agent's fixed sentences by key
+// (configs.PhraseKeys), its override if the agent has one, outside any call:
+// call variables ({{call_id}}, {{caller_number}}) are empty. A voice runtime
+// says Phrase("working") while a service without a waitMessage is slow.
+// Unknown keys give "". Safe for concurrent use, like the Engine.
+func (e *Engine) Phrase(key string) string {
+	if e.phrases[key] == nil {
+		return ""
+	}
+	return (&Call{e: e}).phrase(key)
 }
 
 // joinList joins items as a spoken list: "a, b y c" / "a, b or c".

@@ -78,6 +78,10 @@ func (c *Call) utterance(at time.Time, text string, r *Reading) []Action {
 		return []Action{c.repeat()}
 	case ctlWait:
 		return []Action{Say{Text: c.phrase("takeYourTime"), Kind: Info}}
+	case ctlHuman:
+		if !c.forService(text) && !c.answersAsked(text) {
+			return c.human()
+		}
 	case ctlCancel:
 		if c.st.Phase == PhaseConfirming && c.e.service(c.st.Intent).cancels && yesToCancellation(text) {
 			return c.confirming(at, yesWord(c.e.lang)) // "sí, cancélala" to "¿cancelo tu cita?"
@@ -311,7 +315,7 @@ func (c *Call) whatToChange(s *service, at time.Time, text string) []Action {
 	}
 	c.st.Attempts++
 	if c.st.Attempts >= c.e.maxAttempts {
-		return c.drop(c.e.agent.FallbackMessage)
+		return c.giveUp()
 	}
 	prompt := c.phrase("whatToChange")
 	c.st.LastPrompt = prompt
@@ -358,7 +362,7 @@ func (c *Call) ask(f *field, reason string) Action {
 	if reason != "" {
 		text = reason + " " + text
 	}
-	return Ask{Field: f.Name, Type: f.typ, Text: text}
+	return Ask{Field: f.Name, Type: f.askType(), Text: text}
 }
 
 // invalid answers an unusable value: a reason and the question again, or
@@ -366,7 +370,7 @@ func (c *Call) ask(f *field, reason string) Action {
 func (c *Call) invalid(reason string) []Action {
 	c.st.Attempts++
 	if c.st.Attempts >= c.e.maxAttempts {
-		return c.drop(c.e.agent.FallbackMessage)
+		return c.giveUp()
 	}
 	s := c.e.service(c.st.Intent)
 	return []Action{c.ask(s.field(c.st.Asking), reason)}
@@ -443,7 +447,7 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 	}
 	c.st.Attempts++
 	if c.st.Attempts >= c.e.maxAttempts {
-		return c.drop(c.e.agent.FallbackMessage)
+		return c.giveUp()
 	}
 	return []Action{Say{Text: c.phrase("confirmAgain"), Kind: Problem}}
 }
@@ -517,7 +521,7 @@ func (c *Call) reset() {
 func (c *Call) repeat() Action {
 	if c.st.Phase == PhaseCollecting && c.st.Asking != "" {
 		f := c.e.service(c.st.Intent).field(c.st.Asking)
-		return Ask{Field: f.Name, Type: f.typ, Text: c.st.LastPrompt}
+		return Ask{Field: f.Name, Type: f.askType(), Text: c.st.LastPrompt}
 	}
 	return Say{Text: c.st.LastPrompt, Kind: Info}
 }
