@@ -25,6 +25,7 @@ type rule struct {
 var rules = []rule{
 	{"configs", []string{"tools", "dialog", "telephony", "llm", "cmd", "net/http"}, "the schema is plain data", nil},
 	{"internal", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd"}, "internal packages are leaves", nil},
+	{"internal/twiliotest", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd"}, "the fake Twilio caller speaks only the protocol and audio leaves", []string{"telephony/twilio", "telephony/audio"}},
 	{"tools/expr", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd", "net/http"}, "the expression language is a leaf", nil},
 	{"tools", []string{"dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "cmd"}, "integrations know nothing of calls", nil},
 	{"dialog", []string{"tools", "session", "replay", "transcript", "telephony", "llm", "cmd", "net/http", "os/exec"}, "the dialog is a pure state machine", []string{"tools/expr"}},
@@ -35,7 +36,7 @@ var rules = []rule{
 	{"speech", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "cmd", "internal"}, "the speech contract is a leaf both sides import", nil},
 	{"telephony/audio", []string{"configs", "tools", "dialog", "llm", "cmd", "internal"}, "audio is a leaf", nil},
 	{"telephony/twilio", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "llm", "speech", "cmd"}, "the Twilio protocol knows nothing of agents or providers", nil},
-	{"telephony", []string{"tools", "llm", "cmd"}, "transports do not import integrations or model providers", nil},
+	{"telephony", []string{"tools", "llm", "cmd"}, "transports do not import integrations or model providers", []string{"tools/expr"}},
 	{"llm", []string{"telephony", "tools", "session", "agents", "replay", "transcript", "cmd"}, "model clients read the dialog's queries and know nothing of calls, audio or integrations", []string{"tools/expr"}},
 }
 
