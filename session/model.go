@@ -146,3 +146,12 @@ func FromTranscript(r *transcript.Reading) *dialog.Reading {
 	}
 	return &dialog.Reading{Intent: r.Intent, Values: r.Values, Cancel: r.Cancel, Repeat: r.Repeat, Answer: r.Answer}
 }
+
+// Heard records that the caller interrupted the agent's last words having
+// heard only text of them: the model's history keeps what was heard. The
+// transcript keeps what the agent meant to say, so that it replays.
+func (s *Session) Heard(text string) {
+	if n := len(s.history); n > 0 {
+		s.history[n-1].Agent = text
+	}
+}

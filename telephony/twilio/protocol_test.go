@@ -123,10 +123,17 @@ func TestSignature(t *testing.T) {
 }
 
 func TestTwiML(t *testing.T) {
-	got := string(ConnectStream("wss://example.com/twilio/stream?x=1&y=2", map[string]string{"agent": `a"<b>`, "from": "+1"}))
+	got := string(ConnectStream("wss://example.com/twilio/stream?x=1&y=2", "", map[string]string{"agent": `a"<b>`, "from": "+1"}))
 	want := `<Response><Connect><Stream url="wss://example.com/twilio/stream?x=1&amp;y=2"><Parameter name="agent" value="a&#34;&lt;b&gt;"/><Parameter name="from" value="+1"/></Stream></Connect></Response>`
 	if !strings.HasSuffix(got, want) || !strings.HasPrefix(got, "<?xml") {
 		t.Errorf("ConnectStream:\n%s\nwant …%s", got, want)
+	}
+	got = string(ConnectStream("wss://h/s", "https://h/after?a=1&b=2", nil))
+	if want := `<Response><Connect action="https://h/after?a=1&amp;b=2"><Stream url="wss://h/s"></Stream></Connect></Response>`; !strings.HasSuffix(got, want) {
+		t.Errorf("ConnectStream with action:\n%s\nwant …%s", got, want)
+	}
+	if got := string(Hangup()); !strings.HasSuffix(got, `<Response><Hangup/></Response>`) {
+		t.Errorf("Hangup: %s", got)
 	}
 	if got := string(Dial("+34 600 <1>")); !strings.HasSuffix(got, `<Response><Dial>+34 600 &lt;1&gt;</Dial></Response>`) {
 		t.Errorf("Dial: %s", got)

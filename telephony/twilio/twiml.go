@@ -8,11 +8,18 @@ import (
 
 // ConnectStream returns the TwiML that connects a call to the Media Stream
 // at streamURL (wss://…), passing params as <Parameter>s, which come back
-// in the stream's start message.
-func ConnectStream(streamURL string, params map[string]string) []byte {
+// in the stream's start message. When the stream ends Twilio asks action
+// (if not "") for the TwiML that goes on with the call.
+func ConnectStream(streamURL, action string, params map[string]string) []byte {
 	var b strings.Builder
 	b.WriteString(xml.Header)
-	b.WriteString(`<Response><Connect><Stream url="`)
+	b.WriteString(`<Response><Connect`)
+	if action != "" {
+		b.WriteString(` action="`)
+		xml.EscapeText(&b, []byte(action))
+		b.WriteString(`"`)
+	}
+	b.WriteString(`><Stream url="`)
 	xml.EscapeText(&b, []byte(streamURL))
 	b.WriteString(`">`)
 	keys := make([]string, 0, len(params))
@@ -52,4 +59,9 @@ func Dial(number string) []byte {
 	xml.EscapeText(&b, []byte(number))
 	b.WriteString(`</Dial></Response>`)
 	return []byte(b.String())
+}
+
+// Hangup returns TwiML that ends the call.
+func Hangup() []byte {
+	return []byte(xml.Header + `<Response><Hangup/></Response>`)
 }

@@ -1,0 +1,693 @@
+package telephony
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/telephony/audio"
+)
+
+// Rate is the sample rate of a Line's audio, both ways: 8 kHz, the rate of
+// the telephone network.
+const Rate = 8000
+
+// frameLen is the samples in a 20 ms frame at Rate.
+const frameLen = Rate / 50
+
+// Line is a call's connection to the caller. Send, Mark and Clear are
+// called from one goroutine at a time; End once, at the end.
+type Line interface {
+	// Send queues one 20 ms frame of PCM16 at Rate for the caller. It must
+	// not block for long (the runtime paces frames itself) and must not
+	// keep frame.
+	Send(frame audio.PCM16) error
+	// Mark queues a label after the audio sent so far; when the caller has
+	// heard up to it the transport calls the Call's Marked with the name.
+	Mark(name string) error
+	// Clear drops the audio queued and not yet played.
+	Clear() error
+	// End finishes the call: hangs up, or transfers it to number when
+	// number is not "".
+	End(number string) error
+}
+
+// Runtime runs calls. Its zero value is not usable; see NewRuntime.
+type Runtime struct {
+	log     *slog.Logger
+	metrics *Metrics
+	cache   *cache
+	// DTMFPause ends a keypad entry the caller does not end with #.
+	dtmfPause time.Duration
+	lead      int // frames sent ahead of real time, against jitter
+}
+
+// Options configure a Runtime; the zero value means the defaults.
+type Options struct {
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// DTMFPause is how long after the last key an entry without # ends
+	// (default 2s).
+	DTMFPause time.Duration
+}
+
+// NewRuntime returns a runtime for calls.
+func NewRuntime(o Options) *Runtime {
+	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(64), dtmfPause: o.DTMFPause, lead: 3}
+	if rt.log == nil {
+		rt.log = slog.New(slog.DiscardHandler)
+	}
+	if rt.dtmfPause <= 0 {
+		rt.dtmfPause = 2 * time.Second
+	}
+	return rt
+}
+
+// Call is one call in progress. The transport feeds it what comes from
+// the caller (Audio, DTMF, Marked, Hangup) from its read loop while Run
+// drives the conversation.
+type Call struct {
+	rt   *Runtime
+	conv *Conversation
+	sess Session
+	line Line
+	info CallInfo
+	log  *slog.Logger
+	lang string
+
+	// from the transport
+	inFramer *audio.Framer[int16]
+	audioAt  time.Time // the time of the last frame, by the audio's clock
+	frames   chan inFrame
+	ctrl     chan control
+	hungUp   chan struct{}
+	hangOnce sync.Once
+
+	// the loop's own state
+	stream        speech.Stream
+	transcripts   chan speech.Transcript
+	vad           *audio.VAD
+	ep            *Endpointer
+	handled       chan handled
+	fillers       chan string
+	handling      bool
+	utt           *utterance
+	nextUtt       int
+	waiting       []dialog.Event // caller turns that came while the agent was busy
+	reply         *handled       // an answer waiting for a filler to finish
+	expect        string         // what the agent asked for last
+	confirming    bool
+	ending        *ending
+	keys          strings.Builder
+	lastEvent     time.Time
+	outcome       string
+	frameAt       time.Time // of the last frame the loop took
+	pendingFiller string    // the waitMessage of the service running
+	lastMarkHeard bool      // the caller heard the agent's last words to the end
+	timers        timers
+	wmu           sync.Mutex // orders Send/Mark against Clear
+	wg            sync.WaitGroup
+	speakBuf      speakBuffers
+}
+
+type inFrame struct {
+	pcm [frameLen]int16
+	at  time.Time
+}
+
+type controlKind int
+
+const (
+	ctlDTMF controlKind = iota
+	ctlMark
+)
+
+type control struct {
+	kind  controlKind
+	value string
+}
+
+type handled struct {
+	reply  Reply
+	event  dialog.Event
+	timing *TurnTiming
+	at     time.Time
+}
+
+// ending is set once the agent has said its last words.
+type ending struct {
+	transfer string
+	reason   string
+}
+
+type timers struct {
+	noInput, keys, maxDuration, filler, endWait *time.Timer
+}
+
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+// NewCall prepares a call on line with the opened conversation.
+func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
+	lang := conv.Agent.Language
+	loc, err := time.LoadLocation(conv.Agent.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	c := &Call{
+		rt: rt, conv: conv, sess: conv.Session, line: line, info: info, lang: lang,
+		log:         rt.log.With("call", info.ID, "agent", conv.Agent.Name),
+		frames:      make(chan inFrame, 50),
+		ctrl:        make(chan control, 64),
+		hungUp:      make(chan struct{}),
+		transcripts: make(chan speech.Transcript, 16),
+		handled:     make(chan handled, 1),
+		fillers:     make(chan string, 4),
+		ep:          NewEndpointer(conv.Agent.Voice, lang, loc),
+	}
+	c.inFramer, _ = audio.NewFramer[int16](frameLen)
+	c.vad, _ = audio.NewVAD(Rate, audio.VADConfig{})
+	c.timers = timers{stoppedTimer(), stoppedTimer(), stoppedTimer(), stoppedTimer(), stoppedTimer()}
+	return c
+}
+
+// Audio takes caller audio: PCM16 at Rate, of any length. Call it from one
+// goroutine (the transport's read loop); it does not keep pcm. When the
+// call's loop falls a second behind, frames are dropped and counted.
+func (c *Call) Audio(pcm audio.PCM16) {
+	c.inFramer.Write(pcm)
+	for {
+		f, ok := c.inFramer.Next()
+		if !ok {
+			return
+		}
+		// Frames are timed by the audio itself, 20 ms apart, so that
+		// network bunching does not stretch or squeeze the caller's pauses;
+		// when the audio falls behind the clock (lost packets), it catches up.
+		now := time.Now()
+		if c.audioAt.IsZero() || now.Sub(c.audioAt) > 200*time.Millisecond {
+			c.audioAt = now
+		} else {
+			c.audioAt = c.audioAt.Add(audio.FrameDuration)
+		}
+		var in inFrame
+		copy(in.pcm[:], f)
+		in.at = c.audioAt
+		select {
+		case c.frames <- in:
+		default:
+			c.rt.metrics.dropped()
+		}
+	}
+}
+
+// DTMF takes a key the caller pressed: 0-9, *, #.
+func (c *Call) DTMF(digit string) { c.control(control{ctlDTMF, digit}) }
+
+// Marked tells the call that the caller has heard the audio up to the
+// mark named name.
+func (c *Call) Marked(name string) { c.control(control{ctlMark, name}) }
+
+// Hangup tells the call that the caller hung up (or the transport is
+// gone). It is idempotent.
+func (c *Call) Hangup() { c.hangOnce.Do(func() { close(c.hungUp) }) }
+
+func (c *Call) control(ev control) {
+	select {
+	case c.ctrl <- ev:
+	case <-c.hungUp:
+	}
+}
+
+// Run drives the call until it ends: the caller hangs up, the agent hangs
+// up or transfers, the call lasts too long, or ctx is done. It closes the
+// session and returns when every goroutine it started has finished.
+func (c *Call) Run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.rt.metrics.callStarted()
+	start := time.Now()
+	c.log.Info("call started", "transport", c.info.Transport, "stt", name(c.conv.STT), "tts", name(c.conv.TTS))
+	if c.conv.STT != nil {
+		stream, err := c.conv.STT.Stream(ctx, Rate)
+		if err != nil {
+			c.log.Warn("speech recognition unavailable; only keys reach the agent", "err", err)
+		} else {
+			c.stream = stream
+			c.wg.Add(1)
+			go c.recv(ctx)
+		}
+	}
+	if d := c.conv.Agent.Voice.MaxDuration.Std(); d > 0 {
+		c.timers.maxDuration.Reset(d)
+	}
+	c.deliver(ctx, dialog.Start{At: start})
+	c.loop(ctx)
+
+	cancel()
+	c.stopSpeaking(false)
+	if c.stream != nil {
+		_ = c.stream.Close()
+	}
+	c.wg.Wait()
+	for _, t := range []*time.Timer{c.timers.noInput, c.timers.keys, c.timers.maxDuration, c.timers.filler, c.timers.endWait} {
+		t.Stop()
+	}
+	if c.outcome == "caller-hangup" {
+		c.sess.Handle(context.WithoutCancel(ctx), dialog.Hangup{At: time.Now()}, func(string) {})
+	}
+	c.sess.Close()
+	c.rt.metrics.callEnded(c.outcome)
+	c.log.Info("call ended", "outcome", c.outcome, "duration_ms", time.Since(start).Milliseconds())
+}
+
+func name(v interface{ String() string }) string {
+	if v == nil {
+		return "none"
+	}
+	return v.String()
+}
+
+func (c *Call) recv(ctx context.Context) {
+	defer c.wg.Done()
+	for {
+		t, err := c.stream.Recv()
+		if err != nil {
+			if !errors.Is(err, speech.ErrClosed) && ctx.Err() == nil {
+				c.log.Warn("speech recognition ended", "err", err)
+			}
+			return
+		}
+		select {
+		case c.transcripts <- t:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// loop is the call's one goroutine of state: control events first, then
+// audio, transcripts, answers and timers.
+func (c *Call) loop(ctx context.Context) {
+	for c.outcome == "" {
+		select {
+		case ev := <-c.ctrl:
+			c.onControl(ctx, ev)
+			continue
+		case <-c.hungUp:
+			c.outcome = "caller-hangup"
+			return
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			c.outcome = "shutdown"
+		case <-c.hungUp:
+			c.outcome = "caller-hangup"
+		case ev := <-c.ctrl:
+			c.onControl(ctx, ev)
+		case f := <-c.frames:
+			c.onFrame(ctx, &f)
+		case t := <-c.transcripts:
+			c.onTranscript(ctx, t)
+		case h := <-c.handled:
+			c.onHandled(ctx, h)
+		case text := <-c.fillers:
+			c.onRunning(text)
+		case <-c.timers.filler.C:
+			c.onFiller(ctx)
+		case <-c.doneSpeaking():
+			c.onSpoken(ctx)
+		case <-c.timers.keys.C:
+			c.endKeys(ctx, "")
+		case <-c.timers.noInput.C:
+			c.onNoInput(ctx)
+		case <-c.timers.endWait.C:
+			c.finish()
+		case <-c.timers.maxDuration.C:
+			c.log.Info("call reached its maximum duration")
+			c.stopSpeaking(true)
+			c.outcome = "max-duration"
+			_ = c.line.End("")
+		}
+	}
+}
+
+func (c *Call) doneSpeaking() <-chan struct{} {
+	if c.utt == nil {
+		return nil
+	}
+	return c.utt.done
+}
+
+func (c *Call) onControl(ctx context.Context, ev control) {
+	switch ev.kind {
+	case ctlMark:
+		c.onMark(ev.value)
+	case ctlDTMF:
+		if c.ending != nil {
+			return
+		}
+		c.timers.noInput.Stop()
+		c.bargeIn()
+		if ev.value == "#" {
+			c.endKeys(ctx, "#")
+			return
+		}
+		c.keys.WriteString(ev.value)
+		if c.confirming && c.keys.Len() == 1 {
+			c.endKeys(ctx, "") // "press 1 to confirm": one key is the answer
+			return
+		}
+		c.timers.keys.Reset(c.rt.dtmfPause)
+	}
+}
+
+func (c *Call) endKeys(ctx context.Context, suffix string) {
+	c.timers.keys.Stop()
+	digits := c.keys.String() + suffix
+	c.keys.Reset()
+	if digits == "" || digits == "#" {
+		return
+	}
+	c.deliver(ctx, dialog.DTMF{At: time.Now(), Digits: digits})
+}
+
+func (c *Call) onFrame(ctx context.Context, f *inFrame) {
+	pcm := audio.PCM16(f.pcm[:])
+	c.frameAt = f.at
+	if c.stream != nil {
+		if err := c.stream.Write(pcm); err != nil && !errors.Is(err, speech.ErrClosed) {
+			c.log.Debug("speech recognition write", "err", err)
+		}
+	}
+	v := c.vad.Process(pcm)
+	if c.ending != nil || c.stream == nil {
+		return
+	}
+	if v.Event == audio.SpeechStart {
+		c.timers.noInput.Stop()
+		c.bargeIn()
+	}
+	c.act(ctx, f.at, c.ep.Frame(f.at, v))
+}
+
+func (c *Call) onTranscript(ctx context.Context, t speech.Transcript) {
+	if c.ending != nil {
+		return
+	}
+	at := c.frameAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	c.act(ctx, at, c.ep.Transcript(at, t))
+}
+
+// act carries out the endpointer's decision.
+func (c *Call) act(ctx context.Context, at time.Time, d Decision) {
+	if d.Flush {
+		if err := c.stream.Flush(); err != nil {
+			c.log.Debug("speech recognition flush", "err", err)
+		}
+	}
+	if !d.End {
+		return
+	}
+	text := c.ep.Text()
+	endAt, _ := c.ep.Ending()
+	timing := &TurnTiming{Endpointing: endAt.Sub(c.ep.LastVoice()), STT: at.Sub(endAt)}
+	lastVoice := c.ep.LastVoice()
+	c.ep.Reset()
+	if text == "" {
+		c.armNoInput()
+		return // noise, a cough: not a turn
+	}
+	c.deliverTimed(ctx, dialog.Utterance{At: at, Text: text}, timing, lastVoice)
+}
+
+// deliver hands an event to the conversation now, or after what the
+// agent is doing.
+func (c *Call) deliver(ctx context.Context, ev dialog.Event) {
+	c.deliverTimed(ctx, ev, nil, time.Time{})
+}
+
+func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTiming, lastVoice time.Time) {
+	if c.handling || c.utt != nil || c.reply != nil {
+		if len(c.waiting) < 4 {
+			c.waiting = append(c.waiting, ev)
+		}
+		return
+	}
+	c.handle(ctx, ev, timing, lastVoice)
+}
+
+func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming, lastVoice time.Time) {
+	c.handling = true
+	c.timers.noInput.Stop()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		reply := c.sess.Handle(ctx, ev, func(filler string) {
+			select {
+			case c.fillers <- filler:
+			default:
+			}
+		})
+		h := handled{reply: reply, event: ev, timing: timing, at: time.Now()}
+		if timing != nil {
+			timing.External, timing.from = reply.External, lastVoice
+		}
+		select {
+		case c.handled <- h:
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// onRunning: a service started; if it is still running after
+// voice.waitMessageAfter the caller hears its filler.
+func (c *Call) onRunning(text string) {
+	if text == "" || !c.handling {
+		return
+	}
+	c.pendingFiller = text
+	c.timers.filler.Reset(waitAfter(c.conv.Agent.Voice))
+}
+
+func (c *Call) onFiller(ctx context.Context) {
+	if !c.handling || c.utt != nil || c.pendingFiller == "" {
+		return
+	}
+	text := c.pendingFiller
+	c.pendingFiller = ""
+	c.speak(ctx, nil, true, false, func(_ context.Context, say func(string)) { say(text) })
+}
+
+func (c *Call) onHandled(ctx context.Context, h handled) {
+	c.handling = false
+	c.timers.filler.Stop()
+	c.pendingFiller = ""
+	if _, ok := h.event.(dialog.Start); !ok {
+		c.lastEvent = h.at
+	} else {
+		c.lastEvent = eventAt(h.event)
+	}
+	if c.utt != nil { // a filler is playing: the answer follows it
+		c.reply = &h
+		return
+	}
+	c.answer(ctx, h)
+}
+
+func eventAt(ev dialog.Event) time.Time {
+	switch ev := ev.(type) {
+	case dialog.Start:
+		return ev.At
+	case dialog.Utterance:
+		return ev.At
+	case dialog.DTMF:
+		return ev.At
+	case dialog.Timeout:
+		return ev.At
+	}
+	return time.Now()
+}
+
+// answer speaks a reply and notes what it asks for and whether it ends
+// the call.
+func (c *Call) answer(ctx context.Context, h handled) {
+	c.reply = nil
+	c.expect, c.confirming = "", false
+	greeting, readback := false, false
+	for _, a := range h.reply.Actions {
+		switch a := a.(type) {
+		case dialog.Ask:
+			c.expect = a.Type
+		case dialog.Confirm:
+			c.expect, c.confirming, readback = dialog.AnswerConfirm, true, true
+		case dialog.Say:
+			greeting = greeting || a.Kind == dialog.Greeting
+		case dialog.End:
+			c.ending = &ending{reason: "agent-hangup"}
+		case dialog.Transfer:
+			c.ending = &ending{transfer: a.Number, reason: "transfer"}
+		}
+	}
+	c.ep.Expect(c.expect)
+	if c.ending != nil {
+		c.waiting = nil
+	}
+	interruptible := !(readback && c.conv.Agent.Voice.UninterruptibleReadbacks) && c.ending == nil
+	if dialog.Text(firstSpoken(h.reply.Actions)) == "" {
+		c.afterSpeaking(ctx)
+		return
+	}
+	c.speak(ctx, h.timing, interruptible, greeting, c.sess.Speak)
+}
+
+func firstSpoken(actions []dialog.Action) dialog.Action {
+	for _, a := range actions {
+		if dialog.Text(a) != "" {
+			return a
+		}
+	}
+	return nil
+}
+
+func (c *Call) onSpoken(ctx context.Context) {
+	u := c.utt
+	c.utt = nil
+	c.rt.metrics.late(u.late)
+	if u.interrupted {
+		if u.session {
+			c.sess.Heard(u.heard(c.rt.lead))
+		}
+	}
+	if c.reply != nil {
+		c.answer(ctx, *c.reply)
+		return
+	}
+	if !u.session { // a filler: the answer is still being worked out
+		return
+	}
+	c.afterSpeaking(ctx)
+}
+
+// afterSpeaking: the agent has said its piece; the call ends, the next
+// waiting turn is taken, or the caller's silence is timed.
+func (c *Call) afterSpeaking(ctx context.Context) {
+	if c.ending != nil {
+		if c.lastMarkHeard {
+			c.finish()
+		} else {
+			c.timers.endWait.Reset(time.Duration(c.rt.lead)*audio.FrameDuration + 2*time.Second)
+		}
+		return
+	}
+	if len(c.waiting) > 0 {
+		ev := c.waiting[0]
+		c.waiting = c.waiting[1:]
+		c.handle(ctx, ev, nil, time.Time{})
+		return
+	}
+	c.armNoInput()
+}
+
+func (c *Call) armNoInput() {
+	if c.handling || c.utt != nil || c.ending != nil || c.ep.InTurn() {
+		return
+	}
+	d := c.sess.Deadline()
+	if d.IsZero() {
+		return
+	}
+	c.timers.noInput.Reset(max(0, d.Sub(c.lastEvent)))
+}
+
+func (c *Call) onNoInput(ctx context.Context) {
+	if c.handling || c.utt != nil || c.ending != nil || c.ep.InTurn() {
+		return
+	}
+	if d := c.sess.Deadline(); !d.IsZero() {
+		c.handle(ctx, dialog.Timeout{At: d}, nil, time.Time{})
+	}
+}
+
+func (c *Call) onMark(name string) {
+	id, part, ok := strings.Cut(name, ".")
+	if !ok || c.utt == nil && c.ending == nil {
+		return
+	}
+	n, err := strconv.Atoi(id)
+	if err != nil {
+		return
+	}
+	if part == "end" && c.ending != nil && n == c.nextUtt-1 {
+		c.lastMarkHeard = true
+		if c.utt == nil {
+			c.finish()
+		}
+		return
+	}
+	if u := c.utt; u != nil && u.id == n && !u.interrupted {
+		if k, err := strconv.Atoi(part); err == nil {
+			u.markHeard(k)
+		}
+	}
+}
+
+// finish ends the call after the agent's last words.
+func (c *Call) finish() {
+	if c.outcome != "" || c.ending == nil {
+		return
+	}
+	c.outcome = c.ending.reason
+	if err := c.line.End(c.ending.transfer); err != nil {
+		c.log.Warn("ending the call", "err", err)
+	}
+}
+
+// bargeIn interrupts the agent if it may be interrupted.
+func (c *Call) bargeIn() {
+	if u := c.utt; u != nil && u.interruptible && !u.interrupted {
+		c.rt.metrics.bargeIn()
+		c.log.Debug("caller interrupted the agent", "utterance", u.id)
+		c.stopSpeaking(true)
+	}
+}
+
+// stopSpeaking cancels the utterance playing and, with clear, drops what
+// the caller has not heard yet.
+func (c *Call) stopSpeaking(clear bool) {
+	u := c.utt
+	if u == nil || u.interrupted {
+		return
+	}
+	u.interrupted = true
+	u.cancel()
+	if clear {
+		c.wmu.Lock()
+		if err := c.line.Clear(); err != nil {
+			c.log.Debug("clear", "err", err)
+		}
+		c.wmu.Unlock()
+	}
+}
+
+// waitAfter is how long a service may run before its filler is said.
+func waitAfter(v configs.Voice) time.Duration {
+	if v.WaitMessageAfter == nil {
+		return configs.DefaultWaitMessageAfter
+	}
+	return v.WaitMessageAfter.Std()
+}

@@ -1,0 +1,554 @@
+package telephony
+
+import (
+	"context"
+	"io"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/telephony/audio"
+)
+
+// fakeLine records what the runtime sends the caller and, when echo is
+// set, plays it back at once: every mark comes back as soon as it is sent.
+type fakeLine struct {
+	call *Call
+	echo bool
+
+	mu     sync.Mutex
+	log    []string // "media", "mark NAME", "clear", "end NUMBER"
+	frames int
+	ended  chan string
+}
+
+func newFakeLine(echo bool) *fakeLine { return &fakeLine{echo: echo, ended: make(chan string, 1)} }
+
+func (l *fakeLine) add(ev string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ev == "media" {
+		l.frames++
+		if n := len(l.log); n > 0 && l.log[n-1] == "media" {
+			return // runs of media are one entry
+		}
+	}
+	l.log = append(l.log, ev)
+}
+
+func (l *fakeLine) Send(frame audio.PCM16) error {
+	if len(frame) != frameLen {
+		panic("frame of the wrong size")
+	}
+	l.add("media")
+	return nil
+}
+
+func (l *fakeLine) Mark(name string) error {
+	l.add("mark " + name)
+	if l.echo {
+		l.call.Marked(name)
+	}
+	return nil
+}
+
+func (l *fakeLine) Clear() error { l.add("clear"); return nil }
+
+func (l *fakeLine) End(number string) error {
+	l.add("end " + number)
+	select {
+	case l.ended <- number:
+	default:
+	}
+	return nil
+}
+
+func (l *fakeLine) events() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.log)
+}
+
+func (l *fakeLine) sent() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.frames
+}
+
+// fakeSession answers events with a script and records what it is told.
+type fakeSession struct {
+	reply   func(ev dialog.Event) Reply
+	slow    chan struct{} // when not nil, services wait for it
+	noInput time.Duration // when not zero, the caller is silent too long this long after an event (not after a Timeout)
+
+	mu       sync.Mutex
+	events   []dialog.Event
+	heard    []string
+	last     Reply
+	deadline time.Time
+	closed   bool
+}
+
+func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, running func(string)) Reply {
+	s.mu.Lock()
+	r := s.reply(ev)
+	if s.noInput > 0 {
+		s.deadline = time.Time{}
+		if st, ok := ev.(dialog.Start); ok {
+			s.deadline = st.At.Add(s.noInput)
+		}
+	}
+	s.mu.Unlock()
+	for _, a := range r.Actions {
+		if _, ok := a.(dialog.Execute); ok && s.slow != nil {
+			running("Un momento, lo consulto.")
+			select {
+			case <-s.slow:
+			case <-ctx.Done():
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, ev)
+	s.last = r
+	return r
+}
+
+func (s *fakeSession) Speak(ctx context.Context, say func(string)) {
+	s.mu.Lock()
+	last := s.last
+	s.mu.Unlock()
+	for _, a := range last.Actions {
+		if text := dialog.Text(a); text != "" && ctx.Err() == nil {
+			say(text)
+		}
+	}
+}
+
+func (s *fakeSession) Heard(text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.heard = append(s.heard, text)
+}
+
+func (s *fakeSession) Deadline() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deadline
+}
+
+func (s *fakeSession) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+}
+
+func (s *fakeSession) got() []dialog.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.events)
+}
+
+// fakeSTT hears, at each Flush, the next of its texts.
+type fakeSTT struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (f *fakeSTT) String() string { return "fake stt" }
+
+func (f *fakeSTT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
+	s := &fakeStream{stt: f, out: make(chan speech.Transcript, 16), done: make(chan struct{})}
+	return s, nil
+}
+
+type fakeStream struct {
+	stt      *fakeSTT
+	out      chan speech.Transcript
+	done     chan struct{}
+	closeOne sync.Once
+}
+
+func (s *fakeStream) Write(pcm []int16) error { return nil }
+
+func (s *fakeStream) Flush() error {
+	s.stt.mu.Lock()
+	text := ""
+	if len(s.stt.texts) > 0 {
+		text, s.stt.texts = s.stt.texts[0], s.stt.texts[1:]
+	}
+	s.stt.mu.Unlock()
+	s.out <- speech.Transcript{Text: text, Final: true}
+	return nil
+}
+
+func (s *fakeStream) Recv() (speech.Transcript, error) {
+	select {
+	case t := <-s.out:
+		return t, nil
+	case <-s.done:
+		return speech.Transcript{}, speech.ErrClosed
+	}
+}
+
+func (s *fakeStream) Close() error {
+	s.closeOne.Do(func() { close(s.done) })
+	return nil
+}
+
+// fakeTTS speaks a 16 kHz tone, perChar long for each character.
+type fakeTTS struct {
+	perChar time.Duration
+	mu      sync.Mutex
+	texts   []string
+}
+
+func (f *fakeTTS) String() string   { return "fake tts" }
+func (f *fakeTTS) SampleRate() int  { return 16000 }
+func (f *fakeTTS) spoken() []string { f.mu.Lock(); defer f.mu.Unlock(); return slices.Clone(f.texts) }
+
+func (f *fakeTTS) Synthesize(ctx context.Context, text, lang string) (speech.Audio, error) {
+	f.mu.Lock()
+	f.texts = append(f.texts, text)
+	f.mu.Unlock()
+	n := int(f.perChar.Seconds()*16000) * len([]rune(text))
+	return &toneAudio{ctx: ctx, left: n}, nil
+}
+
+type toneAudio struct {
+	ctx  context.Context
+	left int
+	i    int
+}
+
+func (a *toneAudio) Read(p []int16) (int, error) {
+	if err := a.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if a.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), a.left)
+	for k := range n {
+		p[k] = int16(8000 * math.Sin(2*math.Pi*440*float64(a.i)/16000))
+		a.i++
+	}
+	a.left -= n
+	return n, nil
+}
+
+func (a *toneAudio) Close() error { return nil }
+
+// harness runs one call on fakes.
+type harness struct {
+	t    *testing.T
+	call *Call
+	line *fakeLine
+	sess *fakeSession
+	stt  *fakeSTT
+	tts  *fakeTTS
+	done chan struct{}
+}
+
+func newHarness(t *testing.T, voice configs.Voice, echo bool, reply func(dialog.Event) Reply, heard ...string) *harness {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	if voice.Silence == 0 {
+		voice = testVoice
+	}
+	wait := configs.Duration(50 * time.Millisecond)
+	voice.WaitMessageAfter = &wait
+	voice.MaxDuration = configs.Duration(time.Minute)
+	h := &harness{t: t, line: newFakeLine(echo), sess: &fakeSession{reply: reply}, stt: &fakeSTT{texts: heard}, tts: &fakeTTS{perChar: 5 * time.Millisecond}, done: make(chan struct{})}
+	agent := &configs.Agent{Name: "test", Language: "es", Timezone: "Europe/Madrid", Voice: voice}
+	rt := NewRuntime(Options{DTMFPause: 100 * time.Millisecond})
+	h.call = rt.NewCall(&Conversation{Session: h.sess, Agent: agent, STT: h.stt, TTS: h.tts}, CallInfo{ID: "c1", Transport: "test"}, h.line)
+	h.line.call = h.call
+	go func() {
+		defer close(h.done)
+		h.call.Run(context.Background())
+	}()
+	t.Cleanup(func() {
+		h.call.Hangup()
+		<-h.done
+		for i := 0; runtime.NumGoroutine() > before && i < 100; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			t.Errorf("%d goroutines left behind", n-before)
+		}
+	})
+	return h
+}
+
+// speak sends d of voice then silence frames, as the caller would, fast.
+func (h *harness) speak(voice, silence time.Duration) {
+	tone := make(audio.PCM16, frameLen)
+	for i := range tone {
+		tone[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
+	}
+	quiet := make(audio.PCM16, frameLen)
+	for range 5 { // the line is quiet before the caller speaks: the VAD learns its floor
+		h.call.Audio(quiet)
+	}
+	for i := time.Duration(0); i < voice+silence; i += audio.FrameDuration {
+		if i < voice {
+			h.call.Audio(tone)
+		} else {
+			h.call.Audio(quiet)
+		}
+		time.Sleep(time.Millisecond) // faster than real time, slow enough not to overrun the call's queue
+	}
+}
+
+// until waits for cond, failing after a few seconds.
+func (h *harness) until(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s; line: %v; events: %v", what, h.line.events(), h.sess.got())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (h *harness) hasEvent(want string) bool { return slices.Contains(h.line.events(), want) }
+
+func say(text string, kind dialog.SayKind) dialog.Action { return dialog.Say{Text: text, Kind: kind} }
+
+func greetThen(rest func(dialog.Event) Reply) func(dialog.Event) Reply {
+	return func(ev dialog.Event) Reply {
+		if _, ok := ev.(dialog.Start); ok {
+			return Reply{Actions: []dialog.Action{say("Hola, soy la clínica.", dialog.Greeting)}}
+		}
+		if rest == nil {
+			return Reply{}
+		}
+		return rest(ev)
+	}
+}
+
+func TestCallTurn(t *testing.T) {
+	h := newHarness(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+		if u, ok := ev.(dialog.Utterance); ok && u.Text == "quiero una cita" {
+			return Reply{Actions: []dialog.Action{dialog.Ask{Field: "fecha", Type: "date", Text: "¿Para qué día?"}}}
+		}
+		return Reply{}
+	}), "quiero una cita")
+	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+	h.speak(600*time.Millisecond, 700*time.Millisecond)
+	h.until("the answer", func() bool { return h.hasEvent("mark 1.0") })
+	evs := h.sess.got()
+	if len(evs) != 2 {
+		t.Fatalf("session got %v", evs)
+	}
+	if u, ok := evs[1].(dialog.Utterance); !ok || u.Text != "quiero una cita" {
+		t.Errorf("second event %#v", evs[1])
+	}
+	if got := h.tts.spoken(); !slices.Equal(got, []string{"Hola, soy la clínica.", "¿Para qué día?"}) {
+		t.Errorf("spoken %q", got)
+	}
+	if h.call.ep.ask != "date" {
+		t.Errorf("the endpointer expects %q; want date", h.call.ep.ask)
+	}
+	if slices.Contains(h.line.events(), "clear") {
+		t.Errorf("cleared without a barge-in: %v", h.line.events())
+	}
+}
+
+func TestCallBargeIn(t *testing.T) {
+	long := strings.Repeat("Bienvenido a la clínica. ", 12) // about 1.5 s of tone
+	h := newHarness(t, configs.Voice{}, false, func(ev dialog.Event) Reply {
+		if _, ok := ev.(dialog.Start); ok {
+			return Reply{Actions: []dialog.Action{say(long, dialog.Greeting)}}
+		}
+		return Reply{Actions: []dialog.Action{say("Dime.", dialog.Info)}}
+	}, "perdona")
+	h.until("the greeting to play", func() bool { return h.line.sent() > 10 })
+	h.speak(100*time.Millisecond, 0)
+	h.until("clear", func() bool { return h.hasEvent("clear") })
+	sentAtClear := h.line.sent()
+	time.Sleep(100 * time.Millisecond)
+	evs := h.line.events()
+	if i := slices.Index(evs, "clear"); i != len(evs)-1 || h.line.sent() != sentAtClear {
+		t.Errorf("audio after the clear: %v (%d frames, %d at the clear)", evs, h.line.sent(), sentAtClear)
+	}
+	if sentAtClear > 75 {
+		t.Errorf("%d frames were sent before the clear: the greeting was not interrupted", sentAtClear)
+	}
+	h.until("the interruption to be told", func() bool {
+		h.sess.mu.Lock()
+		defer h.sess.mu.Unlock()
+		return len(h.sess.heard) == 1
+	})
+	if heard := h.sess.heard[0]; len(heard) >= len(long) || !strings.HasPrefix(long, strings.TrimSuffix(heard, "…")) {
+		t.Errorf("heard %q; want a beginning of the greeting", heard)
+	}
+	h.speak(0, 700*time.Millisecond)
+	h.until("the answer to the interruption", func() bool { return len(h.sess.got()) == 2 })
+}
+
+func TestCallUninterruptibleReadback(t *testing.T) {
+	readback := strings.Repeat("Para confirmar: el lunes a las diez. ", 4)
+	voice := testVoice
+	voice.UninterruptibleReadbacks = true
+	h := newHarness(t, voice, false, func(ev dialog.Event) Reply {
+		if _, ok := ev.(dialog.Start); ok {
+			return Reply{Actions: []dialog.Action{dialog.Confirm{Intent: "book", Text: readback}}}
+		}
+		return Reply{}
+	})
+	h.until("the read-back to play", func() bool { return h.line.sent() > 5 })
+	h.speak(200*time.Millisecond, 0)
+	h.until("the read-back to end", func() bool { return h.hasEvent("mark 0.0") })
+	if h.hasEvent("clear") {
+		t.Errorf("an uninterruptible read-back was cleared: %v", h.line.events())
+	}
+	if !h.call.confirming || h.call.ep.ask != dialog.AnswerConfirm {
+		t.Errorf("confirming %v, expecting %q", h.call.confirming, h.call.ep.ask)
+	}
+}
+
+func TestCallDTMF(t *testing.T) {
+	h := newHarness(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+		if d, ok := ev.(dialog.DTMF); ok && d.Digits == "612#" {
+			return Reply{Actions: []dialog.Action{dialog.Confirm{Intent: "book", Text: "¿Confirmas? Pulsa 1."}}}
+		}
+		return Reply{}
+	}))
+	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+	for _, k := range []string{"6", "1", "2", "#"} {
+		h.call.DTMF(k)
+	}
+	h.until("the read-back", func() bool { return h.hasEvent("mark 1.0") })
+	h.call.DTMF("1") // one key answers a read-back, without #
+	h.until("the key", func() bool { return len(h.sess.got()) == 3 })
+	h.call.DTMF("4")
+	h.call.DTMF("2") // and an entry without # ends after the pause
+	h.until("the entry", func() bool { return len(h.sess.got()) == 4 })
+	var got []string
+	for _, ev := range h.sess.got()[1:] {
+		got = append(got, ev.(dialog.DTMF).Digits)
+	}
+	if !slices.Equal(got, []string{"612#", "1", "42"}) {
+		t.Errorf("entries %q", got)
+	}
+}
+
+func TestCallNoInput(t *testing.T) {
+	h := newHarness(t, configs.Voice{}, true, func(ev dialog.Event) Reply {
+		switch ev.(type) {
+		case dialog.Start:
+			return Reply{Actions: []dialog.Action{say("Hola.", dialog.Greeting)}}
+		case dialog.Timeout:
+			return Reply{Actions: []dialog.Action{say("¿Sigues ahí?", dialog.Reprompt)}}
+		}
+		return Reply{}
+	})
+	h.sess.mu.Lock()
+	h.sess.noInput = 50 * time.Millisecond
+	h.sess.mu.Unlock()
+	h.until("the reprompt", func() bool { return h.hasEvent("mark 1.0") })
+	if _, ok := h.sess.got()[1].(dialog.Timeout); !ok {
+		t.Errorf("events %v", h.sess.got())
+	}
+}
+
+func TestCallEnds(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		last   dialog.Action
+		number string
+	}{
+		{"hang-up", dialog.End{}, ""},
+		{"transfer", dialog.Transfer{Number: "+34910000000"}, "+34910000000"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+				return Reply{Actions: []dialog.Action{say("Adiós.", dialog.Info), tt.last}}
+			}), "adiós")
+			h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+			h.speak(300*time.Millisecond, 700*time.Millisecond)
+			select {
+			case n := <-h.line.ended:
+				if n != tt.number {
+					t.Errorf("ended with %q; want %q", n, tt.number)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("the call did not end: %v", h.line.events())
+			}
+			<-h.done
+			evs := h.line.events()
+			if i := slices.Index(evs, "mark 1.end"); i < 0 || i > slices.Index(evs, "end "+tt.number) {
+				t.Errorf("the call ended before its last words were heard: %v", evs)
+			}
+			if !h.sess.closed {
+				t.Error("session not closed")
+			}
+		})
+	}
+}
+
+func TestCallFiller(t *testing.T) {
+	slow := make(chan struct{})
+	h := newHarness(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+		return Reply{Actions: []dialog.Action{dialog.Execute{Intent: "book"}, say("Hecho.", dialog.Reply)}}
+	}), "resérvala")
+	h.sess.slow = slow
+	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+	h.speak(300*time.Millisecond, 700*time.Millisecond)
+	h.until("the filler", func() bool { return slices.Contains(h.tts.spoken(), "Un momento, lo consulto.") })
+	close(slow)
+	h.until("the answer", func() bool { return slices.Contains(h.tts.spoken(), "Hecho.") })
+	if got := h.tts.spoken(); !slices.Equal(got, []string{"Hola, soy la clínica.", "Un momento, lo consulto.", "Hecho."}) {
+		t.Errorf("spoken %q", got)
+	}
+}
+
+func TestCallHangup(t *testing.T) {
+	h := newHarness(t, configs.Voice{}, false, greetThen(nil))
+	h.until("the greeting to play", func() bool { return h.line.sent() > 2 })
+	h.call.Hangup()
+	<-h.done
+	evs := h.sess.got()
+	if _, ok := evs[len(evs)-1].(dialog.Hangup); !ok || !h.sess.closed {
+		t.Errorf("events %v closed %v", evs, h.sess.closed)
+	}
+}
+
+// TestWarmGreeting: a warmed greeting is not synthesised again.
+func TestWarmGreeting(t *testing.T) {
+	tts := &fakeTTS{perChar: time.Millisecond}
+	rt := NewRuntime(Options{})
+	if err := rt.Warm(context.Background(), "test", "es", tts, "Hola, soy la clínica."); err != nil {
+		t.Fatal(err)
+	}
+	line := newFakeLine(true)
+	sess := &fakeSession{reply: greetThen(nil)}
+	agent := &configs.Agent{Name: "test", Language: "es", Voice: testVoice}
+	call := rt.NewCall(&Conversation{Session: sess, Agent: agent, TTS: tts}, CallInfo{ID: "c"}, line)
+	line.call = call
+	done := make(chan struct{})
+	go func() { defer close(done); call.Run(context.Background()) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Contains(line.events(), "mark 0.0") && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	call.Hangup()
+	<-done
+	if got := tts.spoken(); len(got) != 1 {
+		t.Errorf("synthesised %q; want only the warm-up", got)
+	}
+	if line.sent() == 0 {
+		t.Error("the greeting was not played")
+	}
+}

@@ -1,0 +1,156 @@
+package telephony
+
+import (
+	"strings"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/telephony/audio"
+)
+
+// Endpointer decides when a caller's turn is over, from the voice activity
+// of each frame and the words recognised so far. It is slot-aware: while a
+// phone number, digits or an email is asked it allows the longer
+// DictationSilence, and as soon as the words hold a complete answer of the
+// kind asked (a full date, a yes or no, every digit of a phone number) a
+// pause of EarlySilence is enough.
+//
+// The words come from the recogniser: interim transcripts where it gives
+// them, and finals, which the Endpointer asks for itself (Decision.Flush)
+// after EarlySilence of pause, so that a recogniser that transcribes per
+// utterance can tell too whether the answer is complete. Each Flush gives
+// exactly one final (speech.Stream's contract); the turn ends only once
+// all of them are in.
+//
+// It is pure: time comes in with each call. It is not safe for concurrent
+// use.
+type Endpointer struct {
+	silence, dictation, early time.Duration
+	lang                      string
+	loc                       *time.Location
+
+	ask       string // the kind of answer expected: a field type, dialog.AnswerConfirm, or ""
+	inTurn    bool   // speech started since the last End
+	lastVoice time.Time
+	unflushed bool     // speech since the last Flush
+	pending   int      // Flushes whose final has not come
+	finals    []string // final texts of this turn
+	interim   string   // the words after the last final, from an interim transcript
+	endingAt  time.Time
+}
+
+// Decision is what the runtime must do after a frame or a transcript.
+type Decision struct {
+	// Flush: ask the recogniser for the final of the audio so far.
+	Flush bool
+	// End: the turn is over; Text is what the caller said.
+	End bool
+}
+
+// NewEndpointer returns an Endpointer with an agent's pauses, for words in
+// lang; dates in answers are read in loc.
+func NewEndpointer(v configs.Voice, lang string, loc *time.Location) *Endpointer {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Endpointer{silence: v.Silence.Std(), dictation: v.DictationSilence.Std(), early: v.EarlySilence.Std(), lang: lang, loc: loc}
+}
+
+// Expect says what the agent has just asked for, for the next turn: a
+// field type (dialog.Ask.Type), dialog.AnswerConfirm for a read-back, or ""
+// for anything.
+func (e *Endpointer) Expect(ask string) { e.ask = ask }
+
+// InTurn reports whether the caller has started speaking and the turn is
+// not over.
+func (e *Endpointer) InTurn() bool { return e.inTurn }
+
+// LastVoice is when the caller's voice was last heard in this turn.
+func (e *Endpointer) LastVoice() time.Time { return e.lastVoice }
+
+// Text is what the caller has said in this turn so far.
+func (e *Endpointer) Text() string {
+	words := e.finals
+	if e.interim != "" {
+		words = append(words[:len(words):len(words)], e.interim)
+	}
+	return strings.Join(words, " ")
+}
+
+// Frame takes the voice activity of the 20 ms frame that ended at at.
+func (e *Endpointer) Frame(at time.Time, v audio.VADResult) Decision {
+	if v.Event == audio.SpeechStart || v.Active && v.Speech {
+		e.inTurn, e.unflushed, e.lastVoice = true, true, at
+		e.endingAt = time.Time{} // speaking again: the turn goes on
+		return Decision{}
+	}
+	return e.decide(at)
+}
+
+// Transcript takes what the recogniser heard.
+func (e *Endpointer) Transcript(at time.Time, t speech.Transcript) Decision {
+	if !t.Final {
+		e.interim = strings.TrimSpace(t.Text)
+		return e.decide(at)
+	}
+	if e.pending > 0 {
+		e.pending--
+	}
+	if text := strings.TrimSpace(t.Text); text != "" {
+		e.finals = append(e.finals, text)
+	}
+	e.interim = ""
+	return e.decide(at)
+}
+
+// Reset starts a new turn; the words so far are forgotten.
+func (e *Endpointer) Reset() {
+	e.inTurn, e.unflushed, e.pending = false, false, 0
+	e.finals, e.interim, e.endingAt = e.finals[:0], "", time.Time{}
+}
+
+// Ending reports whether the turn has been decided over and waits only for
+// the recogniser's finals, and since when.
+func (e *Endpointer) Ending() (time.Time, bool) { return e.endingAt, !e.endingAt.IsZero() }
+
+// Wait is the pause that ends the turn now, given the words so far.
+func (e *Endpointer) Wait(at time.Time) time.Duration {
+	wait := e.silence
+	if dialog.Dictation(e.ask) {
+		wait = e.dictation
+	}
+	if e.complete(at) {
+		wait = min(wait, e.early)
+	}
+	return wait
+}
+
+func (e *Endpointer) complete(at time.Time) bool {
+	text := e.Text()
+	return text != "" && dialog.Complete(e.ask, e.lang, text, at, e.loc)
+}
+
+func (e *Endpointer) decide(at time.Time) Decision {
+	if !e.inTurn {
+		return Decision{}
+	}
+	var d Decision
+	silence := at.Sub(e.lastVoice)
+	if e.unflushed && silence >= e.early {
+		d.Flush, e.unflushed = true, false
+		e.pending++
+	}
+	if e.endingAt.IsZero() && silence >= e.Wait(at) {
+		e.endingAt = at
+		if e.unflushed {
+			d.Flush, e.unflushed = true, false
+			e.pending++
+		}
+	}
+	if !e.endingAt.IsZero() && e.pending == 0 {
+		d.End = true
+	}
+	return d
+}

@@ -1,0 +1,346 @@
+package telephony
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/telephony/audio"
+)
+
+// utterance is one stretch of the agent's speech, under its own context:
+// cancelling it (barge-in) stops synthesis and playout at once.
+type utterance struct {
+	id            int
+	interruptible bool
+	session       bool // the session's words (not a filler): it hears about interruptions
+	cancel        context.CancelFunc
+	done          chan struct{}
+	interrupted   bool  // set by the loop
+	late          int64 // frames sent late; written before done closes
+
+	mu     sync.Mutex
+	said   []sentence
+	played int // sentences the caller has heard to the end (their marks came back)
+}
+
+type sentence struct {
+	text   string
+	frames int  // frames sent
+	whole  bool // all its frames were sent
+}
+
+func (u *utterance) add(text string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.said = append(u.said, sentence{text: text})
+	return len(u.said) - 1
+}
+
+func (u *utterance) sent(i int, whole bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if whole {
+		u.said[i].whole = true
+	} else {
+		u.said[i].frames++
+	}
+}
+
+func (u *utterance) markHeard(i int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.played = max(u.played, i+1)
+}
+
+// heard is what the caller heard of an interrupted utterance: the
+// sentences whose marks came back, and the share of the next one that
+// was played, in whole words.
+func (u *utterance) heard(lead int) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var parts []string
+	for _, s := range u.said[:u.played] {
+		parts = append(parts, s.text)
+	}
+	if u.played < len(u.said) {
+		s := u.said[u.played]
+		words := strings.Fields(s.text)
+		played := float64(max(0, s.frames-lead))
+		total := float64(s.frames)
+		if !s.whole { // still being synthesised: about 70 ms a character
+			total = max(total, float64(len(s.text))*70/20)
+		}
+		if total > 0 {
+			if k := int(float64(len(words)) * played / total); k > 0 {
+				parts = append(parts, strings.Join(words[:k], " ")+"…")
+			}
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// speakBuffers are the audio buffers of a call's speech, reused by each
+// utterance in turn (one plays at a time).
+type speakBuffers struct {
+	in      []int16
+	out     audio.PCM16
+	framer  *audio.Framer[int16]
+	resamp  *audio.Resampler
+	resRate int
+}
+
+// speak starts an utterance: source says its sentences (the session's
+// Speak, or a filler), each played as it is synthesised.
+func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cacheable bool, source func(context.Context, func(string))) {
+	uctx, cancel := context.WithCancel(ctx)
+	u := &utterance{id: c.nextUtt, interruptible: interruptible, cancel: cancel, done: make(chan struct{}), session: !c.handling}
+	c.nextUtt++
+	c.utt = u
+	last := c.ending != nil
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer close(u.done)
+		defer cancel()
+		p := player{c: c, u: u, timing: timing, cacheable: cacheable, pacer: audio.NewPacer(audio.PacerConfig{})}
+		source(uctx, func(text string) { p.say(uctx, text) })
+		if last && uctx.Err() == nil {
+			c.mark(uctx, fmt.Sprintf("%d.end", u.id))
+		}
+		u.late = p.pacer.Stats().Late
+	}()
+}
+
+// player plays one utterance's sentences.
+type player struct {
+	c         *Call
+	u         *utterance
+	timing    *TurnTiming // of the caller's turn this answers; nil for others
+	cacheable bool
+	pacer     *audio.Pacer
+	started   bool
+	n         int // frames of the current sentence
+}
+
+func (p *player) say(ctx context.Context, text string) {
+	text = strings.TrimSpace(text)
+	if ctx.Err() != nil || text == "" {
+		return
+	}
+	c := p.c
+	i := p.u.add(text)
+	p.pacer.Reset()
+	p.n = 0
+	emit := func(frame audio.PCM16) error {
+		if err := p.emit(ctx, frame); err != nil {
+			return err
+		}
+		p.u.sent(i, false)
+		return nil
+	}
+	tts := c.conv.TTS
+	if tts == nil {
+		return
+	}
+	key := cacheKey(c.conv.Agent.Name, c.lang, tts, text)
+	if p.cacheable {
+		if pcm, ok := c.rt.cache.get(key); ok {
+			for off := 0; off+frameLen <= len(pcm); off += frameLen {
+				if emit(pcm[off:off+frameLen]) != nil {
+					return
+				}
+			}
+			p.u.sent(i, true)
+			c.mark(ctx, fmt.Sprintf("%d.%d", p.u.id, i))
+			return
+		}
+	}
+	var keep []int16
+	if p.cacheable {
+		keep = make([]int16, 0, 8000*4)
+	}
+	first := func(d time.Duration) {
+		c.rt.metrics.firstByte(d)
+		if p.timing != nil && p.timing.TTS == 0 {
+			p.timing.TTS = d
+		}
+	}
+	err := synthesize(ctx, tts, text, c.lang, &c.speakBuf, first, func(frame audio.PCM16) error {
+		if keep != nil {
+			keep = append(keep, frame...)
+		}
+		return emit(frame)
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("text-to-speech failed", "tts", tts.String(), "err", err)
+		}
+		return
+	}
+	if keep != nil {
+		c.rt.cache.put(key, keep)
+	}
+	p.u.sent(i, true)
+	c.mark(ctx, fmt.Sprintf("%d.%d", p.u.id, i))
+}
+
+// emit sends one frame in its slot: the first few of each sentence at
+// once (a little ahead of real time, against jitter), then one every
+// 20 ms.
+func (p *player) emit(ctx context.Context, frame audio.PCM16) error {
+	if p.n >= p.c.rt.lead {
+		if _, err := p.pacer.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	p.n++
+	if err := p.c.send(ctx, frame); err != nil {
+		return err
+	}
+	if !p.started {
+		p.started = true
+		if t := p.timing; t != nil {
+			t.ReplyDelay = time.Since(t.from)
+			p.c.rt.metrics.turn(*t)
+			p.c.log.Info("turn", "endpointing_ms", ms(t.Endpointing), "stt_ms", ms(t.STT), "external_ms", ms(t.External),
+				"tts_ms", ms(t.TTS), "reply_delay_ms", ms(t.ReplyDelay), "orchestrator_us", t.Orchestrator().Microseconds())
+		}
+	}
+	return nil
+}
+
+func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// send writes a frame unless the utterance was cancelled: the check and
+// the write happen under the lock Clear takes, so nothing of a cancelled
+// utterance follows its clear.
+func (c *Call) send(ctx context.Context, frame audio.PCM16) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.line.Send(frame)
+}
+
+func (c *Call) mark(ctx context.Context, name string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
+	if err := c.line.Mark(name); err != nil {
+		c.log.Debug("mark", "err", err)
+	}
+}
+
+// synthesize speaks text with tts and hands emit its audio as 20 ms
+// frames at Rate, the last one padded with silence. first is told how
+// long the first audio took.
+func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speakBuffers, first func(time.Duration), emit func(audio.PCM16) error) error {
+	start := time.Now()
+	a, err := tts.Synthesize(ctx, text, lang)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if b.framer == nil {
+		b.framer, _ = audio.NewFramer[int16](frameLen)
+		b.in = make([]int16, 960)
+	}
+	b.framer.Reset()
+	if b.resamp == nil || b.resRate != tts.SampleRate() {
+		r, err := audio.NewResampler(tts.SampleRate(), Rate)
+		if err != nil {
+			return err
+		}
+		b.resamp, b.resRate = r, tts.SampleRate()
+	}
+	b.resamp.Reset()
+	got := false
+	for {
+		n, err := a.Read(b.in)
+		if n > 0 {
+			if !got {
+				got = true
+				first(time.Since(start))
+			}
+			b.out = b.resamp.Resample(b.out[:0], b.in[:n])
+			b.framer.Write(b.out)
+			for {
+				f, ok := b.framer.Next()
+				if !ok {
+					break
+				}
+				if err := emit(f); err != nil {
+					return err
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if f, ok := b.framer.Flush(0); ok {
+		return emit(f)
+	}
+	return nil
+}
+
+// cache keeps synthesised greetings, at Rate, so that a call's first
+// words start at once.
+type cache struct {
+	mu    sync.Mutex
+	max   int
+	items map[string][]int16
+}
+
+func newCache(max int) *cache { return &cache{max: max, items: map[string][]int16{}} }
+
+func cacheKey(agent, lang string, tts speech.TTS, text string) string {
+	return agent + "\x00" + lang + "\x00" + tts.String() + "\x00" + text
+}
+
+func (c *cache) get(key string) ([]int16, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pcm, ok := c.items[key]
+	return pcm, ok
+}
+
+func (c *cache) put(key string, pcm []int16) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.items) >= c.max {
+		for k := range c.items { // any one: greetings are few
+			delete(c.items, k)
+			break
+		}
+	}
+	c.items[key] = pcm
+}
+
+// Warm synthesises an agent's greeting ahead of its first call, so that
+// every call's first words start within a frame.
+func (rt *Runtime) Warm(ctx context.Context, agent, lang string, tts speech.TTS, greeting string) error {
+	var b speakBuffers
+	var pcm []int16
+	err := synthesize(ctx, tts, greeting, lang, &b, func(time.Duration) {}, func(f audio.PCM16) error {
+		pcm = append(pcm, f...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rt.cache.put(cacheKey(agent, lang, tts, strings.TrimSpace(greeting)), pcm)
+	return nil
+}

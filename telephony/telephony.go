@@ -1,0 +1,79 @@
+// Package telephony is the voice runtime: per call, caller audio goes
+// through voice activity detection and endpointing to speech-to-text, the
+// caller's turns to the conversation (a Session), and the agent's words
+// through text-to-speech back to the caller as paced 20 ms frames, with
+// barge-in, DTMF, no-input reprompts, fillers for slow services, hang-up
+// and transfer.
+//
+// The runtime knows nothing of integrations or model providers: it
+// consumes the conversation through Session and speech through the
+// speech package's contract, and reaches the caller through a Line. The
+// Twilio Media Streams transport (Twilio) is one Line; the same runtime
+// will serve browser calls.
+package telephony
+
+import (
+	"context"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/speech"
+)
+
+// Session is one call's conversation without audio. The runtime calls its
+// methods from one goroutine at a time, never concurrently.
+type Session interface {
+	// Handle feeds ev to the conversation and returns what the agent does.
+	// Services run within it: before each, running is called with what to
+	// say if the service is slow (its waitMessage), from the goroutine
+	// running Handle. Cancelling ctx abandons the services in progress.
+	Handle(ctx context.Context, ev dialog.Event, running func(filler string)) Reply
+	// Speak calls say with each sentence of the last Handle's reply, in
+	// order, as it is ready (rephrased by a model for an agent that asks
+	// for it). say blocks while the sentence is played.
+	Speak(ctx context.Context, say func(sentence string))
+	// Heard tells the session that the caller interrupted the agent's last
+	// words, having heard only text of them.
+	Heard(text string)
+	// Deadline is when the caller has been silent too long, in the clock
+	// of the events' At (zero: no deadline).
+	Deadline() time.Time
+	// Close ends the session once the call is over.
+	Close()
+}
+
+// Reply is what the agent does in answer to an event.
+type Reply struct {
+	Actions []dialog.Action
+	// External is the time Handle spent waiting for services and models,
+	// so the runtime can tell its own share of the reply delay.
+	External time.Duration
+}
+
+// Conversation is an opened call: its session, its agent and the speech
+// providers for the agent's language.
+type Conversation struct {
+	Session Session
+	Agent   *configs.Agent
+	// STT recognises the caller; nil means only keys (DTMF) reach the agent.
+	STT speech.STT
+	// TTS speaks for the agent; nil means the caller hears nothing.
+	TTS speech.TTS
+}
+
+// CallInfo describes a call being opened.
+type CallInfo struct {
+	ID        string // ours, unique
+	Agent     string // the agent asked for; "" for the default
+	From      string // the caller's number, when known
+	Transport string // "twilio"
+	Provider  string // the carrier's own id (Twilio's CallSid)
+}
+
+// Opener opens conversations. It is safe for concurrent use.
+type Opener interface {
+	// Open starts the conversation of a new call. An error (an unknown
+	// agent) refuses the call.
+	Open(ctx context.Context, info CallInfo) (*Conversation, error)
+}

@@ -1,0 +1,402 @@
+package telephony
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/voiceagent/voiceagent/telephony/audio"
+	"github.com/voiceagent/voiceagent/telephony/twilio"
+)
+
+// Twilio serves a Twilio phone number: the voice webhook that connects a
+// call to a Media Stream, the stream itself, and the end of the stream
+// (hang up, or transfer with <Dial>).
+type Twilio struct {
+	rt        *Runtime
+	open      Opener
+	authToken string
+	publicURL string
+	log       *slog.Logger
+	upgrader  websocket.Upgrader
+
+	mu        sync.Mutex
+	calls     map[string]context.CancelFunc // by our call id
+	limit     int
+	draining  bool
+	transfers map[string]transfer // by CallSid: where the Connect action sends the call
+	wg        sync.WaitGroup
+}
+
+type transfer struct {
+	number string
+	at     time.Time
+}
+
+// TwilioConfig configures the Twilio transport.
+type TwilioConfig struct {
+	// AuthToken, when set, makes every request prove it comes from Twilio
+	// with a valid X-Twilio-Signature.
+	AuthToken string
+	// PublicURL is the server's address as Twilio reaches it, like
+	// https://abc.ngrok.app; "" means each request's Host, with the scheme
+	// from X-Forwarded-Proto (https by default).
+	PublicURL string
+	// MaxCalls bounds the calls in progress; beyond it the webhook and the
+	// stream answer 503. Zero means 1000.
+	MaxCalls int
+	Logger   *slog.Logger
+}
+
+// NewTwilio returns the Twilio transport of rt, opening calls with open.
+func NewTwilio(rt *Runtime, open Opener, cfg TwilioConfig) *Twilio {
+	t := &Twilio{
+		rt: rt, open: open, authToken: cfg.AuthToken, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger,
+		calls: map[string]context.CancelFunc{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
+		upgrader: websocket.Upgrader{ReadBufferSize: 2048, WriteBufferSize: 2048},
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	if t.limit <= 0 {
+		t.limit = 1000
+	}
+	return t
+}
+
+// Register adds the transport's routes to mux: POST /twilio/voice,
+// GET /twilio/stream and POST /twilio/after.
+func (t *Twilio) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /twilio/voice", t.voice)
+	mux.HandleFunc("GET /twilio/stream", t.stream)
+	mux.HandleFunc("POST /twilio/after", t.after)
+}
+
+// Active is the number of calls in progress.
+func (t *Twilio) Active() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.calls)
+}
+
+// Drain refuses new calls from now on and waits for the calls in progress
+// to end, until ctx is done; then it ends them and waits for that.
+func (t *Twilio) Drain(ctx context.Context) {
+	t.mu.Lock()
+	t.draining = true
+	t.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	t.mu.Lock()
+	for _, cancel := range t.calls {
+		cancel()
+	}
+	t.mu.Unlock()
+	<-done
+}
+
+// base is the server's public address with scheme ("https" or "wss").
+func (t *Twilio) base(r *http.Request, scheme string) string {
+	if t.publicURL != "" {
+		u := t.publicURL
+		if scheme == "wss" {
+			u = strings.Replace(strings.Replace(u, "https://", "wss://", 1), "http://", "ws://", 1)
+		}
+		return u
+	}
+	proto := r.Header.Get("X-Forwarded-Proto")
+	if proto == "" {
+		proto = "https"
+	}
+	if scheme == "wss" {
+		proto = map[string]string{"https": "wss", "http": "ws"}[proto]
+		if proto == "" {
+			proto = "wss"
+		}
+	}
+	return proto + "://" + r.Host
+}
+
+// signed checks X-Twilio-Signature when an auth token is set.
+func (t *Twilio) signed(r *http.Request, scheme string, params url.Values) bool {
+	if t.authToken == "" {
+		return true
+	}
+	return twilio.ValidSignature(t.authToken, t.base(r, scheme)+r.URL.RequestURI(), params, r.Header.Get("X-Twilio-Signature"))
+}
+
+func (t *Twilio) full() (bool, string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.draining {
+		return true, "shutting down"
+	}
+	if len(t.calls) >= t.limit {
+		return true, "too many calls"
+	}
+	return false, ""
+}
+
+// voice answers Twilio's webhook for an incoming call with TwiML that
+// connects it to /twilio/stream, passing the agent and the caller.
+func (t *Twilio) voice(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	if !t.signed(r, "https", r.PostForm) {
+		t.log.Warn("twilio webhook with a bad signature", "remote", r.RemoteAddr)
+		http.Error(w, "bad signature", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	if full, why := t.full(); full {
+		t.log.Warn("call refused", "reason", why)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write(twilio.Say("Lo sentimos, ahora no podemos atender su llamada. Sorry, we cannot take your call right now.", "es-ES"))
+		return
+	}
+	params := map[string]string{}
+	if a := r.FormValue("agent"); a != "" {
+		params["agent"] = a
+	}
+	if from := r.PostForm.Get("From"); from != "" {
+		params["from"] = from
+	}
+	_, _ = w.Write(twilio.ConnectStream(t.base(r, "wss")+"/twilio/stream", t.base(r, "https")+"/twilio/after", params))
+}
+
+// after answers the end of a call's stream (the <Connect> action): a
+// <Dial> when the agent transferred the call, else a hang-up.
+func (t *Twilio) after(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	if !t.signed(r, "https", r.PostForm) {
+		http.Error(w, "bad signature", http.StatusForbidden)
+		return
+	}
+	t.mu.Lock()
+	tr, ok := t.transfers[r.PostForm.Get("CallSid")]
+	delete(t.transfers, r.PostForm.Get("CallSid"))
+	t.mu.Unlock()
+	w.Header().Set("Content-Type", "text/xml")
+	if ok {
+		_, _ = w.Write(twilio.Dial(tr.number))
+		return
+	}
+	_, _ = w.Write(twilio.Hangup())
+}
+
+// stream runs one call over a Media Streams websocket.
+func (t *Twilio) stream(w http.ResponseWriter, r *http.Request) {
+	if !t.signed(r, "wss", nil) {
+		t.log.Warn("twilio stream with a bad signature", "remote", r.RemoteAddr)
+		http.Error(w, "bad signature", http.StatusForbidden)
+		return
+	}
+	if full, why := t.full(); full {
+		http.Error(w, why, http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := t.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader answered
+	}
+	defer conn.Close()
+	conn.SetReadLimit(twilio.MaxMessage)
+
+	start, err := readStart(conn)
+	if err != nil {
+		t.log.Warn("twilio stream without a start", "err", err)
+		return
+	}
+	info := CallInfo{ID: newID(), Agent: start.CustomParameters["agent"], From: start.CustomParameters["from"], Transport: "twilio", Provider: start.CallSid}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	t.mu.Lock()
+	if t.draining || len(t.calls) >= t.limit {
+		t.mu.Unlock()
+		closeWith(conn, websocket.CloseTryAgainLater, "busy")
+		return
+	}
+	t.calls[info.ID] = cancel
+	t.wg.Add(1)
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		delete(t.calls, info.ID)
+		t.mu.Unlock()
+		t.wg.Done()
+	}()
+
+	conv, err := t.open.Open(ctx, info)
+	if err != nil {
+		t.log.Warn("call refused", "err", err)
+		closeWith(conn, websocket.ClosePolicyViolation, "no such agent")
+		return
+	}
+	line := &twilioLine{t: t, conn: conn, streamSid: start.StreamSid, callSid: start.CallSid}
+	call := t.rt.NewCall(conv, info, line)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		call.Run(ctx)
+	}()
+	t.read(conn, call)
+	call.Hangup()
+	<-done
+	_ = line.End("")
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func closeWith(conn *websocket.Conn, code int, text string) {
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+}
+
+// readStart reads up to the stream's start message.
+func readStart(conn *websocket.Conn) (*twilio.Start, error) {
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer conn.SetReadDeadline(time.Time{})
+	for {
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		ev, err := twilio.Parse(msg)
+		if err != nil {
+			return nil, err
+		}
+		switch ev.Event {
+		case "connected":
+			continue
+		case "start":
+			if ev.Start == nil || ev.Start.StreamSid == "" {
+				return nil, errors.New("start message without a streamSid")
+			}
+			return ev.Start, nil
+		default:
+			return nil, errors.New("stream began with " + ev.Event)
+		}
+	}
+}
+
+// read is the stream's read loop: media (by the fast path, into reused
+// buffers) to the call's audio, and every other event to the call.
+func (t *Twilio) read(conn *websocket.Conn, call *Call) {
+	var msg bytes.Buffer
+	var ulaw []byte
+	var pcm audio.PCM16
+	for {
+		_, r, err := conn.NextReader()
+		if err != nil {
+			return
+		}
+		msg.Reset()
+		if _, err := msg.ReadFrom(r); err != nil {
+			return
+		}
+		if payload, ok := twilio.ParseMedia(ulaw[:0], msg.Bytes()); ok {
+			ulaw = payload
+			pcm = audio.DecodeUlaw(pcm[:0], audio.Ulaw(payload))
+			call.Audio(pcm)
+			continue
+		}
+		ev, err := twilio.Parse(msg.Bytes())
+		if err != nil {
+			t.log.Debug("bad message from twilio", "err", err)
+			continue
+		}
+		switch ev.Event {
+		case "dtmf":
+			if ev.DTMF != nil && len(ev.DTMF.Digit) == 1 && strings.Contains("0123456789*#", ev.DTMF.Digit) {
+				call.DTMF(ev.DTMF.Digit)
+			}
+		case "mark":
+			if ev.Mark != nil {
+				call.Marked(ev.Mark.Name)
+			}
+		case "stop":
+			return
+		}
+	}
+}
+
+// twilioLine is a call's Line over its Media Streams websocket.
+type twilioLine struct {
+	t                  *Twilio
+	conn               *websocket.Conn
+	streamSid, callSid string
+	ulaw               []byte
+	out                []byte
+	endOnce            sync.Once
+}
+
+const writeWait = 5 * time.Second
+
+func (l *twilioLine) write(msg []byte) error {
+	_ = l.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return l.conn.WriteMessage(websocket.TextMessage, msg)
+}
+
+func (l *twilioLine) Send(frame audio.PCM16) error {
+	l.ulaw = audio.EncodeUlaw(l.ulaw[:0], frame)
+	l.out = twilio.AppendMedia(l.out[:0], l.streamSid, l.ulaw)
+	return l.write(l.out)
+}
+
+func (l *twilioLine) Mark(name string) error {
+	l.out = twilio.AppendMark(l.out[:0], l.streamSid, name)
+	return l.write(l.out)
+}
+
+func (l *twilioLine) Clear() error {
+	l.out = twilio.AppendClear(l.out[:0], l.streamSid)
+	return l.write(l.out)
+}
+
+// End closes the stream; Twilio then asks /twilio/after what to do, which
+// answers with a <Dial> to number if one is given.
+func (l *twilioLine) End(number string) error {
+	l.endOnce.Do(func() {
+		if number != "" {
+			l.t.mu.Lock()
+			for sid, tr := range l.t.transfers { // forget transfers Twilio never asked about
+				if time.Since(tr.at) > time.Hour {
+					delete(l.t.transfers, sid)
+				}
+			}
+			l.t.transfers[l.callSid] = transfer{number: number, at: time.Now()}
+			l.t.mu.Unlock()
+		}
+		closeWith(l.conn, websocket.CloseNormalClosure, "")
+		_ = l.conn.Close()
+	})
+	return nil
+}
