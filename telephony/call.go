@@ -15,6 +15,9 @@ import (
 	"github.com/voiceagent/voiceagent/telephony/audio"
 )
 
+// maxKeys is the longest keypad entry; a longer one is cut in pieces.
+const maxKeys = 32
+
 // Rate is the sample rate of a Line's audio, both ways: 8 kHz, the rate of
 // the telephone network.
 const Rate = 8000
@@ -91,8 +94,11 @@ type Call struct {
 	hangOnce sync.Once
 
 	// the loop's own state
-	stream        speech.Stream
-	transcripts   chan speech.Transcript
+	stream      speech.Stream
+	transcripts chan speech.Transcript
+	sttLost     chan struct{} // closed when recognition ends on its own
+	cur         inFrame       // the frame being processed (a field, so it does not escape per frame)
+
 	vad           *audio.VAD
 	ep            *Endpointer
 	handled       chan handled
@@ -110,6 +116,8 @@ type Call struct {
 	outcome       string
 	frameAt       time.Time // of the last frame the loop took
 	pendingFiller string    // the waitMessage of the service running
+	interruptible bool      // the agent's last reply may be interrupted
+	cut           bool      // the caller interrupted it, and no turn has come since
 	lastMarkHeard bool      // the caller heard the agent's last words to the end
 	timers        timers
 	wmu           sync.Mutex // orders Send/Mark against Clear
@@ -171,9 +179,11 @@ func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 		ctrl:        make(chan control, 64),
 		hungUp:      make(chan struct{}),
 		transcripts: make(chan speech.Transcript, 16),
-		handled:     make(chan handled, 1),
-		fillers:     make(chan string, 4),
-		ep:          NewEndpointer(conv.Agent.Voice, lang, loc),
+		sttLost:     make(chan struct{}),
+
+		handled: make(chan handled, 1),
+		fillers: make(chan string, 4),
+		ep:      NewEndpointer(conv.Agent.Voice, lang, loc),
 	}
 	c.inFramer, _ = audio.NewFramer[int16](frameLen)
 	c.vad, _ = audio.NewVAD(Rate, audio.VADConfig{})
@@ -255,7 +265,11 @@ func (c *Call) Run(ctx context.Context) {
 	c.loop(ctx)
 
 	cancel()
+	c.Hangup() // the transport's DTMF and Marked no longer wait for the loop
 	c.stopSpeaking(false)
+	if c.outcome != "caller-hangup" {
+		_ = c.line.End("") // after a transfer's End this does nothing
+	}
 	if c.stream != nil {
 		_ = c.stream.Close()
 	}
@@ -284,7 +298,8 @@ func (c *Call) recv(ctx context.Context) {
 		t, err := c.stream.Recv()
 		if err != nil {
 			if !errors.Is(err, speech.ErrClosed) && ctx.Err() == nil {
-				c.log.Warn("speech recognition ended", "err", err)
+				c.log.Warn("speech recognition ended; only keys reach the agent now", "err", err)
+				close(c.sttLost)
 			}
 			return
 		}
@@ -316,8 +331,12 @@ func (c *Call) loop(ctx context.Context) {
 			c.outcome = "caller-hangup"
 		case ev := <-c.ctrl:
 			c.onControl(ctx, ev)
-		case f := <-c.frames:
-			c.onFrame(ctx, &f)
+		case c.cur = <-c.frames:
+			c.onFrame(ctx, &c.cur)
+		case <-c.sttLost:
+			c.sttLost = nil
+			c.stream = nil
+			c.onSTTLost(ctx)
 		case t := <-c.transcripts:
 			c.onTranscript(ctx, t)
 		case h := <-c.handled:
@@ -363,6 +382,9 @@ func (c *Call) onControl(ctx context.Context, ev control) {
 		if ev.value == "#" {
 			c.endKeys(ctx, "#")
 			return
+		}
+		if c.keys.Len() >= maxKeys {
+			c.endKeys(ctx, "")
 		}
 		c.keys.WriteString(ev.value)
 		if c.confirming && c.keys.Len() == 1 {
@@ -418,6 +440,7 @@ func (c *Call) act(ctx context.Context, at time.Time, d Decision) {
 	if d.Flush {
 		if err := c.stream.Flush(); err != nil {
 			c.log.Debug("speech recognition flush", "err", err)
+			d = c.ep.FlushFailed(at)
 		}
 	}
 	if !d.End {
@@ -428,11 +451,12 @@ func (c *Call) act(ctx context.Context, at time.Time, d Decision) {
 	timing := &TurnTiming{Endpointing: endAt.Sub(c.ep.LastVoice()), STT: at.Sub(endAt)}
 	lastVoice := c.ep.LastVoice()
 	c.ep.Reset()
-	if text == "" {
-		c.armNoInput()
-		return // noise, a cough: not a turn
+	if text == "" { // noise, a cough: not a turn
+		c.resume(ctx)
+		return
 	}
 	c.deliverTimed(ctx, dialog.Utterance{At: at, Text: text}, timing, lastVoice)
+	c.release(ctx)
 }
 
 // deliver hands an event to the conversation now, or after what the
@@ -442,6 +466,9 @@ func (c *Call) deliver(ctx context.Context, ev dialog.Event) {
 }
 
 func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTiming, lastVoice time.Time) {
+	if c.ending != nil {
+		return // the agent has said goodbye
+	}
 	if c.handling || c.utt != nil || c.reply != nil {
 		if len(c.waiting) < 4 {
 			c.waiting = append(c.waiting, ev)
@@ -497,12 +524,15 @@ func (c *Call) onHandled(ctx context.Context, h handled) {
 	c.handling = false
 	c.timers.filler.Stop()
 	c.pendingFiller = ""
+	for len(c.fillers) > 0 { // of this Handle: it is over
+		<-c.fillers
+	}
 	if _, ok := h.event.(dialog.Start); !ok {
 		c.lastEvent = h.at
 	} else {
 		c.lastEvent = eventAt(h.event)
 	}
-	if c.utt != nil { // a filler is playing: the answer follows it
+	if c.utt != nil || c.ep.InTurn() { // a filler is playing, or the caller is speaking: the answer waits
 		c.reply = &h
 		return
 	}
@@ -546,13 +576,16 @@ func (c *Call) answer(ctx context.Context, h handled) {
 	c.ep.Expect(c.expect)
 	if c.ending != nil {
 		c.waiting = nil
+		c.timers.keys.Stop()
+		c.keys.Reset()
 	}
-	interruptible := !(readback && c.conv.Agent.Voice.UninterruptibleReadbacks) && c.ending == nil
+	c.interruptible = !(readback && c.conv.Agent.Voice.UninterruptibleReadbacks) && c.ending == nil
 	if dialog.Text(firstSpoken(h.reply.Actions)) == "" {
+		c.lastMarkHeard = true // nothing to hear
 		c.afterSpeaking(ctx)
 		return
 	}
-	c.speak(ctx, h.timing, interruptible, greeting, c.sess.Speak)
+	c.speak(ctx, h.timing, c.interruptible, greeting, c.sess.Speak)
 }
 
 func firstSpoken(actions []dialog.Action) dialog.Action {
@@ -568,16 +601,15 @@ func (c *Call) onSpoken(ctx context.Context) {
 	u := c.utt
 	c.utt = nil
 	c.rt.metrics.late(u.late)
-	if u.interrupted {
-		if u.session {
-			c.sess.Heard(u.heard(c.rt.lead))
-		}
+	if u.interrupted && u.session {
+		c.sess.Heard(u.heard(c.rt.lead))
+		c.cut = true
 	}
-	if c.reply != nil {
+	if c.reply != nil && !c.ep.InTurn() {
 		c.answer(ctx, *c.reply)
 		return
 	}
-	if !u.session { // a filler: the answer is still being worked out
+	if !u.session || c.reply != nil { // a filler, or an answer waiting for the caller
 		return
 	}
 	c.afterSpeaking(ctx)
@@ -690,4 +722,37 @@ func waitAfter(v configs.Voice) time.Duration {
 		return configs.DefaultWaitMessageAfter
 	}
 	return v.WaitMessageAfter.Std()
+}
+
+// onSTTLost: recognition failed for good; the turn in progress ends with
+// what was heard, and from now on only keys reach the agent.
+func (c *Call) onSTTLost(ctx context.Context) {
+	if c.ep.InTurn() {
+		c.act(ctx, c.frameAt, c.ep.FlushFailed(c.frameAt))
+	}
+	c.ep.Reset()
+	c.armNoInput()
+}
+
+// resume: a turn came to nothing (a cough, noise). If it had cut the
+// agent off, the agent says its words again; else the silence is timed.
+func (c *Call) resume(ctx context.Context) {
+	if c.reply != nil && c.utt == nil {
+		c.release(ctx)
+		return
+	}
+	if c.cut && !c.handling && c.utt == nil && c.ending == nil {
+		c.cut = false
+		c.speak(ctx, nil, c.interruptible, false, c.sess.Speak)
+		return
+	}
+	c.armNoInput()
+}
+
+// release speaks an answer that waited for the caller's turn to end.
+func (c *Call) release(ctx context.Context) {
+	c.cut = false
+	if c.reply != nil && c.utt == nil {
+		c.answer(ctx, *c.reply)
+	}
 }

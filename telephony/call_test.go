@@ -2,6 +2,7 @@ package telephony
 
 import (
 	"context"
+	"errors"
 	"io"
 	"math"
 	"runtime"
@@ -260,6 +261,12 @@ type harness struct {
 
 func newHarness(t *testing.T, voice configs.Voice, echo bool, reply func(dialog.Event) Reply, heard ...string) *harness {
 	t.Helper()
+	stt := &fakeSTT{texts: heard}
+	return newHarnessSTT(t, voice, echo, reply, stt, stt)
+}
+
+func newHarnessSTT(t *testing.T, voice configs.Voice, echo bool, reply func(dialog.Event) Reply, fake *fakeSTT, stt speech.STT) *harness {
+	t.Helper()
 	before := runtime.NumGoroutine()
 	if voice.Silence == 0 {
 		voice = testVoice
@@ -267,10 +274,10 @@ func newHarness(t *testing.T, voice configs.Voice, echo bool, reply func(dialog.
 	wait := configs.Duration(50 * time.Millisecond)
 	voice.WaitMessageAfter = &wait
 	voice.MaxDuration = configs.Duration(time.Minute)
-	h := &harness{t: t, line: newFakeLine(echo), sess: &fakeSession{reply: reply}, stt: &fakeSTT{texts: heard}, tts: &fakeTTS{perChar: 5 * time.Millisecond}, done: make(chan struct{})}
+	h := &harness{t: t, line: newFakeLine(echo), sess: &fakeSession{reply: reply}, stt: fake, tts: &fakeTTS{perChar: 5 * time.Millisecond}, done: make(chan struct{})}
 	agent := &configs.Agent{Name: "test", Language: "es", Timezone: "Europe/Madrid", Voice: voice}
 	rt := NewRuntime(Options{DTMFPause: 100 * time.Millisecond})
-	h.call = rt.NewCall(&Conversation{Session: h.sess, Agent: agent, STT: h.stt, TTS: h.tts}, CallInfo{ID: "c1", Transport: "test"}, h.line)
+	h.call = rt.NewCall(&Conversation{Session: h.sess, Agent: agent, STT: stt, TTS: h.tts}, CallInfo{ID: "c1", Transport: "test"}, h.line)
 	h.line.call = h.call
 	go func() {
 		defer close(h.done)
@@ -550,5 +557,82 @@ func TestWarmGreeting(t *testing.T) {
 	}
 	if line.sent() == 0 {
 		t.Error("the greeting was not played")
+	}
+}
+
+// TestCallAfterRun: what the transport reports after the call is over
+// neither blocks nor panics.
+func TestCallAfterRun(t *testing.T) {
+	h := newHarness(t, configs.Voice{}, true, greetThen(nil))
+	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+	h.call.Hangup()
+	<-h.done
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			h.call.DTMF("1")
+			h.call.Marked("0.0")
+			h.call.Audio(make(audio.PCM16, frameLen))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the transport blocked after the call ended")
+	}
+}
+
+// TestCallMarkNames: marks come from the network; odd names change
+// nothing and never break a later barge-in.
+func TestCallMarkNames(t *testing.T) {
+	long := strings.Repeat("Bienvenido a la clínica. ", 12)
+	h := newHarness(t, configs.Voice{}, false, func(ev dialog.Event) Reply {
+		return Reply{Actions: []dialog.Action{say(long, dialog.Greeting)}}
+	}, "hola")
+	h.until("the greeting to play", func() bool { return h.line.sent() > 5 })
+	for _, name := range []string{"0.999", "0.-3", "-1.0", "x.y", "0.1.2", "", ".", "99999999999999999999.0", "0.end"} {
+		h.call.Marked(name)
+	}
+	h.speak(100*time.Millisecond, 0)
+	h.until("clear", func() bool { return h.hasEvent("clear") })
+}
+
+// failingSTT is a recogniser whose connection drops at the first Flush.
+type failingSTT struct{ fakeSTT }
+
+func (f *failingSTT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
+	return &failingStream{done: make(chan struct{})}, nil
+}
+
+type failingStream struct {
+	once sync.Once
+	done chan struct{}
+}
+
+func (s *failingStream) Write([]int16) error { return nil }
+func (s *failingStream) Flush() error {
+	s.once.Do(func() { close(s.done) })
+	return errors.New("connection reset")
+}
+func (s *failingStream) Recv() (speech.Transcript, error) {
+	<-s.done
+	return speech.Transcript{}, errors.New("connection reset")
+}
+func (s *failingStream) Close() error { s.once.Do(func() { close(s.done) }); return nil }
+
+// TestCallSTTLost: when recognition fails for good, the turn does not
+// hang: the call goes on with keys.
+func TestCallSTTLost(t *testing.T) {
+	h := newHarnessSTT(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+		return Reply{Actions: []dialog.Action{say("Vale.", dialog.Info)}}
+	}), &fakeSTT{}, &failingSTT{})
+	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+	h.speak(300*time.Millisecond, 800*time.Millisecond)
+	h.call.DTMF("5")
+	h.call.DTMF("#")
+	h.until("the keys", func() bool { return len(h.sess.got()) == 2 })
+	if d, ok := h.sess.got()[1].(dialog.DTMF); !ok || d.Digits != "5#" {
+		t.Errorf("events %v", h.sess.got())
 	}
 }

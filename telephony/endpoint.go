@@ -39,7 +39,17 @@ type Endpointer struct {
 	finals    []string // final texts of this turn
 	interim   string   // the words after the last final, from an interim transcript
 	endingAt  time.Time
+
+	// whether the words so far are a complete answer, worked out again
+	// only when they or the answer expected change
+	words      int // changes to the words or the expected answer
+	judged     int // the value of words when complete was judged
+	isComplete bool
 }
+
+// FinalsWait bounds how long a turn decided over waits for the
+// recogniser's finals; past it, the turn ends with what was heard.
+const FinalsWait = 3 * time.Second
 
 // Decision is what the runtime must do after a frame or a transcript.
 type Decision struct {
@@ -61,7 +71,7 @@ func NewEndpointer(v configs.Voice, lang string, loc *time.Location) *Endpointer
 // Expect says what the agent has just asked for, for the next turn: a
 // field type (dialog.Ask.Type), dialog.AnswerConfirm for a read-back, or ""
 // for anything.
-func (e *Endpointer) Expect(ask string) { e.ask = ask }
+func (e *Endpointer) Expect(ask string) { e.ask, e.words = ask, e.words+1 }
 
 // InTurn reports whether the caller has started speaking and the turn is
 // not over.
@@ -91,6 +101,10 @@ func (e *Endpointer) Frame(at time.Time, v audio.VADResult) Decision {
 
 // Transcript takes what the recogniser heard.
 func (e *Endpointer) Transcript(at time.Time, t speech.Transcript) Decision {
+	if !e.inTurn && e.pending == 0 {
+		return Decision{} // words between turns (the television, the agent's own echo): not the caller's answer
+	}
+	e.words++
 	if !t.Final {
 		e.interim = strings.TrimSpace(t.Text)
 		return e.decide(at)
@@ -105,10 +119,19 @@ func (e *Endpointer) Transcript(at time.Time, t speech.Transcript) Decision {
 	return e.decide(at)
 }
 
+// FlushFailed says a Flush will bring no final (the recogniser failed).
+func (e *Endpointer) FlushFailed(at time.Time) Decision {
+	if e.pending > 0 {
+		e.pending--
+	}
+	return e.decide(at)
+}
+
 // Reset starts a new turn; the words so far are forgotten.
 func (e *Endpointer) Reset() {
 	e.inTurn, e.unflushed, e.pending = false, false, 0
 	e.finals, e.interim, e.endingAt = e.finals[:0], "", time.Time{}
+	e.words++
 }
 
 // Ending reports whether the turn has been decided over and waits only for
@@ -128,8 +151,11 @@ func (e *Endpointer) Wait(at time.Time) time.Duration {
 }
 
 func (e *Endpointer) complete(at time.Time) bool {
-	text := e.Text()
-	return text != "" && dialog.Complete(e.ask, e.lang, text, at, e.loc)
+	if e.judged != e.words {
+		text := e.Text()
+		e.judged, e.isComplete = e.words, text != "" && dialog.Complete(e.ask, e.lang, text, at, e.loc)
+	}
+	return e.isComplete
 }
 
 func (e *Endpointer) decide(at time.Time) Decision {
@@ -149,7 +175,8 @@ func (e *Endpointer) decide(at time.Time) Decision {
 			e.pending++
 		}
 	}
-	if !e.endingAt.IsZero() && e.pending == 0 {
+	if !e.endingAt.IsZero() && (e.pending == 0 || at.Sub(e.endingAt) >= FinalsWait) {
+		e.pending = 0 // a final that did not come in time is not waited for
 		d.End = true
 	}
 	return d

@@ -55,7 +55,9 @@ func (u *utterance) sent(i int, whole bool) {
 func (u *utterance) markHeard(i int) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.played = max(u.played, i+1)
+	if i >= 0 && i < len(u.said) { // a mark name comes from the network
+		u.played = max(u.played, i+1)
+	}
 }
 
 // heard is what the caller heard of an interrupted utterance: the
@@ -125,7 +127,8 @@ type player struct {
 	cacheable bool
 	pacer     *audio.Pacer
 	started   bool
-	n         int // frames of the current sentence
+	n         int       // frames since the schedule started
+	dry       time.Time // when the audio sent so far will have been played
 }
 
 func (p *player) say(ctx context.Context, text string) {
@@ -135,8 +138,10 @@ func (p *player) say(ctx context.Context, text string) {
 	}
 	c := p.c
 	i := p.u.add(text)
-	p.pacer.Reset()
-	p.n = 0
+	if now := time.Now(); !now.Before(p.dry) {
+		p.pacer.Reset() // the caller's buffer has run dry: start again, a little ahead
+		p.n = 0
+	}
 	emit := func(frame audio.PCM16) error {
 		if err := p.emit(ctx, frame); err != nil {
 			return err
@@ -178,7 +183,7 @@ func (p *player) say(ctx context.Context, text string) {
 		return emit(frame)
 	})
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, errLine) {
 			c.log.Warn("text-to-speech failed", "tts", tts.String(), "err", err)
 		}
 		return
@@ -201,8 +206,16 @@ func (p *player) emit(ctx context.Context, frame audio.PCM16) error {
 	}
 	p.n++
 	if err := p.c.send(ctx, frame); err != nil {
-		return err
+		if ctx.Err() == nil {
+			p.c.log.Warn("the line failed; ending the call", "err", err)
+			p.c.Hangup()
+		}
+		return fmt.Errorf("%w: %w", errLine, err)
 	}
+	if now := time.Now(); p.dry.Before(now) {
+		p.dry = now
+	}
+	p.dry = p.dry.Add(audio.FrameDuration)
 	if !p.started {
 		p.started = true
 		if t := p.timing; t != nil {

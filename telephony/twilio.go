@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -122,9 +123,14 @@ func (t *Twilio) base(r *http.Request, scheme string) string {
 		}
 		return u
 	}
-	proto := r.Header.Get("X-Forwarded-Proto")
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	proto = strings.TrimSpace(proto)
 	if proto == "" {
 		proto = "https"
+	}
+	host := r.Host
+	if h, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Host"), ","); strings.TrimSpace(h) != "" {
+		host = strings.TrimSpace(h)
 	}
 	if scheme == "wss" {
 		proto = map[string]string{"https": "wss", "http": "ws"}[proto]
@@ -132,7 +138,7 @@ func (t *Twilio) base(r *http.Request, scheme string) string {
 			proto = "wss"
 		}
 	}
-	return proto + "://" + r.Host
+	return proto + "://" + host
 }
 
 // signed checks X-Twilio-Signature when an auth token is set.
@@ -302,7 +308,7 @@ func readStart(conn *websocket.Conn) (*twilio.Start, error) {
 			}
 			return ev.Start, nil
 		default:
-			return nil, errors.New("stream began with " + ev.Event)
+			return nil, fmt.Errorf("stream began with %.20q", ev.Event)
 		}
 	}
 }
@@ -314,6 +320,8 @@ func (t *Twilio) read(conn *websocket.Conn, call *Call) {
 	var ulaw []byte
 	var pcm audio.PCM16
 	for {
+		// Twilio sends media every 20 ms: a silent connection is a dead one.
+		_ = conn.SetReadDeadline(time.Now().Add(readWait))
 		_, r, err := conn.NextReader()
 		if err != nil {
 			return
@@ -358,7 +366,11 @@ type twilioLine struct {
 	endOnce            sync.Once
 }
 
-const writeWait = 5 * time.Second
+// writeWait bounds a write to Twilio, readWait the silence of a stream.
+const (
+	writeWait = 5 * time.Second
+	readWait  = 10 * time.Second
+)
 
 func (l *twilioLine) write(msg []byte) error {
 	_ = l.conn.SetWriteDeadline(time.Now().Add(writeWait))

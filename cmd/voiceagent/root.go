@@ -77,7 +77,7 @@ With no --config, commands use the example agents embedded in the binary.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})
-	root.AddCommand(a.validateCmd(), a.toolsCmd(), a.replayCmd(), a.chatCmd())
+	root.AddCommand(a.validateCmd(), a.toolsCmd(), a.replayCmd(), a.chatCmd(), a.serveCmd())
 
 	err := root.Execute()
 	if err == nil {

@@ -1,0 +1,492 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voiceagent/voiceagent/internal/openaitest"
+	"github.com/voiceagent/voiceagent/internal/twiliotest"
+	"github.com/voiceagent/voiceagent/llm/espeak"
+	"github.com/voiceagent/voiceagent/telephony/audio"
+	"github.com/voiceagent/voiceagent/telephony/twilio"
+)
+
+const e2eAgent = `name: clinica-telefono
+language: es
+timezone: Europe/Madrid
+greeting: "Hola, gracias por llamar a la clínica. ¿En qué puedo ayudarte?"
+voice:
+  silence: 500ms
+services:
+  - intent: pedir_cita
+    reference: pedir una cita con el médico
+    examples: ["quiero pedir una cita", "necesito una cita"]
+    method: POST
+    endpoint: %s/appointments
+    requiredFields:
+      - name: nombre
+        type: string
+        promptHint: "¿A nombre de quién quieres la cita? Dime tu nombre y tu apellido, por favor."
+      - name: fecha
+        type: date
+        promptHint: "¿Para qué día?"
+      - name: telefono
+        type: phone
+        promptHint: "¿Un teléfono de contacto? Puedes marcarlo en el teclado y terminar con la almohadilla."
+    bodyTemplate:
+      paciente: "{{nombre}}"
+      fecha: "{{fecha}}"
+      telefono: "{{telefono}}"
+      llamada: "{{caller_number}}"
+    confirmation:
+      required: true
+    responseMapping:
+      codigo: "$.id"
+    responseMessage: "Listo, tu cita queda reservada con el código {{codigo}}."
+`
+
+// e2eSpeech is espeak-ng, which speaks the caller's words; the test skips
+// without it unless VOICEAGENT_REQUIRE_ESPEAK=1.
+func e2eSpeech(t *testing.T) *espeak.TTS {
+	t.Helper()
+	tts, err := espeak.New(espeak.Config{})
+	if err != nil {
+		if os.Getenv("VOICEAGENT_REQUIRE_ESPEAK") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return tts
+}
+
+// callerSays is text spoken by espeak-ng in Spanish, at 8 kHz.
+func callerSays(t *testing.T, tts *espeak.TTS, text string) []int16 {
+	t.Helper()
+	a, err := tts.Synthesize(context.Background(), text, "es")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var pcm audio.PCM16
+	buf := make([]int16, 4096)
+	for {
+		n, err := a.Read(buf)
+		pcm = append(pcm, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := audio.NewResampler(tts.SampleRate(), twiliotest.Rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Resample(nil, pcm)
+}
+
+// TestServePhoneCall is a whole phone call through serve: a simulated
+// Twilio caller speaks a Spanish booking (espeak-ng audio) to the server,
+// which recognises it with a fake OpenAI-compatible transcription server,
+// speaks with its fake speech endpoint, books through a local customer API,
+// and keeps the call as a transcript that replays green. The caller barges
+// in on a question and types the phone number on the keypad.
+func TestServePhoneCall(t *testing.T) {
+	caller := e2eSpeech(t)
+
+	var mu sync.Mutex
+	var bodies []map[string]any
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		bodies = append(bodies, body)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"A-17"}`))
+	}))
+	defer api.Close()
+	dir := t.TempDir()
+	agentFile := filepath.Join(dir, "clinica.yaml")
+	if err := os.WriteFile(agentFile, fmt.Appendf(nil, e2eAgent, api.URL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// What the recogniser hears, in order: one transcription per turn.
+	heard := []string{"quiero pedir una cita", "María López", "el lunes", "sí"}
+	fake := openaitest.New(openaitest.Always(openaitest.Reply{}))
+	defer fake.Close()
+	fake.OnTranscription(func(*openaitest.Transcription) openaitest.AudioReply {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(heard) == 0 {
+			return openaitest.AudioReply{Text: "mmm"}
+		}
+		text := heard[0]
+		heard = heard[1:]
+		return openaitest.AudioReply{Text: text}
+	})
+	fake.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
+		return openaitest.AudioReply{Duration: time.Duration(len([]rune(s.Input))) * 12 * time.Millisecond}
+	})
+
+	const token = "twilio-auth-token"
+	vars := map[string]string{
+		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL, "VOICEAGENT_LLM": "off",
+		"VOICEAGENT_STT": "openai", "VOICEAGENT_TTS": "openai", "TWILIO_AUTH_TOKEN": token,
+	}
+	var logs syncBuffer
+	var out bytes.Buffer
+	a := &app{stdout: &out, stderr: &out, log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	record := filepath.Join(dir, "calls")
+	srv, err := a.newServer(ctx, &serveFlags{config: agentFile, drain: 5 * time.Second, record: record}, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.serve(ctx, ln) }()
+	host := ln.Addr().String()
+	base := "http://" + host
+
+	// Twilio's webhook: refused unsigned, answered with TwiML signed.
+	form := url.Values{"CallSid": {"CA0123"}, "From": {"+34600111222"}, "To": {"+34910000000"}}
+	post := func(sig string) *http.Response {
+		req, _ := http.NewRequest("POST", base+"/twilio/voice", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-Proto", "http")
+		if sig != "" {
+			req.Header.Set("X-Twilio-Signature", sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if resp := post(""); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("unsigned webhook: %s", resp.Status)
+	}
+	resp := post(twilio.Signature(token, base+"/twilio/voice", form))
+	twiml, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`<Stream url="([^"]+)"><Parameter name="from" value="\+34600111222"/>`).FindSubmatch(twiml)
+	if resp.StatusCode != 200 || m == nil || !bytes.Contains(twiml, []byte(`<Connect action="`+base+`/twilio/after">`)) {
+		t.Fatalf("webhook: %s\n%s", resp.Status, twiml)
+	}
+	streamURL := string(m[1])
+
+	client, err := twiliotest.Dial(ctx, streamURL, twiliotest.Config{
+		CallSid:    "CA0123",
+		Parameters: map[string]string{"from": "+34600111222"},
+		Header:     http.Header{"X-Twilio-Signature": {twilio.Signature(token, streamURL, nil)}, "X-Forwarded-Proto": {"http"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	// answer waits for the agent's answer to what the caller did at after:
+	// its first audio, then the end of it.
+	answer := func(what string, after time.Time) {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		_, err := client.WaitEntry(wctx, func(e twiliotest.Entry) bool { return e.Kind == twiliotest.KindMedia && e.Last.After(after) })
+		if err == nil {
+			err = client.WaitQuiet(wctx, 300*time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("waiting for %s: %v; log:\n%s", what, err, logs.String())
+		}
+	}
+	say := func(text string) *twiliotest.Utterance {
+		t.Helper()
+		u := client.Say(callerSays(t, caller, text))
+		if err := u.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+
+	answer("the greeting", time.Time{})
+	first := say("quiero pedir una cita")
+	// The agent asks for the name; the caller answers over the question.
+	question, err := client.WaitEntry(ctx, func(e twiliotest.Entry) bool {
+		return e.Kind == twiliotest.KindMedia && e.At.After(first.LastFrame())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(question.At.Add(400 * time.Millisecond)))
+	name := client.Say(callerSays(t, caller, "María López"))
+	clear, err := client.WaitEntry(ctx, func(e twiliotest.Entry) bool {
+		return e.Kind == twiliotest.KindClear && e.At.After(question.At)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := name.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bargeIn := clear.At.Sub(name.FirstFrame())
+	if bargeIn < 0 || bargeIn > 250*time.Millisecond {
+		t.Errorf("clear came %v after the caller started speaking; want within 250ms", bargeIn)
+	}
+	answer("the date question", name.LastFrame())
+	answer("the phone question", say("el lunes").LastFrame())
+	for _, k := range "612345678#" {
+		if err := client.DTMF(string(k)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(80 * time.Millisecond)
+	}
+	answer("the read-back", time.Now())
+	answer("the booking", say("sí").LastFrame())
+
+	mu.Lock()
+	if len(bodies) != 1 {
+		t.Fatalf("the customer API got %d requests: %v; log:\n%s", len(bodies), bodies, logs.String())
+	}
+	got := bodies[0]
+	mu.Unlock()
+	if got["paciente"] != "María López" || got["telefono"] != "612345678" || got["llamada"] != "+34600111222" {
+		t.Errorf("booking %v", got)
+	}
+	if d, err := time.Parse("2006-01-02", fmt.Sprint(got["fecha"])); err != nil || d.Weekday() != time.Monday {
+		t.Errorf("date %v: want a Monday", got["fecha"])
+	}
+	if p := client.Played(); twiliotest.Tone(p[len(p)-8000:], twiliotest.Rate, openaitest.SpeechTone) < 0.5 {
+		t.Error("the caller did not hear the agent's tone")
+	}
+	if err := client.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The call, through the API, once it has ended.
+	var call callView
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		var list struct{ Calls []callView }
+		getJSON(t, base+"/v1/calls", &list)
+		if len(list.Calls) == 1 && !list.Calls[0].Live {
+			call = list.Calls[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("calls: %+v", list.Calls)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if call.Agent != "clinica-telefono" || call.From != "+34600111222" || call.ProviderID != "CA0123" || call.Turns != 5 {
+		t.Errorf("call %+v", call)
+	}
+	resp, err = http.Get(base + "/v1/calls/" + call.ID + "/transcript")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	path := filepath.Join(dir, "call.yaml")
+	if err := os.WriteFile(path, yaml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var rout, rerr bytes.Buffer
+	if code := run([]string{"replay", path}, strings.NewReader(""), &rout, &rerr); code != 0 {
+		t.Errorf("replay of the call's transcript: exit %d\n%s%s\n%s", code, rout.String(), rerr.String(), yaml)
+	}
+	if files, _ := filepath.Glob(filepath.Join(record, "*.yaml")); len(files) != 1 {
+		t.Errorf("recorded %v", files)
+	}
+
+	metrics := get(t, base+"/metrics")
+	for _, want := range []string{"voiceagent_active_calls 0", `voiceagent_calls_total{outcome="caller-hangup"} 1`,
+		"voiceagent_barge_ins_total 1", `voiceagent_service_duration_seconds_count{agent="clinica-telefono",intent="pedir_cita"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q:\n%s", want, regexp.MustCompile(`(?m)^voiceagent_(barge|late|calls|active).*$`).FindAllString(metrics, -1))
+		}
+	}
+	t.Logf("reply delay: %s; orchestrator-added: %s; endpointing: %s; barge-in clear after %v; %s",
+		histogram(metrics, "voiceagent_reply_delay_seconds"), histogram(metrics, "voiceagent_orchestrator_seconds"),
+		histogram(metrics, "voiceagent_endpointing_wait_seconds"), bargeIn,
+		regexp.MustCompile(`(?m)^voiceagent_late_frames_total .*$`).FindString(metrics))
+	for _, secret := range []string{"María", "612345678", "+34600111222", "sk-test", token} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
+
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
+
+// histogram summarises a Prometheus histogram: count and mean.
+func histogram(metrics, name string) string {
+	value := func(suffix string) float64 {
+		m := regexp.MustCompile(`(?m)^` + name + suffix + ` (\S+)$`).FindStringSubmatch(metrics)
+		if m == nil {
+			return 0
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return v
+	}
+	n, sum := value("_count"), value("_sum")
+	if n == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d turns, mean %v", int(n), time.Duration(sum/n*float64(time.Second)).Round(10*time.Microsecond))
+}
+
+func get(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(get(t, u)), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeStartsBare: serve with no flags and no keys runs the embedded
+// agents, says what is missing, and answers health, readiness, the calls
+// API and, beyond its limit of calls, 503.
+func TestServeStartsBare(t *testing.T) {
+	var out bytes.Buffer
+	a := &app{stdout: &out, stderr: &out, log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_MAX_CALLS": "1"}
+	srv, err := a.newServer(ctx, &serveFlags{drain: time.Second}, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.printReport(ln.Addr().String())
+	for _, want := range []string{"Agent clinica-central (es, default)", "Services: answered by demo stubs",
+		"Understanding: rules only", "Speech-to-text: none (set DEEPGRAM_API_KEY or OPENAI_API_KEY", "only use the keypad (DTMF)",
+		"Text-to-speech: none (VOICEAGENT_TTS=off)", "signatures not checked (set TWILIO_AUTH_TOKEN)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("start-up report lacks %q:\n%s", want, out.String())
+		}
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+	if got := get(t, base+"/healthz"); got != "ok\n" {
+		t.Errorf("healthz %q", got)
+	}
+	if got := get(t, base+"/readyz"); got != "ready\n" {
+		t.Errorf("readyz %q", got)
+	}
+	if resp, _ := http.Get(base + "/v1/calls/nope"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown call: %s", resp.Status)
+	}
+
+	// A call that asks for an agent that does not exist is refused.
+	streamURL := "ws://" + ln.Addr().String() + "/twilio/stream"
+	bad, err := twiliotest.Dial(ctx, streamURL, twiliotest.Config{Parameters: map[string]string{"agent": "nobody"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-bad.Done()
+	// One call in progress fills a server with --max-calls 1.
+	client, err := twiliotest.Dial(ctx, streamURL, twiliotest.Config{Parameters: map[string]string{"agent": "tienda-online"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	for deadline := time.Now().Add(5 * time.Second); srv.twilio.Active() != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the call did not start")
+		}
+	}
+	resp, err := http.PostForm(base+"/twilio/voice", url.Values{"CallSid": {"CA1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("webhook beyond the limit: %s", resp.Status)
+	}
+	// Shutting down ends the call in progress once the drain time is over.
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	<-client.Done()
+	var list struct{ Calls []callView }
+	for _, c := range srv.calls.recent {
+		list.Calls = append(list.Calls, c.view(false))
+	}
+	if len(list.Calls) != 1 || list.Calls[0].Agent != "tienda-online" {
+		t.Errorf("calls %+v", list.Calls)
+	}
+}
+
+func TestServeHelpListsTheEnvironment(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"serve", "--help"}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, v := range []string{"VOICEAGENT_ADDR", "VOICEAGENT_PUBLIC_URL", "VOICEAGENT_MAX_CALLS", "VOICEAGENT_RECORD", "TWILIO_AUTH_TOKEN",
+		"VOICEAGENT_STT", "VOICEAGENT_TTS", "DEEPGRAM_API_KEY", "DEEPGRAM_URL", "VOICEAGENT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL",
+		"VOICEAGENT_LLM_MODEL", "VOICEAGENT_STT_MODEL", "VOICEAGENT_TTS_MODEL", "VOICEAGENT_TTS_VOICE", "--record", "--max-calls"} {
+		if !strings.Contains(out.String(), v) {
+			t.Errorf("serve --help lacks %s", v)
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/voiceagent/voiceagent/llm/deepgram"
+	"github.com/voiceagent/voiceagent/llm/espeak"
+	"github.com/voiceagent/voiceagent/llm/openai"
+	"github.com/voiceagent/voiceagent/speech"
+)
+
+// speechFlags choose the speech providers (SPEC §6); flags override the
+// environment, keys come only from the environment.
+type speechFlags struct {
+	stt, tts, sttModel, ttsModel, voice string
+}
+
+// voices are the speech providers of serve: a recogniser per language
+// (OpenAI and Deepgram are told the language), one synthesiser.
+type voices struct {
+	sttKind, ttsKind string
+	newSTT           func(lang string) (speech.STT, error)
+	tts              speech.TTS
+	sttMissing       string // why there is no recogniser
+	ttsMissing       string
+
+	mu   sync.Mutex
+	stts map[string]speech.STT
+}
+
+// speechProviders resolves VOICEAGENT_STT and VOICEAGENT_TTS: unset means a
+// provider whose key is set, else the offline default (none for
+// recognition, espeak-ng for speech when installed).
+func speechProviders(f *speechFlags, getenv func(string) string) (*voices, error) {
+	v := &voices{stts: map[string]speech.STT{}}
+	pick := func(flag, env string) string {
+		if flag != "" {
+			return strings.ToLower(flag)
+		}
+		return strings.ToLower(strings.TrimSpace(getenv(env)))
+	}
+	openaiKey, dgKey := getenv("OPENAI_API_KEY"), getenv("DEEPGRAM_API_KEY")
+	openaiConf := func(model string) openai.Config {
+		return openai.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: openaiKey, Model: model,
+			APIVersion: getenv("OPENAI_API_VERSION"), Azure: strings.EqualFold(getenv("OPENAI_API_TYPE"), "azure")}
+	}
+
+	v.sttKind = pick(f.stt, "VOICEAGENT_STT")
+	if v.sttKind == "" {
+		switch {
+		case dgKey != "":
+			v.sttKind = "deepgram"
+		case openaiKey != "":
+			v.sttKind = "openai"
+		default:
+			v.sttKind = "off"
+			v.sttMissing = "set DEEPGRAM_API_KEY or OPENAI_API_KEY (or VOICEAGENT_STT=openai with OPENAI_BASE_URL)"
+		}
+	}
+	sttModel := f.sttModel
+	if sttModel == "" {
+		sttModel = getenv("VOICEAGENT_STT_MODEL")
+	}
+	switch v.sttKind {
+	case "deepgram":
+		v.newSTT = func(lang string) (speech.STT, error) {
+			return deepgram.New(deepgram.Config{URL: getenv("DEEPGRAM_URL"), APIKey: dgKey, Model: sttModel, Language: lang})
+		}
+	case "openai":
+		v.newSTT = func(lang string) (speech.STT, error) {
+			c := openaiConf(sttModel)
+			c.Language = lang
+			return openai.NewSTT(c)
+		}
+	case "off":
+		if v.sttMissing == "" {
+			v.sttMissing = "VOICEAGENT_STT=off"
+		}
+	default:
+		return nil, usageErr("VOICEAGENT_STT (--stt) %q: want openai, deepgram or off", v.sttKind)
+	}
+	if v.newSTT != nil { // check the settings now, not at the first call
+		if _, err := v.newSTT("es"); err != nil {
+			return nil, usageErr("speech-to-text: %v", err)
+		}
+	}
+
+	v.ttsKind = pick(f.tts, "VOICEAGENT_TTS")
+	explicit := v.ttsKind != ""
+	if v.ttsKind == "" {
+		v.ttsKind = "espeak"
+		if openaiKey != "" {
+			v.ttsKind = "openai"
+		}
+	}
+	ttsModel, voice := f.ttsModel, f.voice
+	if ttsModel == "" {
+		ttsModel = getenv("VOICEAGENT_TTS_MODEL")
+	}
+	if voice == "" {
+		voice = getenv("VOICEAGENT_TTS_VOICE")
+	}
+	switch v.ttsKind {
+	case "openai":
+		c := openaiConf(ttsModel)
+		c.Voice = voice
+		tts, err := openai.NewTTS(c)
+		if err != nil {
+			return nil, usageErr("text-to-speech: %v", err)
+		}
+		v.tts = tts
+	case "espeak":
+		tts, err := espeak.New(espeak.Config{})
+		if err != nil {
+			if explicit || !errors.Is(err, espeak.ErrNotInstalled) {
+				return nil, usageErr("text-to-speech: %v", err)
+			}
+			v.ttsKind, v.ttsMissing = "off", "espeak-ng is not installed (apt-get install espeak-ng) and OPENAI_API_KEY is not set"
+		} else {
+			v.tts = tts
+		}
+	case "off":
+		v.ttsMissing = "VOICEAGENT_TTS=off"
+	default:
+		return nil, usageErr("VOICEAGENT_TTS (--tts) %q: want openai, espeak or off", v.ttsKind)
+	}
+	return v, nil
+}
+
+// sttFor returns the recogniser for a language, made once; nil when there
+// is none.
+func (v *voices) sttFor(lang string) speech.STT {
+	if v.newSTT == nil {
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.stts[lang]; ok {
+		return s
+	}
+	s, err := v.newSTT(lang)
+	if err != nil { // checked at start-up; cannot happen for a valid language
+		fmt.Fprintln(os.Stderr, "voiceagent: speech-to-text:", err)
+		return nil
+	}
+	v.stts[lang] = s
+	return s
+}
+
+// report says which providers are active and what is missing.
+func (v *voices) report() []string {
+	var lines []string
+	if s := v.sttFor("es"); s != nil {
+		lines = append(lines, "Speech-to-text: "+s.String())
+	} else {
+		lines = append(lines, "Speech-to-text: none ("+v.sttMissing+"); callers can only use the keypad (DTMF)")
+	}
+	if v.tts != nil {
+		lines = append(lines, "Text-to-speech: "+v.tts.String())
+	} else {
+		lines = append(lines, "Text-to-speech: none ("+v.ttsMissing+"); callers will not hear the agent")
+	}
+	return lines
+}

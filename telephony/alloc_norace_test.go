@@ -1,0 +1,68 @@
+//go:build !race
+
+package telephony
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/telephony/audio"
+	"github.com/voiceagent/voiceagent/telephony/twilio"
+)
+
+// nopStream is a recogniser that takes audio and says nothing.
+type nopStream struct{}
+
+func (nopStream) Write([]int16) error              { return nil }
+func (nopStream) Flush() error                     { return nil }
+func (nopStream) Recv() (speech.Transcript, error) { return speech.Transcript{}, speech.ErrClosed }
+func (nopStream) Close() error                     { return nil }
+
+// TestInboundAllocs pins the inbound path at zero allocations per frame:
+// a Twilio media message through the fast parser, μ-law decoding, the
+// call's framing, voice activity, recognition and endpointing.
+func TestInboundAllocs(t *testing.T) {
+	rt := NewRuntime(Options{})
+	agent := &configs.Agent{Name: "a", Language: "es", Voice: testVoice}
+	c := rt.NewCall(&Conversation{Session: &fakeSession{}, Agent: agent}, CallInfo{ID: "x"}, newFakeLine(false))
+	c.stream = nopStream{}
+	ctx := context.Background()
+
+	speech := make(audio.PCM16, frameLen)
+	for i := range speech {
+		speech[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
+	}
+	msgs := [][]byte{
+		twilio.AppendMedia(nil, "MZ1", audio.EncodeUlaw(nil, make(audio.PCM16, frameLen))), // silence
+		twilio.AppendMedia(nil, "MZ1", audio.EncodeUlaw(nil, speech)),
+	}
+	var ulaw []byte
+	var pcm audio.PCM16
+	n := 0
+	frame := func() {
+		msg := msgs[0]
+		if n%50 >= 10 && n%50 < 30 { // 400 ms of speech a second: turns start and pause
+			msg = msgs[1]
+		}
+		n++
+		payload, ok := twilio.ParseMedia(ulaw[:0], msg)
+		if !ok {
+			t.Fatal("not media")
+		}
+		ulaw = payload
+		pcm = audio.DecodeUlaw(pcm[:0], audio.Ulaw(payload))
+		c.Audio(pcm)
+		c.cur = <-c.frames
+		c.onFrame(ctx, &c.cur)
+	}
+	for range 200 { // warm up: buffers grow to size
+		frame()
+	}
+	c.ep.Reset()
+	if avg := testing.AllocsPerRun(500, frame); avg != 0 {
+		t.Errorf("%.2f allocations per inbound frame; want 0", avg)
+	}
+}
