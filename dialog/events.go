@@ -42,6 +42,25 @@ type Result struct {
 // Hangup is the caller hanging up.
 type Hangup struct{ At time.Time }
 
+// At is when ev happened.
+func At(ev Event) time.Time {
+	switch ev := ev.(type) {
+	case Start:
+		return ev.At
+	case Utterance:
+		return ev.At
+	case DTMF:
+		return ev.At
+	case Timeout:
+		return ev.At
+	case Result:
+		return ev.At
+	case Hangup:
+		return ev.At
+	}
+	return time.Time{}
+}
+
 func (Start) isEvent()     {}
 func (Utterance) isEvent() {}
 func (DTMF) isEvent()      {}

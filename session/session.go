@@ -102,7 +102,7 @@ func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
 		ev = s.understand(ctx, u)
 	}
 	pending := s.call.Step(ev)
-	at := eventTime(ev)
+	at := dialog.At(ev)
 	for len(pending) > 0 {
 		a := pending[0]
 		pending = pending[1:]
@@ -118,7 +118,7 @@ func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
 	}
 	t.State = s.call.State()
 	s.record(ev, &t)
-	s.last = eventTime(ev)
+	s.last = dialog.At(ev)
 	return t
 }
 
@@ -130,24 +130,6 @@ func (s *Session) run(ctx context.Context, at time.Time, ex dialog.Execute) *too
 		CallerNumber: s.from,
 		Now:          at,
 	})
-}
-
-func eventTime(ev dialog.Event) time.Time {
-	switch ev := ev.(type) {
-	case dialog.Start:
-		return ev.At
-	case dialog.Utterance:
-		return ev.At
-	case dialog.DTMF:
-		return ev.At
-	case dialog.Timeout:
-		return ev.At
-	case dialog.Result:
-		return ev.At
-	case dialog.Hangup:
-		return ev.At
-	}
-	return time.Time{}
 }
 
 // Wait delivers every no-input timeout due by until, in order, as one turn.

@@ -527,30 +527,15 @@ func (c *Call) onHandled(ctx context.Context, h handled) {
 	for len(c.fillers) > 0 { // of this Handle: it is over
 		<-c.fillers
 	}
-	if _, ok := h.event.(dialog.Start); !ok {
-		c.lastEvent = h.at
-	} else {
-		c.lastEvent = eventAt(h.event)
+	c.lastEvent = h.at
+	if _, ok := h.event.(dialog.Start); ok {
+		c.lastEvent = dialog.At(h.event)
 	}
 	if c.utt != nil || c.ep.InTurn() { // a filler is playing, or the caller is speaking: the answer waits
 		c.reply = &h
 		return
 	}
 	c.answer(ctx, h)
-}
-
-func eventAt(ev dialog.Event) time.Time {
-	switch ev := ev.(type) {
-	case dialog.Start:
-		return ev.At
-	case dialog.Utterance:
-		return ev.At
-	case dialog.DTMF:
-		return ev.At
-	case dialog.Timeout:
-		return ev.At
-	}
-	return time.Now()
 }
 
 // answer speaks a reply and notes what it asks for and whether it ends

@@ -436,11 +436,11 @@ func (p *phoneCall) Close() {
 	t := p.rec.transcript()
 	data, err := transcript.Marshal(t)
 	if err == nil {
-		name := p.rec.Started.UTC().Format("20060102T150405Z") + "-" + p.rec.ID + ".yaml"
+		name := p.rec.v.Started.UTC().Format("20060102T150405Z") + "-" + p.rec.v.ID + ".yaml"
 		err = os.WriteFile(filepath.Join(p.srv.record, name), data, 0o600)
 	}
 	if err != nil {
-		p.srv.log.Warn("could not record the call", "call", p.rec.ID, "err", err)
+		p.srv.log.Warn("could not record the call", "call", p.rec.v.ID, "err", err)
 	}
 }
 
@@ -487,29 +487,22 @@ func newRegistry(keep int) *registry {
 	return &registry{live: map[string]*callRecord{}, keep: keep}
 }
 
-// callRecord is a call as the API shows it.
+// callRecord is a call as the API shows it, kept up to date.
 type callRecord struct {
 	reg *registry
 	ref string // the agent, as a transcript names it
 
-	mu         sync.Mutex
-	ID         string       `json:"id"`
-	Agent      string       `json:"agent"`
-	From       string       `json:"from,omitempty"`
-	Transport  string       `json:"transport"`
-	ProviderID string       `json:"providerId,omitempty"`
-	Started    time.Time    `json:"started"`
-	Ended      *time.Time   `json:"ended,omitempty"`
-	State      dialog.State `json:"state"`
-	Turns      int          `json:"turns"`
-	trans      *transcript.Transcript
+	mu    sync.Mutex
+	v     callView // ID and Started never change
+	trans *transcript.Transcript
 }
 
 func (r *registry) add(info telephony.CallInfo, agent, ref string) *callRecord {
-	c := &callRecord{reg: r, ref: ref, ID: info.ID, Agent: agent, From: info.From, Transport: info.Transport, ProviderID: info.Provider, Started: time.Now()}
+	c := &callRecord{reg: r, ref: ref, v: callView{ID: info.ID, Agent: agent, From: info.From, Transport: info.Transport,
+		ProviderID: info.Provider, Started: time.Now(), Live: true}}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.live[c.ID] = c
+	r.live[c.v.ID] = c
 	return c
 }
 
@@ -517,19 +510,19 @@ func (c *callRecord) update(s *session.Session) {
 	t := s.Transcript()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.State, c.trans, c.Turns = s.State(), t, len(t.Turns)
+	c.v.State, c.trans, c.v.Turns = s.State(), t, len(t.Turns)
 }
 
 func (c *callRecord) finish(s *session.Session) {
 	c.update(s)
 	now := time.Now()
 	c.mu.Lock()
-	c.Ended = &now
+	c.v.Ended, c.v.Live = &now, false
 	c.mu.Unlock()
 	r := c.reg
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.live, c.ID)
+	delete(r.live, c.v.ID)
 	r.recent = append(r.recent, c)
 	if len(r.recent) > r.keep {
 		r.recent = slices.Delete(r.recent, 0, len(r.recent)-r.keep)
@@ -541,7 +534,7 @@ func (c *callRecord) transcript() *transcript.Transcript {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.trans == nil {
-		return &transcript.Transcript{Agent: c.ref, CallID: c.ID, From: c.From}
+		return &transcript.Transcript{Agent: c.ref, CallID: c.v.ID, From: c.v.From}
 	}
 	t := *c.trans
 	t.Agent = c.ref
@@ -555,14 +548,14 @@ func (r *registry) get(id string) *callRecord {
 		return c
 	}
 	for _, c := range r.recent {
-		if c.ID == id {
+		if c.v.ID == id {
 			return c
 		}
 	}
 	return nil
 }
 
-// callView is a call in the API, copied under its lock.
+// callView is a call in the API.
 type callView struct {
 	ID         string       `json:"id"`
 	Agent      string       `json:"agent"`
@@ -579,8 +572,7 @@ type callView struct {
 
 func (c *callRecord) view(withTranscript bool) callView {
 	c.mu.Lock()
-	v := callView{ID: c.ID, Agent: c.Agent, From: c.From, Transport: c.Transport, ProviderID: c.ProviderID,
-		Started: c.Started, Ended: c.Ended, Live: c.Ended == nil, State: c.State, Turns: c.Turns}
+	v := c.v
 	c.mu.Unlock()
 	if withTranscript {
 		v.Transcript = c.transcript()

@@ -58,7 +58,7 @@ func speechProviders(f *speechFlags, getenv func(string) string) (*voices, error
 			v.sttKind = "openai"
 		default:
 			v.sttKind = "off"
-			v.sttMissing = "set DEEPGRAM_API_KEY or OPENAI_API_KEY (or VOICEAGENT_STT=openai with OPENAI_BASE_URL)"
+			v.sttMissing = "set DEEPGRAM_API_KEY or OPENAI_API_KEY, or VOICEAGENT_STT=openai with OPENAI_BASE_URL"
 		}
 	}
 	sttModel := f.sttModel

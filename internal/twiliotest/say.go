@@ -82,11 +82,7 @@ func (u *Utterance) abandon() {
 // before.
 func (u *Utterance) Started() <-chan struct{} { return u.started }
 
-// Done is closed when the last frame has been sent, or the call ended
-// before.
-func (u *Utterance) Done() <-chan struct{} { return u.done }
-
-// Wait waits for Done. The error is ctx's, or ErrClosed when the call
+// Wait waits until the last frame has been sent. The error is ctx's, or ErrClosed when the call
 // ended before the last frame was sent.
 func (u *Utterance) Wait(ctx context.Context) error {
 	select {
