@@ -200,6 +200,7 @@ func TestServePhoneCall(t *testing.T) {
 	}
 	streamURL := string(m[1])
 
+	dialed := time.Now()
 	client, err := twiliotest.Dial(ctx, streamURL, twiliotest.Config{
 		CallSid:    "CA0123",
 		Parameters: map[string]string{"from": "+34600111222"},
@@ -233,6 +234,10 @@ func TestServePhoneCall(t *testing.T) {
 	}
 
 	answer("the greeting", time.Time{})
+	greeting, err := client.WaitEntry(ctx, func(e twiliotest.Entry) bool { return e.Kind == twiliotest.KindMedia })
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := say("quiero pedir una cita")
 	// The agent asks for the name; the caller answers over the question.
 	question, err := client.WaitEntry(ctx, func(e twiliotest.Entry) bool {
@@ -328,6 +333,7 @@ func TestServePhoneCall(t *testing.T) {
 			t.Errorf("metrics lack %q:\n%s", want, regexp.MustCompile(`(?m)^voiceagent_(barge|late|calls|active).*$`).FindAllString(metrics, -1))
 		}
 	}
+	t.Logf("greeting's first audio %v after the stream opened", greeting.At.Sub(dialed).Round(100*time.Microsecond))
 	t.Logf("reply delay: %s; orchestrator-added: %s; endpointing: %s; barge-in clear after %v; %s",
 		histogram(metrics, "voiceagent_reply_delay_seconds"), histogram(metrics, "voiceagent_orchestrator_seconds"),
 		histogram(metrics, "voiceagent_endpointing_wait_seconds"), bargeIn,
