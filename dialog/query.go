@@ -19,6 +19,9 @@ type Query struct {
 	Text    string
 	// Now is the time of the utterance.
 	Now time.Time
+	// Location is the agent's time zone, loaded once with the agent; nil
+	// means it is loaded from Agent.Timezone.
+	Location *time.Location
 }
 
 // Exchange is one caller turn and what the agent said to it.

@@ -212,9 +212,12 @@ func systemPrompt(q *dialog.Query, tb *toolbox) string {
 - %s only for a question none of the services handles, answered in %s.
 Write no other text. You cannot confirm or execute anything: the agent hears the caller's yes itself.
 `, lang, fnCorrect, fnCancel, fnRepeat, fnAnswer, lang)
-	loc := time.UTC
-	if l, err := time.LoadLocation(a.Timezone); err == nil {
-		loc = l
+	loc := q.Location
+	if loc == nil {
+		loc = time.UTC
+		if l, err := time.LoadLocation(a.Timezone); err == nil {
+			loc = l
+		}
 	}
 	now := q.Now.In(loc)
 	fmt.Fprintf(&b, "Now: %s %s %s (%s).\n", now.Weekday(), now.Format("2006-01-02"), now.Format("15:04"), a.Timezone)

@@ -48,7 +48,8 @@ func (s *Session) understand(ctx context.Context, u dialog.Utterance) dialog.Utt
 	if s.model.Understander == nil || u.Reading != nil || strings.TrimSpace(u.Text) == "" || !s.call.WantsReading(u.Text) {
 		return u
 	}
-	q := &dialog.Query{Agent: s.agent.Catalog.Agent, State: s.call.State(), History: s.history, Text: u.Text, Now: u.At}
+	q := &dialog.Query{Agent: s.agent.Catalog.Agent, State: s.call.State(), History: s.history, Text: u.Text, Now: u.At,
+		Location: s.agent.Catalog.Location}
 	if r, err := s.model.Understander.Understand(ctx, q); err == nil {
 		u.Reading = r
 	}

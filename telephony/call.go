@@ -107,9 +107,7 @@ type Call struct {
 	utt           *utterance
 	nextUtt       int
 	waiting       []dialog.Event // caller turns that came while the agent was busy
-	reply         *handled       // an answer waiting for a filler to finish
-	expect        string         // what the agent asked for last
-	confirming    bool
+	reply         *handled       // an answer waiting for a filler, or for the caller's turn, to end
 	ending        *ending
 	keys          strings.Builder
 	lastEvent     time.Time
@@ -119,6 +117,7 @@ type Call struct {
 	interruptible bool      // the agent's last reply may be interrupted
 	cut           bool      // the caller interrupted it, and no turn has come since
 	lastMarkHeard bool      // the caller heard the agent's last words to the end
+	lineEnded     bool      // Line.End has been called
 	timers        timers
 	wmu           sync.Mutex // orders Send/Mark against Clear
 	wg            sync.WaitGroup
@@ -168,10 +167,6 @@ func stoppedTimer() *time.Timer {
 // NewCall prepares a call on line with the opened conversation.
 func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 	lang := conv.Agent.Language
-	loc, err := time.LoadLocation(conv.Agent.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
 	c := &Call{
 		rt: rt, conv: conv, sess: conv.Session, line: line, info: info, lang: lang,
 		log:         rt.log.With("call", info.ID, "agent", conv.Agent.Name),
@@ -183,7 +178,7 @@ func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 
 		handled: make(chan handled, 1),
 		fillers: make(chan string, 4),
-		ep:      NewEndpointer(conv.Agent.Voice, lang, loc),
+		ep:      NewEndpointer(conv.Agent.Voice, lang, conv.Location),
 	}
 	c.inFramer, _ = audio.NewFramer[int16](frameLen)
 	c.vad, _ = audio.NewVAD(Rate, audio.VADConfig{})
@@ -267,9 +262,7 @@ func (c *Call) Run(ctx context.Context) {
 	cancel()
 	c.Hangup() // the transport's DTMF and Marked no longer wait for the loop
 	c.stopSpeaking(false)
-	if c.outcome != "caller-hangup" {
-		_ = c.line.End("") // after a transfer's End this does nothing
-	}
+	c.endLine("")
 	if c.stream != nil {
 		_ = c.stream.Close()
 	}
@@ -357,7 +350,6 @@ func (c *Call) loop(ctx context.Context) {
 			c.log.Info("call reached its maximum duration")
 			c.stopSpeaking(true)
 			c.outcome = "max-duration"
-			_ = c.line.End("")
 		}
 	}
 }
@@ -387,7 +379,7 @@ func (c *Call) onControl(ctx context.Context, ev control) {
 			c.endKeys(ctx, "")
 		}
 		c.keys.WriteString(ev.value)
-		if c.confirming && c.keys.Len() == 1 {
+		if c.ep.Expecting() == dialog.AnswerConfirm && c.keys.Len() == 1 {
 			c.endKeys(ctx, "") // "press 1 to confirm": one key is the answer
 			return
 		}
@@ -446,26 +438,23 @@ func (c *Call) act(ctx context.Context, at time.Time, d Decision) {
 	if !d.End {
 		return
 	}
-	text := c.ep.Text()
-	endAt, _ := c.ep.Ending()
-	timing := &TurnTiming{Endpointing: endAt.Sub(c.ep.LastVoice()), STT: at.Sub(endAt)}
-	lastVoice := c.ep.LastVoice()
+	text, lastVoice, endAt := c.ep.Text(), c.ep.LastVoice(), c.ep.EndedAt()
+	timing := &TurnTiming{Endpointing: endAt.Sub(lastVoice), STT: at.Sub(endAt), from: lastVoice}
 	c.ep.Reset()
 	if text == "" { // noise, a cough: not a turn
 		c.resume(ctx)
 		return
 	}
-	c.deliverTimed(ctx, dialog.Utterance{At: at, Text: text}, timing, lastVoice)
+	c.deliverTimed(ctx, dialog.Utterance{At: at, Text: text}, timing)
 	c.release(ctx)
 }
 
 // deliver hands an event to the conversation now, or after what the
 // agent is doing.
-func (c *Call) deliver(ctx context.Context, ev dialog.Event) {
-	c.deliverTimed(ctx, ev, nil, time.Time{})
-}
+func (c *Call) deliver(ctx context.Context, ev dialog.Event) { c.deliverTimed(ctx, ev, nil) }
 
-func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTiming, lastVoice time.Time) {
+// deliverTimed delivers a caller's turn whose timing the answer completes.
+func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTiming) {
 	if c.ending != nil {
 		return // the agent has said goodbye
 	}
@@ -475,10 +464,10 @@ func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTi
 		}
 		return
 	}
-	c.handle(ctx, ev, timing, lastVoice)
+	c.handle(ctx, ev, timing)
 }
 
-func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming, lastVoice time.Time) {
+func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming) {
 	c.handling = true
 	c.timers.noInput.Stop()
 	c.wg.Add(1)
@@ -492,7 +481,7 @@ func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming, 
 		})
 		h := handled{reply: reply, event: ev, timing: timing, at: time.Now()}
 		if timing != nil {
-			timing.External, timing.from = reply.External, lastVoice
+			timing.External = reply.External
 		}
 		select {
 		case c.handled <- h:
@@ -542,14 +531,15 @@ func (c *Call) onHandled(ctx context.Context, h handled) {
 // the call.
 func (c *Call) answer(ctx context.Context, h handled) {
 	c.reply = nil
-	c.expect, c.confirming = "", false
-	greeting, readback := false, false
+	expect := ""
+	greeting, readback, speaks := false, false, false
 	for _, a := range h.reply.Actions {
+		speaks = speaks || dialog.Text(a) != ""
 		switch a := a.(type) {
 		case dialog.Ask:
-			c.expect = a.Type
+			expect = a.Type
 		case dialog.Confirm:
-			c.expect, c.confirming, readback = dialog.AnswerConfirm, true, true
+			expect, readback = dialog.AnswerConfirm, true
 		case dialog.Say:
 			greeting = greeting || a.Kind == dialog.Greeting
 		case dialog.End:
@@ -558,28 +548,19 @@ func (c *Call) answer(ctx context.Context, h handled) {
 			c.ending = &ending{transfer: a.Number, reason: "transfer"}
 		}
 	}
-	c.ep.Expect(c.expect)
+	c.ep.Expect(expect)
 	if c.ending != nil {
 		c.waiting = nil
 		c.timers.keys.Stop()
 		c.keys.Reset()
 	}
 	c.interruptible = !(readback && c.conv.Agent.Voice.UninterruptibleReadbacks) && c.ending == nil
-	if dialog.Text(firstSpoken(h.reply.Actions)) == "" {
+	if !speaks {
 		c.lastMarkHeard = true // nothing to hear
 		c.afterSpeaking(ctx)
 		return
 	}
 	c.speak(ctx, h.timing, c.interruptible, greeting, c.sess.Speak)
-}
-
-func firstSpoken(actions []dialog.Action) dialog.Action {
-	for _, a := range actions {
-		if dialog.Text(a) != "" {
-			return a
-		}
-	}
-	return nil
 }
 
 func (c *Call) onSpoken(ctx context.Context) {
@@ -614,14 +595,20 @@ func (c *Call) afterSpeaking(ctx context.Context) {
 	if len(c.waiting) > 0 {
 		ev := c.waiting[0]
 		c.waiting = c.waiting[1:]
-		c.handle(ctx, ev, nil, time.Time{})
+		c.handle(ctx, ev, nil)
 		return
 	}
 	c.armNoInput()
 }
 
+// quiet: neither side is speaking and the agent is not working on an
+// answer; only then is the caller's silence timed.
+func (c *Call) quiet() bool {
+	return !c.handling && c.utt == nil && c.ending == nil && !c.ep.InTurn()
+}
+
 func (c *Call) armNoInput() {
-	if c.handling || c.utt != nil || c.ending != nil || c.ep.InTurn() {
+	if !c.quiet() {
 		return
 	}
 	d := c.sess.Deadline()
@@ -632,11 +619,11 @@ func (c *Call) armNoInput() {
 }
 
 func (c *Call) onNoInput(ctx context.Context) {
-	if c.handling || c.utt != nil || c.ending != nil || c.ep.InTurn() {
+	if !c.quiet() {
 		return
 	}
 	if d := c.sess.Deadline(); !d.IsZero() {
-		c.handle(ctx, dialog.Timeout{At: d}, nil, time.Time{})
+		c.handle(ctx, dialog.Timeout{At: d}, nil)
 	}
 }
 
@@ -669,7 +656,17 @@ func (c *Call) finish() {
 		return
 	}
 	c.outcome = c.ending.reason
-	if err := c.line.End(c.ending.transfer); err != nil {
+	c.endLine(c.ending.transfer)
+}
+
+// endLine ends the call on the line, once: hanging up, or transferring
+// to number.
+func (c *Call) endLine(number string) {
+	if c.lineEnded {
+		return
+	}
+	c.lineEnded = true
+	if err := c.line.End(number); err != nil {
 		c.log.Warn("ending the call", "err", err)
 	}
 }
@@ -713,9 +710,9 @@ func waitAfter(v configs.Voice) time.Duration {
 // what was heard, and from now on only keys reach the agent.
 func (c *Call) onSTTLost(ctx context.Context) {
 	if c.ep.InTurn() {
-		c.act(ctx, c.frameAt, c.ep.FlushFailed(c.frameAt))
+		c.act(ctx, c.frameAt, c.ep.Abandon(c.frameAt))
+		return
 	}
-	c.ep.Reset()
 	c.armNoInput()
 }
 

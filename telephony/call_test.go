@@ -420,8 +420,8 @@ func TestCallUninterruptibleReadback(t *testing.T) {
 	if h.hasEvent("clear") {
 		t.Errorf("an uninterruptible read-back was cleared: %v", h.line.events())
 	}
-	if !h.call.confirming || h.call.ep.ask != dialog.AnswerConfirm {
-		t.Errorf("confirming %v, expecting %q", h.call.confirming, h.call.ep.ask)
+	if h.call.ep.Expecting() != dialog.AnswerConfirm {
+		t.Errorf("expecting %q; want a yes or no", h.call.ep.Expecting())
 	}
 }
 

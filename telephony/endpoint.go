@@ -119,6 +119,19 @@ func (e *Endpointer) Transcript(at time.Time, t speech.Transcript) Decision {
 	return e.decide(at)
 }
 
+// Abandon ends the turn at once with the words heard so far: the
+// recogniser is gone and no final will come.
+func (e *Endpointer) Abandon(at time.Time) Decision {
+	if !e.inTurn {
+		return Decision{}
+	}
+	if e.endingAt.IsZero() {
+		e.endingAt = at
+	}
+	e.unflushed, e.pending = false, 0
+	return Decision{End: true}
+}
+
 // FlushFailed says a Flush will bring no final (the recogniser failed).
 func (e *Endpointer) FlushFailed(at time.Time) Decision {
 	if e.pending > 0 {
@@ -134,9 +147,12 @@ func (e *Endpointer) Reset() {
 	e.words++
 }
 
-// Ending reports whether the turn has been decided over and waits only for
-// the recogniser's finals, and since when.
-func (e *Endpointer) Ending() (time.Time, bool) { return e.endingAt, !e.endingAt.IsZero() }
+// EndedAt is when the turn was decided over (zero while it is not): from
+// then on only the recogniser's finals were waited for.
+func (e *Endpointer) EndedAt() time.Time { return e.endingAt }
+
+// Expecting is what the agent asked for last (see Expect).
+func (e *Endpointer) Expecting() string { return e.ask }
 
 // Wait is the pause that ends the turn now, given the words so far.
 func (e *Endpointer) Wait(at time.Time) time.Duration {
@@ -163,17 +179,13 @@ func (e *Endpointer) decide(at time.Time) Decision {
 		return Decision{}
 	}
 	var d Decision
-	silence := at.Sub(e.lastVoice)
-	if e.unflushed && silence >= e.early {
+	silence, wait := at.Sub(e.lastVoice), e.Wait(at)
+	if e.unflushed && silence >= min(e.early, wait) {
 		d.Flush, e.unflushed = true, false
 		e.pending++
 	}
-	if e.endingAt.IsZero() && silence >= e.Wait(at) {
+	if e.endingAt.IsZero() && silence >= wait {
 		e.endingAt = at
-		if e.unflushed {
-			d.Flush, e.unflushed = true, false
-			e.pending++
-		}
 	}
 	if !e.endingAt.IsZero() && (e.pending == 0 || at.Sub(e.endingAt) >= FinalsWait) {
 		e.pending = 0 // a final that did not come in time is not waited for

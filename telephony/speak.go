@@ -149,25 +149,36 @@ func (p *player) say(ctx context.Context, text string) {
 		p.u.sent(i, false)
 		return nil
 	}
-	tts := c.conv.TTS
-	if tts == nil {
+	if c.conv.TTS == nil {
+		return // the caller hears nothing
+	}
+	if err := p.sound(ctx, text, emit); err != nil {
+		if ctx.Err() == nil && !errors.Is(err, errLine) {
+			c.log.Warn("text-to-speech failed", "tts", c.conv.TTS.String(), "err", err)
+		}
 		return
 	}
-	key := cacheKey(c.conv.Agent.Name, c.lang, tts, text)
-	if p.cacheable {
-		if pcm, ok := c.rt.cache.get(key); ok {
-			for off := 0; off+frameLen <= len(pcm); off += frameLen {
-				if emit(pcm[off:off+frameLen]) != nil {
-					return
-				}
-			}
-			p.u.sent(i, true)
-			c.mark(ctx, fmt.Sprintf("%d.%d", p.u.id, i))
-			return
-		}
-	}
+	p.u.sent(i, true)
+	c.mark(ctx, fmt.Sprintf("%d.%d", p.u.id, i))
+}
+
+// sound hands emit the audio of text: from the greeting cache, or
+// synthesised (and, for a greeting, kept in the cache).
+func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) error) error {
+	c := p.c
+	tts := c.conv.TTS
+	var key string
 	var keep []int16
 	if p.cacheable {
+		key = cacheKey(c.conv.Agent.Name, c.lang, tts, text)
+		if pcm, ok := c.rt.cache.get(key); ok {
+			for off := 0; off+frameLen <= len(pcm); off += frameLen {
+				if err := emit(pcm[off : off+frameLen]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		keep = make([]int16, 0, 8000*4)
 	}
 	first := func(d time.Duration) {
@@ -182,17 +193,10 @@ func (p *player) say(ctx context.Context, text string) {
 		}
 		return emit(frame)
 	})
-	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, errLine) {
-			c.log.Warn("text-to-speech failed", "tts", tts.String(), "err", err)
-		}
-		return
-	}
-	if keep != nil {
+	if err == nil && keep != nil {
 		c.rt.cache.put(key, keep)
 	}
-	p.u.sent(i, true)
-	c.mark(ctx, fmt.Sprintf("%d.%d", p.u.id, i))
+	return err
 }
 
 // emit sends one frame in its slot: the first few of each sentence at

@@ -56,6 +56,9 @@ type Reply struct {
 type Conversation struct {
 	Session Session
 	Agent   *configs.Agent
+	// Location is the agent's time zone, for dates in answers; nil means
+	// UTC.
+	Location *time.Location
 	// STT recognises the caller; nil means only keys (DTMF) reach the agent.
 	STT speech.STT
 	// TTS speaks for the agent; nil means the caller hears nothing.

@@ -149,16 +149,21 @@ func (t *Twilio) signed(r *http.Request, scheme string, params url.Values) bool 
 	return twilio.ValidSignature(t.authToken, t.base(r, scheme)+r.URL.RequestURI(), params, r.Header.Get("X-Twilio-Signature"))
 }
 
-func (t *Twilio) full() (bool, string) {
+// full says why no call can be taken now, or "" when one can.
+func (t *Twilio) full() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.draining {
-		return true, "shutting down"
+	return t.fullLocked()
+}
+
+func (t *Twilio) fullLocked() string {
+	switch {
+	case t.draining:
+		return "shutting down"
+	case len(t.calls) >= t.limit:
+		return "too many calls"
 	}
-	if len(t.calls) >= t.limit {
-		return true, "too many calls"
-	}
-	return false, ""
+	return ""
 }
 
 // voice answers Twilio's webhook for an incoming call with TwiML that
@@ -175,7 +180,7 @@ func (t *Twilio) voice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml")
-	if full, why := t.full(); full {
+	if why := t.full(); why != "" {
 		t.log.Warn("call refused", "reason", why)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write(twilio.Say("Lo sentimos, ahora no podemos atender su llamada. Sorry, we cannot take your call right now.", "es-ES"))
@@ -222,7 +227,7 @@ func (t *Twilio) stream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusForbidden)
 		return
 	}
-	if full, why := t.full(); full {
+	if why := t.full(); why != "" {
 		http.Error(w, why, http.StatusServiceUnavailable)
 		return
 	}
@@ -242,7 +247,7 @@ func (t *Twilio) stream(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
 	t.mu.Lock()
-	if t.draining || len(t.calls) >= t.limit {
+	if t.fullLocked() != "" { // filled up during the handshake
 		t.mu.Unlock()
 		closeWith(conn, websocket.CloseTryAgainLater, "busy")
 		return
@@ -272,8 +277,7 @@ func (t *Twilio) stream(w http.ResponseWriter, r *http.Request) {
 	}()
 	t.read(conn, call)
 	call.Hangup()
-	<-done
-	_ = line.End("")
+	<-done // Run ended the line
 }
 
 func newID() string {
@@ -363,7 +367,6 @@ type twilioLine struct {
 	streamSid, callSid string
 	ulaw               []byte
 	out                []byte
-	endOnce            sync.Once
 }
 
 // writeWait bounds a write to Twilio, readWait the silence of a stream.
@@ -396,19 +399,16 @@ func (l *twilioLine) Clear() error {
 // End closes the stream; Twilio then asks /twilio/after what to do, which
 // answers with a <Dial> to number if one is given.
 func (l *twilioLine) End(number string) error {
-	l.endOnce.Do(func() {
-		if number != "" {
-			l.t.mu.Lock()
-			for sid, tr := range l.t.transfers { // forget transfers Twilio never asked about
-				if time.Since(tr.at) > time.Hour {
-					delete(l.t.transfers, sid)
-				}
+	if number != "" {
+		l.t.mu.Lock()
+		for sid, tr := range l.t.transfers { // forget transfers Twilio never asked about
+			if time.Since(tr.at) > time.Hour {
+				delete(l.t.transfers, sid)
 			}
-			l.t.transfers[l.callSid] = transfer{number: number, at: time.Now()}
-			l.t.mu.Unlock()
 		}
-		closeWith(l.conn, websocket.CloseNormalClosure, "")
-		_ = l.conn.Close()
-	})
-	return nil
+		l.t.transfers[l.callSid] = transfer{number: number, at: time.Now()}
+		l.t.mu.Unlock()
+	}
+	closeWith(l.conn, websocket.CloseNormalClosure, "")
+	return l.conn.Close()
 }

@@ -125,6 +125,7 @@ type server struct {
 	set          *agents.Set
 	defaultAgent string
 	embedded     bool
+	execs        map[string]session.Executor // by agent, when not the set's own (demo stubs)
 	live         bool
 	record       string
 	model        *llm.Model
@@ -204,6 +205,10 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 		return nil, err
 	}
 	all := s.set.Agents()
+	if err := s.prepare(all); err != nil {
+		s.set.Close()
+		return nil, err
+	}
 	s.defaultAgent = f.agent
 	if s.defaultAgent == "" {
 		s.defaultAgent = all[0].Catalog.Agent.Name
@@ -219,6 +224,26 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	})
 	s.warm(ctx)
 	return s, nil
+}
+
+// prepare does once what every call of an agent needs: the demo stubs
+// that answer the embedded examples, and a recogniser for its language.
+func (s *server) prepare(all []*session.Agent) error {
+	s.execs = map[string]session.Executor{}
+	for _, ag := range all {
+		cfg := ag.Catalog.Agent
+		if s.embedded && !s.live {
+			exec, _, err := chatExecutor(ag, true, "", false, s.set.Executor())
+			if err != nil {
+				return err
+			}
+			s.execs[cfg.Name] = exec
+		}
+		if err := s.voices.recogniser(cfg.Language); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func agentNames(all []*session.Agent) []string {
@@ -347,18 +372,14 @@ func (s *server) Open(_ context.Context, info telephony.CallInfo) (*telephony.Co
 	if ag == nil {
 		return nil, fmt.Errorf("no agent %q", name)
 	}
-	exec := s.set.Executor()
-	if s.embedded && !s.live {
-		var err error
-		if exec, _, err = chatExecutor(ag, true, "", false, exec); err != nil {
-			return nil, err
-		}
+	exec, ok := s.execs[name]
+	if !ok {
+		exec = s.set.Executor()
 	}
 	cfg := ag.Catalog.Agent
 	pc := &phoneCall{srv: s, agent: ag, exec: exec}
 	pc.sess = session.New(ag, pc, info.ID, info.From)
 	if s.model != nil {
-		pc.model = s.model
 		pc.sess.UseModel(session.Model{Understander: pc, Phraser: s.model})
 	}
 	ref := cfg.Name
@@ -369,7 +390,7 @@ func (s *server) Open(_ context.Context, info telephony.CallInfo) (*telephony.Co
 		}
 	}
 	pc.rec = s.calls.add(info, cfg.Name, ref)
-	return &telephony.Conversation{Session: pc, Agent: cfg, STT: s.voices.sttFor(cfg.Language), TTS: s.voices.tts}, nil
+	return &telephony.Conversation{Session: pc, Agent: cfg, Location: ag.Catalog.Location, STT: s.voices.stts[cfg.Language], TTS: s.voices.tts}, nil
 }
 
 // phoneCall adapts a session to the voice runtime: it times the services
@@ -379,7 +400,6 @@ type phoneCall struct {
 	srv      *server
 	agent    *session.Agent
 	exec     session.Executor
-	model    *llm.Model
 	sess     *session.Session
 	last     session.Turn
 	running  func(string)
@@ -409,7 +429,7 @@ func (p *phoneCall) waitMessage(svc *tools.Service) string {
 func (p *phoneCall) Understand(ctx context.Context, q *dialog.Query) (*dialog.Reading, error) {
 	start := time.Now()
 	defer func() { p.external += time.Since(start) }()
-	return p.model.Understand(ctx, q)
+	return p.srv.model.Understand(ctx, q)
 }
 
 func (p *phoneCall) Handle(ctx context.Context, ev dialog.Event, running func(string)) telephony.Reply {

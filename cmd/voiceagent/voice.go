@@ -2,10 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"os"
+	"slices"
 	"strings"
-	"sync"
 
 	"github.com/voiceagent/voiceagent/llm/deepgram"
 	"github.com/voiceagent/voiceagent/llm/espeak"
@@ -24,12 +22,10 @@ type speechFlags struct {
 type voices struct {
 	sttKind, ttsKind string
 	newSTT           func(lang string) (speech.STT, error)
+	stts             map[string]speech.STT // by language, made at start-up (recogniser)
 	tts              speech.TTS
 	sttMissing       string // why there is no recogniser
 	ttsMissing       string
-
-	mu   sync.Mutex
-	stts map[string]speech.STT
 }
 
 // speechProviders resolves VOICEAGENT_STT and VOICEAGENT_TTS: unset means a
@@ -83,11 +79,6 @@ func speechProviders(f *speechFlags, getenv func(string) string) (*voices, error
 	default:
 		return nil, usageErr("VOICEAGENT_STT (--stt) %q: want openai, deepgram or off", v.sttKind)
 	}
-	if v.newSTT != nil { // check the settings now, not at the first call
-		if _, err := v.newSTT("es"); err != nil {
-			return nil, usageErr("speech-to-text: %v", err)
-		}
-	}
 
 	v.ttsKind = pick(f.tts, "VOICEAGENT_TTS")
 	explicit := v.ttsKind != ""
@@ -131,31 +122,30 @@ func speechProviders(f *speechFlags, getenv func(string) string) (*voices, error
 	return v, nil
 }
 
-// sttFor returns the recogniser for a language, made once; nil when there
-// is none.
-func (v *voices) sttFor(lang string) speech.STT {
-	if v.newSTT == nil {
+// recogniser makes the recogniser for a language, once, when there is a
+// provider.
+func (v *voices) recogniser(lang string) error {
+	if v.newSTT == nil || v.stts[lang] != nil {
 		return nil
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if s, ok := v.stts[lang]; ok {
-		return s
 	}
 	s, err := v.newSTT(lang)
-	if err != nil { // checked at start-up; cannot happen for a valid language
-		fmt.Fprintln(os.Stderr, "voiceagent: speech-to-text:", err)
-		return nil
+	if err != nil {
+		return usageErr("speech-to-text: %v", err)
 	}
 	v.stts[lang] = s
-	return s
+	return nil
 }
 
 // report says which providers are active and what is missing.
 func (v *voices) report() []string {
 	var lines []string
-	if s := v.sttFor("es"); s != nil {
-		lines = append(lines, "Speech-to-text: "+s.String())
+	if v.newSTT != nil {
+		var names []string
+		for _, s := range v.stts {
+			names = append(names, s.String())
+		}
+		slices.Sort(names)
+		lines = append(lines, "Speech-to-text: "+strings.Join(slices.Compact(names), "; "))
 	} else {
 		lines = append(lines, "Speech-to-text: none ("+v.sttMissing+"); callers can only use the keypad (DTMF)")
 	}
