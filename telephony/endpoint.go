@@ -179,13 +179,17 @@ func (e *Endpointer) decide(at time.Time) Decision {
 		return Decision{}
 	}
 	var d Decision
-	silence, wait := at.Sub(e.lastVoice), e.Wait(at)
-	if e.unflushed && silence >= min(e.early, wait) {
+	silence := at.Sub(e.lastVoice)
+	if e.unflushed && silence >= e.early {
 		d.Flush, e.unflushed = true, false
 		e.pending++
 	}
-	if e.endingAt.IsZero() && silence >= wait {
+	if e.endingAt.IsZero() && silence >= e.Wait(at) {
 		e.endingAt = at
+		if e.unflushed { // a pause shorter than earlySilence (an agent not loaded through configs)
+			d.Flush, e.unflushed = true, false
+			e.pending++
+		}
 	}
 	if !e.endingAt.IsZero() && (e.pending == 0 || at.Sub(e.endingAt) >= FinalsWait) {
 		e.pending = 0 // a final that did not come in time is not waited for
