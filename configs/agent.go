@@ -66,8 +66,9 @@ type Voice struct {
 	// 100ms to 5s).
 	Silence Duration `yaml:"silence"`
 	// DictationSilence is the pause allowed while a phone number, digits or
-	// an email is being dictated (default 1.5s, or Silence when longer;
-	// 100ms to 10s, and at least Silence).
+	// an email is being dictated, or after words that lead on to more
+	// ("para", "de", "um") (default 1.5s, or Silence when longer; 100ms to
+	// 10s, and at least Silence).
 	DictationSilence Duration `yaml:"dictationSilence"`
 	// EarlySilence is the pause that ends the turn when the words already
 	// hold a complete answer of the type asked (default 200ms, or Silence

@@ -29,6 +29,7 @@ func TestComplete(t *testing.T) {
 		{AnswerConfirm, "en", "nope", true},
 		{AnswerConfirm, "en", "yes but the email", false},
 		{AnswerConfirm, "en", "maybe", false},
+		{AnswerConfirm, "es", "sí, de", false}, // … de acuerdo: it leads on
 		// Booleans.
 		{configs.TypeBoolean, "es", "claro", true},
 		{configs.TypeBoolean, "es", "no sé", false},
@@ -43,14 +44,39 @@ func TestComplete(t *testing.T) {
 		{configs.TypeDate, "en", "next Monday", true},
 		{configs.TypeDate, "en", "January 15th", true},
 		{configs.TypeDate, "en", "on the", false},
+		// … but not a day of the month that a month may still follow.
+		{configs.TypeDate, "es", "el quince", false},
+		{configs.TypeDate, "es", "el quince de", false},
+		{configs.TypeDate, "es", "el quince de marzo", true},
+		{configs.TypeDate, "es", "el martes 16", false},
+		{configs.TypeDate, "es", "el martes 16 de enero", true},
+		{configs.TypeDate, "en", "the fifteenth", false},
+		{configs.TypeDate, "en", "the fifteenth of March", true},
+		{configs.TypeDate, "en", "March the", false},
+		{configs.TypeDate, "en", "March the twentieth", true},
 		// Times.
 		{configs.TypeTime, "es", "a las tres de la tarde", true},
 		{configs.TypeTime, "es", "diez y media", true},
 		{configs.TypeTime, "es", "a las", false},
 		{configs.TypeTime, "en", "3:30 pm", true},
 		{configs.TypeTime, "en", "at", false},
+		// … but not an hour said last, which minutes or a part of the day
+		// may still follow.
+		{configs.TypeTime, "es", "a las cinco", false},
+		{configs.TypeTime, "es", "a las cinco de", false},
+		{configs.TypeTime, "es", "a las diez y", false},
+		{configs.TypeTime, "es", "a la una", false},
+		{configs.TypeTime, "es", "a las diez en punto", true},
+		{configs.TypeTime, "en", "at three", false},
+		{configs.TypeTime, "en", "at three thirty", true},
+		{configs.TypeTime, "en", "at 10", false},
+		{configs.TypeTime, "en", "10:00", true},
+		{configs.TypeTime, "en", "12:00", true},
 		// Datetimes need both.
-		{configs.TypeDateTime, "es", "el lunes a las 9", true},
+		{configs.TypeDateTime, "es", "el lunes a las 9 y media", true},
+		{configs.TypeDateTime, "es", "el lunes a las 9", false},
+		{configs.TypeDateTime, "es", "a las 9 el quince", false},
+		{configs.TypeDateTime, "es", "a las 9 el lunes", true},
 		{configs.TypeDateTime, "es", "el lunes", false},
 		{configs.TypeDateTime, "en", "next Monday at 3 pm", true},
 		{configs.TypeDateTime, "en", "at 3 pm", false},
@@ -69,9 +95,19 @@ func TestComplete(t *testing.T) {
 		{configs.TypeInteger, "en", "twenty five", true},
 		{configs.TypeInteger, "en", "2.5", false},
 		{configs.TypeInteger, "en", "um", false},
-		// Never complete: spelled, read out or free.
-		{configs.TypeEmail, "es", "juan arroba gmail punto com", false},
-		{configs.TypeEmail, "en", "juan@gmail.com", false},
+		{configs.TypeInteger, "es", "treinta y", false},
+		// Emails: an address whose domain cannot go on.
+		{configs.TypeEmail, "es", "juan arroba gmail punto com", true},
+		{configs.TypeEmail, "es", "juan guion bajo perez arroba hotmail punto es", true},
+		{configs.TypeEmail, "es", "juan arroba empresa punto com punto mx", true},
+		{configs.TypeEmail, "es", "juan arroba hotmail punto com", false}, // … punto ar
+		{configs.TypeEmail, "es", "juan arroba gmail", false},
+		{configs.TypeEmail, "es", "juan arroba gmail punto", false},
+		{configs.TypeEmail, "en", "juan@gmail.com", true},
+		{configs.TypeEmail, "en", "john dot smith at company dot com", true},
+		{configs.TypeEmail, "en", "john at company dot co", false}, // … dot uk
+		{configs.TypeEmail, "en", "john dot smith at", false},
+		// Never complete: read out or free.
 		{AnswerCode, "en", "A as in apple, one zero zero one", false},
 		{configs.TypeString, "es", "Juan Pérez", false},
 		{"enum", "es", "cardiología", false},
@@ -83,6 +119,38 @@ func TestComplete(t *testing.T) {
 	for _, tt := range tests {
 		if got := Complete(tt.ask, tt.lang, tt.text, now, lima); got != tt.want {
 			t.Errorf("Complete(%q, %q, %q) = %v, want %v", tt.ask, tt.lang, tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestLeadsOn(t *testing.T) {
+	for _, tt := range []struct {
+		lang, text string
+		want       bool
+	}{
+		{"es", "quiero pedir una cita para", true},
+		{"es", "el veinte de", true},
+		{"es", "quería, eh", true},
+		{"es", "Lucía de", true},
+		{"es", "a las diez y", true},
+		{"es", "quiero pedir una cita", false},
+		{"es", "María", false},
+		{"es", "¿por qué?", false},
+		{"es", "para mí", false},
+		{"es", "arroba hotmail punto es", false},
+		{"en", "hi, I'm calling about", true},
+		{"en", "my name is, uh", true},
+		{"en", "um", true},
+		{"en", "March the", true},
+		{"en", "I want to", true},
+		{"en", "hold on", false},
+		{"en", "I'd like that", false},
+		{"fr", "and", true}, // anything else reads as English
+		{"es", "", false},
+		{"en", " ¿? ", false},
+	} {
+		if got := LeadsOn(tt.lang, tt.text); got != tt.want {
+			t.Errorf("LeadsOn(%q, %q) = %v, want %v", tt.lang, tt.text, got, tt.want)
 		}
 	}
 }

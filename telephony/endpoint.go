@@ -12,10 +12,11 @@ import (
 
 // Endpointer decides when a caller's turn is over, from the voice activity
 // of each frame and the words recognised so far. It is slot-aware: while a
-// phone number, digits or an email is asked it allows the longer
+// phone number, digits or an email is asked, or the words so far lead on
+// to more ("para", "de", "um": dialog.LeadsOn), it allows the longer
 // DictationSilence, and as soon as the words hold a complete answer of the
-// kind asked (a full date, a yes or no, every digit of a phone number) a
-// pause of EarlySilence is enough.
+// kind asked (a full date, a yes or no, every digit of a phone number, an
+// email address to its end) a pause of EarlySilence is enough.
 //
 // The words come from the recogniser: interim transcripts where it gives
 // them, and finals, which the Endpointer asks for itself (Decision.Flush)
@@ -40,11 +41,12 @@ type Endpointer struct {
 	interim   string   // the words after the last final, from an interim transcript
 	endingAt  time.Time
 
-	// whether the words so far are a complete answer, worked out again
-	// only when they or the answer expected change
+	// whether the words so far are a complete answer, or lead on to more,
+	// worked out again only when they or the answer expected change
 	words      int // changes to the words or the expected answer
-	judged     int // the value of words when complete was judged
+	judged     int // the value of words when they were judged
 	isComplete bool
+	leadsOn    bool
 }
 
 // FinalsWait bounds how long a turn decided over waits for the
@@ -156,22 +158,27 @@ func (e *Endpointer) Expecting() string { return e.ask }
 
 // Wait is the pause that ends the turn now, given the words so far.
 func (e *Endpointer) Wait(at time.Time) time.Duration {
+	e.judge(at)
 	wait := e.silence
-	if dialog.Dictation(e.ask) {
+	if dialog.Dictation(e.ask) || e.leadsOn {
 		wait = e.dictation
 	}
-	if e.complete(at) {
+	if e.isComplete {
 		wait = min(wait, e.early)
 	}
 	return wait
 }
 
-func (e *Endpointer) complete(at time.Time) bool {
-	if e.judged != e.words {
-		text := e.Text()
-		e.judged, e.isComplete = e.words, text != "" && dialog.Complete(e.ask, e.lang, text, at, e.loc)
+// judge works out whether the words so far are a complete answer and
+// whether they lead on, when they or the answer expected have changed.
+func (e *Endpointer) judge(at time.Time) {
+	if e.judged == e.words {
+		return
 	}
-	return e.isComplete
+	text := e.Text()
+	e.judged = e.words
+	e.isComplete = text != "" && dialog.Complete(e.ask, e.lang, text, at, e.loc)
+	e.leadsOn = dialog.LeadsOn(e.lang, text)
 }
 
 func (e *Endpointer) decide(at time.Time) Decision {

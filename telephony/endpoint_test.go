@@ -120,6 +120,36 @@ func TestEndpointer(t *testing.T) {
 			wantWait: ms(1500), wantText: "seis uno dos",
 		},
 		{
+			name:     "a day of the month waits for its month",
+			ask:      "date",
+			steps:    []step{{voice: ms(600)}, {silence: ms(200)}, {final: "el quince"}, {silence: ms(300)}},
+			wantWait: 0,
+		},
+		{
+			name: "the month comes: the date ends early",
+			ask:  "date",
+			steps: []step{{voice: ms(600)}, {silence: ms(200)}, {final: "el quince"}, {silence: ms(300)},
+				{voice: ms(500)}, {silence: ms(200)}, {final: "de marzo"}, {silence: ms(600)}},
+			wantWait: ms(200), wantText: "el quince de marzo",
+		},
+		{
+			name:     "words that lead on get the dictation pause",
+			steps:    []step{{voice: ms(1200)}, {silence: ms(200)}, {final: "llamaba para"}, {silence: ms(1000)}},
+			wantWait: 0,
+		},
+		{
+			name:     "words that lead on end after the dictation pause",
+			steps:    []step{{voice: ms(1200)}, {silence: ms(200)}, {final: "llamaba para"}, {silence: ms(1400)}},
+			wantWait: ms(1500), wantText: "llamaba para",
+		},
+		{
+			name:     "a spelled email ends early at its end",
+			ask:      "email",
+			lang:     "en",
+			steps:    []step{{voice: ms(2000)}, {silence: ms(200)}, {final: "john dot smith at gmail dot com"}, {silence: ms(600)}},
+			wantWait: ms(200), wantText: "john dot smith at gmail dot com",
+		},
+		{
 			name:     "the turn waits for a late final",
 			steps:    []step{{voice: ms(500)}, {silence: ms(900)}, {final: "hola"}},
 			wantWait: ms(900), wantText: "hola",
