@@ -50,7 +50,11 @@ func (s *STT) String() string {
 // file, in the background; the final transcripts come out of Recv in the
 // order of the Flushes, several requests being under way at once when
 // the server is slow. Audio shorter than 100 ms, or whose loudest sample
-// is below -40 dBFS, is not sent: its transcript is empty.
+// is below -40 dBFS, is not sent: its transcript is empty. Of the quiet
+// before an utterance's first sample at -40 dBFS or louder (the caller
+// listening to the agent), only the last 300 ms is kept and sent, so
+// a call holds and uploads its caller's words, not the pauses between
+// them.
 //
 // An utterance that fails for a reason of its own or a passing one (a
 // 5xx, a 429, a timeout, a broken connection, a 400 for audio the server
@@ -86,6 +90,10 @@ const (
 	silentPeak   = 328 // -40 dBFS
 )
 
+// preRoll is how much of the quiet before an utterance's first loud
+// sample is sent with it: the soft start of its first word.
+const preRoll = 300 * time.Millisecond
+
 type utterance struct {
 	pcm     []int16
 	dropped int // samples beyond MaxUtterance
@@ -110,9 +118,14 @@ type stream struct {
 	err     error                  // why the stream ended
 	once    sync.Once
 
-	// The audio loop's: Write and Flush only.
+	// The audio loop's: Write and Flush only. Until a loud sample comes,
+	// the quiet goes round the ring lead (at is its oldest sample, once
+	// full); from then on, the utterance goes into buf.
 	buf     []int16
 	dropped int
+	loud    bool
+	lead    []int16
+	at      int
 }
 
 // usable returns the error Write and Flush give once the stream is over.
@@ -133,13 +146,39 @@ func (s *stream) Write(pcm []int16) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	if s.buf == nil {
-		s.buf = make([]int16, 0, min(s.max, 5*s.rate))
+	if !s.loud {
+		if peak(pcm) < silentPeak {
+			s.keepLead(pcm)
+			return nil
+		}
+		s.loud = true
+		s.buf = make([]int16, 0, min(s.max, 2*s.rate))
+		s.buf = append(s.buf, s.lead[s.at:]...)
+		s.buf = append(s.buf, s.lead[:s.at]...)
+		s.lead, s.at = s.lead[:0], 0
 	}
-	n := min(len(pcm), s.max-len(s.buf))
+	n := min(len(pcm), max(0, s.max-len(s.buf)))
 	s.buf = append(s.buf, pcm[:n]...)
 	s.dropped += len(pcm) - n
 	return nil
+}
+
+// keepLead puts quiet pcm in the ring of the latest preRoll of it.
+func (s *stream) keepLead(pcm []int16) {
+	size := int(preRoll.Seconds() * float64(s.rate))
+	if s.lead == nil {
+		s.lead = make([]int16, 0, size)
+	}
+	for _, v := range pcm {
+		if len(s.lead) < size {
+			s.lead = append(s.lead, v)
+			continue
+		}
+		s.lead[s.at] = v
+		if s.at++; s.at == size {
+			s.at = 0
+		}
+	}
 }
 
 // Flush hands the utterance to the background; it never blocks. The
@@ -149,7 +188,8 @@ func (s *stream) Flush() error {
 		return err
 	}
 	u := &utterance{pcm: s.buf, dropped: s.dropped, done: make(chan struct{})}
-	s.buf, s.dropped = nil, 0
+	s.buf, s.dropped, s.loud = nil, 0, false
+	s.lead, s.at = s.lead[:0], 0
 	select {
 	case s.jobs <- u:
 		return nil
@@ -252,6 +292,7 @@ func (s *stream) run(ctx context.Context) {
 			}
 			select {
 			case s.results <- final(u.text):
+				fifo[0] = nil // the array would keep its audio
 				fifo = fifo[1:]
 			case <-ctx.Done():
 				return
@@ -287,10 +328,12 @@ func (s *stream) transcribe(ctx context.Context, u *utterance) {
 			"dropped", time.Duration(u.dropped)*time.Second/time.Duration(s.rate))
 	}
 	if audio < minUtterance || peak(u.pcm) < silentPeak {
+		u.pcm = nil
 		return
 	}
 	start := time.Now()
 	text, err := s.stt.transcribe(ctx, u.pcm, s.rate)
+	u.pcm = nil // done with: the utterance waits its turn without it
 	switch {
 	case err == nil:
 		u.text, u.sent = text, true

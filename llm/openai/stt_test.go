@@ -361,6 +361,40 @@ func TestSTTMaxUtterance(t *testing.T) {
 	}
 }
 
+// The quiet before the caller speaks (the agent talking, say) is not
+// sent, but for the 300 ms just before the voice.
+func TestSTTLeadingQuiet(t *testing.T) {
+	srv := fake(t)
+	stt, _ := newSTT(t, srv, openai.Config{})
+	s := open(t, stt, 8000)
+	quiet := make([]int16, 160)
+	for range 150 { // 3 s
+		s.Write(quiet)
+	}
+	say(t, s, 8000, 500*time.Millisecond)
+	if tr, err := recv(t, s); err != nil || tr.Text != openaitest.DefaultHeard {
+		t.Fatalf("Recv = %+v, %v", tr, err)
+	}
+	// Less than the pre-roll of quiet, then voice: all of it is sent.
+	for range 5 {
+		s.Write(quiet)
+	}
+	say(t, s, 8000, 200*time.Millisecond)
+	recv(t, s)
+	got := srv.Transcriptions()
+	if len(got) != 2 || got[0].Duration != 800*time.Millisecond || got[1].Duration != 300*time.Millisecond {
+		for _, r := range got {
+			t.Errorf("sent %v", r.Duration)
+		}
+		t.Fatal("want 800ms (300ms of quiet and the voice), then 300ms")
+	}
+	for i, v := range got[0].PCM[:2400] {
+		if v != 0 {
+			t.Fatalf("sample %d of the pre-roll is %d, want the quiet", i, v)
+		}
+	}
+}
+
 // Write copies: the caller may reuse its frame.
 func TestSTTWriteCopies(t *testing.T) {
 	srv := fake(t)
