@@ -28,10 +28,10 @@ const frameLen = Rate / 50
 // Line is a call's connection to the caller. Send, Mark and Clear are
 // called from one goroutine at a time; End once, at the end.
 type Line interface {
-	// Send queues one 20 ms frame of PCM16 at Rate for the caller. It must
-	// not block for long (the runtime paces frames itself) and must not
-	// keep frame.
-	Send(frame audio.PCM16) error
+	// Send queues audio for the caller: one or more whole 20 ms frames of
+	// PCM16 at Rate, as one message. It must not block for long (the
+	// runtime paces the audio itself) and must not keep pcm.
+	Send(pcm audio.PCM16) error
 	// Mark queues a label after the audio sent so far; when the caller has
 	// heard up to it the transport calls the Call's Marked with the name.
 	Mark(name string) error
@@ -63,7 +63,7 @@ type Options struct {
 
 // NewRuntime returns a runtime for calls.
 func NewRuntime(o Options) *Runtime {
-	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(64), dtmfPause: o.DTMFPause, lead: 3}
+	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause, lead: 3}
 	if rt.log == nil {
 		rt.log = slog.New(slog.DiscardHandler)
 	}
@@ -99,34 +99,39 @@ type Call struct {
 	sttLost     chan struct{} // closed when recognition ends on its own
 	cur         inFrame       // the frame being processed (a field, so it does not escape per frame)
 
-	vad           *audio.VAD
-	ep            *Endpointer
-	handled       chan handled
-	fillers       chan string
-	handling      bool
-	utt           *utterance
-	nextUtt       int
-	waiting       []dialog.Event // caller turns that came while the agent was busy
-	reply         *handled       // an answer waiting for a filler, or for the caller's turn, to end
-	ending        *ending
-	keys          strings.Builder
-	lastEvent     time.Time
-	outcome       string
-	frameAt       time.Time // of the last frame the loop took
-	pendingFiller string    // the waitMessage of the service running
-	interruptible bool      // the agent's last reply may be interrupted
-	cut           bool      // the caller interrupted it, and no turn has come since
-	lastMarkHeard bool      // the caller heard the agent's last words to the end
-	lineEnded     bool      // Line.End has been called
-	timers        timers
-	wmu           sync.Mutex // orders Send/Mark against Clear
-	wg            sync.WaitGroup
-	speakBuf      speakBuffers
+	vad       *audio.VAD
+	ep        *Endpointer
+	handled   chan handled
+	fillers   chan string
+	handling  bool
+	utt       *utterance
+	nextUtt   int
+	waiting   []dialog.Event // caller turns that came while the agent was busy
+	reply     *handled       // an answer waiting for a filler, or for the caller's turn, to end
+	ending    *ending
+	keys      strings.Builder
+	lastEvent time.Time
+	outcome   string
+	frameAt   time.Time // of the last frame the loop took
+	// A turn's timing is measured by the clock on the wall: when the
+	// frame with the caller's last voice came, and when the frame or
+	// transcript came that decided the turn over.
+	voiceRecv, endingRecv time.Time
+	pendingFiller         string // the waitMessage of the service running
+	interruptible         bool   // the agent's last reply may be interrupted
+	cut                   bool   // the caller interrupted it, and no turn has come since
+	lastMarkHeard         bool   // the caller heard the agent's last words to the end
+	lineEnded             bool   // Line.End has been called
+	alarms                alarms
+	wmu                   sync.Mutex // orders Send/Mark against Clear
+	wg                    sync.WaitGroup
+	speakBuf              speakBuffers
 }
 
 type inFrame struct {
-	pcm [frameLen]int16
-	at  time.Time
+	pcm  [frameLen]int16
+	at   time.Time // by the audio's clock
+	recv time.Time // when it came
 }
 
 type controlKind int
@@ -154,23 +159,13 @@ type ending struct {
 	reason   string
 }
 
-type timers struct {
-	noInput, keys, maxDuration, filler, endWait *time.Timer
-}
-
-func stoppedTimer() *time.Timer {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return t
-}
-
 // NewCall prepares a call on line with the opened conversation.
 func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 	lang := conv.Agent.Language
 	c := &Call{
 		rt: rt, conv: conv, sess: conv.Session, line: line, info: info, lang: lang,
 		log:         rt.log.With("call", info.ID, "agent", conv.Agent.Name),
-		frames:      make(chan inFrame, 50),
+		frames:      make(chan inFrame, 25),
 		ctrl:        make(chan control, 64),
 		hungUp:      make(chan struct{}),
 		transcripts: make(chan speech.Transcript, 16),
@@ -182,13 +177,13 @@ func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 	}
 	c.inFramer, _ = audio.NewFramer[int16](frameLen)
 	c.vad, _ = audio.NewVAD(Rate, audio.VADConfig{})
-	c.timers = timers{stoppedTimer(), stoppedTimer(), stoppedTimer(), stoppedTimer(), stoppedTimer()}
+	c.alarms = newAlarms()
 	return c
 }
 
 // Audio takes caller audio: PCM16 at Rate, of any length. Call it from one
 // goroutine (the transport's read loop); it does not keep pcm. When the
-// call's loop falls a second behind, frames are dropped and counted.
+// call's loop falls half a second behind, frames are dropped and counted.
 func (c *Call) Audio(pcm audio.PCM16) {
 	c.inFramer.Write(pcm)
 	for {
@@ -207,7 +202,7 @@ func (c *Call) Audio(pcm audio.PCM16) {
 		}
 		var in inFrame
 		copy(in.pcm[:], f)
-		in.at = c.audioAt
+		in.at, in.recv = c.audioAt, now
 		select {
 		case c.frames <- in:
 		default:
@@ -254,7 +249,7 @@ func (c *Call) Run(ctx context.Context) {
 		}
 	}
 	if d := c.conv.Agent.Voice.MaxDuration.Std(); d > 0 {
-		c.timers.maxDuration.Reset(d)
+		c.alarms.set(alarmMaxDuration, d)
 	}
 	c.deliver(ctx, dialog.Start{At: start})
 	c.loop(ctx)
@@ -267,9 +262,7 @@ func (c *Call) Run(ctx context.Context) {
 		_ = c.stream.Close()
 	}
 	c.wg.Wait()
-	for _, t := range []*time.Timer{c.timers.noInput, c.timers.keys, c.timers.maxDuration, c.timers.filler, c.timers.endWait} {
-		t.Stop()
-	}
+	c.alarms.timer.Stop()
 	if c.outcome == "caller-hangup" {
 		c.sess.Handle(context.WithoutCancel(ctx), dialog.Hangup{At: time.Now()}, func(string) {})
 	}
@@ -336,22 +329,39 @@ func (c *Call) loop(ctx context.Context) {
 			c.onHandled(ctx, h)
 		case text := <-c.fillers:
 			c.onRunning(text)
-		case <-c.timers.filler.C:
-			c.onFiller(ctx)
 		case <-c.doneSpeaking():
 			c.onSpoken(ctx)
-		case <-c.timers.keys.C:
+		case <-c.alarms.timer.C:
+			c.onAlarms(ctx)
+		}
+	}
+}
+
+// onAlarms handles the alarms due, the earliest first; one may cancel
+// another.
+func (c *Call) onAlarms(ctx context.Context) {
+	c.alarms.rang()
+	for c.outcome == "" {
+		k, ok := c.alarms.take(time.Now())
+		if !ok {
+			break
+		}
+		switch k {
+		case alarmFiller:
+			c.onFiller(ctx)
+		case alarmKeys:
 			c.endKeys(ctx, "")
-		case <-c.timers.noInput.C:
+		case alarmNoInput:
 			c.onNoInput(ctx)
-		case <-c.timers.endWait.C:
+		case alarmEndWait:
 			c.finish()
-		case <-c.timers.maxDuration.C:
+		case alarmMaxDuration:
 			c.log.Info("call reached its maximum duration")
 			c.stopSpeaking(true)
 			c.outcome = "max-duration"
 		}
 	}
+	c.alarms.arm()
 }
 
 func (c *Call) doneSpeaking() <-chan struct{} {
@@ -369,7 +379,7 @@ func (c *Call) onControl(ctx context.Context, ev control) {
 		if c.ending != nil {
 			return
 		}
-		c.timers.noInput.Stop()
+		c.alarms.stop(alarmNoInput)
 		c.bargeIn()
 		if ev.value == "#" {
 			c.endKeys(ctx, "#")
@@ -383,12 +393,12 @@ func (c *Call) onControl(ctx context.Context, ev control) {
 			c.endKeys(ctx, "") // "press 1 to confirm": one key is the answer
 			return
 		}
-		c.timers.keys.Reset(c.rt.dtmfPause)
+		c.alarms.set(alarmKeys, c.rt.dtmfPause)
 	}
 }
 
 func (c *Call) endKeys(ctx context.Context, suffix string) {
-	c.timers.keys.Stop()
+	c.alarms.stop(alarmKeys)
 	digits := c.keys.String() + suffix
 	c.keys.Reset()
 	if digits == "" || digits == "#" {
@@ -410,10 +420,14 @@ func (c *Call) onFrame(ctx context.Context, f *inFrame) {
 		return
 	}
 	if v.Event == audio.SpeechStart {
-		c.timers.noInput.Stop()
+		c.alarms.stop(alarmNoInput)
 		c.bargeIn()
 	}
-	c.act(ctx, f.at, c.ep.Frame(f.at, v))
+	d := c.ep.Frame(f.at, v)
+	if c.ep.LastVoice().Equal(f.at) {
+		c.voiceRecv = f.recv
+	}
+	c.act(ctx, f.at, f.recv, d)
 }
 
 func (c *Call) onTranscript(ctx context.Context, t speech.Transcript) {
@@ -424,22 +438,30 @@ func (c *Call) onTranscript(ctx context.Context, t speech.Transcript) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	c.act(ctx, at, c.ep.Transcript(at, t))
+	c.act(ctx, at, time.Now(), c.ep.Transcript(at, t))
 }
 
-// act carries out the endpointer's decision.
-func (c *Call) act(ctx context.Context, at time.Time, d Decision) {
+// act carries out the endpointer's decision, made at at by the audio's
+// clock and at recv by the wall's.
+func (c *Call) act(ctx context.Context, at, recv time.Time, d Decision) {
 	if d.Flush {
 		if err := c.stream.Flush(); err != nil {
 			c.log.Debug("speech recognition flush", "err", err)
 			d = c.ep.FlushFailed(at)
 		}
 	}
+	switch {
+	case c.ep.EndedAt().IsZero():
+		c.endingRecv = time.Time{}
+	case c.endingRecv.IsZero():
+		c.endingRecv = recv
+	}
 	if !d.End {
 		return
 	}
-	text, lastVoice, endAt := c.ep.Text(), c.ep.LastVoice(), c.ep.EndedAt()
-	timing := &TurnTiming{Endpointing: endAt.Sub(lastVoice), STT: at.Sub(endAt), from: lastVoice}
+	text := c.ep.Text()
+	timing := &TurnTiming{Endpointing: c.endingRecv.Sub(c.voiceRecv), STT: recv.Sub(c.endingRecv), from: c.voiceRecv}
+	c.endingRecv = time.Time{}
 	c.ep.Reset()
 	if text == "" { // noise, a cough: not a turn
 		c.resume(ctx)
@@ -469,7 +491,7 @@ func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTi
 
 func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming) {
 	c.handling = true
-	c.timers.noInput.Stop()
+	c.alarms.stop(alarmNoInput)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -497,7 +519,7 @@ func (c *Call) onRunning(text string) {
 		return
 	}
 	c.pendingFiller = text
-	c.timers.filler.Reset(waitAfter(c.conv.Agent.Voice))
+	c.alarms.set(alarmFiller, waitAfter(c.conv.Agent.Voice))
 }
 
 func (c *Call) onFiller(ctx context.Context) {
@@ -511,7 +533,7 @@ func (c *Call) onFiller(ctx context.Context) {
 
 func (c *Call) onHandled(ctx context.Context, h handled) {
 	c.handling = false
-	c.timers.filler.Stop()
+	c.alarms.stop(alarmFiller)
 	c.pendingFiller = ""
 	for len(c.fillers) > 0 { // of this Handle: it is over
 		<-c.fillers
@@ -551,7 +573,7 @@ func (c *Call) answer(ctx context.Context, h handled) {
 	c.ep.Expect(expect)
 	if c.ending != nil {
 		c.waiting = nil
-		c.timers.keys.Stop()
+		c.alarms.stop(alarmKeys)
 		c.keys.Reset()
 	}
 	c.interruptible = !(readback && c.conv.Agent.Voice.UninterruptibleReadbacks) && c.ending == nil
@@ -568,7 +590,7 @@ func (c *Call) onSpoken(ctx context.Context) {
 	c.utt = nil
 	c.rt.metrics.late(u.late)
 	if u.interrupted && u.session {
-		c.sess.Heard(u.heard(c.rt.lead))
+		c.sess.Heard(u.heard(c.rt.lead + chunkFrames - 1))
 		c.cut = true
 	}
 	if c.reply != nil && !c.ep.InTurn() {
@@ -588,7 +610,7 @@ func (c *Call) afterSpeaking(ctx context.Context) {
 		if c.lastMarkHeard {
 			c.finish()
 		} else {
-			c.timers.endWait.Reset(time.Duration(c.rt.lead)*audio.FrameDuration + 2*time.Second)
+			c.alarms.set(alarmEndWait, time.Duration(c.rt.lead)*audio.FrameDuration+2*time.Second)
 		}
 		return
 	}
@@ -615,7 +637,7 @@ func (c *Call) armNoInput() {
 	if d.IsZero() {
 		return
 	}
-	c.timers.noInput.Reset(max(0, d.Sub(c.lastEvent)))
+	c.alarms.set(alarmNoInput, max(0, d.Sub(c.lastEvent)))
 }
 
 func (c *Call) onNoInput(ctx context.Context) {
@@ -710,7 +732,7 @@ func waitAfter(v configs.Voice) time.Duration {
 // what was heard, and from now on only keys reach the agent.
 func (c *Call) onSTTLost(ctx context.Context) {
 	if c.ep.InTurn() {
-		c.act(ctx, c.frameAt, c.ep.Abandon(c.frameAt))
+		c.act(ctx, c.frameAt, time.Now(), c.ep.Abandon(c.frameAt))
 		return
 	}
 	c.armNoInput()

@@ -3,6 +3,7 @@ package telephony
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"runtime"
@@ -44,11 +45,13 @@ func (l *fakeLine) add(ev string) {
 	l.log = append(l.log, ev)
 }
 
-func (l *fakeLine) Send(frame audio.PCM16) error {
-	if len(frame) != frameLen {
-		panic("frame of the wrong size")
+func (l *fakeLine) Send(pcm audio.PCM16) error {
+	if len(pcm) == 0 || len(pcm)%frameLen != 0 {
+		panic("not whole frames")
 	}
-	l.add("media")
+	for range len(pcm) / frameLen {
+		l.add("media")
+	}
 	return nil
 }
 
@@ -539,10 +542,20 @@ func TestWarmGreeting(t *testing.T) {
 	if err := rt.Warm(context.Background(), "test", "es", tts, "Hola, soy la clínica."); err != nil {
 		t.Fatal(err)
 	}
+	if greet(rt, tts, "c") == 0 {
+		t.Error("the greeting was not played")
+	}
+	if got := tts.spoken(); len(got) != 1 {
+		t.Errorf("synthesised %q; want only the warm-up", got)
+	}
+}
+
+// greet runs a call on rt until its greeting has played, hangs up, and
+// returns how many frames it sent.
+func greet(rt *Runtime, tts *fakeTTS, id string) int {
 	line := newFakeLine(true)
-	sess := &fakeSession{reply: greetThen(nil)}
 	agent := &configs.Agent{Name: "test", Language: "es", Voice: testVoice}
-	call := rt.NewCall(&Conversation{Session: sess, Agent: agent, TTS: tts}, CallInfo{ID: "c"}, line)
+	call := rt.NewCall(&Conversation{Session: &fakeSession{reply: greetThen(nil)}, Agent: agent, TTS: tts}, CallInfo{ID: id}, line)
 	line.call = call
 	done := make(chan struct{})
 	go func() { defer close(done); call.Run(context.Background()) }()
@@ -552,12 +565,7 @@ func TestWarmGreeting(t *testing.T) {
 	}
 	call.Hangup()
 	<-done
-	if got := tts.spoken(); len(got) != 1 {
-		t.Errorf("synthesised %q; want only the warm-up", got)
-	}
-	if line.sent() == 0 {
-		t.Error("the greeting was not played")
-	}
+	return line.sent()
 }
 
 // TestCallAfterRun: what the transport reports after the call is over
@@ -634,5 +642,40 @@ func TestCallSTTLost(t *testing.T) {
 	h.until("the keys", func() bool { return len(h.sess.got()) == 2 })
 	if d, ok := h.sess.got()[1].(dialog.DTMF); !ok || d.Digits != "5#" {
 		t.Errorf("events %v", h.sess.got())
+	}
+}
+
+// A greeting not warmed is kept once synthesised; another sentence calls
+// keep saying is kept the second time; the cache lets its oldest go
+// beyond its size.
+func TestPhraseCache(t *testing.T) {
+	tts := &fakeTTS{perChar: time.Millisecond}
+	rt := NewRuntime(Options{})
+	for i := range 3 {
+		if greet(rt, tts, fmt.Sprint(i)) == 0 {
+			t.Errorf("call %d: the greeting was not played", i)
+		}
+	}
+	if got := tts.spoken(); len(got) != 1 {
+		t.Errorf("synthesised %q; want once, then from the cache", got)
+	}
+
+	c := newCache(10 * frameLen)
+	for i, want := range []bool{false, true} {
+		if got := c.wanted("¿Cómo te llamas?", false); got != want {
+			t.Errorf("time %d: wanted %v, want %v", i+1, got, want)
+		}
+	}
+	for i := range 4 {
+		c.put(fmt.Sprint(i), make([]int16, 4*frameLen))
+	}
+	for i, want := range []bool{false, false, true, true} {
+		if _, ok := c.get(fmt.Sprint(i)); ok != want {
+			t.Errorf("sentence %d kept: %v, want %v", i, ok, want)
+		}
+	}
+	c.put("long", make([]int16, cacheOneSamples+1))
+	if _, ok := c.get("long"); ok {
+		t.Error("a sentence longer than cacheOneSamples was kept")
 	}
 }

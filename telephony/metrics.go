@@ -39,7 +39,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		replyDelay:   h("voiceagent_reply_delay_seconds", "Time from the caller's last voiced frame to the first frame of the agent's answer.", speech),
 		orchestrator: h("voiceagent_orchestrator_seconds", "The part of the reply delay spent in voiceagent itself: the reply delay less endpointing, recognition, services, models and text-to-speech.", small),
 		lateFrames: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "voiceagent_late_frames_total", Help: "Outbound audio frames sent later than their 20 ms slot (beyond a 2 ms tolerance).",
+			Name: "voiceagent_late_frames_total", Help: "Outbound audio frames sent too late to play on time: after the frames sent ahead of them had played out, so the caller heard a gap.",
 		}),
 		droppedFrames: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "voiceagent_dropped_frames_total", Help: "Inbound audio frames dropped because a call's loop fell behind.",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strings"
 	"sync"
@@ -42,14 +43,12 @@ func (u *utterance) add(text string) int {
 	return len(u.said) - 1
 }
 
-func (u *utterance) sent(i int, whole bool) {
+// sent counts frames of sentence i sent; whole, that all of it was.
+func (u *utterance) sent(i, frames int, whole bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if whole {
-		u.said[i].whole = true
-	} else {
-		u.said[i].frames++
-	}
+	u.said[i].frames += frames
+	u.said[i].whole = u.said[i].whole || whole
 }
 
 func (u *utterance) markHeard(i int) {
@@ -62,8 +61,9 @@ func (u *utterance) markHeard(i int) {
 
 // heard is what the caller heard of an interrupted utterance: the
 // sentences whose marks came back, and the share of the next one that
-// was played, in whole words.
-func (u *utterance) heard(lead int) string {
+// was played, in whole words. ahead is how many frames the caller's
+// buffer holds, sent and not yet played.
+func (u *utterance) heard(ahead int) string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	var parts []string
@@ -73,7 +73,7 @@ func (u *utterance) heard(lead int) string {
 	if u.played < len(u.said) {
 		s := u.said[u.played]
 		words := strings.Fields(s.text)
-		played := float64(max(0, s.frames-lead))
+		played := float64(max(0, s.frames-ahead))
 		total := float64(s.frames)
 		if !s.whole { // still being synthesised: about 70 ms a character
 			total = max(total, float64(len(s.text))*70/20)
@@ -90,6 +90,7 @@ func (u *utterance) heard(lead int) string {
 // speakBuffers are the audio buffers of a call's speech, reused by each
 // utterance in turn (one plays at a time).
 type speakBuffers struct {
+	chunk   audio.PCM16 // frames gathered for the next message
 	in      []int16
 	out     audio.PCM16
 	framer  *audio.Framer[int16]
@@ -110,7 +111,10 @@ func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cac
 		defer c.wg.Done()
 		defer close(u.done)
 		defer cancel()
-		p := player{c: c, u: u, timing: timing, cacheable: cacheable, pacer: audio.NewPacer(audio.PacerConfig{})}
+		// A frame is late when the caller's buffer, lead frames ahead, has
+		// run dry before it arrives: the caller hears a gap.
+		pacer := audio.NewPacer(audio.PacerConfig{Tolerance: time.Duration(c.rt.lead) * audio.FrameDuration})
+		p := player{c: c, u: u, timing: timing, cacheable: cacheable, pacer: pacer}
 		source(uctx, func(text string) { p.say(uctx, text) })
 		if last && uctx.Err() == nil {
 			c.mark(uctx, fmt.Sprintf("%d.end", u.id))
@@ -131,6 +135,10 @@ type player struct {
 	dry       time.Time // when the audio sent so far will have been played
 }
 
+// chunkFrames is how many 20 ms frames go out in one message: three, so a
+// speaking call wakes and writes every 60 ms instead of every 20.
+const chunkFrames = 3
+
 func (p *player) say(ctx context.Context, text string) {
 	text = strings.TrimSpace(text)
 	if ctx.Err() != nil || text == "" {
@@ -142,43 +150,42 @@ func (p *player) say(ctx context.Context, text string) {
 		p.pacer.Reset() // the caller's buffer has run dry: start again, a little ahead
 		p.n = 0
 	}
-	emit := func(frame audio.PCM16) error {
-		if err := p.emit(ctx, frame); err != nil {
-			return err
-		}
-		p.u.sent(i, false)
-		return nil
-	}
 	if c.conv.TTS == nil {
 		return // the caller hears nothing
 	}
-	if err := p.sound(ctx, text, emit); err != nil {
+	c.speakBuf.chunk = c.speakBuf.chunk[:0]
+	emit := func(frame audio.PCM16) error { return p.emit(ctx, i, frame) }
+	err := p.sound(ctx, text, emit)
+	if err == nil {
+		err = p.flush(ctx, i)
+	}
+	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, errLine) {
 			c.log.Warn("text-to-speech failed", "tts", c.conv.TTS.String(), "err", err)
 		}
 		return
 	}
-	p.u.sent(i, true)
+	p.u.sent(i, 0, true)
 	c.mark(ctx, fmt.Sprintf("%d.%d", p.u.id, i))
 }
 
-// sound hands emit the audio of text: from the greeting cache, or
-// synthesised (and, for a greeting, kept in the cache).
+// sound hands emit the audio of text: from the cache, or synthesised
+// (and kept in the cache when it is a greeting or has been asked for
+// before).
 func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) error) error {
 	c := p.c
 	tts := c.conv.TTS
-	var key string
-	var keep []int16
-	if p.cacheable {
-		key = cacheKey(c.conv.Agent.Name, c.lang, tts, text)
-		if pcm, ok := c.rt.cache.get(key); ok {
-			for off := 0; off+frameLen <= len(pcm); off += frameLen {
-				if err := emit(pcm[off : off+frameLen]); err != nil {
-					return err
-				}
+	key := cacheKey(c.conv.Agent.Name, c.lang, tts, text)
+	if pcm, ok := c.rt.cache.get(key); ok {
+		for off := 0; off+frameLen <= len(pcm); off += frameLen {
+			if err := emit(pcm[off : off+frameLen]); err != nil {
+				return err
 			}
-			return nil
 		}
+		return nil
+	}
+	var keep []int16
+	if c.rt.cache.wanted(key, p.cacheable) {
 		keep = make([]int16, 0, 8000*4)
 	}
 	first := func(d time.Duration) {
@@ -199,27 +206,47 @@ func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) 
 	return err
 }
 
-// emit sends one frame in its slot: the first few of each sentence at
-// once (a little ahead of real time, against jitter), then one every
-// 20 ms.
-func (p *player) emit(ctx context.Context, frame audio.PCM16) error {
+// emit sends a frame of sentence i: at once while the caller's buffer
+// fills, then gathered chunkFrames to a message.
+func (p *player) emit(ctx context.Context, i int, frame audio.PCM16) error {
+	b := &p.c.speakBuf
+	b.chunk = append(b.chunk, frame...)
+	if p.n >= p.c.rt.lead && len(b.chunk) < chunkFrames*frameLen {
+		return nil
+	}
+	return p.flush(ctx, i)
+}
+
+// flush sends the frames gathered, in one message, in the slot of the
+// first: the first few of each stretch of speech at once (a little ahead
+// of real time, against jitter), then each in its 20 ms.
+func (p *player) flush(ctx context.Context, i int) error {
+	b := &p.c.speakBuf
+	frames := len(b.chunk) / frameLen
+	if frames == 0 {
+		return nil
+	}
 	if p.n >= p.c.rt.lead {
 		if _, err := p.pacer.Wait(ctx); err != nil {
 			return err
 		}
+		p.pacer.Skip(frames - 1)
 	}
-	p.n++
-	if err := p.c.send(ctx, frame); err != nil {
+	p.n += frames
+	err := p.c.send(ctx, b.chunk)
+	b.chunk = b.chunk[:0]
+	if err != nil {
 		if ctx.Err() == nil {
 			p.c.log.Warn("the line failed; ending the call", "err", err)
 			p.c.Hangup()
 		}
 		return fmt.Errorf("%w: %w", errLine, err)
 	}
+	p.u.sent(i, frames, false)
 	if now := time.Now(); p.dry.Before(now) {
 		p.dry = now
 	}
-	p.dry = p.dry.Add(audio.FrameDuration)
+	p.dry = p.dry.Add(time.Duration(frames) * audio.FrameDuration)
 	if !p.started {
 		p.started = true
 		if t := p.timing; t != nil {
@@ -313,15 +340,35 @@ func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speak
 	return nil
 }
 
-// cache keeps synthesised greetings, at Rate, so that a call's first
-// words start at once.
+// cache keeps synthesised sentences, at Rate: greetings, warmed at
+// start-up, and every sentence some call has had synthesised before (an
+// agent's questions and set phrases, which every call hears), so that
+// they play at once and are not synthesised again. It holds at most
+// maxSamples of audio, letting the oldest go. Sentences said once (those
+// with a caller's details in them) are remembered only as a hash, to
+// tell a second time.
 type cache struct {
-	mu    sync.Mutex
-	max   int
-	items map[string][]int16
+	mu         sync.Mutex
+	items      map[string][]int16
+	order      []string // the keys, oldest first
+	size       int      // samples held
+	maxSamples int
+	seen       map[uint64]struct{} // hashes of sentences synthesised and not kept
 }
 
-func newCache(max int) *cache { return &cache{max: max, items: map[string][]int16{}} }
+// Bounds of the cache: 8 MiB of audio (about 9 minutes) in all, 20 s
+// in one sentence, and 4096 sentences remembered as said once.
+const (
+	cacheSamples    = 4 << 20
+	cacheOneSamples = 20 * Rate
+	cacheSeen       = 4096
+)
+
+var cacheSeed = maphash.MakeSeed()
+
+func newCache(maxSamples int) *cache {
+	return &cache{maxSamples: maxSamples, items: map[string][]int16{}, seen: map[uint64]struct{}{}}
+}
 
 func cacheKey(agent, lang string, tts speech.TTS, text string) string {
 	return agent + "\x00" + lang + "\x00" + tts.String() + "\x00" + text
@@ -334,16 +381,43 @@ func (c *cache) get(key string) ([]int16, bool) {
 	return pcm, ok
 }
 
-func (c *cache) put(key string, pcm []int16) {
+// wanted reports whether a sentence about to be synthesised should be
+// kept: always, or when it was synthesised before. It remembers that it
+// was.
+func (c *cache) wanted(key string, always bool) bool {
+	h := maphash.String(cacheSeed, key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.items) >= c.max {
-		for k := range c.items { // any one: greetings are few
-			delete(c.items, k)
-			break
-		}
+	if _, ok := c.seen[h]; ok || always {
+		delete(c.seen, h)
+		return true
+	}
+	if len(c.seen) >= cacheSeen {
+		clear(c.seen)
+	}
+	c.seen[h] = struct{}{}
+	return false
+}
+
+func (c *cache) put(key string, pcm []int16) {
+	if len(pcm) > cacheOneSamples {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[key]; ok {
+		return // two calls synthesised it at once
+	}
+	for c.size+len(pcm) > c.maxSamples && len(c.order) > 0 {
+		old := c.order[0]
+		c.order[0] = ""
+		c.order = c.order[1:]
+		c.size -= len(c.items[old])
+		delete(c.items, old)
 	}
 	c.items[key] = pcm
+	c.order = append(c.order, key)
+	c.size += len(pcm)
 }
 
 // Warm synthesises an agent's greeting ahead of its first call, so that

@@ -64,7 +64,10 @@ func NewTwilio(rt *Runtime, open Opener, cfg TwilioConfig) *Twilio {
 	t := &Twilio{
 		rt: rt, open: open, authToken: cfg.AuthToken, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger,
 		calls: map[string]context.CancelFunc{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
-		upgrader: websocket.Upgrader{ReadBufferSize: 2048, WriteBufferSize: 2048},
+		// A call's messages are small (Twilio's under 1 KB, ours 60 ms of
+		// audio); write buffers are shared, held only while a message is
+		// written.
+		upgrader: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 2048, WriteBufferPool: &sync.Pool{}},
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
@@ -323,9 +326,14 @@ func (t *Twilio) read(conn *websocket.Conn, call *Call) {
 	var msg bytes.Buffer
 	var ulaw []byte
 	var pcm audio.PCM16
+	var readBy time.Time
 	for {
-		// Twilio sends media every 20 ms: a silent connection is a dead one.
-		_ = conn.SetReadDeadline(time.Now().Add(readWait))
+		// Twilio sends media every 20 ms: a silent connection is a dead
+		// one. The deadline moves once a second, not for every message.
+		if now := time.Now(); readBy.Sub(now) < readWait-time.Second {
+			readBy = now.Add(readWait)
+			_ = conn.SetReadDeadline(readBy)
+		}
 		_, r, err := conn.NextReader()
 		if err != nil {
 			return
@@ -367,6 +375,7 @@ type twilioLine struct {
 	streamSid, callSid string
 	ulaw               []byte
 	out                []byte
+	writeBy            time.Time // the write deadline set
 }
 
 // writeWait bounds a write to Twilio, readWait the silence of a stream.
@@ -375,13 +384,18 @@ const (
 	readWait  = 10 * time.Second
 )
 
+// write sends msg; the deadline for it moves once a second, not for
+// every message.
 func (l *twilioLine) write(msg []byte) error {
-	_ = l.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	if now := time.Now(); l.writeBy.Sub(now) < writeWait-time.Second {
+		l.writeBy = now.Add(writeWait)
+		_ = l.conn.SetWriteDeadline(l.writeBy)
+	}
 	return l.conn.WriteMessage(websocket.TextMessage, msg)
 }
 
-func (l *twilioLine) Send(frame audio.PCM16) error {
-	l.ulaw = audio.EncodeUlaw(l.ulaw[:0], frame)
+func (l *twilioLine) Send(pcm audio.PCM16) error {
+	l.ulaw = audio.EncodeUlaw(l.ulaw[:0], pcm)
 	l.out = twilio.AppendMedia(l.out[:0], l.streamSid, l.ulaw)
 	return l.write(l.out)
 }

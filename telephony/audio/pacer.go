@@ -111,6 +111,16 @@ func (p *Pacer) Wait(ctx context.Context) (time.Duration, error) {
 	return late, nil
 }
 
+// Skip counts n frames as released with the last Wait's, in the slots
+// after it: frames sent in one message with the frame Wait released. The
+// next Wait is for the slot after theirs.
+func (p *Pacer) Skip(n int) {
+	if n > 0 {
+		p.n += int64(n)
+		p.stats.Frames += int64(n)
+	}
+}
+
 // Reset makes the next Wait start a new schedule.
 func (p *Pacer) Reset() { p.started = false }
 

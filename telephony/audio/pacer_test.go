@@ -196,3 +196,21 @@ func TestPacerSystemClock(t *testing.T) {
 		t.Errorf("Wait with a cancelled ctx = %v", err)
 	}
 }
+
+// Frames sent together take their slots: after a Wait and Skip(2), the
+// next Wait is three slots on, whatever the chunks' sizes.
+func TestPacerSkip(t *testing.T) {
+	c := newFakeClock()
+	p := NewPacer(PacerConfig{Clock: c})
+	for _, frames := range []int{3, 3, 1, 2, 3} {
+		c.wait(t, p)
+		p.Skip(frames - 1)
+	}
+	want := []time.Duration{0, ms(60), ms(120), ms(140), ms(180)}
+	if !slices.Equal(c.released, want) {
+		t.Errorf("released at %v, want %v", c.released, want)
+	}
+	if s := p.Stats(); s.Frames != 12 || s.Late != 0 {
+		t.Errorf("stats = %+v", s)
+	}
+}
