@@ -103,6 +103,7 @@ type audioFake struct {
 	speeches       []*Speech
 	onTranscribe   func(*Transcription) AudioReply
 	onSpeech       func(*Speech) AudioReply
+	forget         bool // requests are not kept (Server.Unrecorded)
 }
 
 // audioRoutes registers the audio endpoints on mux.
@@ -210,7 +211,9 @@ func (a *audioFake) transcribe(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxAudioFile+1<<20)
 	req := &Transcription{Header: r.Header.Clone(), Path: r.URL.Path}
 	a.mu.Lock()
-	a.transcriptions = append(a.transcriptions, req)
+	if !a.forget {
+		a.transcriptions = append(a.transcriptions, req)
+	}
 	a.mu.Unlock()
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooBig *http.MaxBytesError
@@ -373,7 +376,9 @@ func parseWAV(b []byte) (wavData, error) {
 func (a *audioFake) speak(w http.ResponseWriter, r *http.Request) {
 	req := &Speech{Header: r.Header.Clone(), Path: r.URL.Path}
 	a.mu.Lock()
-	a.speeches = append(a.speeches, req)
+	if !a.forget {
+		a.speeches = append(a.speeches, req)
+	}
 	a.mu.Unlock()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
@@ -424,9 +429,8 @@ func (a *audioFake) speak(w http.ResponseWriter, r *http.Request) {
 		d = min(maxSpeech, time.Duration(utf8.RuneCountInString(req.Input))*speechPerChar)
 	}
 	pcm := make([]byte, 2*int(d.Seconds()*SpeechRate))
-	for i := range len(pcm) / 2 {
-		v := int16(math.Round(8000 * math.Sin(2*math.Pi*SpeechTone*float64(i)/SpeechRate)))
-		binary.LittleEndian.PutUint16(pcm[2*i:], uint16(v))
+	for i := 0; i < len(pcm); i += len(tonePeriod) {
+		copy(pcm[i:], tonePeriod)
 	}
 	chunk := rep.Chunk
 	if chunk <= 0 {
@@ -463,4 +467,23 @@ func (a *audioFake) speak(w http.ResponseWriter, r *http.Request) {
 		}
 		sent += n
 	}
+}
+
+// tonePeriod is the speech tone's shortest whole period of samples, as
+// little-endian PCM: 600 samples at 24 kHz hold 11 cycles of 440 Hz.
+var tonePeriod = func() []byte {
+	n := SpeechRate / gcd(SpeechRate, SpeechTone)
+	b := make([]byte, 2*n)
+	for i := range n {
+		v := int16(math.Round(8000 * math.Sin(2*math.Pi*SpeechTone*float64(i)/SpeechRate)))
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
+	}
+	return b
+}()
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }

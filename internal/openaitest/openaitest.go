@@ -94,6 +94,8 @@ type Server struct {
 	reply func(*Request) Reply
 	reqs  []*Request
 	audio *audioFake // the audio endpoints (audio.go)
+	// forget: requests are not kept (Unrecorded)
+	forget bool
 }
 
 // New starts a server that answers every request with reply(request).
@@ -133,6 +135,18 @@ func (s *Server) Close() {
 	s.srv.Close()
 }
 
+// Unrecorded stops the server keeping the requests it receives, chat and
+// audio, which would otherwise pile up under load; Requests,
+// Transcriptions and Speeches return what came before.
+func (s *Server) Unrecorded() {
+	s.mu.Lock()
+	s.forget = true
+	s.mu.Unlock()
+	s.audio.mu.Lock()
+	s.audio.forget = true
+	s.audio.mu.Unlock()
+}
+
 // Requests returns the requests received so far.
 func (s *Server) Requests() []*Request {
 	s.mu.Lock()
@@ -151,7 +165,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.reqs = append(s.reqs, req)
+	if !s.forget {
+		s.reqs = append(s.reqs, req)
+	}
 	s.mu.Unlock()
 	rep := s.reply(req)
 	if rep.Hang {

@@ -91,6 +91,9 @@ type Config struct {
 	// WriteTimeout bounds each write to the server; zero means 5 s. A write
 	// that times out ends the call with ErrDisconnected.
 	WriteTimeout time.Duration
+	// Clock, when not nil, steps the call (see Clock); nil gives the call
+	// a clock of its own.
+	Clock *Clock
 }
 
 // Client is one simulated call, from Dial to Hangup or Close. Its methods
@@ -113,8 +116,9 @@ type Client struct {
 	chunk   int64 // the last media chunk sent
 	lastTS  int64 // the last media timestamp sent, in ms
 	wbuf    []byte
-	wecho   []string // echoes being written
-	stopped bool     // stop sent or shutting down: nothing more is written
+	wecho   []string  // echoes being written
+	writeBy time.Time // the write deadline set
+	stopped bool      // stop sent or shutting down: nothing more is written
 
 	mu        sync.Mutex
 	says      []*Utterance // queued speech, the one being sent first
@@ -135,6 +139,8 @@ type Client struct {
 	errs      []error
 	lastMedia time.Time
 	idleSince time.Time
+	midAudio  bool // media received since the last mark or clear: more is coming
+	starved   bool // the buffer ran dry while midAudio
 	stats     Stats
 	changed   chan struct{} // closed at the next log entry; nil when nobody waits
 	byUs      bool          // Hangup or Close started the end
@@ -158,6 +164,7 @@ type Stats struct {
 	Clears        int64            // clears received
 	PlayedSamples int64            // samples (8 kHz) played, whole call
 	Dropped       int64            // samples dropped, unplayed, by clear
+	Underruns     int64            // times the buffer ran dry mid-audio (more media came before a mark): a gap the caller hears
 	Errors        int64            // invalid server messages (Errors keeps the first 100)
 	EntriesLost   int64            // log entries dropped by MaxEntries
 	Pacer         audio.PacerStats // our own frames' lateness: a loaded generator shows here
@@ -272,7 +279,11 @@ func Dial(ctx context.Context, url string, cfg Config) (*Client, error) {
 
 	tctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	go c.tick(tctx)
+	if cfg.Clock != nil {
+		cfg.Clock.attach(c, tctx)
+	} else {
+		go c.tick(tctx)
+	}
 	go c.read()
 	return c, nil
 }
@@ -399,9 +410,15 @@ func (c *Client) shutdown() {
 	<-c.done
 }
 
-// writeLocked writes one text message; c.wmu is held.
+// writeLocked writes one text message; c.wmu is held. The deadline moves
+// once a second at most (or every half WriteTimeout), not for every
+// message: a write is bounded by WriteTimeout less that.
 func (c *Client) writeLocked(msg []byte) error {
-	c.conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	slack := min(time.Second, c.writeTimeout/2)
+	if now := time.Now(); c.writeBy.Sub(now) < c.writeTimeout-slack {
+		c.writeBy = now.Add(c.writeTimeout)
+		c.conn.SetWriteDeadline(c.writeBy)
+	}
 	return c.conn.WriteMessage(websocket.TextMessage, msg)
 }
 
@@ -487,7 +504,8 @@ func (c *Client) step(now time.Time, ps audio.PacerStats) error {
 
 // play finishes the frame playing and starts the next; c.mu is held.
 func (c *Client) play(now time.Time) {
-	if c.playing > 0 {
+	wasPlaying := c.playing > 0
+	if wasPlaying {
 		c.pos += int64(c.playing)
 		c.playing = 0
 	}
@@ -503,6 +521,9 @@ func (c *Client) play(now time.Time) {
 	}
 	avail := len(c.out) - c.outHead
 	if avail == 0 {
+		if wasPlaying && c.midAudio {
+			c.starved = true
+		}
 		if c.idleSince.IsZero() {
 			c.idleSince = now
 		}
@@ -662,6 +683,11 @@ func (c *Client) receive(m serverMsg, now time.Time) error {
 		}
 		c.out = append(c.out, m.audio...)
 		c.lastMedia = now
+		c.midAudio = true
+		if c.starved {
+			c.starved = false
+			c.stats.Underruns++
+		}
 		c.stats.MediaReceived++
 		c.stats.BytesReceived += int64(len(m.audio))
 		if n := len(c.entries); n > 0 && c.entries[n-1].Kind == KindMedia {
@@ -681,6 +707,7 @@ func (c *Client) receive(m serverMsg, now time.Time) error {
 	c.mu.Lock()
 	switch m.kind {
 	case msgMark:
+		c.midAudio, c.starved = false, false
 		c.stats.MarksReceived++
 		c.logLocked(Entry{Kind: KindMark, At: now, Name: m.name, Played: c.pos})
 		if c.idle() {
@@ -690,6 +717,7 @@ func (c *Client) receive(m serverMsg, now time.Time) error {
 			c.marks = append(c.marks, pendingMark{name: m.name, at: end})
 		}
 	case msgClear:
+		c.midAudio, c.starved = false, false
 		dropped := len(c.out) - c.outHead
 		c.stats.Clears++
 		c.stats.Dropped += int64(dropped)

@@ -624,3 +624,91 @@ func httptestStatus(t *testing.T, status int) string {
 	t.Cleanup(s.Close)
 	return s.URL
 }
+
+// TestUnderruns: a gap inside audio (more media after the buffer ran dry,
+// with no mark in between) counts; a gap between marked sentences does
+// not.
+func TestUnderruns(t *testing.T) {
+	s := newServer(t, false)
+	c, sc := dial(t, s, Config{})
+	ctx := testCtx(t)
+	media := int64(0)
+	quiet := func() { // once the media sent has come and played out
+		t.Helper()
+		media++
+		for c.Stats().MediaReceived < media {
+			time.Sleep(time.Millisecond)
+		}
+		if err := c.WaitQuiet(ctx, 60*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	sc.sendMedia(t, Sine(440, 100*time.Millisecond))
+	sc.sendMark(t, "one")
+	quiet()
+	sc.sendMedia(t, Sine(440, 100*time.Millisecond)) // a new sentence: no gap
+	quiet()
+	if n := c.Stats().Underruns; n != 0 {
+		t.Fatalf("underruns after a marked sentence: %d", n)
+	}
+	sc.sendMedia(t, Sine(440, 100*time.Millisecond)) // the same sentence, late
+	sc.sendMark(t, "two")
+	quiet()
+	if n := c.Stats().Underruns; n != 1 {
+		t.Errorf("underruns after a gap mid-sentence: %d, want 1", n)
+	}
+}
+
+// Calls on a shared Clock send and play as calls with their own do, with
+// one goroutine each (the reader), and end the same ways.
+func TestClock(t *testing.T) {
+	s := newServer(t, false)
+	ctx := testCtx(t)
+	k := NewClock()
+	before := runtime.NumGoroutine()
+	var cs []*Client
+	var scs []*serverConn
+	for range 4 {
+		c, sc := dial(t, s, Config{Clock: k})
+		cs, scs = append(cs, c), append(scs, sc)
+	}
+	for _, sc := range scs {
+		sc.streamSid(t)
+	}
+	// Ours are one per call; the fake server's handlers are the others.
+	if n := runtime.NumGoroutine() - before; n > 2*len(cs) {
+		t.Errorf("%d goroutines for %d calls", n, len(cs))
+	}
+	u := cs[0].Say(Sine(440, 200*time.Millisecond))
+	if err := u.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := u.Duration(); d < 150*time.Millisecond || d > 400*time.Millisecond {
+		t.Errorf("200 ms of speech took %v to send", d)
+	}
+	scs[1].sendMedia(t, Sine(440, 100*time.Millisecond))
+	scs[1].sendMark(t, "m")
+	if _, err := cs[1].WaitEntry(ctx, func(e Entry) bool { return e.Kind == KindEcho && e.Name == "m" }); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range scs {
+		sc.wait(t, "media", func(evs []received) bool { return count(evs, "media") >= 10 })
+	}
+	cs[0].Close()
+	cs[1].Hangup()
+	scs[2].ws.Close() // abrupt
+	<-cs[2].Done()
+	k.Stop() // the last call stops sending, and closes as ever
+	cs[3].Close()
+	for i, c := range cs {
+		select {
+		case <-c.Done():
+		default:
+			t.Errorf("client %d not done", i)
+		}
+	}
+	if st := cs[0].Stats(); st.Pacer.Frames == 0 || st.FramesSent < 10 {
+		t.Errorf("stats %+v", st)
+	}
+}
