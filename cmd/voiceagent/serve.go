@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 // serveFlags are serve's settings; each has an environment variable.
 type serveFlags struct {
 	config, addr, agent, publicURL, record string
+	debugAddr                              string
 	maxCalls                               int
 	drain                                  time.Duration
 	live                                   bool
@@ -55,6 +57,8 @@ answered by demo stubs (--live calls them for real).
 
 Environment (flags override it; keys are read only from the environment):
   VOICEAGENT_ADDR        --addr        listen address (default :8080)
+  VOICEAGENT_DEBUG_ADDR  --debug-addr  serve Go's profiler (/debug/pprof/) on this address;
+                                       keep it private (default: off)
   VOICEAGENT_PUBLIC_URL  --public-url  the address Twilio reaches, e.g. https://abc.ngrok.app
                                        (default: each request's Host)
   VOICEAGENT_MAX_CALLS   --max-calls   concurrent calls; beyond, 503 (default 1000)
@@ -102,6 +106,7 @@ func (a *app) serveCmd() *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVarP(&f.config, "config", "c", "", "agent file (default: the embedded example agents)")
 	fs.StringVar(&f.addr, "addr", "", "listen address (env VOICEAGENT_ADDR; default :8080)")
+	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this private address (env VOICEAGENT_DEBUG_ADDR)")
 	fs.StringVar(&f.agent, "agent", "", "the agent that answers calls that do not name one (default: the first loaded)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the server's address as Twilio reaches it (env VOICEAGENT_PUBLIC_URL)")
 	fs.StringVar(&f.record, "record", "", "write each finished call's transcript to this folder (env VOICEAGENT_RECORD)")
@@ -122,6 +127,7 @@ func (a *app) serveCmd() *cobra.Command {
 type server struct {
 	a            *app
 	addr         string
+	debugAddr    string // the profiler's, or ""
 	set          *agents.Set
 	defaultAgent string
 	embedded     bool
@@ -160,6 +166,7 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	if s.addr == "" {
 		s.addr = ":8080"
 	}
+	s.debugAddr = env(f.debugAddr, "VOICEAGENT_DEBUG_ADDR", getenv)
 	s.record = env(f.record, "VOICEAGENT_RECORD", getenv)
 	if s.record != "" {
 		if err := os.MkdirAll(s.record, 0o755); err != nil {
@@ -321,6 +328,20 @@ func (s *server) handler() http.Handler {
 // progress finish (up to --drain) and returns.
 func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	if s.debugAddr != "" {
+		dl, err := net.Listen("tcp", s.debugAddr)
+		if err != nil {
+			return usageErr("--debug-addr: %v", err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		ds := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		defer ds.Close()
+		go func() { _ = ds.Serve(dl) }()
+		s.log.Info("profiler listening", "addr", dl.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -408,10 +408,11 @@ func (s *syncBuffer) String() string {
 // API and, beyond its limit of calls, 503.
 func TestServeStartsBare(t *testing.T) {
 	var out bytes.Buffer
-	a := &app{stdout: &out, stderr: &out, log: slog.New(slog.DiscardHandler)}
+	var logs syncBuffer
+	a := &app{stdout: &out, stderr: &out, log: slog.New(slog.NewTextHandler(&logs, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_MAX_CALLS": "1"}
+	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_MAX_CALLS": "1", "VOICEAGENT_DEBUG_ADDR": "127.0.0.1:0"}
 	srv, err := a.newServer(ctx, &serveFlags{drain: time.Second}, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -440,6 +441,17 @@ func TestServeStartsBare(t *testing.T) {
 	}
 	if resp, _ := http.Get(base + "/v1/calls/nope"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown call: %s", resp.Status)
+	}
+	// The profiler is on its own address only.
+	if resp, _ := http.Get(base + "/debug/pprof/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the profiler on the public address: %s", resp.Status)
+	}
+	pprofAt := regexp.MustCompile(`msg="profiler listening" addr=(\S+)`).FindStringSubmatch(logs.String())
+	if pprofAt == nil {
+		t.Fatalf("no profiler address in the log:\n%s", logs.String())
+	}
+	if got := get(t, "http://"+pprofAt[1]+"/debug/pprof/"); !strings.Contains(got, "goroutine") {
+		t.Errorf("profiler index:\n%.300s", got)
 	}
 
 	// A call that asks for an agent that does not exist is refused.
