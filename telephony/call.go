@@ -63,7 +63,7 @@ type Options struct {
 
 // NewRuntime returns a runtime for calls.
 func NewRuntime(o Options) *Runtime {
-	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause, lead: 3}
+	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause, lead: 5}
 	if rt.log == nil {
 		rt.log = slog.New(slog.DiscardHandler)
 	}
@@ -93,16 +93,16 @@ type Call struct {
 	hungUp   chan struct{}
 	hangOnce sync.Once
 
+	// from the call's helpers: the recogniser's reader, the session's
+	// handler
+	news chan news
+
 	// the loop's own state
-	stream      speech.Stream
-	transcripts chan speech.Transcript
-	sttLost     chan struct{} // closed when recognition ends on its own
-	cur         inFrame       // the frame being processed (a field, so it does not escape per frame)
+	stream speech.Stream
+	cur    inFrame // the frame being processed (a field, so it does not escape per frame)
 
 	vad       *audio.VAD
 	ep        *Endpointer
-	handled   chan handled
-	fillers   chan string
 	handling  bool
 	utt       *utterance
 	nextUtt   int
@@ -164,16 +164,12 @@ func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 	lang := conv.Agent.Language
 	c := &Call{
 		rt: rt, conv: conv, sess: conv.Session, line: line, info: info, lang: lang,
-		log:         rt.log.With("call", info.ID, "agent", conv.Agent.Name),
-		frames:      make(chan inFrame, 25),
-		ctrl:        make(chan control, 64),
-		hungUp:      make(chan struct{}),
-		transcripts: make(chan speech.Transcript, 16),
-		sttLost:     make(chan struct{}),
-
-		handled: make(chan handled, 1),
-		fillers: make(chan string, 4),
-		ep:      NewEndpointer(conv.Agent.Voice, lang, conv.Location),
+		log:    rt.log.With("call", info.ID, "agent", conv.Agent.Name),
+		frames: make(chan inFrame, 25),
+		ctrl:   make(chan control, 64),
+		hungUp: make(chan struct{}),
+		news:   make(chan news, 32),
+		ep:     NewEndpointer(conv.Agent.Voice, lang, conv.Location),
 	}
 	c.inFramer, _ = audio.NewFramer[int16](frameLen)
 	c.vad, _ = audio.NewVAD(Rate, audio.VADConfig{})
@@ -285,13 +281,11 @@ func (c *Call) recv(ctx context.Context) {
 		if err != nil {
 			if !errors.Is(err, speech.ErrClosed) && ctx.Err() == nil {
 				c.log.Warn("speech recognition ended; only keys reach the agent now", "err", err)
-				close(c.sttLost)
+				c.tell(ctx, news{kind: newsSTTLost})
 			}
 			return
 		}
-		select {
-		case c.transcripts <- t:
-		case <-ctx.Done():
+		if !c.tell(ctx, news{kind: newsTranscript, transcript: t}) {
 			return
 		}
 	}
@@ -319,16 +313,8 @@ func (c *Call) loop(ctx context.Context) {
 			c.onControl(ctx, ev)
 		case c.cur = <-c.frames:
 			c.onFrame(ctx, &c.cur)
-		case <-c.sttLost:
-			c.sttLost = nil
-			c.stream = nil
-			c.onSTTLost(ctx)
-		case t := <-c.transcripts:
-			c.onTranscript(ctx, t)
-		case h := <-c.handled:
-			c.onHandled(ctx, h)
-		case text := <-c.fillers:
-			c.onRunning(text)
+		case n := <-c.news:
+			c.onNews(ctx, n)
 		case <-c.doneSpeaking():
 			c.onSpoken(ctx)
 		case <-c.alarms.timer.C:
@@ -497,19 +483,58 @@ func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming) 
 		defer c.wg.Done()
 		reply := c.sess.Handle(ctx, ev, func(filler string) {
 			select {
-			case c.fillers <- filler:
-			default:
+			case c.news <- news{kind: newsFiller, filler: filler}:
+			default: // the loop is far behind: no filler
 			}
 		})
 		h := handled{reply: reply, event: ev, timing: timing, at: time.Now()}
 		if timing != nil {
 			timing.External = reply.External
 		}
-		select {
-		case c.handled <- h:
-		case <-ctx.Done():
-		}
+		c.tell(ctx, news{kind: newsHandled, handled: h})
 	}()
+}
+
+// news is what the call's helpers tell its loop, in the order it
+// happened: a Handle's fillers come before its answer.
+type news struct {
+	kind       newsKind
+	transcript speech.Transcript
+	filler     string
+	handled    handled
+}
+
+type newsKind int
+
+const (
+	newsTranscript newsKind = iota // the recogniser heard something
+	newsSTTLost                    // recognition ended on its own
+	newsFiller                     // a service started: its waitMessage
+	newsHandled                    // the session answered
+)
+
+// tell hands n to the loop; false when ctx ended first.
+func (c *Call) tell(ctx context.Context, n news) bool {
+	select {
+	case c.news <- n:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (c *Call) onNews(ctx context.Context, n news) {
+	switch n.kind {
+	case newsTranscript:
+		c.onTranscript(ctx, n.transcript)
+	case newsSTTLost:
+		c.stream = nil
+		c.onSTTLost(ctx)
+	case newsFiller:
+		c.onRunning(n.filler)
+	case newsHandled:
+		c.onHandled(ctx, n.handled)
+	}
 }
 
 // onRunning: a service started; if it is still running after
@@ -535,9 +560,6 @@ func (c *Call) onHandled(ctx context.Context, h handled) {
 	c.handling = false
 	c.alarms.stop(alarmFiller)
 	c.pendingFiller = ""
-	for len(c.fillers) > 0 { // of this Handle: it is over
-		<-c.fillers
-	}
 	c.lastEvent = h.at
 	if _, ok := h.event.(dialog.Start); ok {
 		c.lastEvent = dialog.At(h.event)

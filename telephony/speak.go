@@ -135,9 +135,9 @@ type player struct {
 	dry       time.Time // when the audio sent so far will have been played
 }
 
-// chunkFrames is how many 20 ms frames go out in one message: three, so a
-// speaking call wakes and writes every 60 ms instead of every 20.
-const chunkFrames = 3
+// chunkFrames is how many 20 ms frames go out in one message: five, so a
+// speaking call wakes and writes every 100 ms instead of every 20.
+const chunkFrames = 5
 
 func (p *player) say(ctx context.Context, text string) {
 	text = strings.TrimSpace(text)
