@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary stand in for voiceload when voiceload
+// starts its fakes ("voiceload fakes") as a process of its own.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "fakes" {
+		os.Exit(run(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// The script's lines are told apart by how long their voice lasts: no two
+// are within twice the fake recogniser's tolerance.
+func TestScriptLinesApart(t *testing.T) {
+	clips, err := loadScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(clips) < 5 {
+		t.Fatalf("%d lines", len(clips))
+	}
+	for i, a := range clips {
+		if a.Voice < 300*time.Millisecond {
+			t.Errorf("%q: %v of voice", a.Text, a.Voice)
+		}
+		for _, b := range clips[i+1:] {
+			if d := (a.Voice - b.Voice).Abs(); d <= 2*matchTolerance {
+				t.Errorf("%q and %q: voices %v apart", a.Text, b.Text, d)
+			}
+		}
+		if got, _ := nearest(clips, a.Voice+matchTolerance/2); got.Text != a.Text {
+			t.Errorf("%v of voice heard as %q, want %q", a.Voice, got.Text, a.Text)
+		}
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	h := histogram{bounds: []float64{.001, .005, .01}, counts: []float64{50, 90, 100}, count: 100}
+	for _, c := range []struct{ q, want float64 }{{.25, .0005}, {.5, .001}, {.7, .003}, {.95, .0075}, {1, .01}} {
+		if got := h.quantile(c.q); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("quantile(%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if got := h.within(.005); got != .9 {
+		t.Errorf("within 5 ms: %v", got)
+	}
+	if got := h.within(.002); !math.IsNaN(got) {
+		t.Errorf("within a bound that is not a bucket's: %v", got)
+	}
+	earlier := histogram{bounds: h.bounds, counts: []float64{40, 40, 40}, count: 40}
+	d := h.since(earlier)
+	if d.count != 60 || d.quantile(.5) != .005*0+.001+(.005-.001)*(30-10)/(50-10) {
+		t.Errorf("since: %+v, median %v", d, d.quantile(.5))
+	}
+	if got := (histogram{}).quantile(.5); !math.IsNaN(got) {
+		t.Errorf("empty: %v", got)
+	}
+}
+
+func TestProcCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+	}
+	if d := procCPU(os.Getpid()); d <= 0 {
+		t.Errorf("CPU time %v", d)
+	}
+	if d := procCPU(-1); d != 0 {
+		t.Errorf("no such process: %v", d)
+	}
+}
+
+// TestLoad runs voiceload as a user does, against voiceagent serve built
+// from this tree: a few calls, held for a few seconds, every one answered.
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds voiceagent")
+	}
+	bin := filepath.Join(t.TempDir(), "voiceagent")
+	build := exec.Command("go", "build", "-o", bin, "../voiceagent")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var stdout, stderr bytes.Buffer
+	o := &options{calls: 3, hold: 6 * time.Second, voiceagent: bin, agent: "clinica-central", llm: true, json: true, every: time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := load(ctx, o, &stdout, &stderr); err != nil {
+		t.Fatalf("load: %v\n%s", err, stderr.String())
+	}
+	var r report
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("the JSON report: %v\n%s", err, stdout.String())
+	}
+	if r.Held != 3 || r.Failed != 0 || r.Unanswered != 0 || r.Turns < 3 {
+		t.Errorf("held %d, failed %d (%v), turns %d, unanswered %d", r.Held, r.Failed, r.Failures, r.Turns, r.Unanswered)
+	}
+	if r.ServerTurns < 1 || r.OrchestratorP50 <= 0 || r.ReplyP50 <= 0 || r.Cores <= 0 || r.RSSMB <= 0 {
+		t.Errorf("server figures missing: %+v", r)
+	}
+	if f := r.Fakes; f == nil || f.Transcriptions < 3 || f.Unmatched != 0 || f.Chats < 3 {
+		t.Errorf("fakes: %+v", f)
+	}
+	if r.ServerMessages != 0 {
+		t.Errorf("%d invalid messages from the server", r.ServerMessages)
+	}
+	if !strings.Contains(stderr.String(), "calls up 3/3") {
+		t.Errorf("no progress line:\n%s", stderr.String())
+	}
+}

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/voiceagent/voiceagent/internal/twiliotest"
+	"github.com/voiceagent/voiceagent/telephony/audio"
+)
+
+// options are voiceload's flags.
+type options struct {
+	calls      int
+	ramp, hold time.Duration
+	url        string // a server already running
+	voiceagent string // else, the binary to start
+	agent      string
+	authToken  string
+	llm        bool
+	delays     delays
+	json       bool
+	every      time.Duration // between progress lines
+	cpuProfile string
+}
+
+func run(args []string) int {
+	o := &options{}
+	root := &cobra.Command{
+		Use:   "voiceload [--calls N] [--voiceagent BIN | --url URL]",
+		Short: "Put a voiceagent server under load with simulated Twilio calls",
+		Long: `voiceload makes --calls simultaneous phone calls to voiceagent serve, as Twilio
+would: each rings the voice webhook, opens the media stream and, in real time,
+says a Spanish booking at Clínica Central line by line, waiting for the agent's
+answer to each. Calls start over --ramp, are held for --hold, then hang up.
+
+With --voiceagent BIN it starts "BIN serve" on loopback itself, and the fake
+speech-to-text, text-to-speech and language model ("voiceload fakes") in a
+process of their own. With --url it loads a server you started; point that
+server's OPENAI_BASE_URL at "voiceload fakes" (see the README).`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if o.cpuProfile != "" {
+				f, err := os.Create(o.cpuProfile)
+				if err != nil {
+					return usageError{err}
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			return load(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	fs := root.Flags()
+	fs.IntVarP(&o.calls, "calls", "n", 100, "simultaneous calls")
+	fs.DurationVar(&o.ramp, "ramp", 0, "how long starting the calls takes (default: 50 calls a second)")
+	fs.DurationVar(&o.hold, "hold", 30*time.Second, "how long all the calls are held once started; the report covers this window")
+	fs.StringVar(&o.url, "url", "", "a running voiceagent serve, such as http://127.0.0.1:8080")
+	fs.StringVar(&o.voiceagent, "voiceagent", "", "the voiceagent binary to start on loopback (default: voiceagent on PATH)")
+	fs.StringVar(&o.agent, "agent", "clinica-central", "the agent that answers")
+	fs.StringVar(&o.authToken, "auth-token", "", "sign Twilio's requests with this token (with --voiceagent: a made-up one)")
+	fs.BoolVar(&o.llm, "llm", true, "with --voiceagent: the server asks the (fake) language model every turn")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.DurationVar(&o.every, "progress", 2*time.Second, "between progress lines on stderr (0: none)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
+	addDelays(fs, &o.delays)
+	root.AddCommand(fakesCmd())
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "voiceload:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// usageError is a problem with the command line.
+type usageError struct{ error }
+
+// lockedWriter serialises writes: progress lines, and the fakes' own
+// errors, which exec copies from another goroutine.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// load runs the whole measurement and prints the report.
+func load(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	stderr = &lockedWriter{w: stderr}
+	if o.calls < 1 {
+		return usageError{errors.New("--calls must be at least 1")}
+	}
+	if o.ramp == 0 {
+		o.ramp = time.Duration(o.calls) * time.Second / 50
+	}
+	clips, err := loadScript()
+	if err != nil {
+		return err
+	}
+	tg := &target{base: o.url, agent: o.agent, authToken: o.authToken, http: &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+	}}
+	var procs *processes
+	if o.url == "" {
+		if procs, err = startProcesses(ctx, o, stderr); err != nil {
+			return err
+		}
+		defer procs.stop()
+		tg.base, tg.authToken = procs.serverURL, procs.authToken
+	}
+	if err := waitReady(ctx, tg); err != nil {
+		return err
+	}
+	r, err := measure(ctx, o, tg, clips, procs, stderr)
+	if err != nil {
+		return err
+	}
+	if procs != nil {
+		r.Fakes = procs.stop()
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	r.print(stdout)
+	return nil
+}
+
+// waitReady waits for the server's /readyz.
+func waitReady(ctx context.Context, tg *target) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tg.base+"/readyz", nil)
+		resp, err := tg.http.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = errors.New(resp.Status)
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("the server at %s is not ready: %w", tg.base, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// measure ramps the calls up, holds them, hangs them up and reports.
+func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *processes, stderr io.Writer) (*report, error) {
+	idle, err := fetchMetrics(ctx, tg.http, tg.base)
+	if err != nil {
+		return nil, err
+	}
+	t := newTally()
+	// The callers' clocks, each stepping its share of the calls every
+	// 20 ms, 2 ms apart: Twilio's calls do not all send at the same instant.
+	clocks := make([]*twiliotest.Clock, 10)
+	for i := range clocks {
+		clocks[i] = twiliotest.NewClock()
+		time.Sleep(audio.FrameDuration / time.Duration(len(clocks)))
+	}
+	defer func() {
+		for _, k := range clocks {
+			k.Stop()
+		}
+	}()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	start := time.Now()
+	progressDone, progressEnded := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(progressEnded)
+		progress(ctx, o, t, tg, start, stderr, progressDone)
+	}()
+	defer func() {
+		close(progressDone)
+		<-progressEnded
+	}()
+
+	// Ramp: call i starts at i/calls of the ramp.
+	for i := range o.calls {
+		if !sleep(ctx, time.Until(start.Add(o.ramp*time.Duration(i)/time.Duration(o.calls)))) {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			call(ctx, stop, tg, clocks[i%len(clocks)], clips, i, t)
+		}()
+	}
+	// Every call up (or failed), and past its greeting.
+	for deadline := time.Now().Add(30 * time.Second); t.up.Load()+t.failed.Load() < int64(o.calls) && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if t.failed.Load() == int64(o.calls) {
+		close(stop)
+		wg.Wait()
+		return nil, fmt.Errorf("every call failed: %v", t.failures)
+	}
+	sleep(ctx, 3*time.Second)
+
+	// Hold.
+	from, err := fetchMetrics(ctx, tg.http, tg.base)
+	if err != nil {
+		close(stop)
+		return nil, err
+	}
+	cpu0, at0 := procs.cpu(), time.Now()
+	t.holding.Store(true)
+	sleep(ctx, o.hold)
+	t.holding.Store(false)
+	held := t.up.Load()
+	to, err := fetchMetrics(ctx, tg.http, tg.base)
+	cpu1, at1 := procs.cpu(), time.Now()
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	end, err := fetchMetrics(ctx, tg.http, tg.base)
+	if err != nil {
+		return nil, err
+	}
+	r := newReport(o, tg, t, held, idle, from, to, end, at1.Sub(at0))
+	r.LoadCores = (cpu1.self - cpu0.self).Seconds() / at1.Sub(at0).Seconds()
+	for _, k := range clocks {
+		s := k.Stats()
+		r.CallerFrames += s.Frames
+		r.CallerLate += s.Late
+		r.CallerMaxLateMs = max(r.CallerMaxLateMs, ms(s.MaxLate))
+	}
+	if procs != nil {
+		r.FakesCores = (cpu1.fakes - cpu0.fakes).Seconds() / at1.Sub(at0).Seconds()
+	}
+	return r, nil
+}
+
+// progress prints a line every o.every until done.
+func progress(ctx context.Context, o *options, t *tally, tg *target, start time.Time, w io.Writer, done <-chan struct{}) {
+	if o.every <= 0 {
+		return
+	}
+	tick := time.NewTicker(o.every)
+	defer tick.Stop()
+	var last scrape
+	var lastAt time.Time
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		line := fmt.Sprintf("voiceload: %4.0fs  calls up %d/%d  failed %d  turns %d  unanswered %d",
+			time.Since(start).Seconds(), t.up.Load(), o.calls, t.failed.Load(), t.turns.Load(), t.unanswered.Load())
+		if m, err := fetchMetrics(ctx, tg.http, tg.base); err == nil {
+			now := time.Now()
+			if last != nil {
+				cores := (m.value("process_cpu_seconds_total") - last.value("process_cpu_seconds_total")) / now.Sub(lastAt).Seconds()
+				line += fmt.Sprintf("  server %.2f cores %.0f MB", cores, m.value("process_resident_memory_bytes")/1e6)
+			}
+			line += fmt.Sprintf("  late frames %.0f", m.value("voiceagent_late_frames_total"))
+			last, lastAt = m, now
+		}
+		fmt.Fprintln(w, line)
+	}
+}
