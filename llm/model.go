@@ -88,7 +88,12 @@ func New(cfg Config, o Options) (*Model, error) {
 	hc := o.HTTPClient
 	if hc == nil {
 		// No overall timeout: each request carries the turn's deadline.
-		hc = &http.Client{Transport: http.DefaultTransport}
+		// Many calls ask one server at once: keep their connections (net/http
+		// keeps 2 idle per host, so most requests would dial anew over
+		// HTTP/1.1).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 256
+		hc = &http.Client{Transport: t}
 	}
 	cc.HTTPClient = hc
 	log := o.Logger

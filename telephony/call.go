@@ -49,7 +49,7 @@ type Runtime struct {
 	cache   *cache
 	// DTMFPause ends a keypad entry the caller does not end with #.
 	dtmfPause time.Duration
-	lead      int // frames sent ahead of real time, against jitter
+	lead      int // frames sent ahead of real time: a server stalled for less than this is not heard
 }
 
 // Options configure a Runtime; the zero value means the defaults.
@@ -63,7 +63,7 @@ type Options struct {
 
 // NewRuntime returns a runtime for calls.
 func NewRuntime(o Options) *Runtime {
-	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause, lead: 5}
+	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause, lead: 10}
 	if rt.log == nil {
 		rt.log = slog.New(slog.DiscardHandler)
 	}

@@ -218,7 +218,7 @@ func (p *player) emit(ctx context.Context, i int, frame audio.PCM16) error {
 }
 
 // flush sends the frames gathered, in one message, in the slot of the
-// first: the first few of each stretch of speech at once (a little ahead
+// first: the first 200 ms of each stretch of speech at once (ahead
 // of real time, against jitter), then each in its 20 ms.
 func (p *player) flush(ctx context.Context, i int) error {
 	b := &p.c.speakBuf

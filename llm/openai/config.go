@@ -39,8 +39,10 @@ type Config struct {
 	// for speech, the wait for the answer to start and then for each
 	// piece of audio.
 	Timeout time.Duration
-	// HTTPClient sends the requests (default http.DefaultClient). Its own
-	// Timeout, if any, must allow for streamed speech.
+	// HTTPClient sends the requests (default: net/http's defaults, but
+	// keeping up to 256 idle connections to the server, not 2, for the
+	// many calls that use it at once). Its own Timeout, if any, must allow
+	// for streamed speech.
 	HTTPClient *http.Client
 	// Logger receives the failures of utterances that a stream survives
 	// (default slog.Default()).
@@ -132,7 +134,7 @@ func (c Config) resolve(model string) (Config, error) {
 		c.Voice = DefaultVoice
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = http.DefaultClient
+		c.HTTPClient = defaultClient
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -265,3 +267,13 @@ func clean(s string, n int) string {
 	}
 	return s
 }
+
+// defaultClient is net/http's default client but for its idle
+// connections: a server with many calls sends many requests to one host at
+// once, and with the default 2 kept idle most would dial a new
+// connection (over HTTP/1.1; HTTP/2 shares one).
+var defaultClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 512, 256
+	return &http.Client{Transport: t}
+}()

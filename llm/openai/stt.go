@@ -169,13 +169,17 @@ func (s *stream) keepLead(pcm []int16) {
 	if s.lead == nil {
 		s.lead = make([]int16, 0, size)
 	}
-	for _, v := range pcm {
-		if len(s.lead) < size {
-			s.lead = append(s.lead, v)
-			continue
-		}
-		s.lead[s.at] = v
-		if s.at++; s.at == size {
+	if len(pcm) > size {
+		pcm = pcm[len(pcm)-size:]
+	}
+	if n := min(len(pcm), size-len(s.lead)); n > 0 { // filling up
+		s.lead = append(s.lead, pcm[:n]...)
+		pcm = pcm[n:]
+	}
+	for len(pcm) > 0 { // full: overwrite the oldest, going round
+		n := copy(s.lead[s.at:], pcm)
+		pcm = pcm[n:]
+		if s.at += n; s.at == size {
 			s.at = 0
 		}
 	}
