@@ -72,6 +72,7 @@ func (t *tally) ended(s twiliotest.Stats) {
 	c := &t.clients
 	c.FramesSent += s.FramesSent
 	c.MediaReceived += s.MediaReceived
+	c.BytesReceived += s.BytesReceived
 	c.Clears += s.Clears
 	c.Underruns += s.Underruns
 	c.Errors += s.Errors

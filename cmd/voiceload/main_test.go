@@ -122,3 +122,12 @@ func TestLoad(t *testing.T) {
 		t.Errorf("no progress line:\n%s", stderr.String())
 	}
 }
+
+// Bad command lines exit 2 before anything starts.
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"--calls", "x"}, {"--calls", "0"}, {"--nope"}, {"extra"}} {
+		if code := run(args); code != 2 {
+			t.Errorf("voiceload %v: exit %d, want 2", args, code)
+		}
+	}
+}

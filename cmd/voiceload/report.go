@@ -25,6 +25,7 @@ type report struct {
 	// The callers' side.
 	ReplyP50        float64 `json:"replyDelayP50Ms"` // last frame of the caller's line to the agent's first audio
 	ReplyP99        float64 `json:"replyDelayP99Ms"`
+	FramesHeard     int64   `json:"framesReceived"`  // 20 ms frames of the agent's audio the callers received, whole run
 	Underruns       int64   `json:"underruns"`       // gaps the callers heard inside the agent's audio
 	CallerFrames    int64   `json:"callerTicks"`     // steps of the callers' clocks, each a frame for every call
 	CallerLate      int64   `json:"callerLateTicks"` // of which came more than 2 ms late (the load generator falling behind)
@@ -76,7 +77,7 @@ func newReport(o *options, tg *target, t *tally, held int64, idle, from, to, end
 		Server: tg.base, Agent: tg.agent, Calls: o.calls, RampS: o.ramp.Seconds(), HoldS: hold.Seconds(),
 		Held: held, Failed: t.failed.Load(), Failures: t.failures, Turns: t.turns.Load(), Unanswered: t.unanswered.Load(),
 		ReplyP50: ms(percentile(t.replies, 50)), ReplyP99: ms(percentile(t.replies, 99)),
-		Underruns: t.clients.Underruns, ServerMessages: t.clients.Errors,
+		FramesHeard: t.clients.BytesReceived / 160, Underruns: t.clients.Underruns, ServerMessages: t.clients.Errors,
 
 		ServerReplyP50: secMs(reply.quantile(.5)), ServerReplyP99: secMs(reply.quantile(.99)),
 		EndpointingP50: secMs(ep.quantile(.5)), EndpointingP99: secMs(ep.quantile(.99)),
@@ -114,8 +115,8 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "Endpointing:  p50 %.0f ms, p99 %.0f ms\n", r.EndpointingP50, r.EndpointingP99)
 	fmt.Fprintf(w, "Orchestrator: p50 %.3f ms, p99 %.3f ms (%.1f%% within 1 ms, %.2f%% within 5 ms)\n",
 		r.OrchestratorP50, r.OrchestratorP99, 100*r.OrchestratorUnder1, 100*r.OrchestratorUnder5)
-	fmt.Fprintf(w, "Audio:        %.0f late outbound frames, %d gaps heard by callers, %.0f inbound frames dropped, %d invalid messages\n",
-		r.LateFrames, r.Underruns, r.DroppedFrames, r.ServerMessages)
+	fmt.Fprintf(w, "Audio:        %d frames to callers: %.0f late, %d gaps heard; %.0f inbound frames dropped; %d invalid messages\n",
+		r.FramesHeard, r.LateFrames, r.Underruns, r.DroppedFrames, r.ServerMessages)
 	fmt.Fprintf(w, "Server:       %.2f cores, RSS %.0f MB (idle %.0f MB): %.0f KB per call (%.0f KB with the idle share), %.0f goroutines\n",
 		r.Cores, r.RSSMB, r.IdleRSSMB, r.RSSPerCallKB, r.TotalRSSPerCallKB, r.Goroutines)
 	fmt.Fprintf(w, "Load:         generator %.2f cores (%d of %d ticks late, the latest by %.0f ms), fakes %.2f cores\n",

@@ -48,7 +48,12 @@ With --voiceagent BIN it starts "BIN serve" on loopback itself, and the fake
 speech-to-text, text-to-speech and language model ("voiceload fakes") in a
 process of their own. With --url it loads a server you started; point that
 server's OPENAI_BASE_URL at "voiceload fakes" (see the README).`,
-		Args:          cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unexpected argument %q", args[0])}
+			}
+			return nil
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -81,6 +86,7 @@ server's OPENAI_BASE_URL at "voiceload fakes" (see the README).`,
 	fs.DurationVar(&o.every, "progress", 2*time.Second, "between progress lines on stderr (0: none)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
 	addDelays(fs, &o.delays)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(fakesCmd())
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
@@ -195,6 +201,11 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 	}()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	hangUp := sync.OnceFunc(func() { // every call, and wait for them
+		close(stop)
+		wg.Wait()
+	})
+	defer hangUp()
 	start := time.Now()
 	progressDone, progressEnded := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -222,8 +233,7 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 		time.Sleep(50 * time.Millisecond)
 	}
 	if t.failed.Load() == int64(o.calls) {
-		close(stop)
-		wg.Wait()
+		hangUp()
 		return nil, fmt.Errorf("every call failed: %v", t.failures)
 	}
 	sleep(ctx, 3*time.Second)
@@ -231,7 +241,6 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 	// Hold.
 	from, err := fetchMetrics(ctx, tg.http, tg.base)
 	if err != nil {
-		close(stop)
 		return nil, err
 	}
 	cpu0, at0 := procs.cpu(), time.Now()
@@ -241,8 +250,7 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 	held := t.up.Load()
 	to, err := fetchMetrics(ctx, tg.http, tg.base)
 	cpu1, at1 := procs.cpu(), time.Now()
-	close(stop)
-	wg.Wait()
+	hangUp()
 	if err != nil {
 		return nil, err
 	}
