@@ -119,9 +119,12 @@ func (r *report) print(w io.Writer) {
 		r.FramesHeard, r.LateFrames, r.Underruns, r.DroppedFrames, r.ServerMessages)
 	fmt.Fprintf(w, "Server:       %.2f cores, RSS %.0f MB (idle %.0f MB): %.0f KB per call (%.0f KB with the idle share), %.0f goroutines\n",
 		r.Cores, r.RSSMB, r.IdleRSSMB, r.RSSPerCallKB, r.TotalRSSPerCallKB, r.Goroutines)
-	fmt.Fprintf(w, "Load:         generator %.2f cores (%d of %d ticks late, the latest by %.0f ms), fakes %.2f cores\n",
-		r.LoadCores, r.CallerLate, r.CallerFrames, r.CallerMaxLateMs, r.FakesCores)
-	if f := r.Fakes; f != nil {
-		fmt.Fprintf(w, "Fakes:        %d transcriptions (%d unmatched), %d speeches, %d chats\n", f.Transcriptions, f.Unmatched, f.Speeches, f.Chats)
+	fmt.Fprintf(w, "Load:         generator %.2f cores (%d of %d ticks late, the latest by %.0f ms)", r.LoadCores, r.CallerLate, r.CallerFrames, r.CallerMaxLateMs)
+	f := r.Fakes
+	if f == nil {
+		fmt.Fprintln(w, "; the fakes are not voiceload's (--url)")
+		return
 	}
+	fmt.Fprintf(w, ", fakes %.2f cores\n", r.FakesCores)
+	fmt.Fprintf(w, "Fakes:        %d transcriptions (%d unmatched), %d speeches, %d chats\n", f.Transcriptions, f.Unmatched, f.Speeches, f.Chats)
 }
