@@ -218,8 +218,8 @@ func (p *player) emit(ctx context.Context, i int, frame audio.PCM16) error {
 }
 
 // flush sends the frames gathered, in one message, in the slot of the
-// first: the first 200 ms of each stretch of speech at once (ahead
-// of real time, against jitter), then each in its 20 ms.
+// first: the first lead frames of each stretch of speech at once (200 ms
+// ahead of real time, against stalls), then chunkFrames every 100 ms.
 func (p *player) flush(ctx context.Context, i int) error {
 	b := &p.c.speakBuf
 	frames := len(b.chunk) / frameLen
@@ -261,7 +261,7 @@ func (p *player) flush(ctx context.Context, i int) error {
 
 func ms(d time.Duration) int64 { return d.Milliseconds() }
 
-// send writes a frame unless the utterance was cancelled: the check and
+// send writes audio unless the utterance was cancelled: the check and
 // the write happen under the lock Clear takes, so nothing of a cancelled
 // utterance follows its clear.
 func (c *Call) send(ctx context.Context, frame audio.PCM16) error {
