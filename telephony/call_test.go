@@ -645,9 +645,9 @@ func TestCallSTTLost(t *testing.T) {
 	}
 }
 
-// A greeting not warmed is kept once synthesised; another sentence calls
-// keep saying is kept the second time; the cache lets its oldest go
-// beyond its size.
+// A greeting not warmed is kept once synthesised; another sentence is
+// kept when a second call says it, never for one call saying it again;
+// the cache lets its oldest go beyond its size.
 func TestPhraseCache(t *testing.T) {
 	tts := &fakeTTS{perChar: time.Millisecond}
 	rt := NewRuntime(Options{})
@@ -661,9 +661,12 @@ func TestPhraseCache(t *testing.T) {
 	}
 
 	c := newCache(10 * frameLen)
-	for i, want := range []bool{false, true} {
-		if got := c.wanted("¿Cómo te llamas?", false); got != want {
-			t.Errorf("time %d: wanted %v, want %v", i+1, got, want)
+	for i, step := range []struct {
+		call string
+		want bool
+	}{{"a", false}, {"a", false}, {"b", true}} {
+		if got := c.wanted("¿Cómo te llamas?", step.call, false); got != step.want {
+			t.Errorf("time %d, by call %s: wanted %v, want %v", i+1, step.call, got, step.want)
 		}
 	}
 	for i := range 4 {

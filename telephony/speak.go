@@ -185,7 +185,7 @@ func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) 
 		return nil
 	}
 	var keep []int16
-	if c.rt.cache.wanted(key, p.cacheable) {
+	if c.rt.cache.wanted(key, c.info.ID, p.cacheable) {
 		keep = make([]int16, 0, 8000*4)
 	}
 	first := func(d time.Duration) {
@@ -341,19 +341,19 @@ func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speak
 }
 
 // cache keeps synthesised sentences, at Rate: greetings, warmed at
-// start-up, and every sentence some call has had synthesised before (an
-// agent's questions and set phrases, which every call hears), so that
+// start-up, and every sentence another call has had synthesised before
+// (an agent's questions and set phrases, which every call hears), so that
 // they play at once and are not synthesised again. It holds at most
-// maxSamples of audio, letting the oldest go. Sentences said once (those
-// with a caller's details in them) are remembered only as a hash, to
-// tell a second time.
+// maxSamples of audio, letting the oldest go. A sentence only one call
+// has said (a read-back of its caller's details, even said twice) is
+// remembered only as a hash, with that call's id, and never kept.
 type cache struct {
 	mu         sync.Mutex
 	items      map[string][]int16
 	order      []string // the keys, oldest first
 	size       int      // samples held
 	maxSamples int
-	seen       map[uint64]struct{} // hashes of sentences synthesised and not kept
+	seen       map[uint64]string // hashes of sentences synthesised and not kept: the call that said it
 }
 
 // Bounds of the cache: 8 MiB of audio (about 9 minutes) in all, 20 s
@@ -367,7 +367,7 @@ const (
 var cacheSeed = maphash.MakeSeed()
 
 func newCache(maxSamples int) *cache {
-	return &cache{maxSamples: maxSamples, items: map[string][]int16{}, seen: map[uint64]struct{}{}}
+	return &cache{maxSamples: maxSamples, items: map[string][]int16{}, seen: map[uint64]string{}}
 }
 
 func cacheKey(agent, lang string, tts speech.TTS, text string) string {
@@ -381,21 +381,21 @@ func (c *cache) get(key string) ([]int16, bool) {
 	return pcm, ok
 }
 
-// wanted reports whether a sentence about to be synthesised should be
-// kept: always, or when it was synthesised before. It remembers that it
-// was.
-func (c *cache) wanted(key string, always bool) bool {
+// wanted reports whether a sentence call is about to have synthesised
+// should be kept: always, or when another call had it synthesised
+// before. It remembers that call did.
+func (c *cache) wanted(key, call string, always bool) bool {
 	h := maphash.String(cacheSeed, key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.seen[h]; ok || always {
+	if by, ok := c.seen[h]; ok && by != call || always {
 		delete(c.seen, h)
 		return true
 	}
 	if len(c.seen) >= cacheSeen {
 		clear(c.seen)
 	}
-	c.seen[h] = struct{}{}
+	c.seen[h] = call
 	return false
 }
 
