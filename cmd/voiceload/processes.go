@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -77,7 +76,7 @@ var (
 
 // startProcesses starts the fakes, then voiceagent serve on loopback
 // using them.
-func startProcesses(ctx context.Context, o *options, stderr io.Writer) (*processes, error) {
+func startProcesses(o *options, stderr io.Writer) (*processes, error) {
 	bin := o.voiceagent
 	if bin == "" {
 		var err error
@@ -120,12 +119,16 @@ func startProcesses(ctx context.Context, o *options, stderr io.Writer) (*process
 	defer logFile.Close()
 	p.serverLog = logFile.Name()
 	p.server.Stderr = logFile
-	addr, _, err := startAndRead(p.server, serverReady)
+	addr, rest, err := startAndRead(p.server, serverReady)
 	if err != nil {
 		p.server = nil
 		p.stop()
 		return nil, fmt.Errorf("starting %s serve (log: %s): %w", filepath.Base(bin), p.serverLog, err)
 	}
+	go func() { // the rest of its start-up report: not needed, but read
+		for rest.Scan() {
+		}
+	}()
 	p.serverURL = "http://" + addr
 	fmt.Fprintf(stderr, "voiceload: serve at %s (log %s), fakes at %s\n", p.serverURL, p.serverLog, fakesURL)
 	return p, nil

@@ -135,7 +135,7 @@ func load(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}}
 	var procs *processes
 	if o.url == "" {
-		if procs, err = startProcesses(ctx, o, stderr); err != nil {
+		if procs, err = startProcesses(o, stderr); err != nil {
 			return err
 		}
 		defer procs.stop()
