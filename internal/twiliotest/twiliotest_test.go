@@ -684,7 +684,7 @@ func TestClock(t *testing.T) {
 	if err := u.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if d := u.Duration(); d < 150*time.Millisecond || d > 400*time.Millisecond {
+	if d := u.Duration(); d < 150*time.Millisecond { // paced, not sent at once
 		t.Errorf("200 ms of speech took %v to send", d)
 	}
 	scs[1].sendMedia(t, Sine(440, 100*time.Millisecond))
