@@ -49,7 +49,6 @@ type Runtime struct {
 	cache   *cache
 	// DTMFPause ends a keypad entry the caller does not end with #.
 	dtmfPause time.Duration
-	lead      int // frames sent ahead of real time: a server stalled for less than this is not heard
 }
 
 // Options configure a Runtime; the zero value means the defaults.
@@ -63,7 +62,7 @@ type Options struct {
 
 // NewRuntime returns a runtime for calls.
 func NewRuntime(o Options) *Runtime {
-	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause, lead: 10}
+	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause}
 	if rt.log == nil {
 		rt.log = slog.New(slog.DiscardHandler)
 	}
@@ -612,7 +611,7 @@ func (c *Call) onSpoken(ctx context.Context) {
 	c.utt = nil
 	c.rt.metrics.late(u.late)
 	if u.interrupted && u.session {
-		c.sess.Heard(u.heard(c.rt.lead + chunkFrames - 1))
+		c.sess.Heard(u.heard(leadFrames + chunkFrames - 1))
 		c.cut = true
 	}
 	if c.reply != nil && !c.ep.InTurn() {
@@ -632,7 +631,7 @@ func (c *Call) afterSpeaking(ctx context.Context) {
 		if c.lastMarkHeard {
 			c.finish()
 		} else {
-			c.alarms.set(alarmEndWait, time.Duration(c.rt.lead)*audio.FrameDuration+2*time.Second)
+			c.alarms.set(alarmEndWait, leadFrames*audio.FrameDuration+2*time.Second)
 		}
 		return
 	}

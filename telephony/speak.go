@@ -111,9 +111,9 @@ func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cac
 		defer c.wg.Done()
 		defer close(u.done)
 		defer cancel()
-		// A frame is late when the caller's buffer, lead frames ahead, has
+		// A frame is late when the caller's buffer, leadFrames ahead, has
 		// run dry before it arrives: the caller hears a gap.
-		pacer := audio.NewPacer(audio.PacerConfig{Tolerance: time.Duration(c.rt.lead) * audio.FrameDuration})
+		pacer := audio.NewPacer(audio.PacerConfig{Tolerance: leadFrames * audio.FrameDuration})
 		p := player{c: c, u: u, timing: timing, cacheable: cacheable, pacer: pacer}
 		source(uctx, func(text string) { p.say(uctx, text) })
 		if last && uctx.Err() == nil {
@@ -135,9 +135,14 @@ type player struct {
 	dry       time.Time // when the audio sent so far will have been played
 }
 
-// chunkFrames is how many 20 ms frames go out in one message: five, so a
-// speaking call wakes and writes every 100 ms instead of every 20.
-const chunkFrames = 5
+// Playout of the agent's speech: the first leadFrames of each stretch go
+// out at once, 200 ms ahead of real time, so a server stalled for less
+// than that is not heard; then chunkFrames to a message, so a speaking
+// call wakes and writes every 100 ms instead of every 20.
+const (
+	leadFrames  = 10
+	chunkFrames = 5
+)
 
 func (p *player) say(ctx context.Context, text string) {
 	text = strings.TrimSpace(text)
@@ -211,22 +216,22 @@ func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) 
 func (p *player) emit(ctx context.Context, i int, frame audio.PCM16) error {
 	b := &p.c.speakBuf
 	b.chunk = append(b.chunk, frame...)
-	if p.n >= p.c.rt.lead && len(b.chunk) < chunkFrames*frameLen {
+	if p.n >= leadFrames && len(b.chunk) < chunkFrames*frameLen {
 		return nil
 	}
 	return p.flush(ctx, i)
 }
 
 // flush sends the frames gathered, in one message, in the slot of the
-// first: the first lead frames of each stretch of speech at once (200 ms
-// ahead of real time, against stalls), then chunkFrames every 100 ms.
+// first: the first leadFrames of each stretch of speech at once, then
+// chunkFrames every 100 ms.
 func (p *player) flush(ctx context.Context, i int) error {
 	b := &p.c.speakBuf
 	frames := len(b.chunk) / frameLen
 	if frames == 0 {
 		return nil
 	}
-	if p.n >= p.c.rt.lead {
+	if p.n >= leadFrames {
 		if _, err := p.pacer.Wait(ctx); err != nil {
 			return err
 		}
@@ -388,7 +393,7 @@ func (c *cache) wanted(key, call string, always bool) bool {
 	h := maphash.String(cacheSeed, key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if by, ok := c.seen[h]; ok && by != call || always {
+	if by, ok := c.seen[h]; always || ok && by != call {
 		delete(c.seen, h)
 		return true
 	}
