@@ -265,20 +265,24 @@ func (t *Twilio) serveCall(conn *websocket.Conn, base context.Context) {
 	t.calls[info.ID] = cancel
 	t.wg.Add(1)
 	t.mu.Unlock()
-	defer func() {
+	defer t.wg.Done()
+	// The call's place is given up before its stream is closed, so that
+	// a caller who hears the end and calls again finds it free.
+	release := sync.OnceFunc(func() {
 		t.mu.Lock()
 		delete(t.calls, info.ID)
 		t.mu.Unlock()
-		t.wg.Done()
-	}()
+	})
+	defer release()
 
 	conv, err := t.open.Open(ctx, info)
 	if err != nil {
 		t.log.Warn("call refused", "err", err)
+		release()
 		closeWith(conn, websocket.ClosePolicyViolation, "no such agent")
 		return
 	}
-	line := &twilioLine{t: t, conn: conn, streamSid: start.StreamSid, callSid: start.CallSid}
+	line := &twilioLine{t: t, conn: conn, streamSid: start.StreamSid, callSid: start.CallSid, release: release}
 	call := t.rt.NewCall(conv, info, line)
 	done := make(chan struct{})
 	go func() {
@@ -383,6 +387,7 @@ type twilioLine struct {
 	ulaw               []byte
 	out                []byte
 	writeBy            time.Time // the write deadline set
+	release            func()    // gives up the call's place
 }
 
 // writeWait bounds a write to Twilio, readWait the silence of a stream.
@@ -430,6 +435,7 @@ func (l *twilioLine) End(number string) error {
 		l.t.transfers[l.callSid] = transfer{number: number, at: time.Now()}
 		l.t.mu.Unlock()
 	}
+	l.release()
 	closeWith(l.conn, websocket.CloseNormalClosure, "")
 	return l.conn.Close()
 }
