@@ -265,10 +265,11 @@ type harness struct {
 func newHarness(t *testing.T, voice configs.Voice, echo bool, reply func(dialog.Event) Reply, heard ...string) *harness {
 	t.Helper()
 	stt := &fakeSTT{texts: heard}
-	return newHarnessSTT(t, voice, echo, reply, stt, stt)
+	return newHarnessSTT(t, voice, echo, &fakeSession{reply: reply}, stt, stt)
 }
 
-func newHarnessSTT(t *testing.T, voice configs.Voice, echo bool, reply func(dialog.Event) Reply, fake *fakeSTT, stt speech.STT) *harness {
+// newHarnessSTT starts a call with sess, set up before the call starts.
+func newHarnessSTT(t *testing.T, voice configs.Voice, echo bool, sess *fakeSession, fake *fakeSTT, stt speech.STT) *harness {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	if voice.Silence == 0 {
@@ -277,7 +278,7 @@ func newHarnessSTT(t *testing.T, voice configs.Voice, echo bool, reply func(dial
 	wait := configs.Duration(50 * time.Millisecond)
 	voice.WaitMessageAfter = &wait
 	voice.MaxDuration = configs.Duration(time.Minute)
-	h := &harness{t: t, line: newFakeLine(echo), sess: &fakeSession{reply: reply}, stt: fake, tts: &fakeTTS{perChar: 5 * time.Millisecond}, done: make(chan struct{})}
+	h := &harness{t: t, line: newFakeLine(echo), sess: sess, stt: fake, tts: &fakeTTS{perChar: 5 * time.Millisecond}, done: make(chan struct{})}
 	agent := &configs.Agent{Name: "test", Language: "es", Timezone: "Europe/Madrid", Voice: voice}
 	rt := NewRuntime(Options{DTMFPause: 100 * time.Millisecond})
 	h.call = rt.NewCall(&Conversation{Session: h.sess, Agent: agent, STT: stt, TTS: h.tts}, CallInfo{ID: "c1", Transport: "test"}, h.line)
@@ -455,7 +456,10 @@ func TestCallDTMF(t *testing.T) {
 }
 
 func TestCallNoInput(t *testing.T) {
-	h := newHarness(t, configs.Voice{}, true, func(ev dialog.Event) Reply {
+	// The silence is timed from the start: the session knows it before the
+	// call starts.
+	stt := &fakeSTT{}
+	h := newHarnessSTT(t, configs.Voice{}, true, &fakeSession{noInput: 50 * time.Millisecond, reply: func(ev dialog.Event) Reply {
 		switch ev.(type) {
 		case dialog.Start:
 			return Reply{Actions: []dialog.Action{say("Hola.", dialog.Greeting)}}
@@ -463,10 +467,7 @@ func TestCallNoInput(t *testing.T) {
 			return Reply{Actions: []dialog.Action{say("¿Sigues ahí?", dialog.Reprompt)}}
 		}
 		return Reply{}
-	})
-	h.sess.mu.Lock()
-	h.sess.noInput = 50 * time.Millisecond
-	h.sess.mu.Unlock()
+	}}, stt, stt)
 	h.until("the reprompt", func() bool { return h.hasEvent("mark 1.0") })
 	if _, ok := h.sess.got()[1].(dialog.Timeout); !ok {
 		t.Errorf("events %v", h.sess.got())
@@ -510,10 +511,10 @@ func TestCallEnds(t *testing.T) {
 
 func TestCallFiller(t *testing.T) {
 	slow := make(chan struct{})
-	h := newHarness(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+	stt := &fakeSTT{texts: []string{"resérvala"}}
+	h := newHarnessSTT(t, configs.Voice{}, true, &fakeSession{slow: slow, reply: greetThen(func(ev dialog.Event) Reply {
 		return Reply{Actions: []dialog.Action{dialog.Execute{Intent: "book"}, say("Hecho.", dialog.Reply)}}
-	}), "resérvala")
-	h.sess.slow = slow
+	})}, stt, stt)
 	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
 	h.speak(300*time.Millisecond, 700*time.Millisecond)
 	h.until("the filler", func() bool { return slices.Contains(h.tts.spoken(), "Un momento, lo consulto.") })
@@ -632,9 +633,9 @@ func (s *failingStream) Close() error { s.once.Do(func() { close(s.done) }); ret
 // TestCallSTTLost: when recognition fails for good, the turn does not
 // hang: the call goes on with keys.
 func TestCallSTTLost(t *testing.T) {
-	h := newHarnessSTT(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+	h := newHarnessSTT(t, configs.Voice{}, true, &fakeSession{reply: greetThen(func(ev dialog.Event) Reply {
 		return Reply{Actions: []dialog.Action{say("Vale.", dialog.Info)}}
-	}), &fakeSTT{}, &failingSTT{})
+	})}, &fakeSTT{}, &failingSTT{})
 	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
 	h.speak(300*time.Millisecond, 800*time.Millisecond)
 	h.call.DTMF("5")
