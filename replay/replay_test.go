@@ -60,12 +60,13 @@ func TestWrongExpectationsFailReadably(t *testing.T) {
 	}
 	tests := []struct{ from, to, want string }{
 		{"asks: nombre", "asks: fecha", "asks: expected fecha, got nombre"},
-		{"slots: {fecha: \"2024-01-12\"}", "slots: {fecha: \"2024-01-13\"}", `slots.fecha: expected "2024-01-13", got "2024-01-12"`},
+		{"fecha: \"2024-01-12\"}", "fecha: \"2024-01-13\"}", `slots.fecha: expected "2024-01-13", got "2024-01-12"`},
 		{"slots: {personas: 2.0}", "slots: {personas: 3}", `slots.personas: expected 3, got "2"`},
 		{"state: collecting", "state: confirming", "state: expected confirming, got collecting"},
 		{"intent: reservar, asks: nombre", "intent: horarios, asks: nombre", "intent: expected horarios, got reservar"},
 		{"says: \"Reservado", "says: \"Cancelado", `says: expected the agent to say "Cancelado`},
 		{"asks: null", "asks: nombre", "asks: expected nombre, got null"},
+		{"fecha: \"2024-01-12\"}", "fecha: null}", `slots.fecha: expected null, got "2024-01-12"`},
 		{"asks: personas", "asks: null", "asks: expected null, got personas"},
 		{"intent: reservar, asks: nombre", "intent: null, asks: nombre", "intent: expected null, got reservar"},
 		{"personas: 2}}", "personas: \"2\"}}", `request: no request matched: body.personas: expected "2", got 2`},

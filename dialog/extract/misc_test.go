@@ -120,24 +120,50 @@ func TestConcurrent(t *testing.T) {
 	}
 }
 
-// TestLongInputs guards against super-linear behaviour.
+// longUnits are pieces repeated into long inputs: each stresses a reader's
+// scan (number words, emails, dates, yes/no, codes).
+var longUnits = []string{"doble ", "treinta y ", "a ", "arroba ", "punto ", "el ", "no ", "1.", "1,",
+	"mil ", "a las ", "y media ", "j ", "@", "el lunes ", "sí ", "-1", "¿ñ", "dentro de "}
+
+func readAll(s, lang string, now time.Time) {
+	Numbers(s, lang)
+	Digits(s, lang)
+	Email(s, lang)
+	YesNo(s, lang)
+	FindDate(s, lang, now)
+	FindTime(s, lang, now)
+}
+
+// TestLongInputs guards against super-linear behaviour without timing
+// anything: reading an input four times as long may allocate at most about
+// four times as much (a scan that re-reads the text per token shows up as
+// allocations growing with its square), and every reader returns.
 func TestLongInputs(t *testing.T) {
 	now := refNow(t)
-	for _, unit := range []string{"doble ", "treinta y ", "a ", "arroba ", "punto ", "el ", "no ", "1.", "1,",
-		"mil ", "a las ", "y media ", "j ", "@", "el lunes ", "sí ", "-1", "¿ñ", "dentro de "} {
-		s := strings.Repeat(unit, 50000/len(unit))
+	for _, unit := range longUnits {
 		for _, lang := range []string{"es", "en"} {
-			t0 := time.Now()
-			Numbers(s, lang)
-			Digits(s, lang)
-			Email(s, lang)
-			YesNo(s, lang)
-			FindDate(s, lang, now)
-			FindTime(s, lang, now)
-			if d := time.Since(t0); d > 2*time.Second {
-				t.Errorf("%q x %d (%s): %v", unit, 50000/len(unit), lang, d)
+			short := strings.Repeat(unit, 2000/len(unit))
+			long := strings.Repeat(unit, 8000/len(unit))
+			a := testing.AllocsPerRun(2, func() { readAll(short, lang, now) })
+			b := testing.AllocsPerRun(2, func() { readAll(long, lang, now) })
+			if b > 5*a+50 {
+				t.Errorf("%q (%s): %.0f allocations for 2,000 bytes, %.0f for 8,000", unit, lang, a, b)
 			}
+			readAll(strings.Repeat(unit, 50000/len(unit)), lang, now)
 		}
+	}
+}
+
+// BenchmarkLongInputs reads 50 KB inputs of each long unit.
+func BenchmarkLongInputs(b *testing.B) {
+	now := time.Date(2024, 1, 10, 9, 0, 0, 0, time.UTC)
+	for _, unit := range longUnits {
+		s := strings.Repeat(unit, 50000/len(unit))
+		b.Run(strings.TrimSpace(unit), func(b *testing.B) {
+			for b.Loop() {
+				readAll(s, "es", now)
+			}
+		})
 	}
 }
 
