@@ -38,6 +38,9 @@ type Agent struct {
 	TransferNumber string `yaml:"transferNumber"`
 	// Voice holds the settings of phone and browser calls.
 	Voice Voice `yaml:"voice"`
+	// Lexicon adds phrases to how the agent reads callers, in its language;
+	// each list extends the built-in one of the same name.
+	Lexicon Lexicon `yaml:"lexicon"`
 
 	// Source tells where the agent was loaded from; it is not part of the file.
 	Source *Source `yaml:"-"`
@@ -86,6 +89,51 @@ type Voice struct {
 	MaxDuration Duration `yaml:"maxDuration"`
 }
 
+// Lexicon is how callers say what they do and what they want done, as
+// phrases: a word list per dialog act and per kind of request. The engine
+// has one per language built in (the same schema, in dialog/lexicon); an
+// agent's `lexicon:` adds to it. Phrases are compared without case or
+// accents, word by word; "(a|b)" is one of the alternatives, "[a]" an
+// optional word, "word*" any word starting so, "..." the rest of the
+// clause, and a leading "~" makes a phrase count only when the caller says
+// nothing else.
+type Lexicon struct {
+	Affirm    []string `yaml:"affirm"`
+	Deny      []string `yaml:"deny"`
+	Hold      []string `yaml:"hold"`
+	Repeat    []string `yaml:"repeat"`
+	Cancel    []string `yaml:"cancel"`
+	Farewell  []string `yaml:"farewell"`
+	Goodbye   []string `yaml:"goodbye"`
+	Thanks    []string `yaml:"thanks"`
+	Greeting  []string `yaml:"greeting"`
+	SmallTalk []string `yaml:"smallTalk"`
+	Human     []string `yaml:"human"`
+	Filler    []string `yaml:"filler"`
+	// Verbs are the words of what a request does; a service whose intent,
+	// reference or examples use one kind is chosen by callers who use
+	// another word of the same kind.
+	Verbs Verbs `yaml:"verbs"`
+}
+
+// Verbs are the kinds of request the engine knows, each a phrase list.
+type Verbs struct {
+	Book         []string `yaml:"book"`
+	Cancel       []string `yaml:"cancel"`
+	Change       []string `yaml:"change"`
+	Check        []string `yaml:"check"`
+	Availability []string `yaml:"availability"`
+	Report       []string `yaml:"report"`
+	Refund       []string `yaml:"refund"`
+	Pay          []string `yaml:"pay"`
+	Buy          []string `yaml:"buy"`
+	Send         []string `yaml:"send"`
+	Lost         []string `yaml:"lost"`
+	Block        []string `yaml:"block"`
+	Request      []string `yaml:"request"`
+	Contact      []string `yaml:"contact"`
+}
+
 // PhraseKeys are the fixed sentences an agent may override under `phrases:`.
 var PhraseKeys = []string{
 	"didNotUnderstand", "capabilities", "noServices", "whichService", "askField",
@@ -93,7 +141,7 @@ var PhraseKeys = []string{
 	"invalidTime", "invalidEmail", "invalidPhone", "invalidString", "invalidOption", "invalidFormat",
 	"readback", "confirmAgain", "whatToChange", "changed", "cancelled", "anythingElse",
 	"stillThere", "goodbye", "working", "takeYourTime", "howCanIHelp", "askTimeToo", "askDateToo", "unavailable",
-	"transferring", "cannotTransfer",
+	"transferring", "cannotTransfer", "smallTalk", "greetBack", "youAreWelcome", "cannotAnswer",
 }
 
 // Service is one thing the agent can do for a caller: the data it needs and
@@ -160,7 +208,17 @@ type Field struct {
 	Optional    bool     `yaml:"optional"`
 	Enum        []string `yaml:"enum"`
 	Pattern     string   `yaml:"pattern"`
+	// When says which way a date field looks from today: "past" (a date of
+	// loss, of birth), "future" (a booking), or "" to tell from the
+	// field's name and description.
+	When string `yaml:"when"`
 }
+
+// Values of Field.When.
+const (
+	WhenPast   = "past"
+	WhenFuture = "future"
+)
 
 // Condition picks a message from the response of a service.
 type Condition struct {

@@ -287,3 +287,19 @@ func (f *Field) EffectiveType() string {
 	}
 	return TypeString
 }
+
+// ParseLexicon decodes a lexicon file (the schema of an agent's `lexicon:`),
+// reporting unknown keys and wrong types with their lines.
+func ParseLexicon(name string, data []byte) (Lexicon, error) {
+	var lex Lexicon
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return lex, Problems{syntaxProblem(name, err)}
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return lex, Problems{{File: name, Reason: "empty lexicon"}}
+	}
+	d := &decoder{src: newSource(name)}
+	d.decode(root.Content[0], reflect.ValueOf(&lex).Elem(), "")
+	return lex, d.problems.Err()
+}

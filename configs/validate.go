@@ -509,6 +509,13 @@ func (v *validator) enumAndPattern(f *Field, fp string) {
 			v.add(fp+".pattern", "bad regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		}
 	}
+	switch {
+	case f.When == "":
+	case f.When != WhenPast && f.When != WhenFuture:
+		v.add(fp+".when", "unknown %q: want past or future%s", f.When, suggest.DidYouMean(f.When, []string{WhenPast, WhenFuture}))
+	case f.Type != TypeDate && f.Type != TypeDateTime:
+		v.add(fp+".when", "only date and datetime fields look to the past or the future")
+	}
 }
 
 func (v *validator) duplicateIntents(a *Agent) {

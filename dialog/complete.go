@@ -195,7 +195,8 @@ var answerEngines = map[string]*Engine{"es": answerEngine("es"), "en": answerEng
 func answerEngine(lang string) *Engine {
 	a := &configs.Agent{Language: lang, Timezone: configs.DefaultTimezone}
 	book, _ := compilePhrases(a) // the built-in phrases are tested to parse
-	return &Engine{agent: a, lang: lang, loc: time.UTC, phrases: book, intents: &intentIndex{}, maxAttempts: 1}
+	lex, _ := compileLexicon(lang, nil, nil)
+	return &Engine{agent: a, lang: lang, loc: time.UTC, phrases: book, lex: lex, intents: &intentIndex{}, maxAttempts: 1}
 }
 
 // askType is the Ask.Type of a field: its effective type, or AnswerCode for

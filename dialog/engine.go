@@ -27,6 +27,7 @@ type Engine struct {
 	loc         *time.Location
 	services    []*service // all, in file order; disabled ones never match
 	intents     *intentIndex
+	lex         *lexicon
 	phrases     phraseBook
 	greeting    *expr.Template // nil without one
 	maxAttempts int
@@ -73,8 +74,10 @@ func New(a *configs.Agent) (*Engine, error) {
 		loc = time.UTC // configs reports a bad time zone
 	}
 	book, problems := compilePhrases(a)
+	lex, lexProblems := compileLexicon(a.Language, &a.Lexicon, a.Source)
+	problems = append(problems, lexProblems...)
 	e := &Engine{
-		agent: a, lang: a.Language, loc: loc, phrases: book,
+		agent: a, lang: a.Language, loc: loc, phrases: book, lex: lex,
 		maxAttempts: max(a.MaxAttempts, 1),
 		noInput:     a.NoInput.Timeout.Std(),
 		reprompts:   a.NoInput.Reprompts,
@@ -105,6 +108,7 @@ func New(a *configs.Agent) (*Engine, error) {
 			intent:   cs.Intent,
 			words:    intentWords(a.Language, append([]string{cs.Intent, cs.Reference}, cs.Examples...)...),
 			actions:  intentWords(a.Language, cs.Intent, cs.Reference),
+			verbs:    e.serviceVerbs(cs),
 			disabled: !cs.IsEnabled(),
 		}
 		for _, ex := range cs.Examples {
@@ -117,6 +121,21 @@ func New(a *configs.Agent) (*Engine, error) {
 	}
 	e.intents = newIntentIndex(a.Language, entries, values)
 	return e, problems.Err()
+}
+
+// serviceVerbs is what a service does, read with the lexicon from its
+// intent name (in English too: intent names often are), its reference and
+// its examples.
+func (e *Engine) serviceVerbs(s *configs.Service) verbSet {
+	name := strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(s.Intent)
+	vs := e.lex.hearVerbs(name) | e.lex.hearVerbs(s.Reference)
+	if e.lang != "en" {
+		vs |= englishLexicon().hearVerbs(name)
+	}
+	for _, ex := range s.Examples {
+		vs |= e.lex.hearVerbs(ex)
+	}
+	return vs
 }
 
 // typeCues are words that name a field of a type, in both languages.

@@ -8,14 +8,17 @@ import (
 	"github.com/voiceagent/voiceagent/dialog/extract"
 )
 
-// Intent detection without a model: the words of an utterance, folded
-// (lowercase, no accents), without stop-words and stemmed, are scored
-// against each service's words — from its intent name, reference and
-// examples — weighted by how rare each word is among the services. Values
-// (enum options, dates, times, numbers) never count: "una cita con el
-// dermatólogo" is about an appointment, whichever service lists
-// dermatology in its examples. Each example adds a bonus in proportion to
-// how much of it the caller said.
+// Intent detection without a model: what the caller wants done (the verbs
+// of the lexicon: "apartar", "sacar una cita", "call off", "my package
+// never arrived") against what each service does (the verbs in its intent
+// name, reference and examples), and the caller's other words, folded
+// (lowercase, no accents), without stop-words and stemmed, against each
+// service's words, weighted by how rare each word is among the services.
+// Services that share a noun ("reserva", "order") are told apart by the
+// verb. Values (enum options, dates, times, numbers) never count: "una
+// cita con el dermatólogo" is about an appointment, whichever service
+// lists dermatology in its examples. Each example adds a bonus in
+// proportion to how much of it the caller said.
 
 const (
 	// minScore is the score an utterance needs to select a service: about
@@ -26,11 +29,20 @@ const (
 	closeRatio = 0.8
 	// exampleBonus is added for an example said whole; part of it for part.
 	exampleBonus = 2.0
+	// verbBonus is added when the caller asks for what the service does.
+	verbBonus = 1.5
+	// verbMismatch scales the score of a service that does something else
+	// than the caller asks ("mover mi reserva" and a service that makes
+	// reservations).
+	verbMismatch = 0.4
 )
 
 type intentIndex struct {
 	services []*intentEntry
-	ignore   []string // stems of values: they never select a service
+	ignore   []string // stems of enum options: they never select a service
+	// availability: some service checks availability; otherwise a caller
+	// asking "¿tienen mesa?" wants to book one.
+	availability bool
 }
 
 type intentEntry struct {
@@ -39,12 +51,13 @@ type intentEntry struct {
 	actions  []string   // stems of the intent name and reference: what it does
 	context  []string   // stems of its own questions: field names, descriptions, prompts
 	examples [][]string // the stems of each example
+	verbs    verbSet    // what it does, by the lexicon
 	disabled bool
 }
 
 func newIntentIndex(lang string, entries []*intentEntry, values []string) *intentIndex {
 	ix := &intentIndex{}
-	for _, w := range stems(strings.Join(values, " ")+" "+timeWords, lang) {
+	for _, w := range stems(strings.Join(values, " "), lang) {
 		if !slices.Contains(ix.ignore, w) {
 			ix.ignore = append(ix.ignore, w)
 		}
@@ -55,6 +68,9 @@ func newIntentIndex(lang string, entries []*intentEntry, values []string) *inten
 		e.context = ix.keep(e.context)
 		for i := range e.examples {
 			e.examples[i] = ix.keep(e.examples[i])
+		}
+		if e.verbs.has(verbAvailability) && !e.disabled {
+			ix.availability = true
 		}
 	}
 	ix.services = entries
@@ -72,13 +88,16 @@ func (ix *intentIndex) keep(words []string) []string {
 	return out
 }
 
-// timeWords name days, months and moments: values of date and time fields.
-const timeWords = `lunes martes miercoles jueves viernes sabado domingo enero febrero marzo abril mayo junio julio
-	agosto septiembre setiembre octubre noviembre diciembre manana hoy ayer pasado tarde noche mediodia semana mes proximo
-	proxima siguiente monday tuesday wednesday thursday friday saturday sunday january february march april june july
-	august september october november december tomorrow today tonight yesterday morning afternoon evening night noon
-	week month next uno dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta one two three four five
-	six seven eight nine ten eleven twelve twenty thirty`
+// timeWords name days, months and moments: values of date and time
+// fields. They are left out as said, before stemming, so that a noun
+// whose stem is a month's ("mesa", "mayor") still counts.
+var timeWords = wordSet(strings.Fields(`lunes martes miercoles jueves viernes sabado domingo enero febrero marzo
+	abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre manana hoy ayer anoche pasado
+	tarde tardes noche noches mediodia semana semanas mes meses proximo proxima siguiente monday tuesday wednesday
+	thursday friday saturday sunday january february march april june july august september october november
+	december tomorrow today tonight yesterday morning afternoon evening night noon week weeks month months next uno
+	dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta one two three four five six seven
+	eight nine ten eleven twelve twenty thirty`)...)
 
 // intentWords returns the stems of texts, each once.
 func intentWords(lang string, texts ...string) []string {
@@ -100,14 +119,27 @@ type match struct {
 // rank scores every service for an utterance, best first; services under
 // minScore are left out. Disabled services rank too, so that a request for
 // one is told it is not available rather than sent elsewhere.
-func (ix *intentIndex) rank(text, lang string) []match {
-	return ix.rankWords(ix.keep(stems(text, lang)))
+func (c *Call) rank(text string) []match {
+	return c.e.intents.rankWords(c.e.intents.keep(stems(text, c.e.lang)), c.verbsOf(text))
 }
 
-// rankWords is rank of words already stemmed and kept.
-func (ix *intentIndex) rankWords(words []string) []match {
-	if len(words) == 0 {
+// verbsOf is what text asks to be done, by the lexicon: the turn's reading
+// when text is the turn's utterance.
+func (c *Call) verbsOf(text string) verbSet {
+	if c.heard != nil && c.heard.text == text {
+		return c.heard.verbs
+	}
+	return c.e.hear(text).verbs
+}
+
+// rankWords is rank of words already stemmed and kept, and of the verbs
+// the caller used.
+func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
+	if len(words) == 0 && verbs == 0 {
 		return nil
+	}
+	if verbs.has(verbAvailability) && !ix.availability {
+		verbs.add(verbBook) // "¿tienen mesa?" where nothing checks availability: a booking
 	}
 	n := float64(len(ix.services))
 	df := make([]float64, len(words)) // how many services have each word
@@ -145,6 +177,13 @@ func (ix *intentIndex) rankWords(words []string) []match {
 		}
 		if best >= 0.5 {
 			score += exampleBonus * best
+		}
+		switch {
+		case verbs == 0 || s.verbs == 0:
+		case verbs.and(s.verbs) != 0:
+			score += verbBonus
+		default:
+			score *= verbMismatch
 		}
 		if score >= minScore {
 			out = append(out, match{s.intent, score, s.disabled})
@@ -201,8 +240,8 @@ func containsStem(list []string, w string) bool {
 	return false
 }
 
-// stems splits folded text into words, drops stop-words and strips common
-// inflections.
+// stems splits folded text into words, drops stop-words and the words of
+// days, months and moments, and strips common inflections.
 func stems(text, lang string) []string {
 	stop := stopEN
 	if lang == "es" {
@@ -212,7 +251,7 @@ func stems(text, lang string) []string {
 	for _, w := range strings.FieldsFunc(extract.Fold(text), func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 	}) {
-		if len(w) < 2 || stop[w] {
+		if len(w) < 2 || stop[w] || timeWords[w] {
 			continue
 		}
 		out = append(out, stem(w, lang))

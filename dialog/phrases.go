@@ -50,6 +50,10 @@ var phrases = map[string]phrase{
 	"askTimeToo":       {"¿Y a qué hora?", "And at what time?", nil},
 	"askDateToo":       {"¿Y qué día?", "And on what day?", nil},
 	"transferring":     {"Te paso con una persona, un momento.", "I'll put you through to a person, one moment.", nil},
+	"smallTalk":        {"¡Muy bien, gracias por preguntar!", "I'm doing well, thanks for asking!", nil},
+	"greetBack":        {"¡Hola!", "Hi there!", nil},
+	"youAreWelcome":    {"¡Con gusto!", "You're welcome!", nil},
+	"cannotAnswer":     {"Eso no lo sé, lo siento.", "I'm sorry, I don't know that.", nil},
 	"cannotTransfer":   {"Ahora mismo no puedo pasarte con una persona, pero puedo ayudarte yo.", "I can't put you through to a person right now, but I can help you myself.", nil},
 }
 

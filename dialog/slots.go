@@ -88,7 +88,7 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 	}
 	// 4. The asked field, free text: the rest of the answer, when the rest
 	// says something ("oh, no," left by a correction does not).
-	if target != nil && target.freeText() {
+	if target != nil && target.freeText() && c.takesFreeText() {
 		if v, sp := c.e.freeText(mask(text, claimed), target); v != "" && (!named || hasContent(v)) {
 			set(target, v, sp)
 		} else if !named {
@@ -207,10 +207,17 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		return c.code(f, text)
 	}
 	v, sp := c.e.freeText(text, f)
-	if v == "" {
+	if v == "" || !c.takesFreeText() {
 		return "", extract.Span{}, c.phrase("invalidString")
 	}
 	return v, sp, ""
+}
+
+// takesFreeText reports whether the turn's words may be taken as free
+// text: not when the caller also asks for a moment, drops the request,
+// says goodbye or asks to hear something again.
+func (c *Call) takesFreeText() bool {
+	return c.heard == nil || !c.heard.doesAny()
 }
 
 // partial is parse's answer when a datetime got only its date or its time:
@@ -434,7 +441,7 @@ func (c *Call) code(f *field, text string) (string, extract.Span, string) {
 			}
 		}
 	}
-	if f.pattern == nil {
+	if f.pattern == nil && c.takesFreeText() {
 		if v, sp := c.e.freeText(text, f); v != "" {
 			return v, sp, ""
 		}

@@ -81,6 +81,8 @@ type Readback struct {
 type Call struct {
 	e  *Engine
 	st State
+	// heard is the utterance of the turn being handled, nil between turns.
+	heard *heard
 }
 
 // State returns a copy of the call's state.

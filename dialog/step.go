@@ -70,46 +70,132 @@ func (c *Call) utterance(at time.Time, text string, r *Reading) []Action {
 	if c.st.Phase == PhaseExecuting {
 		return []Action{Say{Text: c.phrase("working"), Kind: Info}}
 	}
-	listening := c.st.Phase == PhaseListening
-	switch classify(text, listening) {
-	case ctlGoodbye:
-		return c.end(c.phrase("goodbye"))
-	case ctlRepeat:
-		return []Action{c.repeat()}
-	case ctlWait:
-		return []Action{Say{Text: c.phrase("takeYourTime"), Kind: Info}}
-	case ctlHuman:
-		if !c.forService(text) && !c.answersAsked(text) {
-			return c.human()
+	h := c.e.hear(text)
+	c.heard = h
+	if c.st.Phase != PhaseListening && h.has(actGreeting) {
+		h.drop(actGreeting, c.e.lex) // "good morning" as the message asked for; "¿hola?" is asked again
+	}
+	if c.st.Phase == PhaseListening && h.has(actCancel) && len(c.e.intents.rankWords(c.e.intents.keep(stems(text, c.e.lang)), c.e.lex.hearVerbs(text))) > 0 {
+		h.drop(actCancel, c.e.lex) // "quiero cancelar mi cita": the request, not a refusal
+	}
+	defer func() { c.heard = nil }()
+	if h.endsWith(actFarewell) && !(c.st.Phase == PhaseConfirming && c.cleanYes(text)) {
+		return c.end(c.phrase("goodbye")) // "… mejor llamo después. Adiós."
+	}
+	// What the caller does comes before what the caller says: an utterance
+	// that only asks for a moment, thanks, says goodbye… is answered so.
+	if h.alone {
+		if acts, ok := c.onAct(at, h); ok {
+			return acts
 		}
-	case ctlCancel:
-		if c.st.Phase == PhaseConfirming && c.e.service(c.st.Intent).cancels && yesToCancellation(text) {
-			return c.confirming(at, yesWord(c.e.lang)) // "sí, cancélala" to "¿cancelo tu cita?"
-		}
-		if !listening {
-			return c.drop(c.phrase("cancelled"))
-		}
-		if len(c.e.intents.rank(text, c.e.lang)) == 0 {
-			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info})
-		}
+		h.declined = true // the words answer what was asked: "sí", "un agente"
 	}
 	if acts, ok := c.understood(at, text, r); ok {
 		return acts
 	}
-	if listening {
+	if h.doesAny() && !h.alone && !c.informs(at, h) {
+		// Acts with words that give nothing: "no, mejor no, déjala así, sí
+		// vamos a ir", "espera, que no lo encuentro".
+		if acts, ok := c.onAct(at, h); ok {
+			return acts
+		}
+	}
+	return c.inform(at, text, h)
+}
+
+// inform handles what the caller says: a request, values, an answer to a
+// read-back.
+func (c *Call) inform(at time.Time, text string, h *heard) []Action {
+	if c.st.Phase == PhaseListening {
 		if !hasContent(text) { // "sí, perfecto", "ok, gracias": an acknowledgement
 			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info})
 		}
 		return c.listen(at, text)
 	}
-	if other := c.switchTo(text); other != nil {
+	if other := c.switchTo(at, text); other != nil {
 		c.reset()
 		return c.begin(at, other, text)
 	}
+	info := h.inform()
 	if c.st.Phase == PhaseConfirming {
-		return c.confirming(at, text)
+		return c.confirming(at, info)
 	}
-	return c.collecting(at, text)
+	return c.collecting(at, info)
+}
+
+// informs reports whether the words of h beside its acts would move the
+// call on: a request, a value, an answer. It reads them on a copy of the
+// call.
+func (c *Call) informs(at time.Time, h *heard) bool {
+	dry := &Call{e: c.e, st: c.State(), heard: h}
+	dry.inform(at, h.text, h)
+	return progressed(&c.st, &dry.st)
+}
+
+// progressed reports whether the call moved from a to b.
+func progressed(a, b *State) bool {
+	return a.Phase != b.Phase || a.Intent != b.Intent || a.Asking != b.Asking ||
+		!maps.Equal(a.Slots, b.Slots) || !maps.Equal(a.Partial, b.Partial) ||
+		(a.Readback == nil) != (b.Readback == nil) || !slices.Equal(a.Choices, b.Choices)
+}
+
+// onAct answers an utterance for what it does rather than what it says:
+// asking for a person, dropping the request, saying goodbye, asking for a
+// moment or to hear something again, small talk, greetings and thanks. It
+// returns false when the acts are for the phase to judge (a yes, a no).
+func (c *Call) onAct(at time.Time, h *heard) ([]Action, bool) {
+	listening := c.st.Phase == PhaseListening
+	switch {
+	case h.has(actHuman):
+		if c.forService(h.text) || c.answersAsked(h.text) {
+			return nil, false
+		}
+		return c.human(), true
+	case listening && h.saysNo():
+		return c.end(c.phrase("goodbye")), true // "no, gracias" to "¿algo más?"
+	case h.has(actCancel):
+		if c.st.Phase == PhaseConfirming && c.e.service(c.st.Intent).cancels && yesToCancellation(h.text) {
+			return c.confirming(at, yesWord(c.e.lang)), true // "sí, cancélala" to "¿cancelo tu cita?"
+		}
+		if !listening {
+			return c.drop(c.phrase("cancelled")), true
+		}
+		if len(c.rank(h.text)) > 0 {
+			return nil, false // "cancelar": a service that cancels
+		}
+		return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info}), true
+	case h.has(actGoodbye) || h.has(actFarewell):
+		if c.st.Phase == PhaseConfirming && c.cleanYes(h.text) {
+			return nil, false // "yes, that's it"
+		}
+		return c.end(c.phrase("goodbye")), true
+	case h.has(actHold):
+		return []Action{Say{Text: c.phrase("takeYourTime"), Kind: Info}}, true
+	case h.has(actRepeat):
+		return []Action{c.repeat()}, true
+	case h.has(actSmallTalk):
+		return c.social("smallTalk"), true
+	case h.has(actGreeting) && !h.has(actThanks):
+		return c.social("greetBack"), true
+	case h.has(actThanks) && !h.has(actAffirm) && !h.has(actDeny): // "no, gracias" answers
+		switch c.st.Phase {
+		case PhaseListening:
+			return c.prompt(Say{Text: c.phrase("youAreWelcome") + " " + c.phrase("anythingElse"), Kind: Info}), true
+		case PhaseCollecting:
+			return c.social("youAreWelcome"), true
+		}
+	}
+	return nil, false
+}
+
+// social answers small talk, a greeting or thanks, then asks again what
+// the call is waiting on.
+func (c *Call) social(key string) []Action {
+	out := []Action{Say{Text: c.phrase(key), Kind: Info}}
+	if c.st.Phase == PhaseListening {
+		return append(out, c.prompt(Say{Text: c.phrase("howCanIHelp"), Kind: Info})...)
+	}
+	return append(out, c.repeat())
 }
 
 // listen handles a request when none is in progress.
@@ -121,7 +207,7 @@ func (c *Call) listen(at time.Time, text string) []Action {
 			return c.begin(at, s, asked+". "+text)
 		}
 	}
-	ranked := c.e.intents.rank(text, c.e.lang)
+	ranked := c.rank(text)
 	switch {
 	case len(ranked) == 0:
 		if acts := c.retry(at, text); acts != nil {
@@ -169,7 +255,7 @@ func (c *Call) and() string {
 // choose picks one of the offered services from the caller's answer.
 func (c *Call) choose(text string) *service {
 	best, bestScore := "", 0.0
-	for _, m := range c.e.intents.rank(text, c.e.lang) {
+	for _, m := range c.rank(text) {
 		for _, ch := range c.st.Choices {
 			if m.intent == ch && m.score > bestScore {
 				best, bestScore = ch, m.score
@@ -231,9 +317,10 @@ func (e *Engine) describe(intent string) string {
 // one is not close, and the caller used a word of what the other service
 // does that the current one does not ("cancelar", "open a ticket") — an
 // answer that merely mentions a product or a date switches nothing.
-func (c *Call) switchTo(text string) *service {
+func (c *Call) switchTo(at time.Time, text string) *service {
 	words := c.e.intents.keep(stems(text, c.e.lang))
-	ranked := c.e.intents.rankWords(words)
+	verbs := c.verbsOf(text)
+	ranked := c.e.intents.rankWords(words, verbs)
 	if len(ranked) == 0 || ranked[0].intent == c.st.Intent || ranked[0].disabled {
 		return nil
 	}
@@ -243,12 +330,23 @@ func (c *Call) switchTo(text string) *service {
 		}
 	}
 	target, current := c.e.intents.entry(ranked[0].intent), c.e.intents.entry(c.st.Intent)
+	if verbs.and(target.verbs) != 0 && verbs.and(current.verbs) == 0 && !c.answers(at, text) {
+		return c.e.service(ranked[0].intent) // "mejor quiero cancelarla" while booking
+	}
 	for _, w := range target.actions {
 		if containsStem(words, w) && !containsStem(current.actions, w) && !containsStem(current.context, w) {
 			return c.e.service(ranked[0].intent)
 		}
 	}
 	return nil
+}
+
+// answers reports whether text gives a value to the request in progress
+// ("the reason is it arrived damaged" while a refund is collected).
+func (c *Call) answers(at time.Time, text string) bool {
+	dry := &Call{e: c.e, st: c.State(), heard: c.heard}
+	dry.fill(dry.e.service(dry.st.Intent), at, text, dry.st.Phase == PhaseCollecting)
+	return !maps.Equal(c.st.Slots, dry.st.Slots)
 }
 
 // begin starts collecting a service, taking any fields already in text.

@@ -1,0 +1,240 @@
+package dialog
+
+import (
+	"strings"
+)
+
+// An utterance is read once per turn into a heard: its words folded, with
+// their places in the caller's text, the dialog acts they make (found with
+// the lexicon) and the verbs of any request in them. Every reader of the
+// turn — acts, intents, values — shares it.
+
+// hword is a word of an utterance, folded for matching.
+type hword struct {
+	v      string // folded, without apostrophes
+	s, e   int    // byte range in the folded text
+	clause int    // which clause it is in: punctuation starts a new one
+}
+
+// heard is one caller utterance, read.
+type heard struct {
+	text  string
+	ft    foldedText
+	words []hword
+	// tag is, per word, the act of the phrase covering it; actNone for the
+	// words that give information.
+	tag  []act
+	acts uint32 // the acts found, as a set
+	// alone: every word belongs to an act phrase (fillers included); the
+	// utterance does something and says nothing else.
+	alone    bool
+	verbs    verbSet
+	question bool
+	// declined: the acts were not taken as such (a "sí" that answers a
+	// boolean field, "un agente" that picks an option); the words stay.
+	declined bool
+}
+
+// hear reads an utterance.
+func (e *Engine) hear(text string) *heard {
+	h := &heard{text: text, ft: foldText(text)}
+	h.words = splitHeard(h.ft.s)
+	h.question = strings.ContainsAny(text, "?¿")
+	n := len(h.words)
+	h.tag = make([]act, n)
+	weak := make([]bool, n)
+	covered := 0
+	for i := 0; i < n; {
+		m, p := e.lex.acts.longest(h.words, i, actRank)
+		if m == 0 {
+			i++
+			continue
+		}
+		for k := i; k < i+m; k++ {
+			h.tag[k], weak[k] = act(p.tag), p.weak
+		}
+		covered += m
+		i += m
+	}
+	h.alone = n > 0 && covered == n
+	for i := range h.tag {
+		if h.tag[i] == actNone {
+			continue
+		}
+		if weak[i] && !h.alone || h.tag[i] == actFiller && !h.alone {
+			h.tag[i] = actNone // a weak word among others: content ("para cuatro")
+			continue
+		}
+		h.acts |= 1 << h.tag[i]
+	}
+	h.readVerbs(e.lex)
+	return h
+}
+
+// readVerbs finds what the caller asks to be done in the words that are
+// not acts: in "never mind the refund, can someone call me back?" the
+// refund is what is dropped.
+func (h *heard) readVerbs(lx *lexicon) {
+	h.verbs = lx.verbsIn(h.words, h.tag)
+}
+
+// verbsIn finds the verbs in words, skipping those tagged as acts (tags
+// may be nil) and those negated ("sin cambiar nada").
+func (lx *lexicon) verbsIn(ws []hword, tags []act) verbSet {
+	var vs verbSet
+	for i := 0; i < len(ws); {
+		if tags != nil && tags[i] != actNone {
+			i++
+			continue
+		}
+		m, p := lx.verbs.longest(ws, i, nil)
+		if m == 0 {
+			i++
+			continue
+		}
+		if !negated(ws, i) {
+			vs.add(verb(p.tag))
+		}
+		i += m
+	}
+	return vs
+}
+
+// negators deny the verb that follows them: "sin cambiar nada", "no quiero
+// cancelar", "I don't want to cancel".
+var negators = wordSet("no", "sin", "nunca", "jamas", "tampoco", "not", "dont", "without", "never", "doesnt", "didnt",
+	"wont", "cant", "cannot", "shouldnt", "wouldnt")
+
+// negated reports whether a negator stands up to three words before word
+// i, in its clause.
+func negated(ws []hword, i int) bool {
+	for k := i - 1; k >= 0 && k >= i-3 && ws[k].clause == ws[i].clause; k-- {
+		if negators[ws[k].v] {
+			return true
+		}
+	}
+	return false
+}
+
+// has reports whether the utterance does a.
+func (h *heard) has(a act) bool { return h.acts&(1<<a) != 0 }
+
+// doesAny reports whether the utterance does anything besides giving
+// information, fillers, greetings and thanks aside.
+func (h *heard) doesAny() bool {
+	return h.acts&^(1<<actFiller|1<<actGreeting|1<<actThanks|1<<actAffirm|1<<actDeny) != 0
+}
+
+// inform is the caller's text with the act phrases blanked out (offsets
+// kept), for the readers of values.
+func (h *heard) inform() string {
+	if h.acts == 0 || h.declined {
+		return h.text
+	}
+	b := []byte(h.text)
+	for i, w := range h.words {
+		if h.tag[i] == actNone || h.tag[i] == actAffirm || h.tag[i] == actDeny {
+			continue
+		}
+		sp := h.ft.span(w.s, w.e)
+		for k := sp.Start; k < sp.End; k++ {
+			b[k] = ' '
+		}
+	}
+	return strings.ToValidUTF8(string(b), " ")
+}
+
+// splitHeard cuts folded text into words (letters and digits; apostrophes
+// dropped) and numbers their clauses.
+func splitHeard(s string) []hword {
+	var out []hword
+	clause := 0
+	start := -1
+	var b strings.Builder
+	flush := func(end int) {
+		if start >= 0 {
+			v := b.String()
+			if v != "" {
+				out = append(out, hword{v: v, s: start, e: end, clause: clause})
+			}
+			b.Reset()
+			start = -1
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80:
+			if start < 0 {
+				start = i
+			}
+			b.WriteByte(c)
+		case c == '\'' && start >= 0:
+			// "that's": one word
+		default:
+			flush(i)
+			if strings.IndexByte(",.;:?!\"()", c) >= 0 && len(out) > 0 && out[len(out)-1].clause == clause {
+				clause++
+			}
+		}
+	}
+	flush(len(s))
+	return out
+}
+
+// actRank orders acts for phrases of the same length: "let me talk to a
+// human" asks for a person before it puts anything off.
+func actRank(tag uint8) int {
+	switch act(tag) {
+	case actHuman:
+		return 0
+	case actCancel:
+		return 1
+	case actGoodbye, actFarewell:
+		return 2
+	case actHold:
+		return 3
+	case actRepeat:
+		return 4
+	}
+	return 5
+}
+
+// endsWith reports whether the last act the caller does, fillers and
+// thanks aside, is a.
+func (h *heard) endsWith(a act) bool {
+	for i := len(h.words) - 1; i >= 0; i-- {
+		switch h.tag[i] {
+		case actFiller, actThanks:
+			continue
+		case a:
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// saysNo reports whether the caller says a plain no anywhere: "no",
+// "nope", "nada", "nothing".
+func (h *heard) saysNo() bool {
+	for _, w := range h.words {
+		switch w.v {
+		case "no", "nope", "nah", "nada", "nothing":
+			return true
+		}
+	}
+	return false
+}
+
+// drop forgets an act: its words give information after all.
+func (h *heard) drop(a act, lx *lexicon) {
+	defer h.readVerbs(lx)
+	for i := range h.tag {
+		if h.tag[i] == a {
+			h.tag[i] = actNone
+		}
+	}
+	h.acts &^= 1 << a
+	h.alone = false
+}

@@ -1,0 +1,421 @@
+package dialog
+
+import (
+	"embed"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog/extract"
+)
+
+// The lexicon is how callers say what they do (dialog acts: a hold, a
+// refusal, thanks…) and what they want done (the verbs of requests), as
+// data: a file per language in lexicon/, which an agent's `lexicon:`
+// extends. Phrases compile into an index over folded words, matched
+// longest first.
+
+//go:embed lexicon/es.yaml lexicon/en.yaml
+var lexiconFiles embed.FS
+
+// act is what an utterance does, besides giving values.
+type act uint8
+
+const (
+	actNone act = iota
+	actAffirm
+	actDeny
+	actHold
+	actRepeat
+	actCancel
+	actFarewell
+	actGoodbye
+	actThanks
+	actGreeting
+	actSmallTalk
+	actHuman
+	actFiller
+	numActs
+)
+
+var actNames = [numActs]string{"", "affirm", "deny", "hold", "repeat", "cancel", "farewell", "goodbye", "thanks", "greeting",
+	"smalltalk", "human", "filler"}
+
+func (a act) String() string { return actNames[a] }
+
+// verb is a kind of request: what a service does.
+type verb uint8
+
+const (
+	verbNone verb = iota
+	verbBook
+	verbCancel
+	verbChange
+	verbCheck
+	verbAvailability
+	verbReport
+	verbRefund
+	verbPay
+	verbBuy
+	verbSend
+	verbLost
+	verbBlock
+	verbRequest
+	verbContact
+	numVerbs
+)
+
+// verbSet is a set of verbs.
+type verbSet uint32
+
+func (s verbSet) has(v verb) bool       { return s&(1<<v) != 0 }
+func (s *verbSet) add(v verb)           { *s |= 1 << v }
+func (s verbSet) and(o verbSet) verbSet { return s & o }
+
+// elem is one element of a phrase: a word, a word prefix ("reserv*"), or the
+// rest of the clause ("...").
+type elem struct {
+	word   string
+	prefix bool
+	rest   bool
+}
+
+// pattern is one expansion of a phrase, tagged with its act or verb.
+type pattern struct {
+	elems []elem
+	tag   uint8
+	// weak: the phrase counts only when the utterance holds nothing else.
+	weak bool
+}
+
+// phraseIndex finds the longest pattern at a word.
+type phraseIndex struct {
+	byWord   map[string][]*pattern
+	byPrefix []*pattern // first element is a prefix
+}
+
+// maxRest is how many words "..." takes at most.
+const maxRest = 6
+
+// maxExpansions bounds the patterns one phrase expands to.
+const maxExpansions = 4096
+
+func (ix *phraseIndex) add(p *pattern) {
+	if ix.byWord == nil {
+		ix.byWord = map[string][]*pattern{}
+	}
+	if first := p.elems[0]; first.prefix {
+		ix.byPrefix = append(ix.byPrefix, p)
+	} else {
+		ix.byWord[first.word] = append(ix.byWord[first.word], p)
+	}
+}
+
+// longest returns the length in words of the longest pattern that starts
+// at word i, and that pattern; 0 and nil when none does. Between patterns
+// of the same length a strong one wins over a weak one, then the lower
+// rank (nil: the first added).
+func (ix *phraseIndex) longest(ws []hword, i int, rank func(uint8) int) (int, *pattern) {
+	best, bestP := 0, (*pattern)(nil)
+	better := func(p *pattern) bool {
+		if bestP.weak != p.weak {
+			return !p.weak
+		}
+		return rank != nil && rank(p.tag) < rank(bestP.tag)
+	}
+	try := func(p *pattern) {
+		if n := p.match(ws, i); n > best || n == best && n > 0 && better(p) {
+			best, bestP = n, p
+		}
+	}
+	for _, p := range ix.byWord[ws[i].v] {
+		try(p)
+	}
+	for _, p := range ix.byPrefix {
+		try(p)
+	}
+	return best, bestP
+}
+
+// match returns how many words from i the pattern covers, or 0.
+func (p *pattern) match(ws []hword, i int) int {
+	k := i
+	for _, e := range p.elems {
+		switch {
+		case e.rest:
+			n := 0
+			for k < len(ws) && n < maxRest && ws[k].clause == ws[i].clause {
+				k++
+				n++
+			}
+			return k - i
+		case k >= len(ws):
+			return 0
+		case e.prefix && strings.HasPrefix(ws[k].v, e.word):
+		case !e.prefix && ws[k].v == e.word:
+		default:
+			return 0
+		}
+		k++
+	}
+	return k - i
+}
+
+// lexicon is one language's phrases, compiled.
+type lexicon struct {
+	acts  phraseIndex
+	verbs phraseIndex
+}
+
+// actLists and verbLists name the lists of configs.Lexicon.
+var (
+	actLists = []struct {
+		act  act
+		list func(*configs.Lexicon) []string
+	}{
+		{actAffirm, func(l *configs.Lexicon) []string { return l.Affirm }},
+		{actDeny, func(l *configs.Lexicon) []string { return l.Deny }},
+		{actHold, func(l *configs.Lexicon) []string { return l.Hold }},
+		{actRepeat, func(l *configs.Lexicon) []string { return l.Repeat }},
+		{actCancel, func(l *configs.Lexicon) []string { return l.Cancel }},
+		{actFarewell, func(l *configs.Lexicon) []string { return l.Farewell }},
+		{actGoodbye, func(l *configs.Lexicon) []string { return l.Goodbye }},
+		{actThanks, func(l *configs.Lexicon) []string { return l.Thanks }},
+		{actGreeting, func(l *configs.Lexicon) []string { return l.Greeting }},
+		{actSmallTalk, func(l *configs.Lexicon) []string { return l.SmallTalk }},
+		{actHuman, func(l *configs.Lexicon) []string { return l.Human }},
+		{actFiller, func(l *configs.Lexicon) []string { return l.Filler }},
+	}
+	// verbFields maps the fields of configs.Verbs, in order, to verbs.
+	verbFields = []verb{verbBook, verbCancel, verbChange, verbCheck, verbAvailability, verbReport, verbRefund,
+		verbPay, verbBuy, verbSend, verbLost, verbBlock, verbRequest, verbContact}
+)
+
+// builtinLexicons are the embedded lexicons, compiled once on first use.
+var builtinLexicons = sync.OnceValues(func() (map[string]*configs.Lexicon, error) {
+	out := map[string]*configs.Lexicon{}
+	for _, lang := range []string{"es", "en"} {
+		name := "lexicon/" + lang + ".yaml"
+		data, err := lexiconFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		lex, err := configs.ParseLexicon(name, data)
+		if err != nil {
+			return nil, err
+		}
+		out[lang] = &lex
+	}
+	return out, nil
+})
+
+// compileLexicon builds the lexicon of a language: the built-in phrases and
+// the agent's own (problems in those are reported under path).
+func compileLexicon(lang string, own *configs.Lexicon, src *configs.Source) (*lexicon, configs.Problems) {
+	var problems configs.Problems
+	lx := &lexicon{}
+	builtins, err := builtinLexicons()
+	if err != nil {
+		return lx, configs.Problems{{File: "dialog/lexicon", Reason: err.Error()}}
+	}
+	addAll := func(l *configs.Lexicon, path string, report bool) {
+		for _, al := range actLists {
+			for i, phrase := range al.list(l) {
+				if err := lx.acts.addPhrase(phrase, uint8(al.act)); err != nil && report {
+					problems = append(problems, src.Problem(fmt.Sprintf("%s.%s[%d]", path, al.act.listName(), i), err.Error()))
+				}
+			}
+		}
+		vs := reflect.ValueOf(l.Verbs)
+		for f, v := range verbFields {
+			key := vs.Type().Field(f).Tag.Get("yaml")
+			for i, phrase := range vs.Field(f).Interface().([]string) {
+				if err := lx.verbs.addPhrase(phrase, uint8(v)); err != nil && report {
+					problems = append(problems, src.Problem(fmt.Sprintf("%s.verbs.%s[%d]", path, key, i), err.Error()))
+				}
+			}
+		}
+	}
+	if b := builtins[lang]; b != nil {
+		addAll(b, "", false) // TestBuiltinLexicons checks them
+	}
+	if own != nil {
+		addAll(own, "lexicon", true)
+	}
+	return lx, problems
+}
+
+// listName is the key of the act's list in a lexicon file.
+func (a act) listName() string {
+	switch a {
+	case actSmallTalk:
+		return "smallTalk"
+	}
+	return a.String()
+}
+
+// addPhrase compiles a phrase and adds its expansions.
+func (ix *phraseIndex) addPhrase(phrase string, tag uint8) error {
+	weak := false
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(phrase), "~"); ok {
+		weak, phrase = true, rest
+	}
+	seqs, err := parsePhrase(phrase)
+	if err != nil {
+		return err
+	}
+	for _, seq := range seqs {
+		if len(seq) == 0 {
+			continue
+		}
+		if seq[0].rest {
+			return fmt.Errorf("phrase %q: \"...\" cannot start a phrase", phrase)
+		}
+		ix.add(&pattern{elems: seq, tag: tag, weak: weak})
+	}
+	return nil
+}
+
+// parsePhrase expands a phrase's alternatives into word sequences.
+func parsePhrase(phrase string) ([][]elem, error) {
+	p := &phraseParser{s: phrase}
+	seqs, err := p.alts(0)
+	if err == nil && p.i < len(p.s) {
+		err = fmt.Errorf("unexpected %q", p.s[p.i])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("phrase %q: %v", phrase, err)
+	}
+	if len(seqs) == 0 || len(seqs) == 1 && len(seqs[0]) == 0 {
+		return nil, fmt.Errorf("empty phrase")
+	}
+	return seqs, nil
+}
+
+type phraseParser struct {
+	s     string
+	i     int
+	depth int
+}
+
+// alts reads sequences separated by "|" until a closing bracket or the end.
+func (p *phraseParser) alts(depth int) ([][]elem, error) {
+	var out [][]elem
+	for {
+		seqs, err := p.seq(depth)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, seqs...)
+		if len(out) > maxExpansions {
+			return nil, fmt.Errorf("more than %d ways to say it", maxExpansions)
+		}
+		if p.i < len(p.s) && p.s[p.i] == '|' {
+			p.i++
+			continue
+		}
+		return out, nil
+	}
+}
+
+// seq reads items until "|", a closing bracket or the end, and returns
+// every expansion.
+func (p *phraseParser) seq(depth int) ([][]elem, error) {
+	out := [][]elem{nil}
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		var options [][]elem
+		switch {
+		case c == ' ' || c == '\t':
+			p.i++
+			continue
+		case c == '|' || c == ')' || c == ']':
+			if depth == 0 {
+				return nil, fmt.Errorf("unbalanced %q", c)
+			}
+			return out, nil
+		case c == '(' || c == '[':
+			if depth >= 4 {
+				return nil, fmt.Errorf("brackets nested too deep")
+			}
+			p.i++
+			inner, err := p.alts(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			want := byte(')')
+			if c == '[' {
+				want = ']'
+				inner = append(inner, nil)
+			}
+			if p.i >= len(p.s) || p.s[p.i] != want {
+				return nil, fmt.Errorf("missing %q", want)
+			}
+			p.i++
+			options = inner
+		default:
+			start := p.i
+			for p.i < len(p.s) && !strings.ContainsRune(" \t|()[]", rune(p.s[p.i])) {
+				p.i++
+			}
+			e, err := parseElem(p.s[start:p.i])
+			if err != nil {
+				return nil, err
+			}
+			if e.word == "" && !e.rest {
+				continue // a word that folds to nothing
+			}
+			options = [][]elem{{e}}
+		}
+		var next [][]elem
+		for _, head := range out {
+			for _, tail := range options {
+				if len(head) > 0 && head[len(head)-1].rest {
+					return nil, fmt.Errorf("\"...\" must end the phrase")
+				}
+				next = append(next, append(append([]elem(nil), head...), tail...))
+			}
+		}
+		if len(next) > maxExpansions {
+			return nil, fmt.Errorf("more than %d ways to say it", maxExpansions)
+		}
+		out = next
+	}
+	return out, nil
+}
+
+func parseElem(w string) (elem, error) {
+	if w == "..." || w == "…" {
+		return elem{rest: true}, nil
+	}
+	prefix := strings.HasSuffix(w, "*")
+	w = strings.TrimSuffix(w, "*")
+	if strings.ContainsAny(w, "*.") {
+		return elem{}, fmt.Errorf("%q: \"*\" ends a word, \"...\" stands alone", w)
+	}
+	folded := lexWord(w)
+	if prefix && len(folded) < 3 {
+		return elem{}, fmt.Errorf("%q: a prefix needs at least three letters", w)
+	}
+	return elem{word: folded, prefix: prefix}, nil
+}
+
+// lexWord folds a word for the lexicon: lower case, no accents, no
+// apostrophes ("that's" and "thats" are one word).
+func lexWord(w string) string {
+	return strings.ReplaceAll(extract.Fold(w), "'", "")
+}
+
+// englishLexicon is the built-in English lexicon, compiled once: intent
+// names are read with it whatever the agent's language.
+var englishLexicon = sync.OnceValue(func() *lexicon {
+	lx, _ := compileLexicon("en", nil, nil)
+	return lx
+})
+
+// hearVerbs is the verbs of text by this lexicon alone.
+func (lx *lexicon) hearVerbs(text string) verbSet {
+	return lx.verbsIn(splitHeard(foldText(text).s), nil)
+}
