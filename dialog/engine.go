@@ -63,6 +63,8 @@ type field struct {
 	foldedEnum   []string
 	enumStems    [][]string
 	listsOptions bool
+	// sense is what the field's texts say about its values.
+	sense sense
 }
 
 // New builds the engine of a loaded agent. Problems in the agent's phrases
@@ -95,7 +97,9 @@ func New(a *configs.Agent) (*Engine, error) {
 			}
 		}
 		for _, cf := range cs.RequiredFields {
-			s.fields = append(s.fields, newField(cf, a.Language))
+			f := newField(cf, a.Language)
+			f.sense = senseOf(f, cs, a)
+			s.fields = append(s.fields, f)
 		}
 		if cs.Confirmation != nil && cs.Confirmation.Message != "" {
 			s.confirm, _ = expr.Parse(cs.Confirmation.Message) // tools.Compile reports a bad one

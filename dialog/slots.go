@@ -56,34 +56,39 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 	if asked && c.st.Asking != "" && !got[c.st.Asking] {
 		target = s.field(c.st.Asking)
 	}
-	// 2. The asked field, typed. After a correction ("oh no, my number is…")
-	// what is left is not a yes or no to the question asked.
+	// 2. Values by competition: every reader proposes what it finds for
+	// the missing fields and the one asked, best first. After a correction
+	// ("oh no, my number is…") what is left is not a yes or no to the
+	// question asked.
+	rest := mask(text, claimed)
 	var problem string
-	if target != nil && !target.freeText() && !(named && target.typ == configs.TypeBoolean) {
-		switch v, sp, p := c.parse(target, mask(text, claimed), now); p {
+	if target != nil && (target.freeText() || named && target.typ == configs.TypeBoolean) {
+		target = nil
+		if s.field(c.st.Asking).freeText() {
+			target = s.field(c.st.Asking) // free text: step 4
+		}
+	}
+	typedTarget := target
+	if target != nil && target.freeText() {
+		typedTarget = nil
+	}
+	cands := c.candidates(s, rest, now, typedTarget)
+	for i := 0; i < len(cands); i++ {
+		if got[cands[i].f.Name] {
+			cands = slices.Delete(cands, i, i+1)
+			i--
+		}
+	}
+	assign(cands, claimed, set)
+	if typedTarget != nil && !got[typedTarget.Name] {
+		// The asked field got nothing: a datetime in parts, or the reason
+		// its answer could not be used.
+		switch _, sp, p := c.parse(typedTarget, mask(text, claimed), now); p {
 		case "":
-			set(target, v, sp)
 		case partial:
 			claimed = append(claimed, sp) // part of a datetime: progress
 		default:
 			problem = p
-		}
-	}
-	// 3. Unmistakable values of other fields: a typed value wherever it is,
-	// and an amount of money for the one money field.
-	for _, f := range s.fields {
-		if _, ok := c.st.Slots[f.Name]; ok || f == target {
-			continue
-		}
-		switch {
-		case f.unmistakable():
-			if v, sp, p := c.parse(f, mask(text, claimed), now); p == "" {
-				set(f, v, sp)
-			}
-		case f.typ == configs.TypeNumber && s.onlyNumber(f):
-			if m, ok := money(mask(text, claimed), c.e.lang); ok {
-				set(f, strconv.FormatFloat(m.Value, 'f', -1, 64), m.Span)
-			}
 		}
 	}
 	// 4. The asked field, free text: the rest of the answer, when the rest
@@ -171,13 +176,13 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		}
 		return "", extract.Span{}, c.phrase("invalidBoolean")
 	case configs.TypeDate:
-		d, err := extract.FindDate(text, lang, now)
+		d, err := extract.FindDateIn(text, lang, now, extract.DateOptions{Past: f.sense.past})
 		if err != nil {
 			return "", extract.Span{}, c.dateProblem(err, "invalidDate")
 		}
 		return d.String(), d.Span, ""
 	case configs.TypeTime:
-		t, err := extract.FindTime(text, lang, now)
+		t, err := extract.FindTimeIn(text, lang, now, f.sense.hours)
 		if err != nil {
 			return "", extract.Span{}, c.phrase("invalidTime")
 		}
@@ -228,8 +233,8 @@ const partial = "\x00partial"
 // completes the one the field already has ("change the time to 4 pm") or
 // the part said before ("tomorrow afternoon" … "around 3").
 func (c *Call) dateTime(f *field, text string, now time.Time) (string, extract.Span, string) {
-	d, derr := extract.FindDate(text, c.e.lang, now)
-	t, terr := extract.FindTime(text, c.e.lang, now)
+	d, derr := extract.FindDateIn(text, c.e.lang, now, extract.DateOptions{Past: f.sense.past})
+	t, terr := extract.FindTimeIn(text, c.e.lang, now, f.sense.hours)
 	if derr != nil && terr != nil {
 		return "", extract.Span{}, c.dateProblem(derr, "invalidDateTime")
 	}

@@ -108,3 +108,43 @@ func nextDayOfMonthWhere(today civil, d int, ok func(civil) bool) (civil, bool) 
 	}
 	return civil{}, false
 }
+
+// lastWeekday is the last day strictly before today that falls on wd.
+func lastWeekday(today civil, wd int) civil {
+	n := (today.weekday() - wd + 7) % 7
+	if n == 0 {
+		n = 7
+	}
+	return today.addDays(-n)
+}
+
+// lastDayMonth resolves a day and month without a year in the past: the
+// last occurrence on or before today.
+func lastDayMonth(today civil, m time.Month, d int) (civil, bool) {
+	for y := today.y; y >= today.y-4; y-- {
+		if validDate(y, m, d) {
+			if c := (civil{y, m, d}); !today.less(c) {
+				return c, true
+			}
+		}
+	}
+	return civil{}, false
+}
+
+// lastDayOfMonthWhere is the last day d of a month, on or before today and
+// within a year, for which ok holds.
+func lastDayOfMonthWhere(today civil, d int, ok func(civil) bool) (civil, bool) {
+	if d < 1 || d > 31 {
+		return civil{}, false
+	}
+	first := civil{today.y, today.m, 1}
+	for k := 0; k < 13; k++ {
+		mm := first.addMonths(-k)
+		if validDate(mm.y, mm.m, d) {
+			if c := (civil{mm.y, mm.m, d}); !today.less(c) && ok(c) {
+				return c, true
+			}
+		}
+	}
+	return civil{}, false
+}

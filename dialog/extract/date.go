@@ -47,7 +47,24 @@ func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int
 // An impossible date ("30 de febrero", "31/04") returns ErrInvalidDate (with
 // the span set); no date returns ErrNoDate.
 func FindDate(text, lang string, now time.Time) (Date, error) {
+	return FindDateIn(text, lang, now, DateOptions{})
+}
+
+// DateOptions say how to resolve a date said without all its parts.
+type DateOptions struct {
+	// Past: the date lies before today (when a card was lost, a date of
+	// birth). A weekday is the last one before today ("el viernes" said on
+	// a Monday is three days ago), a day and month without a year the last
+	// such day, a bare day of month this month's if past, else the last
+	// month's, and a two-digit year the last such year ("del 85" is 1985).
+	// Without it dates lie ahead, as for a booking.
+	Past bool
+}
+
+// FindDateIn is FindDate resolving incomplete dates as o says.
+func FindDateIn(text, lang string, now time.Time, o DateOptions) (Date, error) {
 	a := analyze(text, lang)
+	a.past = o.Past
 	today := civilOf(now)
 	cands := a.dateCands(today)
 	if len(cands) == 0 {
@@ -71,6 +88,29 @@ func FindDate(text, lang string, now time.Time) (Date, error) {
 		return d, nil
 	}
 	return Date{}, ErrNoDate
+}
+
+// FindDates returns every date in text, in order, without those negated
+// ("el lunes no puedo"); impossible ones are left out. The go-dateparser
+// fallback is not consulted.
+func FindDates(text, lang string, now time.Time, o DateOptions) []Date {
+	a := analyze(text, lang)
+	a.past = o.Past
+	today := civilOf(now)
+	cands := a.dateCands(today)
+	if len(cands) == 0 {
+		if c, ok := a.bareDayText(today); ok {
+			cands = append(cands, c)
+		}
+	}
+	var out []Date
+	for _, c := range cands {
+		if c.invalid || a.negated(c.s, c.e) {
+			continue
+		}
+		out = append(out, Date{Year: c.c.y, Month: c.c.m, Day: c.c.d, Span: a.spanTok(c.s, c.e)})
+	}
+	return out
 }
 
 // dcand is a date candidate over tokens [s, e).
@@ -150,6 +190,10 @@ func (a *analysis) relWordAt(i int, today civil) (dcand, bool) {
 			return mk(today.addDays(1), i, i+1), true
 		case "yesterday":
 			return mk(today.addDays(-1), i, i+1), true
+		case "last":
+			if e, ok := a.seq(i+1, "night"); ok {
+				return mk(today.addDays(-1), i, e), true
+			}
 		case "the", "day":
 			if e, ok := a.anySeq(i, "the day after tomorrow", "day after tomorrow"); ok {
 				return mk(today.addDays(2), i, e), true
@@ -183,8 +227,10 @@ func (a *analysis) relWordAt(i int, today civil) (dcand, bool) {
 		if a.w(i+1) == "manana" {
 			return mk(today.addDays(2), i, i+2), true
 		}
-	case "ayer":
+	case "ayer", "anoche":
 		return mk(today.addDays(-1), i, i+1), true
+	case "antenoche":
+		return mk(today.addDays(-2), i, i+1), true
 	case "anteayer", "antier", "antiayer":
 		return mk(today.addDays(-2), i, i+1), true
 	case "antes":
@@ -445,6 +491,7 @@ const (
 	wdThis            // today if the same weekday, else next
 	wdNextWeek        // in next week (Monday-based)
 	wdAfterNext
+	wdLast // strictly before today
 )
 
 var esNth = map[string]int{"primer": 1, "primero": 1, "segundo": 2, "tercer": 3, "tercero": 3, "cuarto": 4, "quinto": 5, "ultimo": -1}
@@ -473,6 +520,8 @@ func (a *analysis) weekdayAt(i int, today civil) (dcand, bool) {
 			if a.w(k) == "this" {
 				s, k = k, k-1
 			}
+		case "last", "past", "previous":
+			mode, s, k = wdLast, k, k-1
 		default:
 			if n, ok := enNth[a.w(k)]; ok {
 				nth, s, k = n, k, k-1
@@ -520,6 +569,8 @@ func (a *analysis) weekdayAt(i int, today civil) (dcand, bool) {
 			e = x
 		} else if x, ok := a.anySeq(e, "de esta semana"); ok {
 			mode, e = wdThis, x
+		} else if x, ok := a.anySeq(e, "pasado", "pasada", "anterior", "de la semana pasada", "de la semana anterior"); ok {
+			mode, e = wdLast, x
 		}
 	}
 	if nth != 0 {
@@ -574,13 +625,18 @@ func (a *analysis) weekdayAt(i int, today civil) (dcand, bool) {
 			c.s = s
 			return c, true
 		}
-		if c, ok := weekdayDay(today, wd, d.d); ok {
+		if c, ok := a.weekdayDay(today, wd, d.d); ok {
 			return mk(c, s, d.end), true
 		}
 		return dcand{invalid: true, s: s, e: d.end}, true
 	}
+	if a.past && mode != wdNextWeek && mode != wdAfterNext {
+		mode = wdLast
+	}
 	var c civil
 	switch mode {
+	case wdLast:
+		c = lastWeekday(today, wd)
 	case wdThis:
 		if today.weekday() == wd {
 			c = today
@@ -599,7 +655,10 @@ func (a *analysis) weekdayAt(i int, today civil) (dcand, bool) {
 
 // weekdayDay resolves "el martes 16": the next day 16 (on or after today)
 // that is a Tuesday within a year, else the plain next day 16.
-func weekdayDay(today civil, wd, d int) (civil, bool) {
+func (a *analysis) weekdayDay(today civil, wd, d int) (civil, bool) {
+	if a.past {
+		return lastDayOfMonthWhere(today, d, func(c civil) bool { return c.weekday() == wd })
+	}
 	if c, ok := nextDayOfMonthWhere(today, d, func(c civil) bool { return c.weekday() == wd }); ok {
 		return c, true
 	}
@@ -761,6 +820,9 @@ func (a *analysis) yearAt(k int, today civil) (int, int, bool) {
 	}
 	if a.isNum(j) {
 		v, nd := a.numVal(j)
+		if nd == 2 && j > k && (a.w(k) == "del" || a.w(k) == "de") && !(j+1 < len(a.toks) && a.toks[j+1].glued) {
+			return a.century(today, v), j + 1, true // "15 de marzo del 85"
+		}
 		if nd == 4 && v >= 1900 && v <= 2199 {
 			if j+1 < len(a.toks) && a.toks[j+1].glued && a.toks[j+1].kind == tPunct && a.toks[j+1].v != "." && a.toks[j+1].v != "," {
 				return 0, k, false
@@ -777,6 +839,9 @@ func (a *analysis) yearAt(k int, today civil) (int, int, bool) {
 	if float64(v) == r.val && v >= 1900 && v <= 2199 {
 		return v, r.end, true
 	}
+	if float64(v) == r.val && v >= 0 && v <= 99 && j > k && (a.w(k) == "del" || a.w(k) == "de") {
+		return a.century(today, v), r.end, true // "el 15 de marzo del ochenta y cinco"
+	}
 	if a.lang == "en" && (v == 19 || v == 20) {
 		r2, ok := a.parseWords(r.end, optsYear)
 		if ok && r2.val >= 0 && r2.val <= 99 && r2.val == float64(int(r2.val)) {
@@ -787,14 +852,18 @@ func (a *analysis) yearAt(k int, today civil) (int, int, bool) {
 }
 
 // dateFrom builds a candidate from day, month and optional year.
-func dateFrom(today civil, y int, m time.Month, d, s, e int) dcand {
+func (a *analysis) dateFrom(today civil, y int, m time.Month, d, s, e int) dcand {
 	if y != 0 {
 		if !validDate(y, m, d) {
 			return dcand{invalid: true, s: s, e: e}
 		}
 		return mk(civil{y, m, d}, s, e)
 	}
-	c, ok := nextDayMonth(today, m, d)
+	next := nextDayMonth
+	if a.past {
+		next = lastDayMonth
+	}
+	c, ok := next(today, m, d)
 	if !ok {
 		return dcand{invalid: true, s: s, e: e}
 	}
@@ -821,7 +890,7 @@ func (a *analysis) monthFirstAt(i int, today civil) (dcand, bool) {
 	if yy, ye, ok := a.yearAt(e, today); ok {
 		y, e = yy, ye
 	}
-	return dateFrom(today, y, m, d.d, i, e), true
+	return a.dateFrom(today, y, m, d.d, i, e), true
 }
 
 // dayTail completes a day read at d: month (+ year) or a relative month
@@ -842,15 +911,15 @@ func (a *analysis) dayTail(d dayRes, today civil) (_ dcand, hasMonth bool) {
 		if yy, ye, ok := a.yearAt(e, today); ok {
 			y, e = yy, ye
 		}
-		return dateFrom(today, y, m, d.d, 0, e), true
+		return a.dateFrom(today, y, m, d.d, 0, e), true
 	}
 	if e, ok := a.anySeq(k, "del mes que viene", "del proximo mes", "del mes proximo", "del siguiente mes",
 		"del mes siguiente", "del mes entrante", "of next month", "next month", "of the next month"); ok {
 		nm := civil{today.y, today.m, 1}.addMonths(1)
-		return dateFrom(today, nm.y, nm.m, d.d, 0, e), true
+		return a.dateFrom(today, nm.y, nm.m, d.d, 0, e), true
 	}
 	if e, ok := a.anySeq(k, "de este mes", "del mes", "de este mismo mes", "of this month", "this month", "of the month"); ok {
-		return dateFrom(today, today.y, today.m, d.d, 0, e), true
+		return a.dateFrom(today, today.y, today.m, d.d, 0, e), true
 	}
 	return dcand{}, false
 }
@@ -939,11 +1008,21 @@ func (a *analysis) dayFirstAt(i int, today civil) (dcand, bool) {
 	if a.blocksDay(d.end) {
 		return dcand{}, false
 	}
-	c, ok := nextDayOfMonth(today, d.d)
+	c, ok := a.dayOfMonth(today, d.d)
 	if !ok {
 		return dcand{invalid: true, s: i, e: d.end}, true
 	}
 	return mk(c, i, d.end), true
+}
+
+// dayOfMonth resolves a bare day of month: this month's if it is still
+// to come (or, for a date in the past, if it has gone), else the nearest
+// month's that has it.
+func (a *analysis) dayOfMonth(today civil, d int) (civil, bool) {
+	if a.past {
+		return lastDayOfMonthWhere(today, d, func(civil) bool { return true })
+	}
+	return nextDayOfMonth(today, d)
 }
 
 // numericDateAt: "15/01/2024", "15/01", "15-01-2024", "15.01.2024",
@@ -978,7 +1057,7 @@ func (a *analysis) numericDateAt(i int, today civil) (dcand, bool) {
 		if v2 < 1 || v2 > 12 || v3 < 1 || v3 > 31 {
 			return dcand{invalid: true, s: i, e: e}, true
 		}
-		return dateFrom(today, v1, time.Month(v2), v3, i, e), true
+		return a.dateFrom(today, v1, time.Month(v2), v3, i, e), true
 	}
 	if n1 > 2 || n2 > 2 {
 		return dcand{}, false
@@ -1006,10 +1085,10 @@ func (a *analysis) numericDateAt(i int, today civil) (dcand, bool) {
 	if three {
 		y = v3
 		if n3 == 2 {
-			y += 2000
+			y = a.century(today, y)
 		}
 	}
-	return dateFrom(today, y, time.Month(m), d, i, e), true
+	return a.dateFrom(today, y, time.Month(m), d, i, e), true
 }
 
 // bareDayText accepts a whole answer that is only a day number: "20",
@@ -1042,11 +1121,20 @@ func (a *analysis) bareDayText(today civil) (dcand, bool) {
 	if found < 0 {
 		return dcand{}, false
 	}
-	c, ok := nextDayOfMonth(today, d.d)
+	c, ok := a.dayOfMonth(today, d.d)
 	if !ok {
 		return dcand{invalid: true, s: found, e: d.end}, true
 	}
 	return mk(c, found, d.end), true
+}
+
+// century completes a two-digit year: this century's, unless the date
+// lies in the past and that year is still to come ("del 85" is 1985).
+func (a *analysis) century(today civil, yy int) int {
+	if a.past && 2000+yy > today.y {
+		return 1900 + yy
+	}
+	return 2000 + yy
 }
 
 // pick chooses among candidate token ranges: the last one introduced by a

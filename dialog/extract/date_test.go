@@ -2,6 +2,7 @@ package extract
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -288,5 +289,73 @@ func TestFindDateDST(t *testing.T) {
 	tm, err := FindTime("in an hour", "en", time.Date(2024, 3, 10, 1, 30, 0, 0, ny))
 	if err != nil || tm.Hour != 3 || tm.Minute != 30 {
 		t.Errorf("FindTime(in an hour) across DST = %v %v, want 03:30", tm, err)
+	}
+}
+
+// TestFindDatePast: dates that lie before today (a date of loss, of birth)
+// resolve backwards; the same words resolve forwards without Past. Now is
+// Wednesday 2024-01-10.
+func TestFindDatePast(t *testing.T) {
+	now := refNow(t)
+	tests := []struct {
+		lang, in   string
+		past, want string // want with Past, and without
+	}{
+		{"es", "el viernes", "2024-01-05", "2024-01-12"},
+		{"es", "el viernes pasado", "2024-01-05", "2024-01-05"},
+		{"es", "el miércoles", "2024-01-03", "2024-01-17"},
+		{"es", "el 3", "2024-01-03", "2024-02-03"},
+		{"es", "fue el 12, creo", "2023-12-12", "2024-01-12"},
+		{"es", "el 15 de marzo", "2023-03-15", "2024-03-15"},
+		{"es", "el 15 de marzo del 85", "1985-03-15", "2085-03-15"},
+		{"es", "el quince de marzo del ochenta y cinco", "1985-03-15", "2085-03-15"},
+		{"es", "el siete de julio del noventa y dos", "1992-07-07", "2092-07-07"},
+		{"es", "el 7 de julio de 2001", "2001-07-07", "2001-07-07"},
+		{"es", "15/03/85", "1985-03-15", "2085-03-15"},
+		{"es", "anoche", "2024-01-09", "2024-01-09"},
+		{"es", "desde anoche", "2024-01-09", "2024-01-09"},
+		{"es", "el martes 9", "2024-01-09", "2024-04-09"},
+		{"en", "on Saturday", "2024-01-06", "2024-01-13"},
+		{"en", "last Friday", "2024-01-05", "2024-01-05"},
+		{"en", "last night", "2024-01-09", "2024-01-09"},
+		{"en", "March 15th", "2023-03-15", "2024-03-15"},
+		{"en", "the 18th", "2023-12-18", "2024-01-18"},
+		{"en", "3/15/1990", "1990-03-15", "1990-03-15"},
+		{"en", "3/15/90", "1990-03-15", "2090-03-15"},
+	}
+	for _, tt := range tests {
+		for _, past := range []bool{true, false} {
+			want := tt.want
+			if past {
+				want = tt.past
+			}
+			d, err := FindDateIn(tt.in, tt.lang, now, DateOptions{Past: past})
+			if err != nil || d.String() != want {
+				t.Errorf("%s %q (past %v): got %v %v, want %s", tt.lang, tt.in, past, d, err, want)
+			}
+		}
+	}
+}
+
+// TestFindDates: every date of a sentence, in order, negated ones left out.
+func TestFindDates(t *testing.T) {
+	now := refNow(t)
+	tests := []struct {
+		lang, in string
+		want     []string
+	}{
+		{"en", "change my check-in from the 12th to the 15th", []string{"2024-01-12", "2024-01-15"}},
+		{"es", "mover mi reserva del miércoles para el viernes", []string{"2024-01-17", "2024-01-12"}},
+		{"es", "el lunes no puedo, el martes sí", []string{"2024-01-16"}},
+		{"es", "quiero una cita", nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, d := range FindDates(tt.in, tt.lang, now, DateOptions{}) {
+			got = append(got, d.String())
+		}
+		if len(got) != len(tt.want) || len(got) > 0 && fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s %q: got %v, want %v", tt.lang, tt.in, got, tt.want)
+		}
 	}
 }

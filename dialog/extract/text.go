@@ -29,6 +29,8 @@ type analysis struct {
 	folded
 	toks []token
 	lang string // "es" or "en"
+	past  bool        // dates lie before today (DateOptions.Past)
+	hours TimeOptions // the business's hours, for bare hours
 }
 
 // normLang maps a language tag to "en" or "es" (the default).

@@ -29,7 +29,28 @@ func (t Time) String() string { return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute
 // now is used only for relative times. It returns ErrNoTime when there is no
 // time and ErrInvalidTime for impossible ones ("25:00", "10:75").
 func FindTime(text, lang string, now time.Time) (Time, error) {
+	return FindTimeIn(text, lang, now, TimeOptions{})
+}
+
+// TimeOptions say how to read an hour said without a part of the day.
+type TimeOptions struct {
+	// Opens and Closes are the hours of the business, in minutes after
+	// midnight (Closes may pass midnight: 18:00 to 26:00 is 6 pm to 2 am).
+	// An hour said bare ("a las 8", "at 9") is read as the one of its two
+	// (morning or afternoon) that falls within them, when only one does.
+	// Closes 0: no hours; the business-hours rule applies.
+	Opens, Closes int
+}
+
+// within reports whether a time of day falls within the hours.
+func (o TimeOptions) within(minutes int) bool {
+	return minutes >= o.Opens && minutes <= o.Closes || minutes+1440 >= o.Opens && minutes+1440 <= o.Closes
+}
+
+// FindTimeIn is FindTime reading bare hours against the business's hours.
+func FindTimeIn(text, lang string, now time.Time, o TimeOptions) (Time, error) {
 	a := analyze(text, lang)
+	a.hours = o
 	cands := a.timeCands(now)
 	if len(cands) == 0 {
 		return Time{}, ErrNoTime
@@ -176,6 +197,18 @@ func (a *analysis) resolve(ck clock, s int) tcand {
 	case mkNone:
 		if !ck.padded && h >= 1 && h <= 7 {
 			H = h + 12
+		}
+		if !ck.padded && h >= 1 && h <= 12 && a.hours.Closes > 0 {
+			am, pm := h%12*60+m, (h%12+12)*60+m
+			if h == 12 {
+				am, pm = 12*60+m, m // noon first: "a las 12" is midday
+			}
+			switch inAM, inPM := a.hours.within(am), a.hours.within(pm); {
+			case inAM && !inPM:
+				H = am / 60
+			case inPM && !inAM:
+				H = pm / 60
+			}
 		}
 	case mkAM, mkWeakAM, mkDawn:
 		if h == 12 {

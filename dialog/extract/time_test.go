@@ -150,3 +150,38 @@ func TestFindTime(t *testing.T) {
 		}
 	}
 }
+
+// TestFindTimeIn: a bare hour is read within the business's hours when
+// only one of its two readings falls there.
+func TestFindTimeIn(t *testing.T) {
+	now := refNow(t)
+	dinner := TimeOptions{Opens: 13 * 60, Closes: 23 * 60} // 1 pm to 11 pm
+	bank := TimeOptions{Opens: 8*60 + 30, Closes: 14 * 60} // 8:30 to 2 pm
+	bar := TimeOptions{Opens: 18 * 60, Closes: 26 * 60}    // 6 pm to 2 am
+	shuttle := TimeOptions{Opens: 6 * 60, Closes: 23 * 60} // both readings open
+	tests := []struct {
+		lang, in string
+		o        TimeOptions
+		want     string
+	}{
+		{"es", "a las nueve", dinner, "21:00"},
+		{"es", "a las 10", dinner, "22:00"},
+		{"es", "como a las ocho y media", dinner, "20:30"},
+		{"es", "a la una y media", dinner, "13:30"},
+		{"es", "a las nueve de la mañana", dinner, "09:00"}, // said: kept, even if closed
+		{"es", "a las nueve", bank, "09:00"},
+		{"es", "a la una", bank, "13:00"},
+		{"es", "a las 12", bank, "12:00"},
+		{"en", "at one", bar, "01:00"},
+		{"en", "at eleven", bar, "23:00"},
+		{"en", "at 7", shuttle, "19:00"},
+		{"en", "at 9", shuttle, "09:00"},
+		{"es", "a las nueve", TimeOptions{}, "09:00"},
+	}
+	for _, tt := range tests {
+		got, err := FindTimeIn(tt.in, tt.lang, now, tt.o)
+		if err != nil || got.String() != tt.want {
+			t.Errorf("%s %q %+v: got %v %v, want %s", tt.lang, tt.in, tt.o, got, err, tt.want)
+		}
+	}
+}

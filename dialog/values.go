@@ -1,0 +1,638 @@
+package dialog
+
+import (
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog/extract"
+)
+
+// Values by competition. Each typed reader proposes the values it finds in
+// the caller's words, for every field of the service that could take them,
+// scored by how sure it is: the field being asked, the cue words around a
+// number ("para cuatro personas", "somos seis", "three nights", "$62.40"),
+// a type that cannot be mistaken (an email, a date). Proposals are then
+// assigned best first, each span of words to at most one field and each
+// field at most one value; what fits no field is left, not forced.
+
+// candidate is a value proposed for a field.
+type candidate struct {
+	f     *field
+	value string
+	sp    extract.Span
+	score float64
+}
+
+// Scores of proposals.
+const (
+	scoreAsked   = 3.0 // the field asked, a value of its type
+	scoreCount   = 3.0 // people counted ("dos adultos y un niño")
+	scoreCued    = 2.5 // a number next to the field's cue word
+	scoreTyped   = 2.0 // an unmistakable value (email, date, code…) for a field not asked
+	scoreLoose   = 1.5 // a number without a cue, for the field asked
+	scoreTargetd = 0.3 // a date said as the new one ("to the 15th")
+)
+
+// sense is what a field's name, description and prompt say about its
+// values, read once when the agent loads.
+type sense struct {
+	past   bool                // a date that lies before today
+	hours  extract.TimeOptions // the business's hours, for a time
+	people bool                // counts people
+	money  bool                // an amount of money
+	nights bool                // counts nights or days
+	next   bool                // the new value of something ("nueva fecha")
+	// aliases are, per enum option, what the field's texts say it is:
+	// "plus (300 megas)" makes "300 megas" mean plus.
+	aliases [][]string
+}
+
+var (
+	pastWords = wordSet("pasada", "pasado", "past", "perdio", "perdida", "perdido", "perdi", "robaron", "robo", "robada",
+		"robado", "nacimiento", "nacio", "birth", "born", "birthday", "lost", "loss", "stolen", "happened", "occurred",
+		"ocurrio", "sucedio", "delivered", "supposed", "arrived", "llego", "entregado", "entrega", "ocurrido", "was")
+	peopleWords = wordSet("personas", "persona", "people", "persons", "person", "guests", "guest", "huespedes",
+		"huesped", "pasajeros", "pasajero", "passengers", "passenger", "comensales", "comensal", "party", "invitados",
+		"asistentes", "adultos", "adults", "travelers", "travellers", "viajeros", "pax")
+	moneyWords = wordSet("importe", "monto", "amount", "precio", "price", "total", "cost", "costo", "coste", "pago",
+		"payment", "dinero", "money", "euros", "dolares", "dollars", "soles", "pesos", "reembolso", "refund", "suma",
+		"cantidad de dinero", "fee", "charge")
+	nightWords = wordSet("noches", "noche", "nights", "night", "dias", "days", "estancia", "stay")
+	nextWords  = wordSet("nueva", "nuevo", "new", "otra", "otro", "another", "nuevas", "nuevos")
+)
+
+// senseOf reads a field's texts.
+func senseOf(f *field, svc *configs.Service, a *configs.Agent) sense {
+	var s sense
+	words := func(texts ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, t := range texts {
+			for _, w := range strings.FieldsFunc(extract.Fold(t), func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+				m[w] = true
+			}
+		}
+		return m
+	}
+	own := words(strings.NewReplacer("_", " ", "-", " ").Replace(f.Name), f.Description)
+	any := func(set map[string]bool, in map[string]bool) bool {
+		for w := range in {
+			if set[w] {
+				return true
+			}
+		}
+		return false
+	}
+	switch f.typ {
+	case configs.TypeDate, configs.TypeDateTime:
+		switch f.When {
+		case configs.WhenPast:
+			s.past = true
+		case "":
+			s.past = any(pastWords, own)
+		}
+	case configs.TypeNumber, configs.TypeInteger:
+		s.people = any(peopleWords, own)
+		s.money = !s.people && any(moneyWords, own)
+		s.nights = !s.people && !s.money && any(nightWords, own)
+	}
+	s.next = any(nextWords, own)
+	if f.typ == configs.TypeTime || f.typ == configs.TypeDateTime {
+		for _, t := range []string{f.Description + " " + f.PromptHint, svc.Reference, a.Prompt + " " + a.Greeting} {
+			if h, ok := hoursIn(t, a.Language); ok {
+				s.hours = h
+				break
+			}
+		}
+	}
+	if len(f.Enum) > 0 {
+		s.aliases = enumAliases(f.Enum, f.Description+" "+f.PromptHint)
+	}
+	return s
+}
+
+// hoursRange finds "de 1 de la tarde a 11 de la noche", "from 6 am to 11
+// pm", "de 8:30 a 14:00", "between 9 and 5".
+var hoursRange = regexp.MustCompile(`(?:^|\W)(?:de|desde|entre|from|between|open)\s+([^,;()]{1,28}?)\s+(?:a|hasta|y|to|until|till|and|-|–)\s+([^,;.()]{1,28})`)
+
+// hoursIn reads a business's hours from a text, when it states them.
+func hoursIn(text, lang string) (extract.TimeOptions, bool) {
+	lead := "at "
+	if lang == "es" {
+		lead = "a las "
+	}
+	now := time.Date(2024, 1, 10, 12, 0, 0, 0, time.UTC)
+	for _, m := range hoursRange.FindAllStringSubmatch(extract.Fold(text), -1) {
+		from, err1 := extract.FindTime(lead+m[1], lang, now)
+		to, err2 := extract.FindTime(lead+m[2], lang, now)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		o := extract.TimeOptions{Opens: from.Hour*60 + from.Minute, Closes: to.Hour*60 + to.Minute}
+		if o.Closes <= o.Opens {
+			o.Closes += 24 * 60 // "de 6 pm a 2 am"
+		}
+		if o.Closes-o.Opens >= 60 && o.Closes-o.Opens < 24*60 {
+			return o, true
+		}
+	}
+	return extract.TimeOptions{}, false
+}
+
+// enumAliases reads, for each option, the words in brackets after it in
+// text: "básico (100 megas), plus (300 megas) o premium (600 megas)".
+func enumAliases(options []string, text string) [][]string {
+	folded := extract.Fold(text)
+	out := make([][]string, len(options))
+	for i, o := range options {
+		fo := extract.Fold(o)
+		at := wordIndex(folded, fo)
+		if at < 0 {
+			continue
+		}
+		rest := strings.TrimLeft(folded[at+len(fo):], " :")
+		if !strings.HasPrefix(rest, "(") {
+			continue
+		}
+		end := strings.IndexByte(rest, ')')
+		if end < 0 {
+			continue
+		}
+		out[i] = strings.Fields(strings.NewReplacer(",", " ", ";", " ").Replace(rest[1:end]))
+	}
+	return out
+}
+
+// candidates proposes values for the fields of s from text: every field
+// still missing, and the one asked (target, nil when none) whatever it
+// holds.
+func (c *Call) candidates(s *service, text string, now time.Time, target *field) []candidate {
+	var out []candidate
+	for _, f := range s.fields {
+		if _, had := c.st.Slots[f.Name]; had && f != target {
+			continue
+		}
+		asked := f == target
+		typed := scoreTyped
+		if asked {
+			typed = scoreAsked
+		}
+		switch {
+		case f.typ == configs.TypeNumber || f.typ == configs.TypeInteger:
+			out = append(out, c.numberCandidates(s, f, text, asked)...)
+		case f.typ == configs.TypeDate:
+			out = append(out, c.dateCandidates(f, text, now, typed)...)
+		case f.typ == configs.TypeBoolean:
+			if asked {
+				if v, sp, ok := c.boolean(text); ok {
+					out = append(out, candidate{f, v, sp, typed})
+				}
+			}
+		case f.typ == configs.TypeString && f.ident && len(f.Enum) == 0:
+			if asked || f.pattern != nil {
+				out = append(out, c.codeCandidates(f, text, typed)...)
+			}
+		case f.unmistakable():
+			if v, sp, p := c.parse(f, text, now); p == "" {
+				out = append(out, candidate{f, v, sp, typed})
+			}
+		}
+	}
+	return out
+}
+
+// assign gives each field the best proposal whose words no better one has
+// taken; set stores a value.
+func assign(cands []candidate, taken []extract.Span, set func(*field, string, extract.Span)) {
+	slices.SortStableFunc(cands, func(a, b candidate) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return a.sp.Start - b.sp.Start
+	})
+	got := map[*field]bool{}
+	for _, cd := range cands {
+		if got[cd.f] || overlapsAny(cd.sp, taken) {
+			continue
+		}
+		got[cd.f] = true
+		taken = append(taken, cd.sp)
+		set(cd.f, cd.value, cd.sp)
+	}
+}
+
+func overlapsAny(sp extract.Span, spans []extract.Span) bool {
+	for _, o := range spans {
+		if sp.Start < o.End && o.Start < sp.End {
+			return true
+		}
+	}
+	return false
+}
+
+// dateCandidates proposes the dates of text for a date field: the one the
+// reader picks (the last correction wins: "el lunes, no, mejor el
+// martes"), and for the new value of something, the date said as the new
+// one ("from the 12th to the 15th", "del miércoles para el viernes").
+func (c *Call) dateCandidates(f *field, text string, now time.Time, score float64) []candidate {
+	o := extract.DateOptions{Past: f.sense.past}
+	d, err := extract.FindDateIn(text, c.e.lang, now, o)
+	if err != nil {
+		return nil
+	}
+	out := []candidate{{f, d.String(), d.Span, score}}
+	if f.sense.next {
+		all := extract.FindDates(text, c.e.lang, now, o)
+		for _, x := range all {
+			if len(all) > 1 && leadsTo(text[:x.Span.Start], c.e.lang) {
+				out = append(out, candidate{f, x.String(), x.Span, score + scoreTargetd})
+			}
+		}
+	}
+	return out
+}
+
+// leadsTo reports whether the words before a value introduce it as where
+// something goes: "to", "a", "al", "para", "hasta".
+func leadsTo(before, lang string) bool {
+	words := strings.Fields(extract.Fold(before))
+	if len(words) == 0 {
+		return false
+	}
+	last := words[len(words)-1]
+	if len(words) > 1 && (last == "the" || last == "el" || last == "la") {
+		last = words[len(words)-2]
+	}
+	switch last {
+	case "to", "until", "till", "a", "al", "para", "hasta", "for":
+		return true
+	}
+	return false
+}
+
+// codeCandidates proposes codes: the code reader's, and a code spelled out
+// letter by letter ("x k seven p two", "erre guion cuatro ocho dos uno",
+// "X-ray, kilo, seven").
+func (c *Call) codeCandidates(f *field, text string, score float64) []candidate {
+	var out []candidate
+	for _, sp := range extract.Spelled(text, c.e.lang) {
+		for _, v := range []string{sp.Code, strings.ReplaceAll(sp.Code, "-", "")} {
+			if f.pattern == nil && len(v) >= 4 || f.pattern != nil && f.pattern.MatchString(v) {
+				out = append(out, candidate{f, v, sp.Span, score + 0.1})
+				break
+			}
+		}
+	}
+	if v, sp, p := c.code(f, text); p == "" {
+		out = append(out, candidate{f, v, sp, score})
+	}
+	return out
+}
+
+// boolean reads a yes or a no to a yes/no question, with what callers add
+// to it: "no, no hace falta, ya pediré otra", "sí, envíenme otra". The
+// first yes or no decides unless the caller turns it round ("sí… no,
+// espera").
+func (c *Call) boolean(text string) (string, extract.Span, bool) {
+	switch a, _ := extract.YesNo(text, c.e.lang); a {
+	case extract.Yes:
+		return "true", wholeSpan(text), true
+	case extract.No:
+		return "false", wholeSpan(text), true
+	}
+	h := c.heard
+	if h == nil || h.text != text {
+		h = c.e.hear(text)
+	}
+	first := actNone
+	for i, w := range h.words {
+		a := yesNoWord(w.v)
+		if a == actNone {
+			continue
+		}
+		if first == actNone && i <= 2 {
+			first = a
+			continue
+		}
+		if a != first {
+			return "", extract.Span{}, false // "sí… no"
+		}
+	}
+	switch first {
+	case actAffirm:
+		return "true", wholeSpan(text), true
+	case actDeny:
+		return "false", wholeSpan(text), true
+	}
+	return "", extract.Span{}, false
+}
+
+// yesNoWord says whether a word is a plain yes or no.
+func yesNoWord(w string) act {
+	switch w {
+	case "si", "yes", "yeah", "yep", "claro", "sure", "ok", "okay", "vale", "dale":
+		return actAffirm
+	case "no", "nope", "nah":
+		return actDeny
+	}
+	return actNone
+}
+
+// numberCandidates proposes numbers for a number field: people counted,
+// a count phrase ("un par", "just me"), an amount of money for a money
+// field, a duration for nights, and each number by the cue words around
+// it — the field's own name after it ("tres noches"), a verb of counting
+// people before it ("somos seis", "para cuatro", "party of four") — or,
+// for the field asked, a number no other field claims.
+func (c *Call) numberCandidates(s *service, f *field, text string, asked bool) []candidate {
+	lang := c.e.lang
+	var out []candidate
+	add := func(v float64, sp extract.Span, score float64) {
+		if f.typ == configs.TypeInteger && v != math.Trunc(v) {
+			return
+		}
+		value := strconv.FormatFloat(v, 'f', -1, 64)
+		if len(f.Enum) > 0 && !slices.Contains(f.Enum, value) {
+			return
+		}
+		out = append(out, candidate{f, value, sp, score})
+	}
+	if f.sense.people {
+		if n, sp, ok := peopleCount(text, lang); ok {
+			add(n, sp, scoreCount)
+		}
+	}
+	if v, sp, ok := countPhrase(text); ok && (asked || f.sense.people) {
+		add(v, sp, scoreCount)
+	}
+	if f.sense.nights {
+		if n, sp, ok := durationIn(text, lang); ok {
+			add(n, sp, scoreCued)
+		}
+	}
+	if f.sense.money || s.onlyNumber(f) && !f.sense.people && !f.sense.nights {
+		if m, ok := moneyIn(text, lang, f.sense.money); ok {
+			add(m.Value, m.Span, scoreCued+0.2)
+		}
+	}
+	nums := extract.Numbers(text, lang)
+	if asked && len(nums) > 0 && f.sense.money {
+		if m, ok := amountIn(text, lang, true); ok {
+			add(m.Value, m.Span, scoreAsked)
+		}
+	}
+	loose := 0
+	for _, n := range nums {
+		switch cue := c.numberCue(s, f, text, n.Span); {
+		case cue > 0:
+			add(n.Value, n.Span, scoreCued)
+		case cue == 0 && asked:
+			loose++
+			if loose == 1 {
+				if m, ok := amountIn(text[n.Span.Start:], lang, f.sense.money); ok {
+					m.Span.Start += n.Span.Start
+					m.Span.End += n.Span.Start
+					add(m.Value, m.Span, scoreLoose)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// numberCue says whether the words around a number tie it to field f (1),
+// to another field or to a time or date (-1), or to nothing (0).
+func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int {
+	after := strings.Fields(strings.NewReplacer(",", " , ", ".", " . ", "?", " ? ").Replace(extract.Fold(text[sp.End:])))
+	before := strings.Fields(extract.Fold(text[:sp.Start]))
+	next := ""
+	for _, w := range after {
+		if w == "de" || w == "of" {
+			continue
+		}
+		next = w
+		break
+	}
+	if next == "us" || next == "nosotros" || next == "personas" && f.sense.people {
+		if f.sense.people {
+			return 1
+		}
+		return -1
+	}
+	if next != "" {
+		if f.names(next, c.e.lang) {
+			return 1
+		}
+		for _, g := range s.fields {
+			if g != f && g.names(next, c.e.lang) {
+				return -1
+			}
+		}
+		if f.sense.people && peopleWords[next] {
+			return 1
+		}
+		if f.sense.nights && nightWords[next] {
+			return 1
+		}
+		if timeAfter[next] {
+			return -1
+		}
+	}
+	prev := ""
+	if len(before) > 0 {
+		prev = before[len(before)-1]
+	}
+	if timeBefore[prev] {
+		return -1
+	}
+	if f.sense.people {
+		switch prev {
+		case "somos", "seremos", "seriamos", "vamos", "iremos", "para", "for", "of", "are", "were", "be", "mesa", "table":
+			return 1 // "somos seis", "para cuatro", "party of four", "we are five"
+		}
+	}
+	if f.sense.money && (strings.ContainsAny(text[sp.Start:sp.End], "$€£") || currencyWords[next]) {
+		return 1
+	}
+	return 0
+}
+
+// timeBefore and timeAfter are words around a number that make it a time
+// or a date: "a las nueve", "el 20", "at 8", "9 pm", "nueve de la noche".
+var (
+	timeBefore = wordSet("las", "la", "el", "at", "around", "the", "dia", "hora", "horas", "from", "until")
+	timeAfter  = wordSet("pm", "am", "horas", "hrs", "oclock", "h", "de", "tarde", "noche", "manana", "morning",
+		"evening", "night", "afternoon")
+)
+
+// names reports whether a word names the field: a word of its name or a
+// cue, by root ("noches" for nights, "personas").
+func (f *field) names(w, lang string) bool {
+	st := stem(w, lang)
+	for _, cue := range f.cues {
+		if cue == w || stem(cue, lang) == st {
+			return true
+		}
+	}
+	return false
+}
+
+// relations are people a caller counts by who they are.
+var relations = wordSet("esposa", "esposo", "mujer", "marido", "pareja", "novia", "novio", "mama", "papa", "madre",
+	"padre", "hermano", "hermana", "hijo", "hija", "amigo", "amiga", "suegra", "suegro", "abuela", "abuelo", "tia",
+	"tio", "primo", "prima", "bebe", "nieto", "nieta", "companero", "companera", "jefe", "colega", "sobrino", "sobrina",
+	"wife", "husband", "partner", "girlfriend", "boyfriend", "mom", "mum", "dad", "mother", "father", "brother",
+	"sister", "son", "daughter", "friend", "kid", "child", "baby", "grandma", "grandpa", "aunt", "uncle", "cousin",
+	"colleague", "boss", "fiance", "fiancee", "roommate", "nephew", "niece")
+
+// countedPeople are nouns of people counted by number.
+var countedPeople = wordSet("personas", "adultos", "adulto", "ninos", "nino", "ninas", "nina", "hijos", "hijas",
+	"amigos", "amigas", "chicos", "chicas", "nietos", "invitados", "bebes", "menores", "mayores", "companeros",
+	"people", "adults", "adult", "kids", "kid", "children", "child", "friends", "guests", "sons", "daughters",
+	"babies", "teenagers", "teens", "colleagues", "seniors", "persons", "others", "more")
+
+// peopleCount adds up the people a caller lists: "dos adultos y un niño"
+// (3), "mi esposa, yo y mis tres hijos" (5), "me and two friends" (3),
+// "four of us" (4), "it's me and my wife" (2).
+func peopleCount(text, lang string) (float64, extract.Span, bool) {
+	ft := foldText(text)
+	ws := splitHeard(ft.s)
+	total, items := 0.0, 0
+	start, end := -1, -1
+	numbered := false
+	flush := func() {}
+	_ = flush
+	for i := 0; i < len(ws); i++ {
+		w := ws[i].v
+		item, n := 0.0, 0
+		switch {
+		case w == "yo" || w == "me" || w == "myself" || w == "i" || w == "im":
+			if items > 0 || i+1 < len(ws) && (ws[i+1].v == "and" || ws[i+1].v == "y" || ws[i+1].v == "con" || ws[i+1].v == "with" || ws[i+1].v == "plus") {
+				item, n = 1, 1
+			}
+		case relations[w] && i > 0 && isDeterminer(ws[i-1].v):
+			item, n = 1, 1
+		default:
+			if v, ok := extract.Number(w, lang); ok && v.Value >= 1 && v.Value < 100 {
+				k := i + 1
+				for k < len(ws) && (ws[k].v == "de" || ws[k].v == "of" || isAdjective(ws[k].v)) {
+					k++
+				}
+				if k < len(ws) && (countedPeople[ws[k].v] || ws[k].v == "us" || relations[strings.TrimSuffix(ws[k].v, "s")]) {
+					item, n = v.Value, k-i+1
+					numbered = true
+				}
+			}
+		}
+		if n == 0 {
+			switch w {
+			case "y", "and", "con", "with", "plus", "mas", "e", "mi", "mis", "my", "a", "an", "un", "una", "our",
+				"nuestros", "nuestras", "somos", "vamos", "its", "es", "seriamos", "seremos", "we", "are", "the", "los",
+				"las", "el", "la", "just", "solo", "only":
+				continue
+			}
+			if items > 0 {
+				break
+			}
+			continue
+		}
+		if start < 0 {
+			start = ws[i].s
+		}
+		end = ws[i+n-1].e
+		total += item
+		items++
+		i += n - 1
+	}
+	if items >= 2 || items == 1 && numbered {
+		return total, ft.span(start, end), true
+	}
+	return 0, extract.Span{}, false
+}
+
+func isDeterminer(w string) bool {
+	switch w {
+	case "mi", "my", "a", "an", "un", "una", "el", "la", "our", "his", "her", "nuestra", "nuestro", "su", "and", "y":
+		return true
+	}
+	return false
+}
+
+// isAdjective: words that may stand between a number and the people it
+// counts ("two small kids", "tres amigos más").
+func isAdjective(w string) bool {
+	switch w {
+	case "small", "little", "young", "older", "pequenos", "chicos", "grandes", "mas", "more":
+		return true
+	}
+	return false
+}
+
+// durationIn reads a stay said as a length of time: "a fortnight" (14),
+// "una semana" (7), "two weeks" (14), "quince días" (15).
+func durationIn(text, lang string) (float64, extract.Span, bool) {
+	ft := foldText(text)
+	ws := splitHeard(ft.s)
+	for i, w := range ws {
+		var n float64
+		switch w.v {
+		case "fortnight", "quincena":
+			n = 14
+		case "semana", "semanas", "week", "weeks":
+			n = 7
+			if i > 0 {
+				if v, ok := extract.Number(ws[i-1].v, lang); ok && v.Value > 1 {
+					n *= v.Value
+				}
+			}
+		default:
+			continue
+		}
+		return n, ft.span(w.s, w.e), true
+	}
+	return 0, extract.Span{}, false
+}
+
+// moneyIn finds an amount of money: said with its currency ("$62.40",
+// "ciento veinte euros con cincuenta", "forty dollars"), or for a field
+// that holds money, a price said the way people say prices ("nineteen
+// ninety-five").
+func moneyIn(text, lang string, moneyField bool) (extract.Num, bool) {
+	if m, ok := money(text, lang); ok {
+		if moneyField {
+			if p, ok := amountIn(text[m.Span.Start:], lang, true); ok && p.Span.End >= m.Span.End-m.Span.Start {
+				p.Span.Start += m.Span.Start
+				p.Span.End += m.Span.Start
+				return p, true
+			}
+		}
+		return m, true
+	}
+	return extract.Num{}, false
+}
+
+// amountIn reads the first number of text as an amount (see amount); for
+// money, two numbers said in words one after the other are units and
+// cents when the units take two words' worth: "nineteen ninety-five" is
+// 19.95, "thirty-four ninety-nine" 34.99, but "one twenty" is 120.
+func amountIn(text, lang string, moneyField bool) (extract.Num, bool) {
+	if moneyField {
+		nums := extract.Numbers(text, lang)
+		if len(nums) >= 2 {
+			n, m := nums[0], nums[1]
+			between := strings.TrimSpace(text[n.Span.End:m.Span.Start])
+			whole := n.Value == math.Trunc(n.Value) && m.Value == math.Trunc(m.Value)
+			if between == "" && whole && n.Value >= 10 && n.Value <= 99 && m.Value >= 10 && m.Value <= 99 && spokenWords(text, n, m) {
+				return extract.Num{Value: n.Value + m.Value/100, Span: extract.Span{Start: n.Span.Start, End: m.Span.End}}, true
+			}
+		}
+	}
+	return amount(text, lang)
+}
