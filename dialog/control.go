@@ -246,10 +246,11 @@ func nothingToChange(text string) bool {
 }
 
 // affirming words may stand beside a yes without changing it.
-var affirming = []string{"asi", "ahora", "ya", "todo", "bien", "esta", "es", "eso", "correcto", "perfecto", "exacto",
+var affirming = []string{"asi", "ahora", "ahorita", "ya", "todo", "bien", "esta", "es", "eso", "correcto", "perfecto", "exacto",
 	"claro", "vale", "ok", "okay", "dale", "adelante", "confirmo", "confirmado", "confirma", "si", "yes", "that", "it",
 	"is", "that's", "it's", "right", "now", "all", "good", "fine", "great", "correct", "go", "ahead", "confirm",
-	"sure", "do", "please", "perfect", "exactly", "absolutely", "definitely", "de", "acuerdo", "hazlo", "procede"}
+	"sure", "do", "please", "perfect", "exactly", "absolutely", "definitely", "de", "acuerdo", "hazlo", "procede",
+	"and", "y", "then", "entonces", "mismo", "away", "lo", "la", "los", "las", "them", "this", "esa", "ese"}
 
 // onlyAffirms reports whether what is left beside a yes only affirms it.
 func onlyAffirms(rest string) bool {

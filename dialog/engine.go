@@ -145,11 +145,15 @@ func (e *Engine) serviceVerbs(s *configs.Service) verbSet {
 // typeCues are words that name a field of a type, in both languages.
 var typeCues = map[string][]string{
 	configs.TypeEmail:    {"correo", "email", "mail", "e-mail"},
-	configs.TypePhone:    {"telefono", "celular", "movil", "phone", "cell", "mobile"},
+	configs.TypePhone:    {"telefono", "celular", "movil", "phone", "cell", "mobile", "cel", "numero", "number", "whatsapp"},
 	configs.TypeDate:     {"fecha", "dia", "date", "day"},
 	configs.TypeTime:     {"hora", "time"},
 	configs.TypeDateTime: {"fecha", "hora", "date", "time"},
 }
+
+// genericWords start many descriptions ("Número de personas", "Number
+// of nights") without naming the field.
+var genericWords = wordSet("numero", "number", "cantidad", "total", "tipo", "type", "valor", "value", "dato")
 
 var identWords = []string{"id", "codigo", "code", "numero", "number", "order", "pedido", "orden", "ticket", "referencia", "reference", "dni", "folio", "caso", "case"}
 
@@ -172,7 +176,7 @@ func newField(cf configs.Field, lang string) *field {
 		f.ident = true
 	}
 	if desc := strings.Fields(extract.Fold(cf.Description)); len(desc) > 0 {
-		if w := strings.Trim(desc[0], ",.:;"); len(w) >= 4 && !stopES[w] && !stopEN[w] && !slices.Contains(f.cues, w) {
+		if w := strings.Trim(desc[0], ",.:;"); len(w) >= 4 && !stopES[w] && !stopEN[w] && !genericWords[w] && !slices.Contains(f.cues, w) {
 			f.cues = append(f.cues, w)
 		}
 	}

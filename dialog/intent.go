@@ -133,7 +133,10 @@ func (c *Call) verbsOf(text string) verbSet {
 }
 
 // rankWords is rank of words already stemmed and kept, and of the verbs
-// the caller used.
+// the caller used. When some services do what the caller asks, they
+// compete among themselves: a word weighs by how rare it is among them
+// (two services that book tell "room" from "shuttle"), and the others are
+// scaled down. A verb no service does changes nothing.
 func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 	if len(words) == 0 && verbs == 0 {
 		return nil
@@ -141,15 +144,33 @@ func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 	if verbs.has(verbAvailability) && !ix.availability {
 		verbs.add(verbBook) // "¿tienen mesa?" where nothing checks availability: a booking
 	}
-	n := float64(len(ix.services))
-	df := make([]float64, len(words)) // how many services have each word
+	var doers verbSet // the caller's verbs some service does
+	for _, s := range ix.services {
+		doers |= verbs.and(s.verbs)
+	}
+	verbs = doers
+	matches := func(s *intentEntry) bool { return verbs != 0 && verbs.and(s.verbs) != 0 }
+	// df counts, for each word, the services that have it: among those
+	// that do what the caller asks when some do, else among all.
+	df := make([]float64, len(words))
+	dfAll := make([]float64, len(words))
+	peers := 0
+	for _, s := range ix.services {
+		if matches(s) {
+			peers++
+		}
+	}
 	for i, w := range words {
 		for _, s := range ix.services {
 			if containsStem(s.words, w) {
-				df[i]++
+				dfAll[i]++
+				if matches(s) {
+					df[i]++
+				}
 			}
 		}
 	}
+	n := float64(len(ix.services))
 	var out []match
 	for _, s := range ix.services {
 		score := 0.0
@@ -158,7 +179,11 @@ func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 				continue
 			}
 			// 1 for a word only this service has, less the more share it.
-			score += math.Log((n+1)/df[i]) / math.Log(n+1)
+			if matches(s) && peers > 1 {
+				score += math.Log((float64(peers)+1)/df[i]) / math.Log(float64(peers)+1)
+			} else {
+				score += math.Log((n+1)/dfAll[i]) / math.Log(n+1)
+			}
 		}
 		best := 0.0 // the share of an example said: all of it, or two words or more
 		for _, ex := range s.examples {
@@ -180,7 +205,7 @@ func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 		}
 		switch {
 		case verbs == 0 || s.verbs == 0:
-		case verbs.and(s.verbs) != 0:
+		case matches(s):
 			score += verbBonus
 		default:
 			score *= verbMismatch

@@ -94,6 +94,9 @@ type pattern struct {
 type phraseIndex struct {
 	byWord   map[string][]*pattern
 	byPrefix []*pattern // first element is a prefix
+	// clitics: a word may carry Spanish object pronouns ("cámbiala",
+	// "confírmamela" match "cambia", "confirma").
+	clitics bool
 }
 
 // maxRest is how many words "..." takes at most.
@@ -126,12 +129,19 @@ func (ix *phraseIndex) longest(ws []hword, i int, rank func(uint8) int) (int, *p
 		return rank != nil && rank(p.tag) < rank(bestP.tag)
 	}
 	try := func(p *pattern) {
-		if n := p.match(ws, i); n > best || n == best && n > 0 && better(p) {
+		if n := p.match(ws, i, ix.clitics); n > best || n == best && n > 0 && better(p) {
 			best, bestP = n, p
 		}
 	}
 	for _, p := range ix.byWord[ws[i].v] {
 		try(p)
+	}
+	if ix.clitics {
+		if base, ok := withoutClitic(ws[i].v); ok {
+			for _, p := range ix.byWord[base] {
+				try(p)
+			}
+		}
 	}
 	for _, p := range ix.byPrefix {
 		try(p)
@@ -140,7 +150,7 @@ func (ix *phraseIndex) longest(ws []hword, i int, rank func(uint8) int) (int, *p
 }
 
 // match returns how many words from i the pattern covers, or 0.
-func (p *pattern) match(ws []hword, i int) int {
+func (p *pattern) match(ws []hword, i int, clitics bool) int {
 	k := i
 	for _, e := range p.elems {
 		switch {
@@ -155,6 +165,7 @@ func (p *pattern) match(ws []hword, i int) int {
 			return 0
 		case e.prefix && strings.HasPrefix(ws[k].v, e.word):
 		case !e.prefix && ws[k].v == e.word:
+		case !e.prefix && clitics && len(e.word) >= 4 && strings.HasPrefix(ws[k].v, e.word) && isClitic(ws[k].v[len(e.word):]):
 		default:
 			return 0
 		}
@@ -216,6 +227,7 @@ var builtinLexicons = sync.OnceValues(func() (map[string]*configs.Lexicon, error
 func compileLexicon(lang string, own *configs.Lexicon, src *configs.Source) (*lexicon, configs.Problems) {
 	var problems configs.Problems
 	lx := &lexicon{}
+	lx.acts.clitics, lx.verbs.clitics = lang == "es", lang == "es"
 	builtins, err := builtinLexicons()
 	if err != nil {
 		return lx, configs.Problems{{File: "dialog/lexicon", Reason: err.Error()}}
@@ -402,6 +414,29 @@ func parseElem(w string) (elem, error) {
 	return elem{word: folded, prefix: prefix}, nil
 }
 
+// clitics are the object pronouns Spanish joins to verbs, longest first.
+var clitics = []string{"melos", "melas", "selos", "selas", "nosla", "noslo", "telo", "tela", "melo", "mela", "selo",
+	"sela", "los", "las", "les", "nos", "me", "te", "se", "lo", "la", "le"}
+
+func isClitic(s string) bool {
+	for _, c := range clitics {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutClitic is a verb without the pronouns joined to it.
+func withoutClitic(w string) (string, bool) {
+	for _, c := range clitics {
+		if len(w)-len(c) >= 4 && strings.HasSuffix(w, c) {
+			return w[:len(w)-len(c)], true
+		}
+	}
+	return "", false
+}
+
 // lexWord folds a word for the lexicon: lower case, no accents, no
 // apostrophes ("that's" and "thats" are one word).
 func lexWord(w string) string {
@@ -410,7 +445,7 @@ func lexWord(w string) string {
 
 // englishLexicon is the built-in English lexicon, compiled once: intent
 // names are read with it whatever the agent's language.
-var englishLexicon = sync.OnceValue(func() *lexicon {
+var englishLexicon = sync.OnceValue(func() *lexicon { // intent names are read with it too
 	lx, _ := compileLexicon("en", nil, nil)
 	return lx
 })

@@ -190,7 +190,38 @@ func (c *Call) answer(text string) []Action {
 // beside it, the only answer that executes a read-back.
 func (c *Call) cleanYes(text string) bool {
 	answer, rest := extract.YesNo(text, c.e.lang)
-	return answer == extract.Yes && onlyAffirms(rest)
+	return answer == extract.Yes && c.onlyAffirms(rest)
+}
+
+// onlyAffirms reports whether what a caller says beside a yes only affirms
+// it: affirming words ("perfecto", "go ahead", "brilliant"), thanks, and
+// the service's own verb ("sí, bloquéela ya", "yes, go ahead and book it",
+// "sí, dalo de baja").
+func (c *Call) onlyAffirms(rest string) bool {
+	if onlyAffirms(rest) {
+		return true
+	}
+	h := c.e.hear(rest)
+	const kind = 1<<actAffirm | 1<<actThanks | 1<<actFiller | 1<<actGreeting
+	if h.alone {
+		return h.acts&^kind == 0
+	}
+	if h.acts&^kind != 0 {
+		return false
+	}
+	s := c.e.service(c.st.Intent)
+	for i := 0; i < len(h.words); {
+		if h.tag[i] != actNone || slices.Contains(affirming, h.words[i].v) || slices.Contains(fillerWords, h.words[i].v) {
+			i++
+			continue
+		}
+		m, p := c.e.lex.verbs.longest(h.words, i, nil)
+		if m == 0 || s == nil || !c.e.intents.entry(s.cfg.Intent).verbs.has(verb(p.tag)) {
+			return false
+		}
+		i += m
+	}
+	return true
 }
 
 // WantsReading reports whether a model's reading of text could matter: not

@@ -47,7 +47,13 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 		if got[seg.f.Name] {
 			continue
 		}
-		if v, sp, problem := c.parse(seg.f, seg.value(text), now); problem == "" {
+		value := seg.value(text)
+		switch seg.f.typ {
+		case configs.TypeDate, configs.TypeDateTime, configs.TypeTime:
+			// the cue may be part of the value: "the day after tomorrow"
+			value = strings.Repeat(" ", seg.cue) + text[seg.cue:seg.end]
+		}
+		if v, sp, problem := c.parse(seg.f, value, now); problem == "" {
 			set(seg.f, v, extract.Span{Start: seg.cue, End: max(sp.End, seg.start)})
 		}
 	}

@@ -509,7 +509,7 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 	rb := c.st.Readback
 	// Only a yes with nothing else in it executes ("sí, así está bien"):
 	// "nada, todo bien" is asked again.
-	if answer == extract.Yes && !onlyAffirms(rest) {
+	if answer == extract.Yes && !c.onlyAffirms(rest) {
 		answer = extract.Unclear
 	}
 	if answer == extract.Yes && rb != nil && rb.Turn < c.st.Turn && maps.Equal(rb.Values, c.st.Slots) && rb.Intent == c.st.Intent {

@@ -468,8 +468,7 @@ func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int
 // or a date: "a las nueve", "el 20", "at 8", "9 pm", "nueve de la noche".
 var (
 	timeBefore = wordSet("las", "la", "el", "at", "around", "the", "dia", "hora", "horas", "from", "until")
-	timeAfter  = wordSet("pm", "am", "horas", "hrs", "oclock", "h", "de", "tarde", "noche", "manana", "morning",
-		"evening", "night", "afternoon")
+	timeAfter  = wordSet("pm", "am", "horas", "hrs", "oclock", "h")
 )
 
 // names reports whether a word names the field: a word of its name or a
@@ -513,6 +512,8 @@ func peopleCount(text, lang string) (float64, extract.Span, bool) {
 		w := ws[i].v
 		item, n := 0.0, 0
 		switch {
+		case w == "mi" && i+1 < len(ws) && (ws[i+1].v == "y" || ws[i+1].v == "con"):
+			item, n = 1, 1 // "para mí y mi pareja"
 		case w == "yo" || w == "me" || w == "myself" || w == "i" || w == "im":
 			if items > 0 || i+1 < len(ws) && (ws[i+1].v == "and" || ws[i+1].v == "y" || ws[i+1].v == "con" || ws[i+1].v == "with" || ws[i+1].v == "plus") {
 				item, n = 1, 1

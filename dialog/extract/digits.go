@@ -64,7 +64,11 @@ func (a *analysis) digitElement(i int, inRun bool) (string, int, bool) {
 		if a.w(i+1) == "doble" || a.w(i+1) == "double" || a.w(i+1) == "triple" {
 			return "", i, false
 		}
-		d, e, ok := a.digitElement(i+1, true)
+		next := i + 1
+		if a.p(next) == "-" && a.toks[next].glued {
+			next++ // "double-oh"
+		}
+		d, e, ok := a.digitElement(next, true)
 		if !ok || len(d) > 3 {
 			return "", i, false
 		}
