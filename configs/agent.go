@@ -124,6 +124,7 @@ type Verbs struct {
 	Check        []string `yaml:"check"`
 	Availability []string `yaml:"availability"`
 	Report       []string `yaml:"report"`
+	Symptom      []string `yaml:"symptom"`
 	Refund       []string `yaml:"refund"`
 	Pay          []string `yaml:"pay"`
 	Buy          []string `yaml:"buy"`

@@ -21,12 +21,14 @@ const (
 	roleNone role = iota
 	roleProduct
 	roleProblem
+	roleReason
 	roleQuantity
 )
 
 var roleWords = map[role][]string{
 	roleProduct:  {"producto", "product", "articulo", "item", "modelo"},
-	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion"},
+	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion", "incidencia"},
+	roleReason:   {"motivo", "reason", "why", "causa", "cause", "razon", "porque"},
 	roleQuantity: {"cantidad", "quantity", "unidades", "units", "cuantos", "how many"},
 }
 
@@ -40,7 +42,7 @@ func fieldRole(f *field) role {
 	if desc := split(f.Description); len(desc) > 0 {
 		words = append(words, desc[0])
 	}
-	for _, r := range []role{roleQuantity, roleProduct, roleProblem} {
+	for _, r := range []role{roleQuantity, roleProduct, roleProblem, roleReason} {
 		for _, w := range roleWords[r] {
 			if slices.Contains(words, w) {
 				return r
@@ -85,7 +87,15 @@ func (c *Call) volunteerFrames(s *service, text string) {
 				}
 			}
 		case roleProblem:
-			if problem, ok := problemIn(text); ok {
+			if problem := c.problemClauses(text); problem != "" {
+				c.st.Slots[f.Name] = problem
+			} else if problem, ok := problemIn(text); ok {
+				c.st.Slots[f.Name] = problem
+			}
+		case roleReason:
+			if reason := c.reasonClause(text); reason != "" {
+				c.st.Slots[f.Name] = reason
+			} else if problem := c.problemClauses(text); problem != "" {
 				c.st.Slots[f.Name] = problem
 			}
 		}
@@ -188,4 +198,70 @@ func vagueOnly(words []string) bool {
 		}
 	}
 	return true
+}
+
+// problemClauses are the clauses of a request that say what went wrong,
+// by the lexicon's words of problems: "se me fue el internet desde ayer",
+// "the blender showed up cracked", "the people next door are being super
+// loud". Greetings and lead-ins around them are left out.
+func (c *Call) problemClauses(text string) string {
+	var parts []string
+	for _, cl := range clauses(text) {
+		if c.e.lex.hearVerbs(cl).has(verbSymptom) {
+			if v, _ := c.e.freeText(cl, nil); v != "" {
+				parts = append(parts, strings.TrimSpace(trimLeadWords(v)))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// reasonClause is what follows "porque", "ya que", "because", "since" in a
+// request: "quiero darme de baja porque me voy a España".
+func (c *Call) reasonClause(text string) string {
+	ft := foldText(text)
+	for _, lead := range []string{"porque", "por que", "ya que", "debido a que", "because", "cause", "since", "as"} {
+		at := wordIndex(ft.s, lead)
+		if at < 0 || lead == "as" || lead == "since" && at == 0 {
+			continue
+		}
+		sp := ft.span(at+len(lead), len(ft.s))
+		rest := text[sp.Start:sp.End]
+		if cl := clauses(rest); len(cl) > 0 {
+			if v, _ := c.e.freeText(cl[0], nil); len(strings.Fields(v)) >= 2 {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// clauses cuts text at commas, periods, semicolons and question marks.
+func clauses(text string) []string {
+	var out []string
+	for _, cl := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(",.;?!¿¡", r) }) {
+		if strings.TrimSpace(cl) != "" {
+			out = append(out, cl)
+		}
+	}
+	return out
+}
+
+// trimLeadWords drops the conjunctions a clause may start with.
+func trimLeadWords(s string) string {
+	for {
+		w, rest, ok := strings.Cut(s, " ")
+		if !ok {
+			return s
+		}
+		switch extract.Fold(w) {
+		case "but", "and", "so", "pero", "y", "que", "pues", "because", "porque", "i", "think", "creo":
+			if extract.Fold(w) == "i" && !strings.HasPrefix(extract.Fold(rest), "think") {
+				return s
+			}
+			s = strings.TrimSpace(rest)
+			continue
+		}
+		return s
+	}
 }

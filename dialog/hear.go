@@ -92,8 +92,11 @@ func (lx *lexicon) verbsIn(ws []hword, tags []act) verbSet {
 			i++
 			continue
 		}
-		if !negated(ws, i) {
-			vs.add(verb(p.tag))
+		if v := verb(p.tag); v == verbSymptom {
+			vs.add(verbSymptom) // "no funciona": negation is what is wrong
+			vs.add(verbReport)
+		} else if !negated(ws, i) {
+			vs.add(v)
 		}
 		i += m
 	}

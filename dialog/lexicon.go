@@ -56,6 +56,7 @@ const (
 	verbCheck
 	verbAvailability
 	verbReport
+	verbSymptom // what is wrong; it also asks for a report
 	verbRefund
 	verbPay
 	verbBuy
@@ -200,7 +201,7 @@ var (
 		{actFiller, func(l *configs.Lexicon) []string { return l.Filler }},
 	}
 	// verbFields maps the fields of configs.Verbs, in order, to verbs.
-	verbFields = []verb{verbBook, verbCancel, verbChange, verbCheck, verbAvailability, verbReport, verbRefund,
+	verbFields = []verb{verbBook, verbCancel, verbChange, verbCheck, verbAvailability, verbReport, verbSymptom, verbRefund,
 		verbPay, verbBuy, verbSend, verbLost, verbBlock, verbRequest, verbContact}
 )
 

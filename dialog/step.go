@@ -334,7 +334,7 @@ func (c *Call) switchTo(at time.Time, text string) *service {
 		return c.e.service(ranked[0].intent) // "mejor quiero cancelarla" while booking
 	}
 	for _, w := range target.actions {
-		if containsStem(words, w) && !containsStem(current.actions, w) && !containsStem(current.context, w) {
+		if containsStem(words, w) && !containsStem(current.actions, w) && !containsStem(current.context, w) && !c.answers(at, text) {
 			return c.e.service(ranked[0].intent)
 		}
 	}
