@@ -329,6 +329,9 @@ func (c *Call) option(f *field, text string) (string, extract.Span, string) {
 	if best >= 0 {
 		return f.Enum[best], ft.span(bestAt, bestAt+len(f.foldedEnum[best])), ""
 	}
+	if i, sp, ok := c.byAlias(f, text); ok {
+		return f.Enum[i], sp, ""
+	}
 	said := stems(text, c.e.lang)
 	optionStems := f.enumStems
 	var byRoots []int
@@ -695,6 +698,11 @@ func (c *Call) namedField(s *service, text string) *field {
 // around it and edge punctuation, with where it is in text. After a field's
 // label ("the device is my laptop") a possessive or article goes too.
 func (e *Engine) freeText(text string, f *field) (string, extract.Span) {
+	if f != nil && f.sense.person {
+		if v, sp, ok := personName(text, e.lang); ok {
+			return v, sp
+		}
+	}
 	ft := foldText(text)
 	words := wordSpans(ft.s)
 	var toks []string
@@ -718,8 +726,8 @@ func (e *Engine) freeText(text string, f *field) (string, extract.Span) {
 			}
 			continue
 		}
-		if n := longestMatch(toks[i:j], leads); n > 0 {
-			i += n
+		if n := longestMatch(toks[i:j], leads); n > 0 && (f == nil || f.sense.person || j-i-n <= 4 || !copulas[strings.Join(toks[i:i+n], " ")]) {
+			i += n // "sí, claro, me llamo…"; a long description keeps its start ("it's got dead pixels…")
 			continue
 		}
 		if slices.Contains(fillerWords, toks[i]) {
@@ -800,6 +808,10 @@ var leadInsES = phraseList("me llamo", "mi nombre completo es", "mi nombre es", 
 var leadInsEN = phraseList("my full name is", "my name is", "the name is", "call me", "i'm", "i am", "it's", "it is",
 	"this is", "that's", "that is", "sure", "yes", "yeah", "yep", "ok", "okay", "no", "of course", "right")
 var trailers = []string{"y", "and", "e"}
+
+// copulas lead into a value ("es…", "it's…") but also start a
+// description said whole ("it's got dead pixels all over the screen").
+var copulas = wordSet("es", "seria", "it's", "it is", "that's", "that is", "this is", "soy", "i'm", "i am")
 
 func isSeparator(r rune) bool {
 	return r == ' ' || r == ',' || r == '.' || r == ';' || r == ':' || r == '!' || r == '?' || r == '"' || r == '\''

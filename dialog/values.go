@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/dialog/extract"
@@ -47,6 +49,7 @@ type sense struct {
 	money  bool                // an amount of money
 	nights bool                // counts nights or days
 	next   bool                // the new value of something ("nueva fecha")
+	person bool                // a person's name
 	// aliases are, per enum option, what the field's texts say it is:
 	// "plus (300 megas)" makes "300 megas" mean plus.
 	aliases [][]string
@@ -62,8 +65,13 @@ var (
 	moneyWords = wordSet("importe", "monto", "amount", "precio", "price", "total", "cost", "costo", "coste", "pago",
 		"payment", "dinero", "money", "euros", "dolares", "dollars", "soles", "pesos", "reembolso", "refund", "suma",
 		"cantidad de dinero", "fee", "charge")
-	nightWords = wordSet("noches", "noche", "nights", "night", "dias", "days", "estancia", "stay")
-	nextWords  = wordSet("nueva", "nuevo", "new", "otra", "otro", "another", "nuevas", "nuevos")
+	nightWords  = wordSet("noches", "noche", "nights", "night", "dias", "days", "estancia", "stay")
+	nextWords   = wordSet("nueva", "nuevo", "new", "otra", "otro", "another", "nuevas", "nuevos")
+	thingWords  = wordSet("product", "producto", "productos", "item", "articulo", "modelo", "model", "company", "empresa",
+		"compania", "negocio", "business", "calle", "street", "city", "ciudad", "file", "archivo", "device",
+		"dispositivo", "plan", "marca", "brand", "store", "tienda", "hotel", "restaurant", "restaurante", "app")
+	personWords = wordSet("nombre", "name", "apellido", "apellidos", "surname", "lastname", "beneficiario",
+		"beneficiary", "payee", "destinatario", "recipient", "paciente", "patient", "titular", "huesped", "guest")
 )
 
 // senseOf reads a field's texts.
@@ -101,6 +109,7 @@ func senseOf(f *field, svc *configs.Service, a *configs.Agent) sense {
 		s.nights = !s.people && !s.money && any(nightWords, own)
 	}
 	s.next = any(nextWords, own)
+	s.person = f.freeText() && any(personWords, own) && !any(thingWords, own)
 	if f.typ == configs.TypeTime || f.typ == configs.TypeDateTime {
 		for _, t := range []string{f.Description + " " + f.PromptHint, svc.Reference, a.Prompt + " " + a.Greeting} {
 			if h, ok := hoursIn(t, a.Language); ok {
@@ -637,3 +646,123 @@ func amountIn(text, lang string, moneyField bool) (extract.Num, bool) {
 	}
 	return amount(text, lang)
 }
+
+// byAlias finds an option by what the field's texts say it is: "300
+// megas" or "trescientos" for "plus (300 megas)". An alias with a number
+// is matched by that number; one without, by all its words.
+func (c *Call) byAlias(f *field, text string) (int, extract.Span, bool) {
+	nums := extract.Numbers(text, c.e.lang)
+	ft := foldText(text)
+	found, at := -1, extract.Span{}
+	for i, alias := range f.sense.aliases {
+		if len(alias) == 0 {
+			continue
+		}
+		hit := false
+		for _, w := range alias {
+			if n, ok := extract.Number(w, c.e.lang); ok {
+				for _, m := range nums {
+					if m.Value == n.Value {
+						hit, at = true, m.Span
+					}
+				}
+			}
+		}
+		if !hit {
+			hit = true
+			for _, w := range alias {
+				if wordIndex(ft.s, w) < 0 {
+					hit = false
+					break
+				}
+			}
+			if hit {
+				at = wholeSpan(text)
+			}
+		}
+		if hit {
+			if found >= 0 {
+				return 0, extract.Span{}, false // two options: not this way
+			}
+			found = i
+		}
+	}
+	return found, at, found >= 0
+}
+
+// personName reads a person's name the way recognisers write one, in
+// capitals: the longest run of capitalised words ("Under Sarah Collins",
+// "A Carlos Ruiz", "Está a nombre de Mario Téllez", "it's under my
+// husband's name, Mitchell"), with particles inside ("María de la Cruz"),
+// the sentence's first word left out when it is a common word. Names said
+// in lower case are not found here.
+func personName(text, lang string) (string, extract.Span, bool) {
+	type word struct {
+		s, e  int
+		upper bool
+		first bool // starts a sentence
+	}
+	var ws []word
+	sentence := true
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsLetter(r) {
+			if strings.ContainsRune(".?!¿¡", r) {
+				sentence = true
+			}
+			i += n
+			continue
+		}
+		j := i
+		for j < len(text) {
+			r2, n2 := utf8.DecodeRuneInString(text[j:])
+			if !unicode.IsLetter(r2) && r2 != '\'' && r2 != '’' && r2 != '-' {
+				break
+			}
+			j += n2
+		}
+		w := strings.TrimRight(text[i:j], "'’-")
+		j = i + len(w)
+		ws = append(ws, word{i, j, unicode.IsUpper(r) && utf8.RuneCountInString(w) > 1, sentence})
+		sentence = false
+		i = max(j, i+n)
+	}
+	common := func(w word) bool {
+		f := strings.ReplaceAll(extract.Fold(text[w.s:w.e]), "'", "")
+		return stopES[f] || stopEN[f] || commonStarts[f]
+	}
+	particle := func(k int) bool {
+		switch extract.Fold(text[ws[k].s:ws[k].e]) {
+		case "de", "del", "la", "las", "los", "van", "von", "da", "di", "du", "le", "mc", "y":
+			return k+1 < len(ws) && ws[k+1].upper
+		}
+		return false
+	}
+	bestS, bestE, bestN := 0, 0, 0
+	for i := 0; i < len(ws); i++ {
+		if !ws[i].upper || ws[i].first && common(ws[i]) {
+			continue
+		}
+		j, n := i, 0
+		for j < len(ws) && (ws[j].upper && !(ws[j].first && j > i) || particle(j)) {
+			if ws[j].upper {
+				n++
+			}
+			j++
+		}
+		if n > bestN {
+			bestS, bestE, bestN = ws[i].s, ws[j-1].e, n
+		}
+		i = j - 1
+	}
+	if bestN == 0 {
+		return "", extract.Span{}, false
+	}
+	return text[bestS:bestE], extract.Span{Start: bestS, End: bestE}, true
+}
+
+// commonStarts are words a sentence about a name may start with.
+var commonStarts = wordSet("under", "names", "name", "its", "esta", "es", "put", "soy", "call", "this", "thats",
+	"sure", "yes", "yeah", "no", "si", "claro", "bueno", "pues", "okay", "ok", "vale", "mine", "mi", "my", "sorry",
+	"perdon", "ah", "oh", "um", "eh", "well", "just", "try", "book", "reserve", "reserva", "ponlo", "ponla", "ponle",
+	"pon", "anota", "apunta", "write", "hello", "hi", "hola", "buenas", "thanks", "gracias", "de", "from", "for", "para")
