@@ -193,6 +193,23 @@ func (c *Call) cleanYes(text string) bool {
 	return answer == extract.Yes && c.onlyAffirms(rest)
 }
 
+// yesWithVerb reports whether text is a yes said with the service's own
+// verb, which the yes/no reader takes for a change ("sí, cámbiala" to
+// "¿cambio tu reserva…?"): a yes word first, and nothing else but words
+// that affirm and that verb, not negated.
+func (c *Call) yesWithVerb(text string) bool {
+	h := c.e.hear(text)
+	if len(h.words) == 0 || yesNoWord(h.words[0].v) != actAffirm {
+		return false
+	}
+	for _, w := range h.words {
+		if yesNoWord(w.v) == actDeny || negators[w.v] {
+			return false
+		}
+	}
+	return c.onlyAffirms(h.text[h.ft.span(h.words[0].e, h.words[0].e).Start:])
+}
+
 // onlyAffirms reports whether what a caller says beside a yes only affirms
 // it: affirming words ("perfecto", "go ahead", "brilliant"), thanks, and
 // the service's own verb ("sí, bloquéela ya", "yes, go ahead and book it",

@@ -186,6 +186,9 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		if err != nil {
 			return "", extract.Span{}, c.dateProblem(err, "invalidDate")
 		}
+		if cs := c.dateCandidates(f, text, now, 0); len(cs) > 1 {
+			return cs[len(cs)-1].value, cs[len(cs)-1].sp, "" // the new date: "from the 12th to the 15th"
+		}
 		return d.String(), d.Span, ""
 	case configs.TypeTime:
 		t, err := extract.FindTimeIn(text, lang, now, f.sense.hours)
@@ -425,6 +428,9 @@ func (c *Call) code(f *field, text string) (string, extract.Span, string) {
 		sp extract.Span
 	}
 	var cands []cand
+	for _, sp := range extract.Spelled(text, c.e.lang) { // "M as in Mary, 4, T, 9, Q"
+		cands = append(cands, cand{sp.Code, sp.Span}, cand{strings.ReplaceAll(sp.Code, "-", ""), sp.Span})
+	}
 	for _, l := range codeToken.FindAllStringIndex(text, -1) {
 		tok := text[l[0]:l[1]]
 		if strings.ContainsAny(tok, "0123456789") {
@@ -955,13 +961,21 @@ var countPhrases = map[string]float64{
 }
 
 func countPhrase(text string) (float64, extract.Span, bool) {
-	words := bareWords(text)
-	if v, ok := countPhrases[strings.Join(words, " ")]; ok {
-		return v, wholeSpan(text), true
+	from := 0
+	for _, cl := range clauses(text) {
+		at := strings.Index(text[from:], cl) + from
+		from = at + len(cl)
+		sp := extract.Span{Start: at, End: at + len(cl)}
+		words := bareWords(cl)
+		if v, ok := countPhrases[strings.Join(words, " ")]; ok {
+			return v, sp, true
+		}
+		words = slices.DeleteFunc(words, func(w string) bool { return slices.Contains(fillerWords, w) || w == "somos" || w == "seriamos" })
+		if v, ok := countPhrases[strings.Join(words, " ")]; ok {
+			return v, sp, true
+		}
 	}
-	words = slices.DeleteFunc(words, func(w string) bool { return slices.Contains(fillerWords, w) || w == "somos" || w == "seriamos" })
-	v, ok := countPhrases[strings.Join(words, " ")]
-	return v, wholeSpan(text), ok
+	return 0, extract.Span{}, false
 }
 
 // sameNumberPhrases say the number to use is the one calling.

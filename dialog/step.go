@@ -330,11 +330,12 @@ func (c *Call) switchTo(at time.Time, text string) *service {
 		}
 	}
 	target, current := c.e.intents.entry(ranked[0].intent), c.e.intents.entry(c.st.Intent)
-	if verbs.and(target.verbs) != 0 && verbs.and(current.verbs) == 0 && !c.answers(at, text) {
+	dropping := c.heard != nil && c.heard.text == text && c.heard.has(actCancel) // "olvídate de eso, …"
+	if verbs.and(target.verbs) != 0 && verbs.and(current.verbs) == 0 && (dropping || !c.answers(at, text)) {
 		return c.e.service(ranked[0].intent) // "mejor quiero cancelarla" while booking
 	}
 	for _, w := range target.actions {
-		if containsStem(words, w) && !containsStem(current.actions, w) && !containsStem(current.context, w) && !c.answers(at, text) {
+		if containsStem(words, w) && !containsStem(current.actions, w) && !containsStem(current.context, w) && (dropping || !c.answers(at, text)) {
 			return c.e.service(ranked[0].intent)
 		}
 	}
@@ -512,6 +513,9 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 	if answer == extract.Yes && !c.onlyAffirms(rest) {
 		answer = extract.Unclear
 	}
+	if answer == extract.Unclear && c.yesWithVerb(text) {
+		answer = extract.Yes // "sí, cámbiala"
+	}
 	if answer == extract.Yes && rb != nil && rb.Turn < c.st.Turn && maps.Equal(rb.Values, c.st.Slots) && rb.Intent == c.st.Intent {
 		values := rb.Values
 		c.st.Readback = nil
@@ -519,10 +523,11 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 	}
 	// A change, with or without a no: apply it and read back again.
 	if answer != extract.Yes {
-		if said, _ := c.fill(s, at, rest, false); len(said) > 0 || !maps.Equal(rb.Values, c.st.Slots) {
+		// Values are read in the whole answer: "no, a las nueve no, a las diez".
+		if said, _ := c.fill(s, at, text, false); len(said) > 0 || !maps.Equal(rb.Values, c.st.Slots) {
 			return append(said, c.readback(s))
 		}
-		if said := c.change(s, at, rest, nil); said != nil {
+		if said := c.change(s, at, text, nil); said != nil {
 			return append(said, c.readback(s))
 		}
 		if f := c.namedField(s, rest); f != nil {

@@ -1146,8 +1146,11 @@ func (a *analysis) pick(n int, rng func(k int) (s, e int)) int {
 		s, e := rng(k)
 		pe := prevE
 		prevE = e
-		if a.negated(s, e) {
+		if a.negated(s, e) && !a.noBelongsToNext(e, k+1 < n, func() int { s, _ := rng(k + 1); return s }) {
 			continue
+		}
+		if k > 0 && a.negatedBefore(s) {
+			continue // "el lunes, no para mañana"
 		}
 		if k > 0 && a.correctionBetween(pe, s) {
 			best = k
@@ -1160,6 +1163,39 @@ func (a *analysis) pick(n int, rng func(k int) (s, e int)) int {
 		return best
 	}
 	return first // -1 when every candidate is negated
+}
+
+// noBelongsToNext reports whether a "no" right after a value at e goes
+// with the next value instead ("el lunes, no para mañana"): it is followed,
+// two words at most later, by where the next value starts.
+func (a *analysis) noBelongsToNext(e int, hasNext bool, next func() int) bool {
+	if !hasNext {
+		return false
+	}
+	k := e
+	if a.p(k) == "," {
+		k++
+	}
+	if a.w(k) != "no" && a.w(k) != "not" {
+		return false
+	}
+	ns := next()
+	return ns > k && ns <= k+3
+}
+
+// negatedBefore reports whether a "no" stands just before a value, maybe
+// with a preposition between: "no para mañana", "not on Friday".
+func (a *analysis) negatedBefore(s int) bool {
+	for k := s - 1; k >= 0 && k >= s-3; k-- {
+		switch a.w(k) {
+		case "no", "not":
+			return true
+		case "para", "el", "la", "a", "al", "on", "for", "the", "at", "las":
+			continue
+		}
+		return false
+	}
+	return false
 }
 
 func (a *analysis) negated(s, e int) bool {
