@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/dialog/extract"
 )
 
@@ -72,6 +73,12 @@ func (c *Call) utterance(at time.Time, text string, r *Reading) []Action {
 	}
 	h := c.e.hear(text)
 	c.heard = h
+	if f := c.asked(); f != nil && f.typ == configs.TypeBoolean && (h.has(actCancel) || h.has(actHold)) {
+		if _, _, ok := c.boolean(text); ok {
+			h.drop(actCancel, c.e.lex) // "no, no hace falta" answers "¿quiere una tarjeta nueva?"
+			h.drop(actHold, c.e.lex)
+		}
+	}
 	if c.st.Phase != PhaseListening && h.has(actGreeting) {
 		h.drop(actGreeting, c.e.lex) // "good morning" as the message asked for; "¿hola?" is asked again
 	}
@@ -111,6 +118,9 @@ func (c *Call) inform(at time.Time, text string, h *heard) []Action {
 			return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info})
 		}
 		return c.listen(at, text)
+	}
+	if c.st.Phase == PhaseConfirming && c.cleanYes(text) {
+		return c.confirming(at, text) // "yes, that's all correct"
 	}
 	if other := c.switchTo(at, text); other != nil {
 		c.reset()
@@ -186,6 +196,14 @@ func (c *Call) onAct(at time.Time, h *heard) ([]Action, bool) {
 		}
 	}
 	return nil, false
+}
+
+// asked is the field being asked, or nil.
+func (c *Call) asked() *field {
+	if c.st.Phase != PhaseCollecting || c.st.Asking == "" {
+		return nil
+	}
+	return c.e.service(c.st.Intent).field(c.st.Asking)
 }
 
 // social answers small talk, a greeting or thanks, then asks again what
@@ -319,7 +337,7 @@ func (e *Engine) describe(intent string) string {
 // answer that merely mentions a product or a date switches nothing.
 func (c *Call) switchTo(at time.Time, text string) *service {
 	words := c.e.intents.keep(stems(text, c.e.lang))
-	verbs := c.verbsOf(text)
+	verbs := c.switchVerbs(text)
 	ranked := c.e.intents.rankWords(words, verbs)
 	if len(ranked) == 0 || ranked[0].intent == c.st.Intent || ranked[0].disabled {
 		return nil
@@ -340,6 +358,23 @@ func (c *Call) switchTo(at time.Time, text string) *service {
 		}
 	}
 	return nil
+}
+
+// switchVerbs are the verbs of text for a switch: those of a dropping
+// phrase count ("olvida eso, quiero cancelar mi cita"), those of a hold do
+// not ("déjeme ver a qué hora sale").
+func (c *Call) switchVerbs(text string) verbSet {
+	h := c.heard
+	if h == nil || h.text != text {
+		h = c.e.hear(text)
+	}
+	tags := slices.Clone(h.tag)
+	for i, t := range tags {
+		if t == actCancel {
+			tags[i] = actNone
+		}
+	}
+	return c.e.lex.verbsIn(h.words, tags)
 }
 
 // answers reports whether text gives a value to the request in progress
