@@ -153,7 +153,7 @@ var typeCues = map[string][]string{
 
 // genericWords start many descriptions ("Número de personas", "Number
 // of nights") without naming the field.
-var genericWords = wordSet("numero", "number", "cantidad", "total", "tipo", "type", "valor", "value", "dato")
+var genericWords = wordSet("numero", "number", "cantidad", "total", "tipo", "type", "valor", "value", "dato", "nombre", "name")
 
 var identWords = []string{"id", "codigo", "code", "numero", "number", "order", "pedido", "orden", "ticket", "referencia", "reference", "dni", "folio", "caso", "case"}
 

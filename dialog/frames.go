@@ -22,6 +22,7 @@ const (
 	roleProduct
 	roleProblem
 	roleReason
+	rolePerson
 	roleQuantity
 )
 
@@ -74,6 +75,9 @@ func (c *Call) volunteerFrames(s *service, text string) {
 	filled := map[role]bool{}
 	for _, f := range s.fields {
 		r := fieldRole(f)
+		if f.sense.person {
+			r = rolePerson
+		}
 		if _, done := c.st.Slots[f.Name]; done || !f.freeText() || filled[r] {
 			continue
 		}
@@ -91,6 +95,10 @@ func (c *Call) volunteerFrames(s *service, text string) {
 				c.st.Slots[f.Name] = problem
 			} else if problem, ok := problemIn(text); ok {
 				c.st.Slots[f.Name] = problem
+			}
+		case rolePerson:
+			if name, ok := personAfterTo(text); ok {
+				c.st.Slots[f.Name] = name // "enviar dinero a Lucía Ramos", "a mi hermana, Elena Prieto"
 			}
 		case roleReason:
 			if reason := c.reasonClause(text); reason != "" {

@@ -620,7 +620,14 @@ func (e *Engine) cueSegments(s *service, text string) []segment {
 		valueStart := h.end
 		if h.f.freeText() {
 			lead := labelLead(ft.s[h.end:end])
-			if lead < 0 {
+			before := ft.s[:h.start]
+			switch {
+			case lead >= 0:
+			case h.f.sense.person && (strings.HasSuffix(before, " a ") || before == "a ") && strings.HasPrefix(ft.s[h.end:end], " de "):
+				lead = len(" de ") // "a nombre de Rosa Quispe"
+			case hasSuffixAny(before, "con el ", "con la ", "with the ", "under the ", "bajo el ", "por el "):
+				lead = 1 // "con el concepto luz de octubre"
+			default:
 				continue
 			}
 			valueStart += lead
@@ -1088,4 +1095,13 @@ func (s *service) onlyNumber(f *field) bool {
 		}
 	}
 	return true
+}
+
+func hasSuffixAny(s string, suffixes ...string) bool {
+	for _, x := range suffixes {
+		if strings.HasSuffix(s, x) {
+			return true
+		}
+	}
+	return false
 }

@@ -71,7 +71,7 @@ var (
 		"compania", "negocio", "business", "calle", "street", "city", "ciudad", "file", "archivo", "device",
 		"dispositivo", "plan", "marca", "brand", "store", "tienda", "hotel", "restaurant", "restaurante", "app")
 	personWords = wordSet("nombre", "name", "apellido", "apellidos", "surname", "lastname", "beneficiario",
-		"beneficiary", "payee", "destinatario", "recipient", "paciente", "patient", "titular", "huesped", "guest")
+		"beneficiary", "payee", "destinatario", "recipient", "titular")
 )
 
 // senseOf reads a field's texts.
@@ -109,7 +109,7 @@ func senseOf(f *field, svc *configs.Service, a *configs.Agent) sense {
 		s.nights = !s.people && !s.money && any(nightWords, own)
 	}
 	s.next = any(nextWords, own)
-	s.person = f.freeText() && any(personWords, own) && !any(thingWords, own)
+	s.person = f.freeText() && any(personWords, words(strings.NewReplacer("_", " ", "-", " ").Replace(f.Name), firstWords(f.Description, 3))) && !any(thingWords, own)
 	if f.typ == configs.TypeTime || f.typ == configs.TypeDateTime {
 		for _, t := range []string{f.Description + " " + f.PromptHint, svc.Reference, a.Prompt + " " + a.Greeting} {
 			if h, ok := hoursIn(t, a.Language); ok {
@@ -731,6 +731,12 @@ func personName(text, lang string) (string, extract.Span, bool) {
 		f := strings.ReplaceAll(extract.Fold(text[w.s:w.e]), "'", "")
 		return stopES[f] || stopEN[f] || commonStarts[f]
 	}
+	notName := func(w word) bool { // "Friday", "October", "Two"
+		f := extract.Fold(text[w.s:w.e])
+		_, num := extract.Number(f, "en")
+		_, numES := extract.Number(f, "es")
+		return timeWords[f] || num || numES || extract.Fold(text[w.s:w.e]) == "o'hare"
+	}
 	particle := func(k int) bool {
 		switch extract.Fold(text[ws[k].s:ws[k].e]) {
 		case "de", "del", "la", "las", "los", "van", "von", "da", "di", "du", "le", "mc", "y":
@@ -740,11 +746,11 @@ func personName(text, lang string) (string, extract.Span, bool) {
 	}
 	bestS, bestE, bestN := 0, 0, 0
 	for i := 0; i < len(ws); i++ {
-		if !ws[i].upper || ws[i].first && common(ws[i]) {
+		if !ws[i].upper || ws[i].first && common(ws[i]) || notName(ws[i]) {
 			continue
 		}
 		j, n := i, 0
-		for j < len(ws) && (ws[j].upper && !(ws[j].first && j > i) || particle(j)) {
+		for j < len(ws) && (ws[j].upper && !(ws[j].first && j > i) && !notName(ws[j]) || particle(j)) {
 			if ws[j].upper {
 				n++
 			}
@@ -766,3 +772,32 @@ var commonStarts = wordSet("under", "names", "name", "its", "esta", "es", "put",
 	"sure", "yes", "yeah", "no", "si", "claro", "bueno", "pues", "okay", "ok", "vale", "mine", "mi", "my", "sorry",
 	"perdon", "ah", "oh", "um", "eh", "well", "just", "try", "book", "reserve", "reserva", "ponlo", "ponla", "ponle",
 	"pon", "anota", "apunta", "write", "hello", "hi", "hola", "buenas", "thanks", "gracias", "de", "from", "for", "para")
+
+// personAfterTo finds a person named after "a", "para", "to" or "for" in
+// a request: "quiero enviar dinero a Lucía Ramos", "a mi hermana, Elena
+// Prieto", "reservar para Rosa Quispe", "send it to John Smith".
+func personAfterTo(text string) (string, bool) {
+	for from := 0; from < len(text); {
+		name, sp, ok := personName(text[from:], "")
+		if !ok {
+			return "", false
+		}
+		sp.Start += from
+		sp.End += from
+		words := strings.Fields(extract.Fold(text[max(0, sp.Start-40):sp.Start]))
+		for k := len(words) - 1; k >= 0 && k >= len(words)-5; k-- {
+			switch strings.Trim(words[k], ",.") {
+			case "a", "para", "to", "for", "al":
+				return name, true
+			}
+		}
+		from = sp.End
+	}
+	return "", false
+}
+
+// firstWords is the first n words of text.
+func firstWords(text string, n int) string {
+	ws := strings.Fields(text)
+	return strings.Join(ws[:min(n, len(ws))], " ")
+}
