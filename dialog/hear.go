@@ -29,6 +29,7 @@ type heard struct {
 	// utterance does something and says nothing else.
 	alone    bool
 	verbs    verbSet
+	denied   verbSet // verbs said negated: "no la bloquee"
 	question bool
 	// declined: the acts were not taken as such (a "sí" that answers a
 	// boolean field, "un agente" that picks an option); the words stay.
@@ -75,13 +76,13 @@ func (e *Engine) hear(text string) *heard {
 // not acts: in "never mind the refund, can someone call me back?" the
 // refund is what is dropped.
 func (h *heard) readVerbs(lx *lexicon) {
-	h.verbs = lx.verbsIn(h.words, h.tag)
+	h.verbs, h.denied = lx.verbsIn(h.words, h.tag)
 }
 
 // verbsIn finds the verbs in words, skipping those tagged as acts (tags
-// may be nil) and those negated ("sin cambiar nada").
-func (lx *lexicon) verbsIn(ws []hword, tags []act) verbSet {
-	var vs verbSet
+// may be nil); those negated ("sin cambiar nada", "no la bloquee") are
+// returned apart.
+func (lx *lexicon) verbsIn(ws []hword, tags []act) (vs, denied verbSet) {
 	for i := 0; i < len(ws); {
 		if tags != nil && tags[i] != actNone {
 			i++
@@ -97,10 +98,12 @@ func (lx *lexicon) verbsIn(ws []hword, tags []act) verbSet {
 			vs.add(verbReport)
 		} else if !negated(ws, i) {
 			vs.add(v)
+		} else {
+			denied.add(v)
 		}
 		i += m
 	}
-	return vs
+	return vs, denied
 }
 
 // negators deny the verb that follows them: "sin cambiar nada", "no quiero

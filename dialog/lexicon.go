@@ -453,5 +453,6 @@ var englishLexicon = sync.OnceValue(func() *lexicon { // intent names are read w
 
 // hearVerbs is the verbs of text by this lexicon alone.
 func (lx *lexicon) hearVerbs(text string) verbSet {
-	return lx.verbsIn(splitHeard(foldText(text).s), nil)
+	vs, _ := lx.verbsIn(splitHeard(foldText(text).s), nil)
+	return vs
 }

@@ -122,6 +122,9 @@ func (c *Call) inform(at time.Time, text string, h *heard) []Action {
 	if c.st.Phase == PhaseConfirming && c.cleanYes(text) {
 		return c.confirming(at, text) // "yes, that's all correct"
 	}
+	if c.st.Phase == PhaseConfirming && h.denied.and(c.e.intents.entry(c.st.Intent).verbs) != 0 {
+		return c.drop(c.phrase("cancelled")) // "no, no la bloquee, que la tenía en el abrigo"
+	}
 	if other := c.switchTo(at, text); other != nil {
 		c.reset()
 		return c.begin(at, other, text)
@@ -374,7 +377,8 @@ func (c *Call) switchVerbs(text string) verbSet {
 			tags[i] = actNone
 		}
 	}
-	return c.e.lex.verbsIn(h.words, tags)
+	vs, _ := c.e.lex.verbsIn(h.words, tags)
+	return vs
 }
 
 // answers reports whether text gives a value to the request in progress

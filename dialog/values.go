@@ -399,6 +399,9 @@ func (c *Call) numberCandidates(s *service, f *field, text string, asked bool) [
 	}
 	loose := 0
 	for _, n := range nums {
+		if negatedAt(text, n.Span.Start) {
+			continue // "no somos cinco, somos siete"
+		}
 		switch cue := c.numberCue(s, f, text, n.Span); {
 		case cue > 0:
 			add(n.Value, n.Span, scoreCued)
@@ -784,7 +787,11 @@ func personAfterTo(text string) (string, bool) {
 		}
 		sp.Start += from
 		sp.End += from
-		words := strings.Fields(extract.Fold(text[max(0, sp.Start-40):sp.Start]))
+		before := text[:sp.Start]
+		if i := strings.LastIndexAny(before, ".?!;"); i >= 0 {
+			before = before[i+1:] // the name's sentence only
+		}
+		words := strings.Fields(extract.Fold(before))
 		for k := len(words) - 1; k >= 0 && k >= len(words)-5; k-- {
 			switch strings.Trim(words[k], ",.") {
 			case "a", "para", "to", "for", "al":
@@ -800,4 +807,20 @@ func personAfterTo(text string) (string, bool) {
 func firstWords(text string, n int) string {
 	ws := strings.Fields(text)
 	return strings.Join(ws[:min(n, len(ws))], " ")
+}
+
+// negatedAt reports whether a "no" or "not" stands in the two words before
+// a value, in its clause: "no somos cinco", "not four".
+func negatedAt(text string, at int) bool {
+	before := text[:at]
+	if i := strings.LastIndexAny(before, ",.;?!"); i >= 0 {
+		before = before[i+1:]
+	}
+	words := strings.Fields(extract.Fold(before))
+	for k := len(words) - 1; k >= 0 && k >= len(words)-2; k-- {
+		if words[k] == "no" || words[k] == "not" {
+			return true
+		}
+	}
+	return false
 }

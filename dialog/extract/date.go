@@ -181,6 +181,9 @@ func mk(c civil, s, e int) dcand { return dcand{c: c, s: s, e: e} }
 
 // relWordAt: hoy, mañana, pasado mañana, ayer, today, tomorrow…
 func (a *analysis) relWordAt(i int, today civil) (dcand, bool) {
+	if c, ok := a.holidayAt(i, today); ok {
+		return c, true
+	}
 	w := a.w(i)
 	if a.lang == "en" {
 		switch w {
@@ -1236,4 +1239,42 @@ func (a *analysis) correctionBetween(e, s int) bool {
 		}
 	}
 	return false
+}
+
+// holidays are days of the year callers name: "New Year's Eve",
+// "Nochebuena". Holidays whose date moves (Easter, Thanksgiving) are not
+// read.
+var holidays = []struct {
+	phrase string
+	m      time.Month
+	d      int
+}{
+	{"new years eve", 12, 31}, {"new year's eve", 12, 31}, {"new years day", 1, 1}, {"new year's day", 1, 1},
+	{"christmas eve", 12, 24}, {"christmas day", 12, 25}, {"christmas", 12, 25}, {"boxing day", 12, 26},
+	{"valentines day", 2, 14}, {"valentine's day", 2, 14}, {"halloween", 10, 31}, {"the fourth of july", 7, 4},
+	{"fourth of july", 7, 4}, {"independence day", 7, 4},
+	{"nochebuena", 12, 24}, {"la nochebuena", 12, 24}, {"navidad", 12, 25}, {"el dia de navidad", 12, 25},
+	{"nochevieja", 12, 31}, {"la nochevieja", 12, 31}, {"fin de ano", 12, 31}, {"ano nuevo", 1, 1},
+	{"el ano nuevo", 1, 1}, {"dia de reyes", 1, 6}, {"el dia de reyes", 1, 6}, {"san valentin", 2, 14},
+	{"el dia de san valentin", 2, 14}, {"dia de los enamorados", 2, 14}, {"el dia de los enamorados", 2, 14},
+	{"dia de muertos", 11, 2}, {"el dia de muertos", 11, 2},
+}
+
+// holidayAt reads a holiday's name at token i: its next day (its last in
+// the past).
+func (a *analysis) holidayAt(i int, today civil) (dcand, bool) {
+	for _, h := range holidays {
+		e, ok := a.seq(i, h.phrase)
+		if !ok {
+			continue
+		}
+		next := nextDayMonth
+		if a.past {
+			next = lastDayMonth
+		}
+		if c, ok := next(today, h.m, h.d); ok {
+			return mk(c, i, e), true
+		}
+	}
+	return dcand{}, false
 }

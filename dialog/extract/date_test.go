@@ -322,6 +322,9 @@ func TestFindDatePast(t *testing.T) {
 		{"en", "the 18th", "2023-12-18", "2024-01-18"},
 		{"en", "3/15/1990", "1990-03-15", "1990-03-15"},
 		{"en", "3/15/90", "1990-03-15", "2090-03-15"},
+		{"en", "do you have any rooms for New Year's Eve?", "2023-12-31", "2024-12-31"},
+		{"es", "para Nochebuena", "2023-12-24", "2024-12-24"},
+		{"es", "el día de San Valentín", "2023-02-14", "2024-02-14"},
 	}
 	for _, tt := range tests {
 		for _, past := range []bool{true, false} {
