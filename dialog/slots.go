@@ -126,7 +126,8 @@ func (c *Call) change(s *service, at time.Time, text string, skip *field) []Acti
 		if skip != nil && (specificity(f) == 3 || c.st.Slots[f.Name] == "") {
 			continue // while another field is asked, only corrections of clear values
 		}
-		if v, _, p := c.parse(f, text, now); p == "" {
+		if cd, ok := best(c.fieldCandidates(s, f, text, now, true)); ok {
+			v := cd.value
 			old := c.st.Slots[f.Name]
 			c.st.Slots[f.Name] = v
 			if old == v {

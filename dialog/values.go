@@ -65,9 +65,9 @@ var (
 	moneyWords = wordSet("importe", "monto", "amount", "precio", "price", "total", "cost", "costo", "coste", "pago",
 		"payment", "dinero", "money", "euros", "dolares", "dollars", "soles", "pesos", "reembolso", "refund", "suma",
 		"cantidad de dinero", "fee", "charge")
-	nightWords  = wordSet("noches", "noche", "nights", "night", "dias", "days", "estancia", "stay")
-	nextWords   = wordSet("nueva", "nuevo", "new", "otra", "otro", "another", "nuevas", "nuevos")
-	thingWords  = wordSet("product", "producto", "productos", "item", "articulo", "modelo", "model", "company", "empresa",
+	nightWords = wordSet("noches", "noche", "nights", "night", "dias", "days", "estancia", "stay")
+	nextWords  = wordSet("nueva", "nuevo", "new", "otra", "otro", "another", "nuevas", "nuevos")
+	thingWords = wordSet("product", "producto", "productos", "item", "articulo", "modelo", "model", "company", "empresa",
 		"compania", "negocio", "business", "calle", "street", "city", "ciudad", "file", "archivo", "device",
 		"dispositivo", "plan", "marca", "brand", "store", "tienda", "hotel", "restaurant", "restaurante", "app")
 	personWords = wordSet("nombre", "name", "apellido", "apellidos", "surname", "lastname", "beneficiario",
@@ -185,7 +185,16 @@ func (c *Call) candidates(s *service, text string, now time.Time, target *field)
 		if _, had := c.st.Slots[f.Name]; had && f != target {
 			continue
 		}
-		asked := f == target
+		out = append(out, c.fieldCandidates(s, f, text, now, f == target)...)
+	}
+	return out
+}
+
+// fieldCandidates proposes values for one field; asked: it is the field
+// asked (or the one a correction may change).
+func (c *Call) fieldCandidates(s *service, f *field, text string, now time.Time, asked bool) []candidate {
+	var out []candidate
+	{
 		typed := scoreTyped
 		if asked {
 			typed = scoreAsked
@@ -212,6 +221,20 @@ func (c *Call) candidates(s *service, text string, now time.Time, target *field)
 		}
 	}
 	return out
+}
+
+// best is the highest-scored candidate, first said on ties.
+func best(cands []candidate) (candidate, bool) {
+	if len(cands) == 0 {
+		return candidate{}, false
+	}
+	b := cands[0]
+	for _, cd := range cands[1:] {
+		if cd.score > b.score || cd.score == b.score && cd.sp.Start < b.sp.Start {
+			b = cd
+		}
+	}
+	return b, true
 }
 
 // assign gives each field the best proposal whose words no better one has
@@ -759,8 +782,8 @@ func personName(text, lang string) (string, extract.Span, bool) {
 			}
 			j++
 		}
-		if n > bestN {
-			bestS, bestE, bestN = ws[i].s, ws[j-1].e, n
+		if n > bestN && len(extract.FindDates(text[ws[i].s:ws[j-1].e], "en", time.Time{}, extract.DateOptions{})) == 0 {
+			bestS, bestE, bestN = ws[i].s, ws[j-1].e, n // not "New Year's Eve"
 		}
 		i = j - 1
 	}
