@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/dialog/extract"
@@ -23,6 +25,7 @@ const (
 	roleProblem
 	roleReason
 	rolePerson
+	roleAddress
 	roleQuantity
 )
 
@@ -30,6 +33,7 @@ var roleWords = map[role][]string{
 	roleProduct:  {"producto", "product", "articulo", "item", "modelo"},
 	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion", "incidencia"},
 	roleReason:   {"motivo", "reason", "why", "causa", "cause", "razon", "porque"},
+	roleAddress:  {"direccion", "domicilio", "address", "calle", "street"},
 	roleQuantity: {"cantidad", "quantity", "unidades", "units", "cuantos", "how many"},
 }
 
@@ -43,7 +47,7 @@ func fieldRole(f *field) role {
 	if desc := split(f.Description); len(desc) > 0 {
 		words = append(words, desc[0])
 	}
-	for _, r := range []role{roleQuantity, roleProduct, roleProblem, roleReason} {
+	for _, r := range []role{roleQuantity, roleProduct, roleProblem, roleReason, roleAddress} {
 		for _, w := range roleWords[r] {
 			if slices.Contains(words, w) {
 				return r
@@ -95,6 +99,10 @@ func (c *Call) volunteerFrames(s *service, text string) {
 				c.st.Slots[f.Name] = problem
 			} else if problem, ok := problemIn(text); ok {
 				c.st.Slots[f.Name] = problem
+			}
+		case roleAddress:
+			if addr, ok := addressIn(text); ok {
+				c.st.Slots[f.Name] = addr // "ship it to 18 Maple Avenue, Apartment 2, Hoboken"
 			}
 		case rolePerson:
 			if name, ok := personAfterTo(text); ok {
@@ -272,4 +280,67 @@ func trimLeadWords(s string) string {
 		}
 		return s
 	}
+}
+
+// streetWords name streets and the parts of an address.
+var streetWords = wordSet("calle", "avenida", "av", "jiron", "jr", "pasaje", "psje", "carrera", "cra", "calzada",
+	"camino", "paseo", "plaza", "bulevar", "boulevard", "blvd", "street", "st", "avenue", "ave", "road", "rd",
+	"drive", "dr", "lane", "ln", "way", "court", "ct", "place", "pl", "terrace", "parkway", "highway", "hwy")
+
+// addressParts may follow a street in an address: "Apartment 2", "colonia
+// Centro", "piso 3".
+var addressParts = wordSet("apartment", "apt", "unit", "suite", "floor", "departamento", "depto", "dpto", "piso",
+	"interior", "int", "colonia", "col", "barrio", "urbanizacion", "urb", "manzana", "mz", "lote", "lt", "numero", "no",
+	"bloque", "portal", "puerta", "escalera")
+
+// addressIn finds a street address in a request: from a street number or
+// a street's name ("18 Maple Avenue", "Calle Hidalgo 45") across the
+// clauses that go on with it (an apartment, a neighbourhood, a city), up
+// to a postal code or the end of the sentence.
+func addressIn(text string) (string, bool) {
+	parts := clauses(text)
+	for i, cl := range parts {
+		ws := strings.Fields(cl)
+		start := -1
+		for k, w := range ws {
+			fw := strings.Trim(extract.Fold(w), ".")
+			if isDigits(strings.Trim(w, ".,")) && len(strings.Trim(w, ".,")) <= 5 && k+1 < len(ws) && isCapitalised(ws[k+1]) ||
+				streetWords[fw] && k+1 < len(ws) && isCapitalised(ws[k+1]) && (k > 0 || isCapitalised(w)) {
+				start = k
+				break
+			}
+		}
+		if start < 0 || !hasStreetWord(ws[start:]) && !(i+1 < len(parts) && isAddressPart(parts[i+1])) {
+			continue
+		}
+		addr := []string{strings.Join(ws[start:], " ")}
+		for _, next := range parts[i+1:] {
+			nw := strings.Fields(next)
+			if len(nw) == 0 || len(nw) > 5 || isDigits(strings.Join(nw, "")) || !isCapitalised(nw[0]) && !addressParts[extract.Fold(nw[0])] {
+				break
+			}
+			addr = append(addr, strings.TrimSpace(next))
+		}
+		return strings.Trim(strings.Join(addr, ", "), " ,.?!"), true
+	}
+	return "", false
+}
+
+func isCapitalised(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r)
+}
+
+func hasStreetWord(ws []string) bool {
+	for _, w := range ws {
+		if streetWords[strings.Trim(extract.Fold(w), ".,")] {
+			return true
+		}
+	}
+	return false
+}
+
+func isAddressPart(cl string) bool {
+	ws := strings.Fields(cl)
+	return len(ws) > 0 && addressParts[extract.Fold(ws[0])]
 }

@@ -244,3 +244,27 @@ func (h *heard) drop(a act, lx *lexicon) {
 	h.acts &^= 1 << a
 	h.alone = false
 }
+
+// questionWords start a question: "¿y tienen estacionamiento?", "what
+// time do you close?".
+var questionWords = wordSet("que", "cuanto", "cuanta", "cuantos", "cuantas", "cuando", "donde", "como", "cual", "cuales",
+	"quien", "tienen", "tiene", "hay", "puedo", "puede", "pueden", "aceptan", "venden", "what", "when", "where", "how",
+	"which", "who", "why", "do", "does", "can", "could", "is", "are", "will", "would")
+
+// asksSomething reports whether the caller asks a question: a question
+// mark and a question word at the start of its clause.
+func (h *heard) asksSomething() bool {
+	if !h.question {
+		return false
+	}
+	for i, w := range h.words {
+		start := i == 0 || h.words[i-1].clause != w.clause
+		if !start && i > 0 && (h.words[i-1].v == "y" || h.words[i-1].v == "and" || h.words[i-1].v == "oye") {
+			start = true // "¿y tienen…?"
+		}
+		if start && questionWords[w.v] && h.tag[i] == actNone {
+			return true
+		}
+	}
+	return false
+}

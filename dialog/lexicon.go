@@ -75,12 +75,13 @@ func (s verbSet) has(v verb) bool       { return s&(1<<v) != 0 }
 func (s *verbSet) add(v verb)           { *s |= 1 << v }
 func (s verbSet) and(o verbSet) verbSet { return s & o }
 
-// elem is one element of a phrase: a word, a word prefix ("reserv*"), or the
-// rest of the clause ("...").
+// elem is one element of a phrase: a word, a word prefix ("reserv*"), the
+// rest of the clause ("..."), or a number said in digits or words ("#").
 type elem struct {
 	word   string
 	prefix bool
 	rest   bool
+	number bool
 }
 
 // pattern is one expansion of a phrase, tagged with its act or verb.
@@ -162,6 +163,13 @@ func (p *pattern) match(ws []hword, i int, clitics bool) int {
 				n++
 			}
 			return k - i
+		case e.number:
+			end := numberAt(ws, k)
+			if end == k {
+				return 0
+			}
+			k = end
+			continue
 		case k >= len(ws):
 			return 0
 		case e.prefix && strings.HasPrefix(ws[k].v, e.word):
@@ -283,8 +291,8 @@ func (ix *phraseIndex) addPhrase(phrase string, tag uint8) error {
 		if len(seq) == 0 {
 			continue
 		}
-		if seq[0].rest {
-			return fmt.Errorf("phrase %q: \"...\" cannot start a phrase", phrase)
+		if seq[0].rest || seq[0].number {
+			return fmt.Errorf("phrase %q: \"...\" and \"#\" cannot start a phrase", phrase)
 		}
 		ix.add(&pattern{elems: seq, tag: tag, weak: weak})
 	}
@@ -377,7 +385,7 @@ func (p *phraseParser) seq(depth int) ([][]elem, error) {
 			if err != nil {
 				return nil, err
 			}
-			if e.word == "" && !e.rest {
+			if e.word == "" && !e.rest && !e.number {
 				continue // a word that folds to nothing
 			}
 			options = [][]elem{{e}}
@@ -402,6 +410,9 @@ func (p *phraseParser) seq(depth int) ([][]elem, error) {
 func parseElem(w string) (elem, error) {
 	if w == "..." || w == "…" {
 		return elem{rest: true}, nil
+	}
+	if w == "#" {
+		return elem{number: true}, nil
 	}
 	prefix := strings.HasSuffix(w, "*")
 	w = strings.TrimSuffix(w, "*")
@@ -455,4 +466,22 @@ var englishLexicon = sync.OnceValue(func() *lexicon { // intent names are read w
 func (lx *lexicon) hearVerbs(text string) verbSet {
 	vs, _ := lx.verbsIn(splitHeard(foldText(text).s), nil)
 	return vs
+}
+
+// numberAt returns where a number said at word k ends ("treinta y cinco",
+// "35", "ciento veinte"), or k when none starts there.
+func numberAt(ws []hword, k int) int {
+	end := k
+	for j := k; j < len(ws); j++ {
+		w := ws[j].v
+		if isNumberWord(w) || isDigits(w) {
+			end = j + 1
+			continue
+		}
+		if (w == "y" || w == "and") && j > k && j+1 < len(ws) && isNumberWord(ws[j+1].v) {
+			continue
+		}
+		break
+	}
+	return end
 }

@@ -47,6 +47,8 @@ func TestParsePhrase(t *testing.T) {
 		{"dame [un] segundo", []string{"dame un segundo", "dame segundo"}},
 		{"no (es (así|eso)|está mal)", []string{"no es asi", "no es eso", "no esta mal"}},
 		{"déjame buscar* ...", []string{"dejame buscar* ..."}},
+		{"mandarle # euros", []string{"mandarle # euros"}},
+		{"# euros", nil},
 		{"That's it", []string{"thats it"}},
 		{"(a|b", nil},
 		{"a) b", nil},
@@ -90,6 +92,8 @@ func show(p *pattern) string {
 		switch {
 		case e.rest:
 			ws = append(ws, "...")
+		case e.number:
+			ws = append(ws, "#")
 		case e.prefix:
 			ws = append(ws, e.word+"*")
 		default:

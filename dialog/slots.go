@@ -232,7 +232,7 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 // text: not when the caller also asks for a moment, drops the request,
 // says goodbye or asks to hear something again.
 func (c *Call) takesFreeText() bool {
-	return c.heard == nil || !c.heard.doesAny()
+	return c.heard == nil || !c.heard.doesAny() && !c.heard.asksSomething()
 }
 
 // partial is parse's answer when a datetime got only its date or its time:

@@ -422,6 +422,11 @@ func (c *Call) collecting(at time.Time, text string) []Action {
 	s := c.e.service(c.st.Intent)
 	before := maps.Clone(c.st.Slots)
 	said, problem := c.fill(s, at, text, true)
+	if c.heard != nil && c.heard.asksSomething() && maps.Equal(before, c.st.Slots) {
+		// "¿y tienen estacionamiento?" while a name is asked: a question,
+		// not an answer; without a model there is no answer to give.
+		return []Action{Say{Text: c.phrase("cannotAnswer"), Kind: Info}, c.repeat()}
+	}
 	if problem != "" {
 		// Not an answer to the question, but maybe a new value of a field
 		// given before ("mejor el 22" while the time is asked).
@@ -568,6 +573,13 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 		}
 		if said := c.change(s, at, text, nil); said != nil {
 			return append(said, c.readback(s))
+		}
+		if f := c.namedField(s, rest); f != nil && f.sense.person {
+			// "no, it's under my husband's name, Mitchell"
+			if name, _, ok := personName(rest, c.e.lang); ok && name != c.st.Slots[f.Name] {
+				c.st.Slots[f.Name] = name
+				return []Action{Say{Text: c.phrase("changed", "field", f.label, "value", name), Kind: Info}, c.readback(s)}
+			}
 		}
 		if f := c.namedField(s, rest); f != nil {
 			// "el correo está mal": ask that field again.
