@@ -95,7 +95,7 @@ type pattern struct {
 // phraseIndex finds the longest pattern at a word.
 type phraseIndex struct {
 	byWord   map[string][]*pattern
-	byPrefix []*pattern // first element is a prefix
+	byPrefix map[string][]*pattern // first element is a prefix, by its first three letters
 	// clitics: a word may carry Spanish object pronouns ("cámbiala",
 	// "confírmamela" match "cambia", "confirma").
 	clitics bool
@@ -109,10 +109,10 @@ const maxExpansions = 4096
 
 func (ix *phraseIndex) add(p *pattern) {
 	if ix.byWord == nil {
-		ix.byWord = map[string][]*pattern{}
+		ix.byWord, ix.byPrefix = map[string][]*pattern{}, map[string][]*pattern{}
 	}
 	if first := p.elems[0]; first.prefix {
-		ix.byPrefix = append(ix.byPrefix, p)
+		ix.byPrefix[first.word[:3]] = append(ix.byPrefix[first.word[:3]], p)
 	} else {
 		ix.byWord[first.word] = append(ix.byWord[first.word], p)
 	}
@@ -145,8 +145,10 @@ func (ix *phraseIndex) longest(ws []hword, i int, rank func(uint8) int) (int, *p
 			}
 		}
 	}
-	for _, p := range ix.byPrefix {
-		try(p)
+	if w := ws[i].v; len(w) >= 3 {
+		for _, p := range ix.byPrefix[w[:3]] {
+			try(p)
+		}
 	}
 	return best, bestP
 }

@@ -77,8 +77,10 @@ func TestParsePhrase(t *testing.T) {
 				got = append(got, show(p))
 			}
 		}
-		for _, p := range ix.byPrefix {
-			got = append(got, show(p))
+		for _, ps := range ix.byPrefix {
+			for _, p := range ps {
+				got = append(got, show(p))
+			}
 		}
 		if !sameSet(got, tt.want) {
 			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)

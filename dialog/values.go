@@ -445,7 +445,7 @@ func (c *Call) numberCandidates(s *service, f *field, text string, asked bool) [
 // numberCue says whether the words around a number tie it to field f (1),
 // to another field or to a time or date (-1), or to nothing (0).
 func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int {
-	after := strings.Fields(strings.NewReplacer(",", " , ", ".", " . ", "?", " ? ").Replace(extract.Fold(text[sp.End:])))
+	after := strings.Fields(punctApart.Replace(extract.Fold(text[sp.End:])))
 	before := strings.Fields(extract.Fold(text[:sp.Start]))
 	next := ""
 	for _, w := range after {
@@ -498,6 +498,9 @@ func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int
 	}
 	return 0
 }
+
+// punctApart spaces punctuation out, so that it stands as a word.
+var punctApart = strings.NewReplacer(",", " , ", ".", " . ", "?", " ? ")
 
 // timeBefore and timeAfter are words around a number that make it a time
 // or a date: "a las nueve", "el 20", "at 8", "9 pm", "nueve de la noche".
