@@ -12,7 +12,8 @@ import (
 var gateSequences = flag.Int("gate-sequences", 2000, "random call sequences for TestConfirmationGate")
 
 // yesInputs are the inputs the oracle counts as a caller's yes.
-var yesInputs = []string{"sí", "si", "claro", "correcto", "sí, confirmo", "de acuerdo", "vale", "adelante", "#1", "sí, cancélala"}
+var yesInputs = []string{"sí", "si", "claro", "correcto", "sí, confirmo", "de acuerdo", "vale", "adelante", "#1", "sí, cancélala",
+	"dale, perfecto", "sí, sí, resérvela", "sí, confírmela, gracias", "perfecto, adelante"}
 
 // gateInputs are what a random caller says or does.
 var gateInputs = append([]string{
@@ -28,6 +29,11 @@ var gateInputs = append([]string{
 	"sí, agéndame a las 11:30", "el mismo desde el que llamo", "no, olvídalo", "cancélala", "mejor el 22",
 	"Perfecto. No, muchas gracias", "¿cómo? ¿a qué hora dijiste?", "un par", "quiero hablar con una persona",
 	"no, pásame con un asesor",
+	// holds, refusals, switches, small talk
+	"un momento", "espérame tantito", "déjame ver, lo tengo por aquí", "sí, espera un segundo", "ay, espere, espere",
+	"no, mejor no", "mejor no, déjalo así", "no, no la reserve", "sí... no, espera", "olvida eso, quiero cancelar mi cita",
+	"no, mejor quiero cambiarla", "¿cómo estás?", "gracias", "muy amable, gracias", "hola", "¿y tienen estacionamiento?",
+	"eso es todo, gracias", "¿me repites?", "¿perdón?", "sí, pero cambia la fecha",
 }, yesInputs...)
 
 // TestConfirmationGate: whatever a caller says or presses, in any order,
@@ -128,6 +134,12 @@ func randomReading(rng *rand.Rand, e *Engine) *Reading {
 	}
 	r.Cancel = rng.IntN(20) == 0
 	r.Repeat = rng.IntN(20) == 0
+	for range rng.IntN(3) {
+		r.Acts = append(r.Acts, Acts[rng.IntN(len(Acts))])
+	}
+	if rng.IntN(8) == 0 && len(s.fields) > 0 {
+		r.Empty = append(r.Empty, s.fields[rng.IntN(len(s.fields))].Name)
+	}
 	if rng.IntN(10) == 0 {
 		r.Answer = "Abrimos de 8 a 20 h."
 	}

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -267,4 +268,19 @@ func (h *heard) asksSomething() bool {
 		}
 	}
 	return false
+}
+
+// without is the caller's text with the phrases of the given acts blanked
+// out.
+func (h *heard) without(acts ...act) string {
+	b := []byte(h.text)
+	for i, w := range h.words {
+		if slices.Contains(acts, h.tag[i]) {
+			sp := h.ft.span(w.s, w.e)
+			for k := sp.Start; k < sp.End; k++ {
+				b[k] = ' '
+			}
+		}
+	}
+	return strings.ToValidUTF8(string(b), " ")
 }

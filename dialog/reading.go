@@ -19,7 +19,14 @@ import (
 //   - unknown services and fields are ignored (the model's client drops
 //     and logs them first);
 //   - nothing in a Reading confirms a read-back: only a yes in the
-//     caller's own words does, as recognised by the rules;
+//     caller's own words does, as recognised by the rules; and when the
+//     model reads those words as a deny or a hold, they do not confirm
+//     either (both keys are needed);
+//   - the model's acts are honoured for what executes nothing: a hold, a
+//     request to repeat, small talk, a question, a goodbye, asking for a
+//     person;
+//   - a field the model explicitly left empty is not filled by the rules
+//     from the same words;
 //   - what the Reading does not settle is understood by the rules, as if
 //     there were no model.
 type Reading struct {
@@ -36,10 +43,87 @@ type Reading struct {
 	// abren?"), written by the model from the agent's prompt. It is said
 	// only when nothing else in the utterance needs the dialog.
 	Answer string `json:"answer,omitempty"`
+	// Acts are what the caller does, as the model reads it: Acts lists
+	// the names (ActInform, ActHold…); unknown ones are ignored.
+	Acts []string `json:"acts,omitempty"`
+	// Empty are fields the model was given and left empty on purpose: the
+	// caller did not give them, whatever the rules would read.
+	Empty []string `json:"empty,omitempty"`
 }
 
+// The acts a model may read in an utterance.
+const (
+	ActInform    = "inform"    // gives values or asks for a service
+	ActAffirm    = "affirm"    // says yes
+	ActDeny      = "deny"      // says no
+	ActHold      = "hold"      // needs a moment
+	ActRepeat    = "repeat"    // wants to hear the last thing again
+	ActCancel    = "cancel"    // drops the request in progress, or refuses it
+	ActSwitch    = "switch"    // asks for another service instead
+	ActQuestion  = "question"  // asks something the services do not answer
+	ActSmallTalk = "smalltalk" // greets, thanks, asks how the agent is
+	ActGoodbye   = "goodbye"   // ends the call
+	ActHuman     = "human"     // asks for a person
+)
+
+// Acts lists every act a Reading may carry, for a model's schema.
+var Acts = []string{ActInform, ActAffirm, ActDeny, ActHold, ActRepeat, ActCancel, ActSwitch, ActQuestion,
+	ActSmallTalk, ActGoodbye, ActHuman}
+
+// has reports whether the model read act a.
+func (r *Reading) has(a string) bool { return r != nil && slices.Contains(r.Acts, a) }
+
 func (r *Reading) empty() bool {
-	return r == nil || r.Intent == "" && len(r.Values) == 0 && !r.Cancel && !r.Repeat && r.Answer == ""
+	return r == nil || r.Intent == "" && len(r.Values) == 0 && !r.Cancel && !r.Repeat && r.Answer == "" &&
+		len(r.Acts) == 0 && len(r.Empty) == 0
+}
+
+// only reports whether the model read nothing but acts among these: no
+// service, no values.
+func (r *Reading) only(acts ...string) bool {
+	if r == nil || r.Intent != "" || len(r.Values) > 0 || len(r.Acts) == 0 {
+		return false
+	}
+	for _, a := range r.Acts {
+		if !slices.Contains(acts, a) {
+			return false
+		}
+	}
+	return true
+}
+
+// vetoes reports whether the model reads the caller's words as a deny or a
+// hold, which a yes recognised by the rules needs it not to.
+func (r *Reading) vetoes() bool { return r.has(ActDeny) || r.has(ActHold) }
+
+// modelActs answers what the model reads as an act that executes nothing:
+// a hold, a request to repeat, small talk, a question, a goodbye, asking
+// for a person. It returns false when the reading holds more (a service,
+// values) or acts the rules must judge (a yes, a no, a refusal).
+func (c *Call) modelActs(r *Reading) ([]Action, bool) {
+	quiet := []string{ActHold, ActRepeat, ActSmallTalk, ActQuestion, ActGoodbye, ActHuman, ActInform}
+	if !r.only(quiet...) {
+		return nil, false
+	}
+	switch {
+	case r.has(ActHuman):
+		return c.human(), true
+	case r.has(ActGoodbye):
+		return c.end(c.phrase("goodbye")), true
+	case r.has(ActHold):
+		return []Action{Say{Text: c.phrase("takeYourTime"), Kind: Info}}, true
+	case r.has(ActRepeat):
+		return []Action{c.repeat()}, true
+	case r.has(ActQuestion) && r.Answer != "":
+		return c.answer(r.Answer), true
+	case r.has(ActQuestion):
+		return []Action{Say{Text: c.phrase("cannotAnswer"), Kind: Info}, c.repeat()}, true
+	case r.has(ActSmallTalk) && r.Answer != "":
+		return c.answer(r.Answer), true
+	case r.has(ActSmallTalk):
+		return c.social("smallTalk"), true
+	}
+	return nil, false
 }
 
 // understood applies a model's reading of text. It returns false when the
@@ -47,6 +131,9 @@ func (r *Reading) empty() bool {
 func (c *Call) understood(at time.Time, text string, r *Reading) ([]Action, bool) {
 	if r.empty() || c.st.Phase == PhaseConfirming && c.cleanYes(text) {
 		return nil, false // a plain yes to a read-back is the rules' alone
+	}
+	if acts, ok := c.modelActs(r); ok {
+		return acts, true
 	}
 	listening := c.st.Phase == PhaseListening
 	if r.Cancel {
@@ -241,16 +328,15 @@ func (c *Call) onlyAffirms(rest string) bool {
 	return true
 }
 
-// WantsReading reports whether a model's reading of text could matter: not
-// for a plain yes to a read-back, which the rules alone judge, nor before
-// the call starts or after it ends, nor while a service runs. A runtime
-// skips the model (and its latency) when it could not.
+// WantsReading reports whether a model's reading of text could matter:
+// not before the call starts or after it ends, nor while a service runs.
+// A plain yes to a read-back is read too: it executes only when the model
+// does not hear a no or a hold in it. A runtime skips the model (and its
+// latency) when it could not matter.
 func (c *Call) WantsReading(text string) bool {
 	switch c.st.Phase {
 	case PhaseGreeting, PhaseExecuting, PhaseEnded:
 		return false
-	case PhaseConfirming:
-		return !c.cleanYes(text)
 	}
 	return true
 }

@@ -143,3 +143,81 @@ func TestAnswersGiveWayToRules(t *testing.T) {
 		t.Errorf("before Start: %v", acts)
 	}
 }
+
+// TestModelActs: a model's acts are honoured for what executes nothing —
+// a hold, a request to repeat, small talk, a question, a goodbye, asking
+// for a person — when the rules would read the words otherwise; a model's
+// "affirm" alone never executes, and a deny or a hold read in a yes stops
+// it (both keys); a field the model left empty is not filled by the rules.
+func TestModelActs(t *testing.T) {
+	full := &Reading{Intent: "reservar_cita", Values: vals("nombre", "Juan Pérez", "email", "juan@gmail.com",
+		"telefono", "987654321", "fecha", "2024-01-12", "hora", "10:30", "especialidad", "cardiología")}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"a hold the lexicon does not know", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "déjame preguntarle a mi esposa cómo quiere que ponga el nombre", model: &Reading{Acts: []string{ActHold}},
+				asks: "nombre", says: "tómate tu tiempo", slots: vals()},
+		}},
+		{"a hold at a read-back leaves it pending", []step{
+			{in: "quiero reservar una cita", model: full, phase: PhaseConfirming},
+			{in: "a ver, que lo pienso un segundito con mi señora aquí", model: &Reading{Acts: []string{ActHold}},
+				phase: PhaseConfirming, says: "tómate tu tiempo"},
+			{in: "sí", exec: vals("hora", "10:30")},
+		}},
+		{"a request to repeat", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "disculpe, no le agarré bien lo último que dijo", model: &Reading{Acts: []string{ActRepeat}},
+				asks: "nombre", says: "nombre completo"},
+		}},
+		{"small talk, with the model's answer or without", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "qué bonito día hace hoy en Lima, ¿no?", model: &Reading{Acts: []string{ActSmallTalk}, Answer: "¡Sí, precioso!"},
+				asks: "nombre", says: "precioso", slots: vals()},
+			{in: "usted siempre tan amable", model: &Reading{Acts: []string{ActSmallTalk}}, asks: "nombre", says: "gracias por preguntar"},
+		}},
+		{"a question while a name is asked", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "oiga y el estacionamiento es gratis", model: &Reading{Acts: []string{ActQuestion}, Answer: "Sí, es gratuito."},
+				asks: "nombre", says: "gratuito", slots: vals()},
+		}},
+		{"a goodbye", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "ya lo veo con calma y le marco luego, cuídese", model: &Reading{Acts: []string{ActGoodbye}}, end: true, phase: PhaseEnded},
+		}},
+		{"asking for a person", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "prefiero que me atienda la doctora directamente", model: &Reading{Acts: []string{ActHuman}},
+				asks: "nombre", says: "no puedo pasarte con una persona"},
+		}},
+		{"the model's affirm alone never executes", []step{
+			{in: "quiero reservar una cita", model: full, phase: PhaseConfirming},
+			{in: "mmm bueno, vamos viendo", model: &Reading{Acts: []string{ActAffirm}}, phase: PhaseConfirming},
+			{in: "ya pues dele nomás a lo que salga", model: &Reading{Acts: []string{ActAffirm}}, phase: PhaseConfirming},
+			{in: "sí", model: &Reading{Acts: []string{ActAffirm}}, exec: vals("hora", "10:30")},
+		}},
+		{"a yes the model reads as a deny does not execute", []step{
+			{in: "quiero reservar una cita", model: full, phase: PhaseConfirming},
+			{in: "sí", model: &Reading{Acts: []string{ActDeny}}, phase: PhaseConfirming},
+			{in: "sí, confirmo", exec: vals("hora", "10:30")},
+		}},
+		{"a yes the model reads as a hold waits", []step{
+			{in: "quiero reservar una cita", model: full, phase: PhaseConfirming},
+			{in: "sí", model: &Reading{Acts: []string{ActHold}}, phase: PhaseConfirming, says: "tómate tu tiempo"},
+			{in: "sí", exec: vals("hora", "10:30")},
+		}},
+		{"a field the model left empty is not filled by the rules", []step{
+			{in: "quiero reservar una cita", asks: "nombre"},
+			{in: "eh, un segundo Juan, que me pasa el teléfono", model: &Reading{Acts: []string{ActHold}, Empty: []string{"nombre"}},
+				asks: "nombre", slots: vals()},
+			{in: "Perdón, Juan Pérez", model: &Reading{Acts: []string{ActInform}, Empty: []string{"email"}},
+				asks: "email", slots: vals("nombre", "Juan Pérez")},
+		}},
+	}
+	e := engine(t, "clinica.yaml")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { play(t, e, tt.steps) })
+	}
+}

@@ -33,6 +33,9 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 	var claimed []extract.Span
 	got := map[string]bool{}
 	set := func(f *field, v string, sp extract.Span) {
+		if c.reading != nil && slices.Contains(c.reading.Empty, f.Name) {
+			return // the model heard no value for it in these words
+		}
 		old, had := c.st.Slots[f.Name]
 		c.st.Slots[f.Name] = v
 		got[f.Name] = true

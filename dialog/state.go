@@ -81,8 +81,10 @@ type Readback struct {
 type Call struct {
 	e  *Engine
 	st State
-	// heard is the utterance of the turn being handled, nil between turns.
-	heard *heard
+	// heard is the utterance of the turn being handled, and reading what a
+	// model made of it; nil between turns.
+	heard   *heard
+	reading *Reading
 }
 
 // State returns a copy of the call's state.

@@ -72,7 +72,10 @@ func (c *Call) utterance(at time.Time, text string, r *Reading) []Action {
 		return []Action{Say{Text: c.phrase("working"), Kind: Info}}
 	}
 	h := c.e.hear(text)
-	c.heard = h
+	c.heard, c.reading = h, r
+	if h.has(actCancel) && r.has(ActHold) && !r.has(ActCancel) {
+		h.drop(actCancel, c.e.lex) // the model hears a moment's thought, not a refusal: nothing is lost
+	}
 	if f := c.asked(); f != nil && f.typ == configs.TypeBoolean && (h.has(actCancel) || h.has(actHold)) {
 		if _, _, ok := c.boolean(text); ok {
 			h.drop(actCancel, c.e.lex) // "no, no hace falta" answers "¿quiere una tarjeta nueva?"
@@ -85,8 +88,8 @@ func (c *Call) utterance(at time.Time, text string, r *Reading) []Action {
 	if c.st.Phase == PhaseListening && h.has(actCancel) && len(c.e.intents.rankWords(c.e.intents.keep(stems(text, c.e.lang)), c.e.lex.hearVerbs(text))) > 0 {
 		h.drop(actCancel, c.e.lex) // "quiero cancelar mi cita": the request, not a refusal
 	}
-	defer func() { c.heard = nil }()
-	if h.endsWith(actFarewell) && !(c.st.Phase == PhaseConfirming && c.cleanYes(text)) {
+	defer func() { c.heard, c.reading = nil, nil }()
+	if h.endsWith(actFarewell) && !(c.st.Phase == PhaseConfirming && c.cleanYes(h.without(actGoodbye, actFarewell))) {
 		return c.end(c.phrase("goodbye")) // "… mejor llamo después. Adiós."
 	}
 	// What the caller does comes before what the caller says: an utterance
@@ -140,7 +143,7 @@ func (c *Call) inform(at time.Time, text string, h *heard) []Action {
 // call on: a request, a value, an answer. It reads them on a copy of the
 // call.
 func (c *Call) informs(at time.Time, h *heard) bool {
-	dry := &Call{e: c.e, st: c.State(), heard: h}
+	dry := &Call{e: c.e, st: c.State(), heard: h, reading: c.reading}
 	dry.inform(at, h.text, h)
 	return progressed(&c.st, &dry.st)
 }
@@ -178,8 +181,8 @@ func (c *Call) onAct(at time.Time, h *heard) ([]Action, bool) {
 		}
 		return c.prompt(Say{Text: c.phrase("anythingElse"), Kind: Info}), true
 	case h.has(actGoodbye) || h.has(actFarewell):
-		if c.st.Phase == PhaseConfirming && c.cleanYes(h.text) {
-			return nil, false // "yes, that's it"
+		if c.st.Phase == PhaseConfirming && c.cleanYes(h.without(actGoodbye, actFarewell)) {
+			return nil, false // "yes, that's it"; not "eso es todo", whose "eso es" is the goodbye's
 		}
 		return c.end(c.phrase("goodbye")), true
 	case h.has(actHold):
@@ -384,7 +387,7 @@ func (c *Call) switchVerbs(text string) verbSet {
 // answers reports whether text gives a value to the request in progress
 // ("the reason is it arrived damaged" while a refund is collected).
 func (c *Call) answers(at time.Time, text string) bool {
-	dry := &Call{e: c.e, st: c.State(), heard: c.heard}
+	dry := &Call{e: c.e, st: c.State(), heard: c.heard, reading: c.reading}
 	dry.fill(dry.e.service(dry.st.Intent), at, text, dry.st.Phase == PhaseCollecting)
 	return !maps.Equal(c.st.Slots, dry.st.Slots)
 }
@@ -559,6 +562,12 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 	}
 	if answer == extract.Unclear && c.yesWithVerb(text) {
 		answer = extract.Yes // "sí, cámbiala"
+	}
+	if answer == extract.Yes && c.reading.has(ActHold) {
+		return []Action{Say{Text: c.phrase("takeYourTime"), Kind: Info}} // the model hears "espera…"
+	}
+	if answer == extract.Yes && c.reading.vetoes() {
+		answer = extract.Unclear // the model reads a no: both keys are needed
 	}
 	if answer == extract.Yes && rb != nil && rb.Turn < c.st.Turn && maps.Equal(rb.Values, c.st.Slots) && rb.Intent == c.st.Intent {
 		values := rb.Values

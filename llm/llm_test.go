@@ -130,6 +130,14 @@ func TestUnderstand(t *testing.T) {
 			&dialog.Reading{Intent: "check_availability", Values: map[string]string{"especialidad": "pediatría"}}, nil},
 		{"cancel", collecting, openaitest.Reply{ToolCalls: []openaitest.ToolCall{{ID: "c", Name: "cancel_request", Arguments: ""}}},
 			&dialog.Reading{Cancel: true}, nil},
+		{"acts, unknown ones dropped", collecting, openaitest.Reply{ToolCalls: []openaitest.ToolCall{
+			{ID: "a", Name: "caller_acts", Arguments: `{"acts": ["hold", "shrug", "hold", "smalltalk"]}`}}},
+			&dialog.Reading{Acts: []string{"hold", "smalltalk"}}, nil},
+		{"acts beside a service; a field left empty on purpose", collecting, openaitest.Reply{ToolCalls: []openaitest.ToolCall{
+			{ID: "a", Name: "caller_acts", Arguments: `{"acts": ["inform"]}`},
+			booking(`{"nombre": "Ana Díaz", "email": "", "telefono": null}`)}},
+			&dialog.Reading{Intent: "schedule_appointment", Values: map[string]string{"nombre": "Ana Díaz"}, Acts: []string{"inform"},
+				Empty: []string{"email", "telefono"}}, nil},
 		{"text without calls answers a question", dialog.State{Phase: dialog.PhaseListening},
 			openaitest.Reply{Content: "Atendemos de lunes a sábado, de 8 a 19 h."},
 			&dialog.Reading{Answer: "Atendemos de lunes a sábado, de 8 a 19 h."}, nil},
@@ -205,7 +213,7 @@ func TestUnderstandRequest(t *testing.T) {
 			json.Unmarshal(tool.Function.Parameters, &booking)
 		}
 	}
-	want := []string{"schedule_appointment", "check_availability", "cancel_appointment", "cancel_request", "repeat_question", "answer_question", "correct_field"}
+	want := []string{"schedule_appointment", "check_availability", "cancel_appointment", "caller_acts", "cancel_request", "repeat_question", "answer_question", "correct_field"}
 	if !slices.Equal(names, want) {
 		t.Errorf("functions %v, want %v", names, want)
 	}

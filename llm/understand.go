@@ -23,6 +23,7 @@ const (
 	fnRepeat  = "repeat_question"
 	fnCorrect = "correct_field"
 	fnAnswer  = "answer_question"
+	fnActs    = "caller_acts"
 )
 
 // Understand reads one caller utterance: one chat completion, streamed,
@@ -85,7 +86,7 @@ type toolbox struct {
 // functions.
 func buildTools(q *dialog.Query) *toolbox {
 	tb := &toolbox{services: map[string]*configs.Service{}}
-	taken := map[string]bool{fnCancel: true, fnRepeat: true, fnCorrect: true, fnAnswer: true}
+	taken := map[string]bool{fnCancel: true, fnRepeat: true, fnCorrect: true, fnAnswer: true, fnActs: true}
 	for _, s := range q.Agent.AllServices() {
 		if s.Intent == q.State.Intent {
 			tb.current = s
@@ -107,6 +108,13 @@ func buildTools(q *dialog.Query) *toolbox {
 		tb.tools = append(tb.tools, function(name, strings.TrimSpace(desc), props))
 	}
 	tb.tools = append(tb.tools,
+		function(fnActs, "What the caller does with these words; call it on every turn, beside any other function. "+
+			"inform: gives values or asks for a service; affirm: says yes; deny: says no; hold: needs a moment "+
+			"(\"wait, let me check\"); repeat: wants to hear the last thing again; cancel: drops or refuses the "+
+			"request; switch: asks for another service instead; question: asks something no service answers; "+
+			"smalltalk: greets, thanks or chats; goodbye: ends the call; human: asks for a person.", map[string]any{
+			"acts": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": dialog.Acts}},
+		}),
 		function(fnCancel, "The caller drops the request in progress and wants nothing more of it.", nil),
 		function(fnRepeat, "The caller asks to hear the agent's last question again.", nil),
 		function(fnAnswer, "The caller asks a question that no other function handles (opening hours, prices, "+
@@ -206,12 +214,13 @@ func systemPrompt(q *dialog.Query, tb *toolbox) string {
 	}
 	lang := languageNames[a.Language]
 	fmt.Fprintf(&b, `You are the understanding step of a phone agent that speaks %s. Read the caller's last words and answer only with function calls:
-- the function of the service the caller asks for, with only the values the caller actually gave; never guess or invent a value, leave out what was not said;
+- %s with what the caller does, always;
+- the function of the service the caller asks for, with only the values the caller actually gave; never guess or invent a value; leave out what was not said, and give "" for a field the caller's words might seem to fill but do not (a hesitation, a question, "I don't know");
 - %s when the caller changes a value given before;
 - %s or %s when that is all the caller wants;
 - %s only for a question none of the services handles, answered in %s.
 Write no other text. You cannot confirm or execute anything: the agent hears the caller's yes itself.
-`, lang, fnCorrect, fnCancel, fnRepeat, fnAnswer, lang)
+`, lang, fnActs, fnCorrect, fnCancel, fnRepeat, fnAnswer, lang)
 	loc := q.Location
 	if loc == nil {
 		loc = time.UTC
@@ -267,6 +276,8 @@ func (m *Model) read(q *dialog.Query, tb *toolbox, ans answer) (*dialog.Reading,
 			continue
 		}
 		switch c.name {
+		case fnActs:
+			r.Acts = acts(args["acts"], r.Acts)
 		case fnCancel:
 			r.Cancel = true
 		case fnRepeat:
@@ -299,6 +310,8 @@ func (m *Model) read(q *dialog.Query, tb *toolbox, ans answer) (*dialog.Reading,
 				}
 				if v := text(args[k], q.Agent.Language); v != "" {
 					r.Values = put(r.Values, k, v)
+				} else if args[k] == nil || args[k] == "" {
+					r.Empty = append(r.Empty, k) // left empty on purpose
 				}
 			}
 		}
@@ -387,4 +400,15 @@ func logName(s string) string {
 		return s
 	}
 	return "(not a name)"
+}
+
+// acts reads the caller_acts argument: the known act names, each once.
+func acts(v any, have []string) []string {
+	list, _ := v.([]any)
+	for _, x := range list {
+		if a, ok := x.(string); ok && slices.Contains(dialog.Acts, a) && !slices.Contains(have, a) {
+			have = append(have, a)
+		}
+	}
+	return have
 }

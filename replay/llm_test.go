@@ -1,7 +1,11 @@
 package replay
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -80,5 +84,80 @@ func TestExampleTranscriptsModelDown(t *testing.T) {
 				t.Errorf("a turn waited %s for a model with a budget of %s", tm.longest, budget)
 			}
 		})
+	}
+}
+
+// TestModelActsEndToEnd: a scripted model on the fake OpenAI server reads
+// each caller turn through the real client; its acts are honoured (a hold
+// the lexicon does not know, small talk), a yes it reads as a deny does not
+// confirm, and the booking goes out on the yes both read.
+func TestModelActsEndToEnd(t *testing.T) {
+	acts := func(a ...string) openaitest.ToolCall {
+		b, _ := json.Marshal(map[string]any{"acts": a})
+		return openaitest.ToolCall{ID: "acts", Name: "caller_acts", Arguments: string(b)}
+	}
+	replies := map[string]openaitest.Reply{
+		"quiero una cita de cardiología para el viernes a las diez": {ToolCalls: []openaitest.ToolCall{acts("inform"),
+			{ID: "s", Name: "schedule_appointment", Arguments: `{"especialidad": "cardiología", "fecha": "2024-01-12", "hora": "10:00"}`}}},
+		"mi esposa me está dictando cómo se escribe": {ToolCalls: []openaitest.ToolCall{acts("hold")}},
+		"Juan Pérez":                                      {ToolCalls: []openaitest.ToolCall{acts("inform")}},
+		"juan arroba gmail punto com":                     {ToolCalls: []openaitest.ToolCall{acts("inform")}},
+		"qué lindo que atiendan domingos":                 {ToolCalls: []openaitest.ToolCall{acts("smalltalk")}, Content: ""},
+		"nueve ocho siete seis cinco cuatro tres dos uno": {ToolCalls: []openaitest.ToolCall{acts("inform")}},
+		"sí":                 {ToolCalls: []openaitest.ToolCall{acts("deny")}},
+		"sí, sí, confírmela": {ToolCalls: []openaitest.ToolCall{acts("affirm")}},
+	}
+	srv := openaitest.New(func(req *openaitest.Request) openaitest.Reply {
+		last := req.Messages[len(req.Messages)-1].Content
+		if r, ok := replies[last]; ok {
+			return r
+		}
+		return openaitest.Reply{Status: 500}
+	})
+	defer srv.Close()
+	m, err := llm.New(llm.Config{Provider: "openai", BaseURL: srv.URL, APIKey: "sk-test", Budget: 2 * time.Second}, llm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "call.yaml")
+	if err := os.WriteFile(path, []byte(`agent: clinica-central
+now: "2024-01-10T09:00:00-05:00"
+stubs:
+  schedule_appointment: {status: 201, body: {response: {status: success, appointment_id: 48213, doctor: "Dra. Ana García"}}}
+turns:
+  - caller: "quiero una cita de cardiología para el viernes a las diez"
+    expect: {intent: schedule_appointment, asks: nombre, slots: {fecha: "2024-01-12", hora: "10:00"}}
+  - caller: "mi esposa me está dictando cómo se escribe"
+    expect: {asks: nombre, slots: {nombre: null}, says: "tómate tu tiempo"}
+  - caller: "Juan Pérez"
+    expect: {asks: email, slots: {nombre: "Juan Pérez"}}
+  - caller: "juan arroba gmail punto com"
+    expect: {asks: telefono}
+  - caller: "qué lindo que atiendan domingos"
+    expect: {asks: telefono, says: "gracias por preguntar"}
+  - caller: "nueve ocho siete seis cinco cuatro tres dos uno"
+    expect: {state: confirming}
+  - caller: "sí"
+    expect: {state: confirming, no_request: true}
+  - caller: "sí, sí, confírmela"
+    expect: {state: listening, request: {intent: schedule_appointment, body: {paciente: {nombre_completo: "Juan Pérez"}}}}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Understander: m}
+	defer r.Close()
+	res := r.RunFile(context.Background(), path)
+	without := (&Runner{}).RunFile(context.Background(), path)
+	if without.Passed {
+		t.Error("the rules alone pass it too: the model's acts prove nothing")
+	}
+	if res.Err != nil || !res.Passed {
+		var buf bytes.Buffer
+		WriteText(&buf, []Result{res}, true)
+		t.Fatalf("with the scripted model:\n%s", buf.String())
+	}
+	if n := len(srv.Requests()); n != 8 {
+		t.Errorf("the model was asked %d times, want every caller turn (8), the yes included", n)
 	}
 }

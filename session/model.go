@@ -137,7 +137,8 @@ func toTranscript(r *dialog.Reading) *transcript.Reading {
 	if r == nil {
 		return nil
 	}
-	return &transcript.Reading{Intent: r.Intent, Values: r.Values, Cancel: r.Cancel, Repeat: r.Repeat, Answer: r.Answer}
+	return &transcript.Reading{Intent: r.Intent, Values: r.Values, Cancel: r.Cancel, Repeat: r.Repeat, Answer: r.Answer,
+		Acts: r.Acts, Empty: r.Empty}
 }
 
 // FromTranscript is a recorded reading as the dialog takes it.
@@ -145,7 +146,8 @@ func FromTranscript(r *transcript.Reading) *dialog.Reading {
 	if r == nil {
 		return nil
 	}
-	return &dialog.Reading{Intent: r.Intent, Values: r.Values, Cancel: r.Cancel, Repeat: r.Repeat, Answer: r.Answer}
+	return &dialog.Reading{Intent: r.Intent, Values: r.Values, Cancel: r.Cancel, Repeat: r.Repeat, Answer: r.Answer,
+		Acts: r.Acts, Empty: r.Empty}
 }
 
 // Heard records that the caller interrupted the agent's last words having

@@ -61,6 +61,8 @@ type Reading struct {
 	Cancel bool              `yaml:"cancel,omitempty" json:"cancel,omitempty"`
 	Repeat bool              `yaml:"repeat,omitempty" json:"repeat,omitempty"`
 	Answer string            `yaml:"answer,omitempty" json:"answer,omitempty"`
+	Acts   []string          `yaml:"acts,omitempty" json:"acts,omitempty"`
+	Empty  []string          `yaml:"empty,omitempty" json:"empty,omitempty"`
 }
 
 // Request is a request a service made.

@@ -27,8 +27,8 @@ type token struct {
 // original through the embedded folded value.
 type analysis struct {
 	folded
-	toks []token
-	lang string // "es" or "en"
+	toks  []token
+	lang  string      // "es" or "en"
 	past  bool        // dates lie before today (DateOptions.Past)
 	hours TimeOptions // the business's hours, for bare hours
 }
