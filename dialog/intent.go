@@ -1,10 +1,12 @@
 package dialog
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 
+	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/dialog/extract"
 )
 
@@ -325,3 +327,57 @@ var stopEN = wordSet(strings.Fields(`a about an and any are as at be been but by
 	ok okay on or our please so some that the their them then there this to up us want was we what when
 	where which who will with would you your yes hmm um uh well thanks thank good morning afternoon evening
 	now today sir madam`)...)
+
+// Warnings are what an author should know about the agent though it
+// loads: services whose references are too alike for a caller's words to
+// tell them apart (the seed's advice: the more each reference differs,
+// the better the agent understands the intent). Two enabled services are
+// too alike when their references ask for the same thing to be done (the
+// same verbs, or none) and share most of their other words.
+func (e *Engine) Warnings() configs.Problems {
+	var out configs.Problems
+	type ref struct {
+		s     *service
+		verbs verbSet
+		words []string
+	}
+	var refs []ref
+	for _, s := range e.services {
+		if s.cfg.IsEnabled() && strings.TrimSpace(s.cfg.Reference) != "" {
+			refs = append(refs, ref{s, e.lex.hearVerbs(s.cfg.Reference), e.intents.keep(intentWords(e.lang, s.cfg.Reference))})
+		}
+	}
+	for i, a := range refs {
+		for _, b := range refs[i+1:] {
+			if a.verbs != b.verbs || overlap(a.words, b.words) < 0.5 {
+				continue
+			}
+			out = append(out, e.agent.Source.Problem(prefixPath(b.s.cfg.Path)+"reference",
+				fmt.Sprintf("warning: %q and %q (line %d) are too alike to tell apart by what callers say; say in each reference what it does that the other does not",
+					b.s.cfg.Intent, a.s.cfg.Intent, e.agent.Source.Line(prefixPath(a.s.cfg.Path)+"reference"))))
+		}
+	}
+	return out
+}
+
+// overlap is the share of words two lists have in common (by root), of all
+// the words either has.
+func overlap(a, b []string) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	common := 0
+	for _, w := range a {
+		if containsStem(b, w) {
+			common++
+		}
+	}
+	return float64(common) / float64(len(a)+len(b)-common)
+}
+
+func prefixPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	return p + "."
+}

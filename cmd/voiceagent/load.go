@@ -16,6 +16,14 @@ import (
 // the agents that compiled and every problem of every file. MCP tools are
 // not listed: nothing connects.
 func loadCatalogs(paths []string) ([]*tools.Catalog, configs.Problems) {
+	catalogs, problems, _ := loadChecked(paths)
+	return catalogs, problems
+}
+
+// loadChecked is loadCatalogs with the warnings of the agents that load:
+// what an author should know though the agent works (services too alike to
+// tell apart).
+func loadChecked(paths []string) ([]*tools.Catalog, configs.Problems, configs.Problems) {
 	var (
 		agents []*configs.Agent
 		err    error
@@ -27,15 +35,18 @@ func loadCatalogs(paths []string) ([]*tools.Catalog, configs.Problems) {
 	}
 	problems := configs.AsProblems(err)
 	var catalogs []*tools.Catalog
+	var warnings configs.Problems
 	for _, a := range agents {
 		sa, err := session.NewAgent(a) // compiles services and the dialog
 		problems = append(problems, configs.AsProblems(err)...)
 		if err == nil && !hasFile(problems, a.Source.File) {
 			catalogs = append(catalogs, sa.Catalog)
+			warnings = append(warnings, sa.Engine.Warnings()...)
 		}
 	}
 	problems.Sort()
-	return catalogs, problems
+	warnings.Sort()
+	return catalogs, problems, warnings
 }
 
 func hasFile(ps configs.Problems, file string) bool {

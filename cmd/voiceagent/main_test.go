@@ -33,6 +33,7 @@ func writeFile(t *testing.T, name, body string) string {
 func TestValidate(t *testing.T) {
 	good := writeFile(t, "good.yaml", "name: good\nservices:\n  - intent: x\n    endpoint: https://a.example/x\n")
 	bad := writeFile(t, "bad.yaml", "name: bad\nservices:\n  - intent: x\n    endpoint: https://a.example/{{id}}\n    requiredFields:\n      - name: n\n        tipe: string\n")
+	alike := writeFile(t, "alike.yaml", "name: alike\nlanguage: es\nservices:\n  - intent: reservar_cita\n    reference: Reservar una cita médica\n    endpoint: https://a.example/a\n  - intent: agendar_consulta\n    reference: Agendar una cita con el médico\n    endpoint: https://a.example/b\n  - intent: cancelar_cita\n    reference: Cancelar una cita médica\n    endpoint: https://a.example/c\n")
 	tests := []struct {
 		name     string
 		args     []string
@@ -45,6 +46,9 @@ func TestValidate(t *testing.T) {
 			bad + `:7: services[0].requiredFields[0].tipe: unknown field "tipe" (did you mean "type"?)`,
 			bad + `:4: services[0].endpoint: unknown variable {{id}}`,
 			"FAIL 2 problems in 1 file",
+		}},
+		{"services too alike: a warning, not a failure", []string{"validate", "--config", alike}, 0, []string{
+			alike + `:8: services[1].reference: warning: "agendar_consulta" and "reservar_cita" (line 5) are too alike to tell apart`,
 		}},
 		{"a missing file", []string{"validate", "--config", "/nonexistent/agent.yaml"}, 2, []string{"--config /nonexistent/agent.yaml: no such file or directory"}},
 		{"an unknown flag", []string{"validate", "--confg", good}, 2, []string{"unknown flag: --confg"}},

@@ -19,6 +19,10 @@ func (a *app) validateCmd() *cobra.Command {
 file:line: field.path: reason. A directory stands for the .yaml, .yml and .json
 files in it. With no --config it checks the embedded example agents.
 
+Warnings (file:line: field.path: warning: …) point at what works but may
+confuse callers, such as two services whose references are too alike to
+tell apart; they do not fail validation.
+
 Exit code 0 when every file is valid, 1 when any has problems, 2 when a
 --config path does not exist.`,
 		Args: cobra.NoArgs,
@@ -28,7 +32,7 @@ Exit code 0 when every file is valid, 1 when any has problems, 2 when a
 					return usageErr("--config %s: %v", p, errors.Unwrap(err))
 				}
 			}
-			catalogs, problems := loadCatalogs(paths)
+			catalogs, problems, warnings := loadChecked(paths)
 			for _, c := range catalogs {
 				mcpNote := ""
 				if n := countMCP(c.Agent); n > 0 {
@@ -38,6 +42,9 @@ Exit code 0 when every file is valid, 1 when any has problems, 2 when a
 			}
 			for _, p := range problems {
 				fmt.Fprintln(a.stdout, p)
+			}
+			for _, w := range warnings {
+				fmt.Fprintln(a.stdout, w)
 			}
 			if len(problems) > 0 {
 				fmt.Fprintf(a.stdout, "FAIL %s in %s\n", plural(len(problems), "problem"), plural(countFiles(problems), "file"))
