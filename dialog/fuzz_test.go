@@ -61,3 +61,47 @@ func FuzzCall(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePhrase: a lexicon phrase either compiles into patterns that
+// match what they expand to, or is refused with a reason; never a panic.
+func FuzzParsePhrase(f *testing.F) {
+	for _, seed := range []string{"un momento", "(un|una) [momento|segundo]", "déjame buscar* ...", "mandarle # euros",
+		"~(a|b (c|d)) [e]", "((((a))))", "[", "a|b|", "...", "#", "x* y* z*", "(a|b)(c|d)(e|f)(g|h)(i|j)(k|l)(m|n)"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, phrase string) {
+		var ix phraseIndex
+		if err := ix.addPhrase(phrase, 1); err != nil {
+			return
+		}
+		for _, ps := range ix.byWord {
+			for _, p := range ps {
+				if len(p.elems) == 0 || p.elems[0].rest || p.elems[0].number {
+					t.Fatalf("%q: bad pattern %+v", phrase, p)
+				}
+			}
+		}
+	})
+}
+
+// FuzzHear: any text is read into words, acts and the words left for
+// values without panicking, and the words left keep the text's length.
+func FuzzHear(f *testing.F) {
+	for _, seed := range []string{"un momento, déjame buscarlo", "no, mejor no", "¿cómo? ¿qué?", "x k seven p two",
+		"\x00\xff¿¡", "mandarle 35 euros", "Ñandú, ÁÉÍÓÚ ü"} {
+		f.Add(seed)
+	}
+	es, en := engine(f, "clinica.yaml"), engine(f, "helpdesk.yaml")
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, e := range []*Engine{es, en} {
+			h := e.hear(text)
+			if got := h.inform(); len(got) != len(text) && !strings.ContainsRune(text, '\uFFFD') && utf8Valid(text) {
+				t.Fatalf("%q: inform %q changes the length", text, got)
+			}
+			h.without(actGoodbye)
+			h.asksSomething()
+		}
+	})
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }

@@ -766,10 +766,11 @@ func personName(text, lang string) (string, extract.Span, bool) {
 		_, numES := extract.Number(f, "es")
 		return timeWords[f] || num || numES || extract.Fold(text[w.s:w.e]) == "o'hare"
 	}
-	particle := func(k int) bool {
+	var particle func(k int) bool
+	particle = func(k int) bool { // "de la" in "María de la Cruz"
 		switch extract.Fold(text[ws[k].s:ws[k].e]) {
 		case "de", "del", "la", "las", "los", "van", "von", "da", "di", "du", "le", "mc", "y":
-			return k+1 < len(ws) && ws[k+1].upper
+			return k+1 < len(ws) && (ws[k+1].upper || particle(k+1))
 		}
 		return false
 	}

@@ -1,0 +1,99 @@
+package dialog
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestHear: what an utterance does, read with the built-in lexicons. alone
+// means the utterance says nothing else; weak words (a bare "para", "no")
+// count only then.
+func TestHear(t *testing.T) {
+	tests := []struct {
+		lang, in string
+		acts     []act
+		alone    bool
+		inform   string // the words left for values, trimmed
+	}{
+		{"es", "un momento, déjame buscarlo", []act{actHold}, true, ""},
+		{"es", "espérame tantito", []act{actHold}, true, ""},
+		{"es", "Un momento... sí, es el A1001", []act{actHold}, false, "sí, es el A1001"},
+		{"es", "no, mejor no, déjala así", []act{actCancel}, true, ""},
+		{"es", "olvídalo, mejor quiero cambiar la reserva", []act{actCancel}, false, "mejor quiero cambiar la reserva"},
+		{"es", "¿me repite, por favor?", []act{actRepeat}, true, ""},
+		{"es", "¿cómo?", []act{actRepeat}, true, ""},
+		{"es", "mesa para cuatro", nil, false, "mesa para cuatro"},
+		{"es", "eso sería todo, gracias, chau", []act{actGoodbye, actThanks, actFarewell}, true, ""},
+		{"es", "¿cómo está?", []act{actSmallTalk}, true, ""},
+		{"es", "quiero hablar con un asesor", []act{actHuman}, true, ""},
+		{"en", "hold on, let me grab it", []act{actHold}, true, ""},
+		{"en", "one sec", []act{actHold}, true, ""},
+		{"en", "actually never mind, I'll keep it", []act{actCancel}, true, ""},
+		{"en", "sorry, can you say that again?", []act{actRepeat}, true, ""},
+		{"en", "that's all, thanks, bye", []act{actGoodbye, actThanks, actFarewell}, true, ""},
+		{"en", "let me talk to a human", []act{actHuman}, true, ""},
+		{"en", "for two people", nil, false, "for two people"},
+	}
+	for _, tt := range tests {
+		e := answerEngines[tt.lang]
+		h := e.hear(tt.in)
+		var want uint32
+		for _, a := range tt.acts {
+			want |= 1 << a
+		}
+		if h.acts&^(1<<actFiller) != want || h.alone != tt.alone {
+			var got []string
+			for a := act(1); a < numActs; a++ {
+				if h.has(a) {
+					got = append(got, a.String())
+				}
+			}
+			t.Errorf("%s %q: acts %v alone %v, want %v alone %v", tt.lang, tt.in, got, h.alone, tt.acts, tt.alone)
+		}
+		if got := strings.Join(strings.Fields(strings.Trim(h.inform(), " ,.?¿!")), " "); got != tt.inform {
+			t.Errorf("%s %q: informs %q, want %q", tt.lang, tt.in, got, tt.inform)
+		}
+	}
+}
+
+// TestVerbs: what the caller wants done, whatever word says it.
+func TestVerbs(t *testing.T) {
+	tests := []struct {
+		lang, in string
+		want     verb
+	}{
+		{"es", "quisiera separar una mesa", verbBook},
+		{"es", "quiero apartar mesa para el sábado", verbBook},
+		{"es", "¿podría coger cita para mañana?", verbBook},
+		{"es", "quiero sacar un turno", verbBook},
+		{"es", "¿tienen lugar para dos esta noche?", verbBook},
+		{"es", "quiero dar de baja mi internet", verbCancel},
+		{"es", "ya no vamos a poder ir", verbCancel},
+		{"es", "quiero anular la reserva", verbCancel},
+		{"es", "quiero mover mi reservación", verbChange},
+		{"es", "¿me confirma a qué hora quedó mi reserva?", verbCheck},
+		{"es", "¿cuánto tengo que cancelar este mes?", verbCheck},
+		{"es", "se me fue el internet desde ayer", verbSymptom},
+		{"es", "el wifi no me funciona", verbSymptom},
+		{"es", "me robaron la tarjeta", verbLost},
+		{"es", "quiero mandarle treinta y cinco euros a mi hermana", verbSend},
+		{"en", "I need to call off an order", verbCancel},
+		{"en", "I won't be able to make it", verbCancel},
+		{"en", "can you get me a room for friday", verbBook},
+		{"en", "I'd like to make a reservation", verbBook},
+		{"en", "I want my money back", verbRefund},
+		{"en", "where's my package", verbCheck},
+		{"en", "my package never arrived", verbSymptom},
+		{"en", "my heater's not working", verbSymptom},
+		{"en", "can you ship it to my new place instead", verbChange},
+	}
+	for _, tt := range tests {
+		if got := answerEngines[tt.lang].lex.hearVerbs(tt.in); !got.has(tt.want) {
+			t.Errorf("%s %q: verbs %b lack %d", tt.lang, tt.in, got, tt.want)
+		}
+	}
+	// a verb said negated is not asked for
+	if h := answerEngines["es"].hear("no, no la bloquee"); h.verbs.has(verbBlock) || !h.denied.has(verbBlock) {
+		t.Errorf("no la bloquee: verbs %b, denied %b", h.verbs, h.denied)
+	}
+}

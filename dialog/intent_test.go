@@ -1,0 +1,29 @@
+package dialog
+
+import "testing"
+
+// TestIntentByVerb: services that share a noun ("reserva") are told apart
+// by what the caller wants done, in the caller's words, with references
+// only (no examples).
+func TestIntentByVerb(t *testing.T) {
+	e := engine(t, "reservas.yaml")
+	tests := []struct{ in, want string }{
+		{"quisiera separar una mesa para cuatro", "reservar_mesa"},
+		{"¿me aparta una mesa para hoy?", "reservar_mesa"},
+		{"oiga, ¿tienen mesa para esta noche?", "reservar_mesa"},
+		{"tenía una reserva para el sábado pero ya no vamos a poder ir", "cancelar_reserva"},
+		{"llamaba para anular una reserva", "cancelar_reserva"},
+		{"quiero mover mi reservación del miércoles para el viernes", "cambiar_reserva"},
+		{"¿se puede pasar la reserva para más tarde?", "cambiar_reserva"},
+		{"¿me confirma a qué hora quedó mi reserva?", "consultar_reserva"},
+		{"¿para cuántos quedó mi reservación?", "consultar_reserva"},
+	}
+	for _, tt := range tests {
+		c := e.NewCall("x", "")
+		c.Step(Start{At: wednesday})
+		c.Step(Utterance{At: wednesday, Text: tt.in})
+		if c.st.Intent != tt.want {
+			t.Errorf("%q: intent %q, want %s", tt.in, c.st.Intent, tt.want)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package dialog
+
+import (
+	"testing"
+
+	"github.com/voiceagent/voiceagent/configs"
+)
+
+func TestPeopleCount(t *testing.T) {
+	tests := []struct {
+		lang, in string
+		want     float64 // 0: none
+		span     string
+	}{
+		{"en", "Two adults and a child.", 3, "Two adults and a child"},
+		{"en", "It's me and my wife.", 2, "me and my wife"},
+		{"en", "Me and two friends.", 3, "Me and two friends"},
+		{"en", "there's four of us", 4, "four of us"},
+		{"en", "two adults and two kids", 4, "two adults and two kids"},
+		{"es", "Somos dos adultos y dos niños.", 4, "dos adultos y dos niños"},
+		{"es", "Vamos mi esposa, yo y mis tres hijos.", 5, "esposa, yo y mis tres hijos"},
+		{"es", "Nomás para mí y mi pareja.", 2, "mí y mi pareja"},
+		{"es", "quiero una mesa para el sábado", 0, ""},
+		{"en", "I'd like a room for two nights", 0, ""},
+	}
+	for _, tt := range tests {
+		n, sp, ok := peopleCount(tt.in, tt.lang)
+		if !ok && tt.want != 0 || ok && (n != tt.want || tt.in[sp.Start:sp.End] != tt.span) {
+			t.Errorf("%q: got %v %v %q, want %v %q", tt.in, n, ok, tt.in[sp.Start:sp.End], tt.want, tt.span)
+		}
+	}
+}
+
+func TestAmounts(t *testing.T) {
+	tests := []struct {
+		lang, in string
+		money    bool
+		want     float64
+	}{
+		{"en", "Nineteen ninety five.", true, 19.95},
+		{"en", "The second charge was thirty-four ninety-nine.", true, 34.99},
+		{"en", "it was one twenty", true, 120},
+		{"en", "a hundred and twenty dollars and fifty cents", true, 120.50},
+		{"es", "ciento veinte euros con cincuenta", true, 120.50},
+		{"en", "nineteen ninety five", false, 19},
+	}
+	for _, tt := range tests {
+		n, ok := amountIn(tt.in, tt.lang, tt.money)
+		if m, okm := moneyIn(tt.in, tt.lang, tt.money); okm {
+			n, ok = m, okm
+		}
+		if !ok || n.Value != tt.want {
+			t.Errorf("%q (money %v): got %v %v, want %v", tt.in, tt.money, n.Value, ok, tt.want)
+		}
+	}
+}
+
+func TestPersonName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Under Sarah Collins.", "Sarah Collins"},
+		{"A Carlos Ruiz.", "Carlos Ruiz"},
+		{"Está a nombre de Mario Téllez.", "Mario Téllez"},
+		{"Name's Kevin O'Brien.", "Kevin O'Brien"},
+		{"No, sorry, it's under my husband's name, Mitchell.", "Mitchell"},
+		{"Collins. C O L L I N S.", "Collins"},
+		{"Me llamo María de la Cruz", "María de la Cruz"},
+		{"do you have a room for this Friday?", ""},
+		{"for New Year's Eve", ""},
+		{"juan perez", ""},
+	}
+	for _, tt := range tests {
+		got, _, ok := personName(tt.in, "en")
+		if ok != (tt.want != "") || got != tt.want {
+			t.Errorf("%q: got %q %v, want %q", tt.in, got, ok, tt.want)
+		}
+	}
+	for in, want := range map[string]string{
+		"quiero enviar dinero a Lucía Ramos":                         "Lucía Ramos",
+		"quería hacer una transferencia a mi hermana, Elena Prieto.": "Elena Prieto",
+		"Code is L9L9L. I want to cancel":                            "",
+		"Hola, quiero reservar. Somos Juan y Ana":                    "",
+	} {
+		if got, ok := personAfterTo(in); got != want || ok != (want != "") {
+			t.Errorf("personAfterTo %q: got %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAddressIn(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Hi, can you ship order M-7315 to 18 Maple Avenue, Apartment 2, Hoboken, 07030 instead?", "18 Maple Avenue, Apartment 2, Hoboken"},
+		{"Mándalo a la Calle Hidalgo 45, colonia Centro, Guadalajara, código postal 44100", "Calle Hidalgo 45, colonia Centro, Guadalajara"},
+		{"quiero dos cafeteras", ""},
+		{"I have 3 kids", ""},
+	}
+	for _, tt := range tests {
+		got, ok := addressIn(tt.in)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestHoursIn(t *testing.T) {
+	tests := []struct {
+		lang, in      string
+		opens, closes int // minutes; 0, 0: none stated
+	}{
+		{"es", "Abrimos de 1 de la tarde a 11 de la noche.", 13 * 60, 23 * 60},
+		{"es", "las oficinas atienden de 8:30 a 14:00", 8*60 + 30, 14 * 60},
+		{"es", "Atendemos de 8 de la mañana a 7 de la noche.", 8 * 60, 19 * 60},
+		{"en", "The shuttle runs from 6 am to 11 pm.", 6 * 60, 23 * 60},
+		{"en", "We're open from 6 pm to 2 am", 18 * 60, 26 * 60},
+		{"es", "¿A qué hora te acomoda?", 0, 0},
+	}
+	for _, tt := range tests {
+		got, ok := hoursIn(tt.in, tt.lang)
+		if ok != (tt.closes > 0) || got.Opens != tt.opens || got.Closes != tt.closes {
+			t.Errorf("%q: got %+v %v, want %d-%d", tt.in, got, ok, tt.opens, tt.closes)
+		}
+	}
+}
+
+// TestEnumAliases: an option is chosen by what its description says it is.
+func TestEnumAliases(t *testing.T) {
+	f := newField(configs.Field{Name: "plan", Type: "string", Enum: []string{"básico", "plus", "premium"},
+		Description: "Plan nuevo: básico (100 megas), plus (300 megas) o premium (600 megas)"}, "es")
+	f.sense = senseOf(f, &configs.Service{}, &configs.Agent{Language: "es"})
+	c := answerEngines["es"].NewCall("x", "")
+	for in, want := range map[string]string{
+		"quiero subir al de 300 megas":        "plus",
+		"pásame al plan de seiscientos megas": "premium",
+		"el premium":                          "premium",
+		"quiero el de 100 o el de 300, no sé": "",
+	} {
+		got, _, problem := c.option(f, in)
+		if want == "" && problem == "" || want != "" && got != want {
+			t.Errorf("%q: got %q (%s), want %q", in, got, problem, want)
+		}
+	}
+}
