@@ -3,6 +3,8 @@ package dialog
 import (
 	"slices"
 	"strings"
+
+	"github.com/voiceagent/voiceagent/dialog/extract"
 )
 
 // An utterance is read once per turn into a heard: its words folded, with
@@ -35,6 +37,10 @@ type heard struct {
 	// declined: the acts were not taken as such (a "sí" that answers a
 	// boolean field, "un agente" that picks an option); the words stay.
 	declined bool
+	// reads are the typed readings (numbers, dates, codes…) of the texts
+	// the turn's readers look at: the utterance and the parts of it left
+	// when values are claimed, each read once.
+	reads map[string]*extract.Text
 }
 
 // hear reads an utterance.
@@ -283,4 +289,22 @@ func (h *heard) without(acts ...act) string {
 		}
 	}
 	return strings.ToValidUTF8(string(b), " ")
+}
+
+// read is the typed reading of text, shared by the turn's readers: read
+// once per turn (and per part of the utterance), or, between turns, anew.
+func (c *Call) read(text string) *extract.Text {
+	h := c.heard
+	if h == nil {
+		return extract.Read(text, c.e.lang)
+	}
+	if t, ok := h.reads[text]; ok {
+		return t
+	}
+	if h.reads == nil {
+		h.reads = map[string]*extract.Text{}
+	}
+	t := extract.Read(text, c.e.lang)
+	h.reads[text] = t
+	return t
 }

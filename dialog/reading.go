@@ -276,7 +276,7 @@ func (c *Call) answer(text string) []Action {
 // cleanYes reports whether text is a yes with nothing but affirming words
 // beside it, the only answer that executes a read-back.
 func (c *Call) cleanYes(text string) bool {
-	answer, rest := extract.YesNo(text, c.e.lang)
+	answer, rest := c.read(text).YesNo()
 	return answer == extract.Yes && c.onlyAffirms(rest)
 }
 

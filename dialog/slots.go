@@ -178,7 +178,7 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		}
 		return c.checkEnum(f, strconv.FormatFloat(n.Value, 'f', -1, 64), n.Span)
 	case configs.TypeBoolean:
-		switch a, _ := extract.YesNo(text, lang); a {
+		switch a, _ := c.read(text).YesNo(); a {
 		case extract.Yes:
 			return "true", wholeSpan(text), ""
 		case extract.No:
@@ -186,7 +186,7 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		}
 		return "", extract.Span{}, c.phrase("invalidBoolean")
 	case configs.TypeDate:
-		d, err := extract.FindDateIn(text, lang, now, extract.DateOptions{Past: f.sense.past})
+		d, err := c.read(text).Date(now, extract.DateOptions{Past: f.sense.past})
 		if err != nil {
 			return "", extract.Span{}, c.dateProblem(err, "invalidDate")
 		}
@@ -195,7 +195,7 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		}
 		return d.String(), d.Span, ""
 	case configs.TypeTime:
-		t, err := extract.FindTimeIn(text, lang, now, f.sense.hours)
+		t, err := c.read(text).Time(now, f.sense.hours)
 		if err != nil {
 			return "", extract.Span{}, c.phrase("invalidTime")
 		}
@@ -203,13 +203,13 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 	case configs.TypeDateTime:
 		return c.dateTime(f, text, now)
 	case configs.TypeEmail:
-		e, sp, ok := extract.Email(text, lang)
+		e, sp, ok := c.read(text).Email()
 		if !ok {
 			return "", extract.Span{}, c.phrase("invalidEmail")
 		}
 		return e, sp, ""
 	case configs.TypePhone:
-		d, sp, ok := extract.Digits(text, lang)
+		d, sp, ok := c.read(text).Digits()
 		if (!ok || len(d) < 7) && c.callerNumber() != "" && sameNumber(text) {
 			return c.callerNumber(), wholeSpan(text), "" // "el mismo desde el que llamo"
 		}
@@ -246,8 +246,8 @@ const partial = "\x00partial"
 // completes the one the field already has ("change the time to 4 pm") or
 // the part said before ("tomorrow afternoon" … "around 3").
 func (c *Call) dateTime(f *field, text string, now time.Time) (string, extract.Span, string) {
-	d, derr := extract.FindDateIn(text, c.e.lang, now, extract.DateOptions{Past: f.sense.past})
-	t, terr := extract.FindTimeIn(text, c.e.lang, now, f.sense.hours)
+	d, derr := c.read(text).Date(now, extract.DateOptions{Past: f.sense.past})
+	t, terr := c.read(text).Time(now, f.sense.hours)
 	if derr != nil && terr != nil {
 		return "", extract.Span{}, c.dateProblem(derr, "invalidDateTime")
 	}
@@ -432,7 +432,7 @@ func (c *Call) code(f *field, text string) (string, extract.Span, string) {
 		sp extract.Span
 	}
 	var cands []cand
-	for _, sp := range extract.Spelled(text, c.e.lang) { // "M as in Mary, 4, T, 9, Q"
+	for _, sp := range c.read(text).Spelled() { // "M as in Mary, 4, T, 9, Q"
 		cands = append(cands, cand{sp.Code, sp.Span}, cand{strings.ReplaceAll(sp.Code, "-", ""), sp.Span})
 	}
 	for _, l := range codeToken.FindAllStringIndex(text, -1) {
@@ -455,7 +455,7 @@ func (c *Call) code(f *field, text string) (string, extract.Span, string) {
 			cands = append(cands, cand{tok + d, whole}, cand{tok + "-" + d, whole})
 		}
 	}
-	if d, sp, ok := extract.Digits(text, c.e.lang); ok {
+	if d, sp, ok := c.read(text).Digits(); ok {
 		cands = append(cands, cand{d, sp})
 	}
 	for _, cd := range cands {

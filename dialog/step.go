@@ -553,7 +553,7 @@ func (c *Call) readbackText(s *service, values map[string]string) string {
 // executes.
 func (c *Call) confirming(at time.Time, text string) []Action {
 	s := c.e.service(c.st.Intent)
-	answer, rest := extract.YesNo(text, c.e.lang)
+	answer, rest := c.read(text).YesNo()
 	rb := c.st.Readback
 	// Only a yes with nothing else in it executes ("sí, así está bien"):
 	// "nada, todo bien" is asked again.

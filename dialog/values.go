@@ -275,13 +275,13 @@ func overlapsAny(sp extract.Span, spans []extract.Span) bool {
 // one ("from the 12th to the 15th", "del miércoles para el viernes").
 func (c *Call) dateCandidates(f *field, text string, now time.Time, score float64) []candidate {
 	o := extract.DateOptions{Past: f.sense.past}
-	d, err := extract.FindDateIn(text, c.e.lang, now, o)
+	d, err := c.read(text).Date(now, o)
 	if err != nil {
 		return nil
 	}
 	out := []candidate{{f, d.String(), d.Span, score}}
 	if f.sense.next {
-		all := extract.FindDates(text, c.e.lang, now, o)
+		all := c.read(text).Dates(now, o)
 		for _, x := range all {
 			if len(all) > 1 && leadsTo(text[:x.Span.Start], c.e.lang) {
 				out = append(out, candidate{f, x.String(), x.Span, score + scoreTargetd})
@@ -314,7 +314,7 @@ func leadsTo(before, lang string) bool {
 // "X-ray, kilo, seven").
 func (c *Call) codeCandidates(f *field, text string, score float64) []candidate {
 	var out []candidate
-	for _, sp := range extract.Spelled(text, c.e.lang) {
+	for _, sp := range c.read(text).Spelled() {
 		for _, v := range []string{sp.Code, strings.ReplaceAll(sp.Code, "-", "")} {
 			if f.pattern == nil && len(v) >= 4 || f.pattern != nil && f.pattern.MatchString(v) {
 				out = append(out, candidate{f, v, sp.Span, score + 0.1})
@@ -333,7 +333,7 @@ func (c *Call) codeCandidates(f *field, text string, score float64) []candidate 
 // first yes or no decides unless the caller turns it round ("sí… no,
 // espera").
 func (c *Call) boolean(text string) (string, extract.Span, bool) {
-	switch a, _ := extract.YesNo(text, c.e.lang); a {
+	switch a, _ := c.read(text).YesNo(); a {
 	case extract.Yes:
 		return "true", wholeSpan(text), true
 	case extract.No:
@@ -414,7 +414,7 @@ func (c *Call) numberCandidates(s *service, f *field, text string, asked bool) [
 			add(m.Value, m.Span, scoreCued+0.2)
 		}
 	}
-	nums := extract.Numbers(text, lang)
+	nums := c.read(text).Numbers()
 	if asked && len(nums) > 0 && f.sense.money {
 		if m, ok := amountIn(text, lang, true); ok {
 			add(m.Value, m.Span, scoreAsked)
@@ -680,7 +680,7 @@ func amountIn(text, lang string, moneyField bool) (extract.Num, bool) {
 // megas" or "trescientos" for "plus (300 megas)". An alias with a number
 // is matched by that number; one without, by all its words.
 func (c *Call) byAlias(f *field, text string) (int, extract.Span, bool) {
-	nums := extract.Numbers(text, c.e.lang)
+	nums := c.read(text).Numbers()
 	ft := foldText(text)
 	found, at := -1, extract.Span{}
 	for i, alias := range f.sense.aliases {

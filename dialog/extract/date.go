@@ -63,8 +63,12 @@ type DateOptions struct {
 
 // FindDateIn is FindDate resolving incomplete dates as o says.
 func FindDateIn(text, lang string, now time.Time, o DateOptions) (Date, error) {
-	a := analyze(text, lang)
+	return analyze(text, lang).findDate(now, o)
+}
+
+func (a *analysis) findDate(now time.Time, o DateOptions) (Date, error) {
 	a.past = o.Past
+	defer func() { a.past = false }()
 	today := civilOf(now)
 	cands := a.dateCands(today)
 	if len(cands) == 0 {
@@ -94,8 +98,12 @@ func FindDateIn(text, lang string, now time.Time, o DateOptions) (Date, error) {
 // ("el lunes no puedo"); impossible ones are left out. The go-dateparser
 // fallback is not consulted.
 func FindDates(text, lang string, now time.Time, o DateOptions) []Date {
-	a := analyze(text, lang)
+	return analyze(text, lang).findDates(now, o)
+}
+
+func (a *analysis) findDates(now time.Time, o DateOptions) []Date {
 	a.past = o.Past
+	defer func() { a.past = false }()
 	today := civilOf(now)
 	cands := a.dateCands(today)
 	if len(cands) == 0 {

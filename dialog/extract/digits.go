@@ -12,7 +12,10 @@ import "strconv"
 // with the most digits wins (the first on ties). It returns the digits only
 // (no "+"), the span covering them and ok when at least one digit was found.
 func Digits(text, lang string) (string, Span, bool) {
-	a := analyze(text, lang)
+	return analyze(text, lang).digits()
+}
+
+func (a *analysis) digits() (string, Span, bool) {
 	var best string
 	var bestSpan Span
 	var cur []byte

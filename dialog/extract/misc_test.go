@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -177,5 +178,52 @@ func TestAnswerString(t *testing.T) {
 	}
 	if (Time{Hour: 7, Minute: 5}).String() != "07:05" {
 		t.Error("Time.String")
+	}
+}
+
+// TestRead: the shared reading gives what each reader gives on its own,
+// however many times it is asked.
+func TestRead(t *testing.T) {
+	now := refNow(t)
+	for _, tc := range []struct{ lang, in string }{
+		{"es", "el viernes a las ocho, somos 4, juan arroba gmail punto com, 987 654 321, erre guion uno dos tres"},
+		{"en", "yes, next Tuesday at 3 pm for two, x k seven p two, my email is j smith at yahoo dot com"},
+		{"es", "no, mejor el 15 de marzo del 85"},
+	} {
+		r := Read(tc.in, tc.lang)
+		for range 2 {
+			if got, want := fmt.Sprint(r.Numbers()), fmt.Sprint(Numbers(tc.in, tc.lang)); got != want {
+				t.Errorf("%q Numbers: %s, want %s", tc.in, got, want)
+			}
+			d1, s1, ok1 := r.Digits()
+			d2, s2, ok2 := Digits(tc.in, tc.lang)
+			if d1 != d2 || s1 != s2 || ok1 != ok2 {
+				t.Errorf("%q Digits differ", tc.in)
+			}
+			e1, _, _ := r.Email()
+			if e2, _, _ := Email(tc.in, tc.lang); e1 != e2 {
+				t.Errorf("%q Email: %q, want %q", tc.in, e1, e2)
+			}
+			a1, r1 := r.YesNo()
+			if a2, r2 := YesNo(tc.in, tc.lang); a1 != a2 || r1 != r2 {
+				t.Errorf("%q YesNo differ", tc.in)
+			}
+			if fmt.Sprint(r.Spelled()) != fmt.Sprint(Spelled(tc.in, tc.lang)) {
+				t.Errorf("%q Spelled differ", tc.in)
+			}
+			for _, past := range []bool{false, true} {
+				o := DateOptions{Past: past}
+				d1, err1 := r.Date(now, o)
+				d2, err2 := FindDateIn(tc.in, tc.lang, now, o)
+				if d1 != d2 || (err1 == nil) != (err2 == nil) {
+					t.Errorf("%q Date (past %v): %v %v, want %v %v", tc.in, past, d1, err1, d2, err2)
+				}
+			}
+			t1, err1 := r.Time(now, TimeOptions{Opens: 13 * 60, Closes: 23 * 60})
+			t2, err2 := FindTimeIn(tc.in, tc.lang, now, TimeOptions{Opens: 13 * 60, Closes: 23 * 60})
+			if t1 != t2 || (err1 == nil) != (err2 == nil) {
+				t.Errorf("%q Time: %v, want %v", tc.in, t1, t2)
+			}
+		}
 	}
 }

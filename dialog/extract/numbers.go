@@ -62,8 +62,7 @@ var countNouns = map[string]bool{
 // preceding letter ("A1001", "mp3", "A-1001") are part of a code, not a
 // number.
 func Numbers(text, lang string) []Num {
-	a := analyze(text, lang)
-	return a.numbers(optsNumbers)
+	return analyze(text, lang).numbers(optsNumbers)
 }
 
 // Number returns the first number in text, if any (see Numbers).

@@ -16,7 +16,10 @@ type SpelledCode struct {
 // "hyphen", and "A as in apple" / "A de avión". A run needs three pieces
 // or more and a letter in it; runs of digits alone are Digits' to read.
 func Spelled(text, lang string) []SpelledCode {
-	a := analyze(text, lang)
+	return analyze(text, lang).spelled()
+}
+
+func (a *analysis) spelled() []SpelledCode {
 	var out []SpelledCode
 	for i := 0; i < len(a.toks); {
 		code, end, ok := a.spelledAt(i)

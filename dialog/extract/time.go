@@ -49,8 +49,12 @@ func (o TimeOptions) within(minutes int) bool {
 
 // FindTimeIn is FindTime reading bare hours against the business's hours.
 func FindTimeIn(text, lang string, now time.Time, o TimeOptions) (Time, error) {
-	a := analyze(text, lang)
+	return analyze(text, lang).findTime(now, o)
+}
+
+func (a *analysis) findTime(now time.Time, o TimeOptions) (Time, error) {
 	a.hours = o
+	defer func() { a.hours = TimeOptions{} }()
 	cands := a.timeCands(now)
 	if len(cands) == 0 {
 		return Time{}, ErrNoTime

@@ -52,7 +52,10 @@ func (a Answer) String() string {
 // "but", "y") and edge punctuation trimmed: "" for "sí, por favor", "la fecha
 // es el 20" for "no, la fecha es el 20".
 func YesNo(text, lang string) (a Answer, rest string) {
-	an := analyze(text, lang)
+	return analyze(text, lang).yesNo()
+}
+
+func (an *analysis) yesNo() (a Answer, rest string) {
 	n := len(an.toks)
 	cat := make([]ynCat, n) // per token; 0 = content
 	var yes, no, unclear, contrast, question bool
