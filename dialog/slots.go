@@ -45,9 +45,17 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 		}
 	}
 	// 1. Named fields. The words that name the field are claimed with the
-	// value, so "mi correo es" is not left for a free-text answer.
-	for _, seg := range c.e.cueSegments(s, text) {
+	// value, so "mi correo es" is not left for a free-text answer. A named
+	// free-text field takes its words after the typed values have taken
+	// theirs ("a nombre de Rosa Quispe y somos seis").
+	segs := c.e.cueSegments(s, text)
+	var freeSegs []segment
+	for _, seg := range segs {
 		if got[seg.f.Name] {
+			continue
+		}
+		if seg.f.freeText() {
+			freeSegs = append(freeSegs, seg)
 			continue
 		}
 		value := seg.value(text)
@@ -60,7 +68,7 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 			set(seg.f, v, extract.Span{Start: seg.cue, End: max(sp.End, seg.start)})
 		}
 	}
-	named := len(claimed) > 0 // the caller named a field: a correction
+	named := len(claimed) > 0 || len(freeSegs) > 0 // the caller named a field: a correction
 	var target *field
 	if asked && c.st.Asking != "" && !got[c.st.Asking] {
 		target = s.field(c.st.Asking)
@@ -100,9 +108,19 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 			problem = p
 		}
 	}
+	// 3. Named free-text fields, from the words left.
+	for _, seg := range freeSegs {
+		if got[seg.f.Name] {
+			continue
+		}
+		left := mask(text, claimed)
+		if v, sp, problem := c.parse(seg.f, seg.value(left), now); problem == "" {
+			set(seg.f, v, extract.Span{Start: seg.cue, End: max(sp.End, seg.start)})
+		}
+	}
 	// 4. The asked field, free text: the rest of the answer, when the rest
 	// says something ("oh, no," left by a correction does not).
-	if target != nil && target.freeText() && c.takesFreeText() {
+	if target != nil && target.freeText() && !got[target.Name] && c.takesFreeText() {
 		if v, sp := c.e.freeText(mask(text, claimed), target); v != "" && (!named || hasContent(v)) {
 			set(target, v, sp)
 		} else if !named {
