@@ -170,7 +170,7 @@ func (c *Call) onAct(at time.Time, h *heard) ([]Action, bool) {
 	case listening && h.saysNo():
 		return c.end(c.phrase("goodbye")), true // "no, gracias" to "¿algo más?"
 	case h.has(actCancel):
-		if c.st.Phase == PhaseConfirming && c.e.service(c.st.Intent).cancels && yesToCancellation(h.text) {
+		if c.st.Phase == PhaseConfirming && c.e.service(c.st.Intent).cancels && yesToCancellation(h) {
 			return c.confirming(at, yesWord(c.e.lang)), true // "sí, cancélala" to "¿cancelo tu cita?"
 		}
 		if !listening {

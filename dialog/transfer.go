@@ -7,78 +7,12 @@ import (
 	"github.com/voiceagent/voiceagent/configs"
 )
 
-// Asking for a person. A caller who says only that ("quiero hablar con una
-// persona", "pásame con un asesor", "talk to a human", "operator") is
-// transferred to the agent's transferNumber, or told that no one can take
-// the call and asked again what was pending. The request must be the whole
-// utterance (beside neutral words and politeness), so "quiero hablar con
-// alguien sobre mi pedido" is a request like any other.
-
-// humanLeads introduce the person asked for: "quiero hablar con", "put me
-// through to"; folded.
-var humanLeads = func() phraseSet {
-	var lines []string
-	for _, pre := range []string{"", "quiero ", "quisiera ", "necesito ", "puedo ", "podria ", "me gustaria ", "deseo ",
-		"prefiero ", "tengo que ", "se puede "} {
-		for _, verb := range []string{"hablar con", "comunicarme con"} {
-			lines = append(lines, pre+verb)
-		}
-	}
-	for _, pre := range []string{"", "i want to ", "i wanna ", "i'd like to ", "id like to ", "i would like to ", "i need to ",
-		"can i ", "could i ", "may i ", "let me ", "i have to ", "i'd rather ", "i prefer to "} {
-		for _, verb := range []string{"talk", "speak"} {
-			lines = append(lines, pre+verb+" to", pre+verb+" with")
-		}
-	}
-	lines = append(lines,
-		"pasame con", "paseme con", "me pasas con", "me pasa con", "me puedes pasar con", "me puede pasar con",
-		"me podrias pasar con", "me podria pasar con", "puedes pasarme con", "puede pasarme con", "comunicame con",
-		"comuniqueme con", "me comunicas con", "me comunica con", "me puedes comunicar con", "me puede comunicar con",
-		"transfiereme con", "transfiereme a", "transfierame con", "transfierame a", "me transfieres con",
-		"me transfieres a", "me puedes transferir con", "me puedes transferir a", "quiero que me atienda",
-		"que me atienda", "con", "quiero", "quisiera", "necesito", "prefiero", "dame", "deme",
-		"i want", "i need", "i'd like", "id like", "get me", "give me", "can i get", "can i have", "connect me to",
-		"connect me with", "can you connect me to", "can you connect me with", "put me through to",
-		"can you put me through to", "transfer me to", "can you transfer me to", "i want to be transferred to")
-	return phraseList(lines...)
-}()
-
-// humanNouns name a person to talk to, after a lead; humanBare may also be
-// said alone ("un asesor", "operator"), while "una persona" or "someone"
-// alone answer other questions too.
-var (
-	humanBare = phraseList(
-		"un humano", "humano", "un ser humano", "una persona real", "una persona de verdad", "un agente", "agente",
-		"un agente humano", "un operador", "una operadora", "operador", "operadora", "un asesor", "una asesora",
-		"asesor", "asesora", "un representante", "representante", "un ejecutivo", "una ejecutiva",
-		"a human", "human", "a human being", "a real person", "a live person", "a real human", "an agent", "agent",
-		"a live agent", "a real agent", "a human agent", "a representative", "representative", "a rep",
-		"a live representative", "a customer service representative", "a customer service agent", "an operator",
-		"operator")
-	humanNouns = append(phraseList(
-		"una persona", "persona", "alguien", "alguien real", "alguien de verdad", "una agente", "ejecutivo",
-		"un supervisor", "el supervisor", "un encargado", "el encargado", "el gerente", "atencion al cliente",
-		"servicio al cliente", "alguien de atencion al cliente",
-		"a person", "person", "someone", "somebody", "someone real", "a real someone", "customer service",
-		"a supervisor", "your supervisor", "a manager", "your manager"), humanBare...)
-	// humanAlone ask for a transfer without naming anyone.
-	humanAlone = phraseList("transfer me", "can you transfer me", "please transfer me", "put me through",
-		"transfiereme", "transfierame", "me transfieres", "me puedes transferir", "puedes transferirme")
-)
-
-// humanMatch returns the length of the request for a person that starts
-// words, or 0.
-func humanMatch(words []string) int {
-	best := max(longestMatch(words, humanBare), longestMatch(words, humanAlone))
-	for _, lead := range humanLeads {
-		if len(lead) > 0 && len(lead) < len(words) && slices.Equal(words[:len(lead)], lead) {
-			if n := longestMatch(words[len(lead):], humanNouns); n > 0 {
-				best = max(best, len(lead)+n)
-			}
-		}
-	}
-	return best
-}
+// Asking for a person. A caller who does only that (the lexicon's `human`
+// phrases: "quiero hablar con una persona", "pásame con un asesor", "talk
+// to a human", "operator") is transferred to the agent's transferNumber,
+// or told that no one can take the call and asked again what was pending.
+// Words that ask for something else make it a request like any other
+// ("quiero hablar con alguien sobre mi pedido").
 
 // humanWords are the words of the nouns, for telling whether a service is
 // itself about reaching a person.
