@@ -114,6 +114,10 @@ type Lexicon struct {
 	// reference or examples use one kind is chosen by callers who use
 	// another word of the same kind.
 	Verbs Verbs `yaml:"verbs"`
+	// Objects are groups of nouns callers use for the same thing ("cita",
+	// "turno", "consulta"): a caller's word reaches a service whose
+	// reference uses another of its group.
+	Objects [][]string `yaml:"objects"`
 }
 
 // Verbs are the kinds of request the engine knows, each a phrase list.
@@ -133,6 +137,9 @@ type Verbs struct {
 	Block        []string `yaml:"block"`
 	Request      []string `yaml:"request"`
 	Contact      []string `yaml:"contact"`
+	Quote        []string `yaml:"quote"`
+	Pause        []string `yaml:"pause"`
+	Open         []string `yaml:"open"`
 }
 
 // PhraseKeys are the fixed sentences an agent may override under `phrases:`.

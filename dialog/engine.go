@@ -110,16 +110,16 @@ func New(a *configs.Agent) (*Engine, error) {
 		}
 		entry := &intentEntry{
 			intent:   cs.Intent,
-			words:    intentWords(a.Language, append([]string{cs.Intent, cs.Reference}, cs.Examples...)...),
-			actions:  intentWords(a.Language, cs.Intent, cs.Reference),
+			words:    lex.intentWords(a.Language, append([]string{cs.Intent, cs.Reference}, cs.Examples...)...),
+			actions:  lex.intentWords(a.Language, cs.Intent, cs.Reference),
 			verbs:    e.serviceVerbs(cs),
 			disabled: !cs.IsEnabled(),
 		}
 		for _, ex := range cs.Examples {
-			entry.examples = append(entry.examples, intentWords(a.Language, ex))
+			entry.examples = append(entry.examples, lex.intentWords(a.Language, ex))
 		}
 		for _, f := range cs.RequiredFields {
-			entry.context = append(entry.context, intentWords(a.Language, f.Name, f.Description, f.PromptHint)...)
+			entry.context = append(entry.context, lex.intentWords(a.Language, f.Name, f.Description, f.PromptHint)...)
 		}
 		entries = append(entries, entry)
 	}

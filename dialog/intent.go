@@ -102,9 +102,13 @@ var timeWords = wordSet(strings.Fields(`lunes martes miercoles jueves viernes sa
 	eight nine ten eleven twelve twenty thirty`)...)
 
 // intentWords returns the stems of texts, each once.
-func intentWords(lang string, texts ...string) []string {
+func intentWords(lang string, texts ...string) []string { return (*lexicon)(nil).intentWords(lang, texts...) }
+
+// intentWords returns the stems of texts, each once, a noun of one of the
+// lexicon's object groups standing for its group.
+func (lx *lexicon) intentWords(lang string, texts ...string) []string {
 	var out []string
-	for _, w := range stems(strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(strings.Join(texts, " ")), lang) {
+	for _, w := range lx.stems(strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(strings.Join(texts, " ")), lang) {
 		if !slices.Contains(out, w) {
 			out = append(out, w)
 		}
@@ -122,7 +126,7 @@ type match struct {
 // minScore are left out. Disabled services rank too, so that a request for
 // one is told it is not available rather than sent elsewhere.
 func (c *Call) rank(text string) []match {
-	return c.e.intents.rankWords(c.e.intents.keep(stems(text, c.e.lang)), c.verbsOf(text))
+	return c.e.intents.rankWords(c.e.intents.keep(c.e.lex.callerStems(text, c.e.lang)), c.verbsOf(text))
 }
 
 // verbsOf is what text asks to be done, by the lexicon: the turn's reading
@@ -146,10 +150,15 @@ func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 	if verbs.has(verbAvailability) && !ix.availability {
 		verbs.add(verbBook) // "¿tienen mesa?" where nothing checks availability: a booking
 	}
+	words = ix.resolve(words)
 	var doers verbSet // the caller's verbs some service does
 	for _, s := range ix.services {
 		doers |= verbs.and(s.verbs)
 	}
+	// A caller who asks only for what no service does ("¿cuánto cuesta una
+	// consulta?" where nothing gives prices) is not asking for what the
+	// services do; a verb no service does beside one some do changes nothing.
+	asksElse := verbs != 0 && doers == 0
 	verbs = doers
 	matches := func(s *intentEntry) bool { return verbs != 0 && verbs.and(s.verbs) != 0 }
 	// df counts, for each word, the services that have it: among those
@@ -206,6 +215,8 @@ func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 			score += exampleBonus * best
 		}
 		switch {
+		case asksElse && s.verbs != 0:
+			score *= verbMismatch
 		case verbs == 0 || s.verbs == 0:
 		case matches(s):
 			score += verbBonus
@@ -225,6 +236,32 @@ func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 		}
 		return 0
 	})
+	return out
+}
+
+// resolve picks, for each word said that stands for its object group too
+// ("turn|cit"), the word itself when some service has it, else the group.
+func (ix *intentIndex) resolve(words []string) []string {
+	var out []string
+	for i, w := range words {
+		own, group, ok := strings.Cut(w, "|")
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(words)
+		}
+		out[i] = group
+		for _, s := range ix.services {
+			if containsStem(s.words, own) {
+				out[i] = own
+				break
+			}
+		}
+	}
+	if out == nil {
+		return words
+	}
 	return out
 }
 
@@ -252,7 +289,16 @@ func (ix *intentIndex) enabled() []*intentEntry {
 // containsStem reports whether list holds w or a word of the same root: one
 // is a prefix of the other and they share at least five letters.
 func containsStem(list []string, w string) bool {
+	if a, b, ok := strings.Cut(w, "|"); ok {
+		return containsStem(list, a) || containsStem(list, b)
+	}
 	for _, x := range list {
+		if a, b, ok := strings.Cut(x, "|"); ok {
+			if containsStem([]string{a, b}, w) {
+				return true
+			}
+			continue
+		}
 		if x == w {
 			return true
 		}
@@ -269,7 +315,17 @@ func containsStem(list []string, w string) bool {
 
 // stems splits folded text into words, drops stop-words and the words of
 // days, months and moments, and strips common inflections.
-func stems(text, lang string) []string {
+func stems(text, lang string) []string { return (*lexicon)(nil).stems(text, lang) }
+
+// stems is stems with the lexicon's object groups: a noun of a group
+// stands for itself and for its group ("turno" for "cita"), as the two
+// stems, or as one word with both ("turn|cit") for the words of a caller,
+// which count once whichever matches.
+func (lx *lexicon) stems(text, lang string) []string { return lx.stemsAs(text, lang, false) }
+
+func (lx *lexicon) callerStems(text, lang string) []string { return lx.stemsAs(text, lang, true) }
+
+func (lx *lexicon) stemsAs(text, lang string, joined bool) []string {
 	stop := stopEN
 	if lang == "es" {
 		stop = stopES
@@ -281,7 +337,17 @@ func stems(text, lang string) []string {
 		if len(w) < 2 || stop[w] || timeWords[w] {
 			continue
 		}
-		out = append(out, stem(w, lang))
+		st := stem(w, lang)
+		if lx != nil {
+			if g, ok := lx.objects[w]; ok && stem(g, lang) != st {
+				if joined {
+					st += "|" + stem(g, lang) // "turno" is also a "cita"
+				} else {
+					out = append(out, stem(g, lang))
+				}
+			}
+		}
+		out = append(out, st)
 	}
 	return out
 }
@@ -344,7 +410,7 @@ func (e *Engine) Warnings() configs.Problems {
 	var refs []ref
 	for _, s := range e.services {
 		if s.cfg.IsEnabled() && strings.TrimSpace(s.cfg.Reference) != "" {
-			refs = append(refs, ref{s, e.lex.hearVerbs(s.cfg.Reference), e.intents.keep(intentWords(e.lang, s.cfg.Reference))})
+			refs = append(refs, ref{s, e.lex.hearVerbs(s.cfg.Reference), e.intents.keep(e.lex.intentWords(e.lang, s.cfg.Reference))})
 		}
 	}
 	for i, a := range refs {

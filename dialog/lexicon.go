@@ -65,6 +65,9 @@ const (
 	verbBlock
 	verbRequest
 	verbContact
+	verbQuote
+	verbPause
+	verbOpen
 	numVerbs
 )
 
@@ -189,6 +192,9 @@ func (p *pattern) match(ws []hword, i int, clitics bool) int {
 type lexicon struct {
 	acts  phraseIndex
 	verbs phraseIndex
+	// objects maps a noun, folded, to the first of its group: callers'
+	// words and services' words meet there.
+	objects map[string]string
 }
 
 // actLists and verbLists name the lists of configs.Lexicon.
@@ -212,7 +218,7 @@ var (
 	}
 	// verbFields maps the fields of configs.Verbs, in order, to verbs.
 	verbFields = []verb{verbBook, verbCancel, verbChange, verbCheck, verbAvailability, verbReport, verbSymptom, verbRefund,
-		verbPay, verbBuy, verbSend, verbLost, verbBlock, verbRequest, verbContact}
+		verbPay, verbBuy, verbSend, verbLost, verbBlock, verbRequest, verbContact, verbQuote, verbPause, verbOpen}
 )
 
 // builtinLexicons are the embedded lexicons, compiled once on first use.
@@ -261,11 +267,40 @@ func compileLexicon(lang string, own *configs.Lexicon, src *configs.Source) (*le
 			}
 		}
 	}
+	addObjects := func(l *configs.Lexicon, path string, report bool) {
+		for i, group := range l.Objects {
+			if len(group) < 2 && report {
+				problems = append(problems, src.Problem(fmt.Sprintf("%s.objects[%d]", path, i), "a group needs two words or more"))
+			}
+			first := ""
+			for _, w := range group {
+				f := lexWord(strings.TrimSpace(w))
+				if f == "" || strings.Contains(f, " ") {
+					if report {
+						problems = append(problems, src.Problem(fmt.Sprintf("%s.objects[%d]", path, i), fmt.Sprintf("%q: one word each", w)))
+					}
+					continue
+				}
+				if first == "" {
+					first = f
+					if c, ok := lx.objects[f]; ok {
+						first = c // the group joins one it shares a word with
+					}
+				}
+				if lx.objects == nil {
+					lx.objects = map[string]string{}
+				}
+				lx.objects[f] = first
+			}
+		}
+	}
 	if b := builtins[lang]; b != nil {
 		addAll(b, "", false) // TestBuiltinLexicons checks them
+		addObjects(b, "", false)
 	}
 	if own != nil {
 		addAll(own, "lexicon", true)
+		addObjects(own, "lexicon", true)
 	}
 	return lx, problems
 }

@@ -85,7 +85,7 @@ func (c *Call) utterance(at time.Time, text string, r *Reading) []Action {
 	if c.st.Phase != PhaseListening && h.has(actGreeting) {
 		h.drop(actGreeting, c.e.lex) // "good morning" as the message asked for; "¿hola?" is asked again
 	}
-	if c.st.Phase == PhaseListening && h.has(actCancel) && len(c.e.intents.rankWords(c.e.intents.keep(stems(text, c.e.lang)), c.e.lex.hearVerbs(text))) > 0 {
+	if c.st.Phase == PhaseListening && h.has(actCancel) && len(c.e.intents.rankWords(c.e.intents.keep(c.e.lex.callerStems(text, c.e.lang)), c.e.lex.hearVerbs(text))) > 0 {
 		h.drop(actCancel, c.e.lex) // "quiero cancelar mi cita": the request, not a refusal
 	}
 	defer func() { c.heard, c.reading = nil, nil }()
@@ -342,7 +342,7 @@ func (e *Engine) describe(intent string) string {
 // does that the current one does not ("cancelar", "open a ticket") — an
 // answer that merely mentions a product or a date switches nothing.
 func (c *Call) switchTo(at time.Time, text string) *service {
-	words := c.e.intents.keep(stems(text, c.e.lang))
+	words := c.e.intents.keep(c.e.lex.callerStems(text, c.e.lang))
 	verbs := c.switchVerbs(text)
 	ranked := c.e.intents.rankWords(words, verbs)
 	if len(ranked) == 0 || ranked[0].intent == c.st.Intent || ranked[0].disabled {
