@@ -31,7 +31,7 @@ const (
 
 var roleWords = map[role][]string{
 	roleProduct:  {"producto", "product", "articulo", "item", "modelo"},
-	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion", "incidencia"},
+	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion", "incidencia", "sintomas", "symptoms", "details", "detalles", "happened", "paso"},
 	roleReason:   {"motivo", "reason", "why", "causa", "cause", "razon", "porque"},
 	roleAddress:  {"direccion", "domicilio", "address", "calle", "street"},
 	roleQuantity: {"cantidad", "quantity", "unidades", "units", "cuantos", "how many"},

@@ -195,6 +195,8 @@ type lexicon struct {
 	// objects maps a noun, folded, to the first of its group: callers'
 	// words and services' words meet there.
 	objects map[string]string
+	// members are each group's words, by the group's first.
+	members map[string][]string
 }
 
 // actLists and verbLists name the lists of configs.Lexicon.
@@ -288,9 +290,10 @@ func compileLexicon(lang string, own *configs.Lexicon, src *configs.Source) (*le
 					}
 				}
 				if lx.objects == nil {
-					lx.objects = map[string]string{}
+					lx.objects, lx.members = map[string]string{}, map[string][]string{}
 				}
 				lx.objects[f] = first
+				lx.members[first] = append(lx.members[first], f)
 			}
 		}
 	}
@@ -521,4 +524,19 @@ func numberAt(ws []hword, k int) int {
 		break
 	}
 	return end
+}
+
+// withGroups is text with, after it, every word of the object groups its
+// words belong to: "carro" brings "coche", "auto"… for reading options.
+func (lx *lexicon) withGroups(text string) string {
+	var b strings.Builder
+	b.WriteString(text)
+	for _, w := range splitHeard(foldText(text).s) {
+		if g, ok := lx.objects[w.v]; ok {
+			for _, m := range lx.members[g] {
+				b.WriteString(" " + m)
+			}
+		}
+	}
+	return b.String()
 }

@@ -65,7 +65,12 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 			value = strings.Repeat(" ", seg.cue) + text[seg.cue:seg.end]
 		}
 		if v, sp, problem := c.parse(seg.f, value, now); problem == "" {
-			set(seg.f, v, extract.Span{Start: seg.cue, End: max(sp.End, seg.start)})
+			if sp.Start-seg.start <= 24 {
+				sp = extract.Span{Start: seg.cue, End: max(sp.End, seg.start)} // "código postal 44100"
+			} else {
+				claimed = append(claimed, extract.Span{Start: seg.cue, End: seg.start}) // the naming words only
+			}
+			set(seg.f, v, sp)
 		}
 	}
 	named := len(claimed) > 0 || len(freeSegs) > 0 // the caller named a field: a correction
@@ -357,7 +362,7 @@ func (c *Call) option(f *field, text string) (string, extract.Span, string) {
 	if i, sp, ok := c.byAlias(f, text); ok {
 		return f.Enum[i], sp, ""
 	}
-	said := stems(text, c.e.lang)
+	said := stems(c.e.lex.withGroups(undiminish(text, c.e.lang)), c.e.lang) // "carro" is a "coche", "perrito" a "perro"
 	optionStems := f.enumStems
 	var byRoots []int
 	for i, os := range optionStems {
@@ -955,8 +960,8 @@ func wordIndex(s, word string) int {
 			return -1
 		}
 		i += from
-		before := i == 0 || !isWordByte(s[i-1])
-		after := i+len(word) == len(s) || !isWordByte(s[i+len(word)])
+		before := i == 0 || !isWordByte(s[i-1]) && !(s[i-1] == '\'' && i > 1 && isWordByte(s[i-2])) // not the "day" of "g'day"
+		after := i+len(word) == len(s) || !isWordByte(s[i+len(word)]) && !(s[i+len(word)] == '\'' && i+len(word)+1 < len(s) && isWordByte(s[i+len(word)+1]))
 		if before && after {
 			return i
 		}
@@ -1126,4 +1131,27 @@ func hasSuffixAny(s string, suffixes ...string) bool {
 		}
 	}
 	return false
+}
+
+// undiminish adds to Spanish words said as diminutives ("perrito",
+// "gatita", "cafecito") the words they come from, for reading options.
+func undiminish(text, lang string) string {
+	if lang != "es" {
+		return text
+	}
+	var b strings.Builder
+	b.WriteString(text)
+	for _, w := range strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+		for _, suf := range []string{"citos", "citas", "cito", "cita", "itos", "itas", "ito", "ita"} {
+			if base, ok := strings.CutSuffix(w, suf); ok && len(base) >= 3 && len(w) >= 6 {
+				end := "o"
+				if strings.Contains(suf, "a") {
+					end = "a"
+				}
+				b.WriteString(" " + base + end)
+				break
+			}
+		}
+	}
+	return b.String()
 }

@@ -148,8 +148,12 @@ func (c *Call) informs(at time.Time, h *heard) bool {
 	return progressed(&c.st, &dry.st)
 }
 
-// progressed reports whether the call moved from a to b.
+// progressed reports whether the call moved from a to b. A read-back
+// answered with a bare no (asking what to change) did not.
 func progressed(a, b *State) bool {
+	if a.Phase == PhaseConfirming && b.Phase == PhaseCollecting && b.Asking == "" && maps.Equal(a.Slots, b.Slots) {
+		return false
+	}
 	return a.Phase != b.Phase || a.Intent != b.Intent || a.Asking != b.Asking ||
 		!maps.Equal(a.Slots, b.Slots) || !maps.Equal(a.Partial, b.Partial) ||
 		(a.Readback == nil) != (b.Readback == nil) || !slices.Equal(a.Choices, b.Choices)

@@ -37,6 +37,7 @@ const (
 	scoreCued    = 2.5 // a number next to the field's cue word
 	scoreTyped   = 2.0 // an unmistakable value (email, date, code…) for a field not asked
 	scoreLoose   = 1.5 // a number without a cue, for the field asked
+	scoreCorrect = 1.8 // a new value for a field given before, of a type nothing else takes
 	scoreTargetd = 0.3 // a date said as the new one ("to the 15th")
 )
 
@@ -50,6 +51,8 @@ type sense struct {
 	nights bool                // counts nights or days
 	next   bool                // the new value of something ("nueva fecha")
 	person bool                // a person's name
+	from   bool                // where something starts (an origin)
+	to     bool                // where something goes (a destination)
 	// aliases are, per enum option, what the field's texts say it is:
 	// "plus (300 megas)" makes "300 megas" mean plus.
 	aliases [][]string
@@ -66,6 +69,8 @@ var (
 		"payment", "dinero", "money", "euros", "dolares", "dollars", "soles", "pesos", "reembolso", "refund", "suma",
 		"cantidad de dinero", "fee", "charge")
 	nightWords = wordSet("noches", "noche", "nights", "night", "dias", "days", "estancia", "stay")
+	fromWords  = wordSet("origin", "origen", "departs", "departure", "salida", "sale", "partida", "desde", "leaving", "pickup")
+	toWords    = wordSet("destination", "destino", "goes", "arrival", "llegada", "hacia", "going", "dropoff")
 	nextWords  = wordSet("nueva", "nuevo", "new", "otra", "otro", "another", "nuevas", "nuevos")
 	thingWords = wordSet("product", "producto", "productos", "item", "articulo", "modelo", "model", "company", "empresa",
 		"compania", "negocio", "business", "calle", "street", "city", "ciudad", "file", "archivo", "device",
@@ -109,6 +114,8 @@ func senseOf(f *field, svc *configs.Service, a *configs.Agent) sense {
 		s.nights = !s.people && !s.money && any(nightWords, own)
 	}
 	s.next = any(nextWords, own)
+	s.from = any(fromWords, own)
+	s.to = !s.from && any(toWords, own)
 	s.person = f.freeText() && any(personWords, words(strings.NewReplacer("_", " ", "-", " ").Replace(f.Name), firstWords(f.Description, 3))) && !any(thingWords, own)
 	if f.typ == configs.TypeTime || f.typ == configs.TypeDateTime {
 		for _, t := range []string{f.Description + " " + f.PromptHint, svc.Reference, a.Prompt + " " + a.Greeting} {
@@ -183,11 +190,34 @@ func (c *Call) candidates(s *service, text string, now time.Time, target *field)
 	var out []candidate
 	for _, f := range s.fields {
 		if _, had := c.st.Slots[f.Name]; had && f != target {
+			if target != nil && target.typ != f.typ && correctable(f) {
+				// "make that seven thirty" while the spots are asked: a
+				// value only this field takes corrects it
+				for _, cd := range c.fieldCandidates(s, f, text, now, false) {
+					if n, ok := extract.Number(text[cd.sp.Start:cd.sp.End], c.e.lang); ok && n.Span.End-n.Span.Start == cd.sp.End-cd.sp.Start {
+						continue // a bare number ("two") is the answer asked for, not a day
+					}
+					if cd.value != c.st.Slots[f.Name] {
+						cd.score = scoreCorrect
+						out = append(out, cd)
+					}
+				}
+			}
 			continue
 		}
 		out = append(out, c.fieldCandidates(s, f, text, now, f == target)...)
 	}
 	return out
+}
+
+// correctable: a field whose value, said again while another is asked, is
+// a correction — one no other kind of answer is mistaken for.
+func correctable(f *field) bool {
+	switch f.typ {
+	case configs.TypeDate, configs.TypeTime, configs.TypeDateTime, configs.TypeEmail, configs.TypePhone:
+		return true
+	}
+	return false
 }
 
 // fieldCandidates proposes values for one field; asked: it is the field
@@ -214,6 +244,8 @@ func (c *Call) fieldCandidates(s *service, f *field, text string, now time.Time,
 			if asked || f.pattern != nil {
 				out = append(out, c.codeCandidates(f, text, typed)...)
 			}
+		case len(f.Enum) > 0 && f.typ == configs.TypeString:
+			out = append(out, c.optionCandidates(f, text, typed)...)
 		case f.unmistakable():
 			if v, sp, p := c.parse(f, text, now); p == "" {
 				out = append(out, candidate{f, v, sp, typed})
@@ -496,8 +528,20 @@ func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int
 	if f.sense.money && (strings.ContainsAny(text[sp.Start:sp.End], "$€£") || currencyWords[next]) {
 		return 1
 	}
+	if f.sense.money {
+		for k := len(before) - 1; k >= 0 && k >= len(before)-6; k-- {
+			if chargeWords[strings.Trim(before[k], ",.")] {
+				return 1 // "a charge on my account for eighty-nine fifty"
+			}
+		}
+	}
 	return 0
 }
+
+// chargeWords introduce an amount of money a few words before it.
+var chargeWords = wordSet("charge", "charged", "cargo", "cobro", "cobraron", "cobran", "refund", "reembolso", "amount",
+	"monto", "importe", "paid", "pague", "pagué", "pague", "costo", "cost", "bill", "factura", "debito", "debited",
+	"price", "precio", "fee", "tarifa", "total")
 
 // punctApart spaces punctuation out, so that it stands as a word.
 var punctApart = strings.NewReplacer(",", " , ", ".", " . ", "?", " ? ")
@@ -533,7 +577,14 @@ var relations = wordSet("esposa", "esposo", "mujer", "marido", "pareja", "novia"
 var countedPeople = wordSet("personas", "adultos", "adulto", "ninos", "nino", "ninas", "nina", "hijos", "hijas",
 	"amigos", "amigas", "chicos", "chicas", "nietos", "invitados", "bebes", "menores", "mayores", "companeros",
 	"people", "adults", "adult", "kids", "kid", "children", "child", "friends", "guests", "sons", "daughters",
-	"babies", "teenagers", "teens", "colleagues", "seniors", "persons", "others", "more")
+	"babies", "teenagers", "teens", "colleagues", "seniors", "persons", "others", "more",
+	// places for people: "four tickets", "dos boletos", "a seat"
+	"tickets", "ticket", "seats", "seat", "spots", "spot", "places", "place", "plazas", "plaza", "lugares", "lugar",
+	"boletos", "boleto", "pasajes", "pasaje", "entradas", "entrada", "cupos", "cupo", "asientos", "asiento",
+	"passengers", "passenger", "pasajeros", "pasajero", "travellers", "travelers", "covers", "comensales")
+
+// seatNouns count people one place each; "a seat", "un lugar" is one.
+var seatNouns = wordSet("ticket", "seat", "spot", "place", "plaza", "lugar", "boleto", "pasaje", "entrada", "cupo", "asiento")
 
 // peopleCount adds up the people a caller lists: "dos adultos y un niño"
 // (3), "mi esposa, yo y mis tres hijos" (5), "me and two friends" (3),
@@ -558,6 +609,9 @@ func peopleCount(text, lang string) (float64, extract.Span, bool) {
 			}
 		case relations[w] && i > 0 && isDeterminer(ws[i-1].v):
 			item, n = 1, 1
+		case (w == "a" || w == "an" || w == "un" || w == "una" || w == "one") && i+1 < len(ws) && seatNouns[ws[i+1].v]:
+			item, n = 1, 2 // "a seat", "un lugar"
+			numbered = true
 		default:
 			if v, ok := extract.Number(w, lang); ok && v.Value >= 1 && v.Value < 100 {
 				k := i + 1
@@ -848,6 +902,55 @@ func negatedAt(text string, at int) bool {
 		if words[k] == "no" || words[k] == "not" {
 			return true
 		}
+	}
+	return false
+}
+
+// optionCandidates proposes every option said, where it was said, and for
+// a field that says which way it goes (an origin, a destination) the
+// option said that way first: "from Sydney to Canberra" gives the origin
+// Sydney and the destination Canberra. Without an option said whole, the
+// option reader's own guess (by roots, by description, by spelling).
+func (c *Call) optionCandidates(f *field, text string, score float64) []candidate {
+	ft := foldText(text)
+	var out []candidate
+	for i, o := range f.foldedEnum {
+		for from := 0; from < len(ft.s); {
+			at := wordIndex(ft.s[from:], o)
+			if at < 0 {
+				break
+			}
+			at += from
+			sp := ft.span(at, at+len(o))
+			s := score
+			switch before := text[:sp.Start]; {
+			case f.sense.from && leadsFrom(before), f.sense.to && leadsTo(before, c.e.lang):
+				s += 0.5
+			case f.sense.from && leadsTo(before, c.e.lang), f.sense.to && leadsFrom(before):
+				s -= 0.5
+			}
+			out = append(out, candidate{f, f.Enum[i], sp, s})
+			from = at + len(o)
+		}
+	}
+	if len(out) == 0 {
+		if v, sp, p := c.option(f, text); p == "" {
+			out = append(out, candidate{f, v, sp, score})
+		}
+	}
+	return out
+}
+
+// leadsFrom reports whether the words before a value introduce it as where
+// something starts: "from", "desde", "de", "saliendo de", "leaving".
+func leadsFrom(before string) bool {
+	words := strings.Fields(extract.Fold(before))
+	if len(words) == 0 {
+		return false
+	}
+	switch words[len(words)-1] {
+	case "from", "desde", "de", "leaving", "out":
+		return true
 	}
 	return false
 }

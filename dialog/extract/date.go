@@ -1160,8 +1160,8 @@ func (a *analysis) pick(n int, rng func(k int) (s, e int)) int {
 		if a.negated(s, e) && !a.noBelongsToNext(e, k+1 < n, func() int { s, _ := rng(k + 1); return s }) {
 			continue
 		}
-		if k > 0 && a.negatedBefore(s) {
-			continue // "el lunes, no para mañana"
+		if (k > 0 || n > 1) && a.negatedBefore(s) {
+			continue // "el lunes, no para mañana", "no fue el doce, fue el diez"
 		}
 		if k > 0 && a.correctionBetween(pe, s) {
 			best = k
@@ -1201,8 +1201,8 @@ func (a *analysis) negatedBefore(s int) bool {
 		switch a.w(k) {
 		case "no", "not":
 			return true
-		case "para", "el", "la", "a", "al", "on", "for", "the", "at", "las":
-			continue
+		case "para", "el", "la", "a", "al", "on", "for", "the", "at", "las", "fue", "era", "es", "is", "was", "its":
+			continue // "no fue el doce, fue el diez"
 		}
 		return false
 	}
