@@ -27,6 +27,9 @@ type heard struct {
 	// tag is, per word, the act of the phrase covering it; actNone for the
 	// words that give information.
 	tag  []act
+	// said is, per word, the act of the phrase covering it before weak
+	// phrases among other words were let go: "nomás" is still a filler.
+	said []act
 	acts uint32 // the acts found, as a set
 	// alone: every word belongs to an act phrase (fillers included); the
 	// utterance does something and says nothing else.
@@ -65,6 +68,7 @@ func (e *Engine) hear(text string) *heard {
 		i += m
 	}
 	h.alone = n > 0 && covered == n
+	h.said = slices.Clone(h.tag)
 	for i := range h.tag {
 		if h.tag[i] == actNone {
 			continue

@@ -315,7 +315,7 @@ func (c *Call) onlyAffirms(rest string) bool {
 	}
 	s := c.e.service(c.st.Intent)
 	for i := 0; i < len(h.words); {
-		if h.tag[i] != actNone || slices.Contains(affirming, h.words[i].v) || slices.Contains(fillerWords, h.words[i].v) {
+		if h.tag[i] != actNone || kind&(1<<h.said[i]) != 0 || slices.Contains(affirming, h.words[i].v) || slices.Contains(fillerWords, h.words[i].v) {
 			i++
 			continue
 		}

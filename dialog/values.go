@@ -934,8 +934,10 @@ func (c *Call) optionCandidates(f *field, text string, score float64) []candidat
 		}
 	}
 	if len(out) == 0 {
-		if v, sp, p := c.option(f, text); p == "" {
-			out = append(out, candidate{f, v, sp, score})
+		if v, _, p := c.option(f, text); p == "" {
+			// a guess by roots or spelling claims no words: "vacunar a mi
+			// gata" is a vaccination and a cat
+			out = append(out, candidate{f, v, extract.Span{Start: len(text), End: len(text)}, score - 0.1})
 		}
 	}
 	return out
