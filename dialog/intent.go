@@ -287,7 +287,8 @@ func (ix *intentIndex) enabled() []*intentEntry {
 }
 
 // containsStem reports whether list holds w or a word of the same root: one
-// is a prefix of the other and they share at least five letters.
+// is a prefix of the other, they share at least five letters and the longer
+// has at most three more.
 func containsStem(list []string, w string) bool {
 	if a, b, ok := strings.Cut(w, "|"); ok {
 		return containsStem(list, a) || containsStem(list, b)
@@ -306,8 +307,8 @@ func containsStem(list []string, w string) bool {
 		if len(short) > len(long) {
 			short, long = long, short
 		}
-		if len(short) >= 5 && strings.HasPrefix(long, short) {
-			return true
+		if len(short) >= 5 && len(long)-len(short) <= 3 && strings.HasPrefix(long, short) {
+			return true // "confirm", "confirmed"; not "member", "membership"
 		}
 	}
 	return false

@@ -61,3 +61,17 @@ func TestZZ3(t *testing.T) {
 	t.Logf("yesno %v rest %q onlyAffirms %v yesWithVerb %v cleanYes %v", a, rest, c.onlyAffirms(rest), c.yesWithVerb(s), c.cleanYes(s))
 	t.Logf("service verbs %b", e.intents.entry("cancelar_cita").verbs)
 }
+
+func TestZZ4(t *testing.T) {
+	e := load(t, "/work/blind2/agents/gym.yaml")
+	c := e.NewCall("x", "")
+	for _, s := range []string{"Hey, so can I pause my membership over the summer?", "Hiya, could I put my membership on hold rather than cancel it?", "You know what, forget the charge, I just wanna cancel the whole membership, I'm done with you guys"} {
+		t.Logf("%q verbs %b", s, e.lex.hearVerbs(s))
+		for _, m := range c.rank(s) {
+			t.Logf("   %s %.2f", m.intent, m.score)
+		}
+	}
+	for _, s := range e.intents.services {
+		t.Logf("%s verbs %b", s.intent, s.verbs)
+	}
+}
