@@ -129,8 +129,18 @@ func (c *Call) inform(at time.Time, text string, h *heard) []Action {
 		return c.drop(c.phrase("cancelled")) // "no, no la bloquee, que la tenía en el abrigo"
 	}
 	if other := c.switchTo(at, text); other != nil {
+		from, given := c.e.service(c.st.Intent), c.st.Slots
 		c.reset()
-		return c.begin(at, other, text)
+		c.start(at, other, text)
+		// What the caller gave the request dropped that the new one asks
+		// for too (the same field, of the same type) is not asked again:
+		// "just cancel it" after a booking reference given to change it.
+		for _, f := range other.fields {
+			if pf := from.field(f.Name); pf != nil && pf.typ == f.typ && given[f.Name] != "" && c.st.Slots[f.Name] == "" {
+				c.st.Slots[f.Name] = given[f.Name]
+			}
+		}
+		return c.next(nil)
 	}
 	info := h.inform()
 	if c.st.Phase == PhaseConfirming {

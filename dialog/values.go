@@ -458,6 +458,12 @@ func (c *Call) numberCandidates(s *service, f *field, text string, asked bool) [
 			continue // "no somos cinco, somos siete"
 		}
 		switch cue := c.numberCue(s, f, text, n.Span); {
+		case cue > 0 && f.sense.money:
+			if m, ok := amountIn(text[n.Span.Start:], lang, true); ok { // "eighty-nine fifty"
+				m.Span.Start += n.Span.Start
+				m.Span.End += n.Span.Start
+				add(m.Value, m.Span, scoreCued)
+			}
 		case cue > 0:
 			add(n.Value, n.Span, scoreCued)
 		case cue == 0 && asked:
@@ -486,6 +492,9 @@ func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int
 		}
 		next = w
 		break
+	}
+	if next == "times" || next == "veces" || next == "vez" || next == "time" {
+		return -1 // "debited two times"
 	}
 	if next == "us" || next == "nosotros" || next == "personas" && f.sense.people {
 		if f.sense.people {
@@ -604,8 +613,9 @@ func peopleCount(text, lang string) (float64, extract.Span, bool) {
 		case w == "mi" && i+1 < len(ws) && (ws[i+1].v == "y" || ws[i+1].v == "con"):
 			item, n = 1, 1 // "para mí y mi pareja"
 		case w == "yo" || w == "me" || w == "myself" || w == "i" || w == "im":
-			if items > 0 || i+1 < len(ws) && (ws[i+1].v == "and" || ws[i+1].v == "y" || ws[i+1].v == "con" || ws[i+1].v == "with" || ws[i+1].v == "plus") {
-				item, n = 1, 1
+			if items > 0 || i+1 < len(ws) && (ws[i+1].v == "and" || ws[i+1].v == "y" || ws[i+1].v == "con" || ws[i+1].v == "with" ||
+				ws[i+1].v == "plus" || ws[i+1].clause != ws[i].clause && (relations[ws[i+1].v] || isDeterminer(ws[i+1].v))) {
+				item, n = 1, 1 // "me and my wife", "myself, my husband and the two kids"
 			}
 		case relations[w] && i > 0 && isDeterminer(ws[i-1].v):
 			item, n = 1, 1

@@ -195,8 +195,10 @@ func (a *analysis) relWordAt(i int, today civil) (dcand, bool) {
 	w := a.w(i)
 	if a.lang == "en" {
 		switch w {
-		case "today", "tonight":
+		case "today", "tonight", "today's", "tonight's", "todays", "tonights":
 			return mk(today, i, i+1), true
+		case "tomorrow's", "tomorrows":
+			return mk(today.addDays(1), i, i+1), true
 		case "tomorrow", "tmrw", "tomorow":
 			return mk(today.addDays(1), i, i+1), true
 		case "yesterday":

@@ -18,7 +18,7 @@ import (
 // returns the address and the span it came from.
 func Email(text, lang string) (string, Span, bool) {
 	f := foldWithMap(text)
-	atoms := emailAtoms(f.s)
+	atoms := atTheRate(emailAtoms(f.s))
 	for k := range atoms {
 		if atoms[k].kind != aAt {
 			continue
@@ -416,4 +416,21 @@ func numberRun(s string, atoms []atom, j, k int) int {
 		return 0
 	}
 	return n
+}
+
+// atTheRate reads "at the rate (of)", as Indian English says "@", as one
+// "at".
+func atTheRate(atoms []atom) []atom {
+	for i := 0; i+2 < len(atoms); i++ {
+		if atoms[i].kind != aAt || atoms[i].text != "at" || atoms[i+1].text != "the" || atoms[i+2].text != "rate" {
+			continue
+		}
+		n := 3
+		if i+3 < len(atoms) && atoms[i+3].text == "of" {
+			n = 4
+		}
+		atoms[i].e = atoms[i+n-1].e
+		atoms = append(atoms[:i+1], atoms[i+n:]...)
+	}
+	return atoms
 }

@@ -70,3 +70,15 @@ func TestSpelledEmails(t *testing.T) {
 		}
 	}
 }
+
+func TestEmailAtTheRate(t *testing.T) {
+	for in, want := range map[string]string{
+		"ramesh dot iyer at the rate gmail dot com":    "ramesh.iyer@gmail.com",
+		"priya at the rate of yahoo dot co dot in":     "priya@yahoo.co.in",
+		"it's tom at the rate company dot com, thanks": "tom@company.com",
+	} {
+		if got, _, ok := Email(in, "en"); !ok || got != want {
+			t.Errorf("%q: got %q %v, want %q", in, got, ok, want)
+		}
+	}
+}

@@ -197,6 +197,9 @@ func (a *analysis) resolve(ck clock, s int) tcand {
 		return c // 24:00 = 00:00
 	}
 	H := h
+	if ck.marker == mkNone && !ck.padded {
+		ck.marker = a.partOfDay() // "something in the morning, like seven thirty"
+	}
 	switch ck.marker {
 	case mkNone:
 		if !ck.padded && h >= 1 && h <= 7 {
@@ -463,7 +466,8 @@ func (a *analysis) markerAt(j int) (marker, int, bool) {
 		if e, ok := a.anySeq(j, "in the morning", "this morning", "tomorrow morning"); ok {
 			return mkAM, e, true
 		}
-		if e, ok := a.anySeq(j, "in the afternoon", "this afternoon", "tomorrow afternoon"); ok {
+		if e, ok := a.anySeq(j, "in the afternoon", "this afternoon", "tomorrow afternoon", "in the arvo", "this arvo",
+			"tomorrow arvo", "arvo"); ok {
 			return mkPM, e, true
 		}
 		if e, ok := a.anySeq(j, "in the evening", "this evening", "at night", "tomorrow evening", "tomorrow night"); ok {
@@ -558,6 +562,16 @@ func (a *analysis) pastToAt(i int) (tcand, bool) {
 		case "to", "till", "before", "of":
 			sign = -1
 		default:
+			if m == 30 && a.w(k-1) == "half" {
+				// "half five" (British): half past five
+				if h, padded, e, ok := a.hourAt(k); ok && h >= 1 && h <= 12 && !unitWords[a.w(e)] {
+					ck := clock{h: h, m: 30, padded: padded, strong: true, end: e}
+					if mk, e2, ok := a.markerAt(e); ok {
+						ck.marker, ck.end = mk, e2
+					}
+					return a.resolve(ck, i), true
+				}
+			}
 			return tcand{}, false
 		}
 		if sign < 0 && m == 30 {
@@ -649,4 +663,36 @@ func (a *analysis) relTimeAt(i int, now time.Time) (tcand, bool) {
 	}
 	t := now.Add(time.Duration(mins) * time.Minute)
 	return tcand{h: t.Hour(), m: t.Minute(), s: i, e: k}, true
+}
+
+// partOfDay is the part of the day the utterance names anywhere ("in the
+// morning", "por la tarde", "tonight"), as a weak marker for an hour said
+// bare elsewhere in it; mkNone when it names none or more than one.
+func (a *analysis) partOfDay() marker {
+	found := mkNone
+	for j := 0; j < len(a.toks); j++ {
+		mk, e, ok := a.markerAt(j)
+		if !ok {
+			continue
+		}
+		switch mk {
+		case mkAM, mkWeakAM, mkDawn:
+			mk = mkWeakAM
+		case mkPM, mkWeakPM, mkNoon:
+			mk = mkWeakPM
+		case mkNight, mkWeakNight:
+			mk = mkWeakNight
+		default:
+			continue // "horas", "am" and "pm" belong to their hour
+		}
+		if a.w(j) == "am" || a.w(j) == "pm" || a.w(j) == "a" || a.w(j) == "p" {
+			continue
+		}
+		if found != mkNone && found != mk {
+			return mkNone
+		}
+		found = mk
+		j = e - 1
+	}
+	return found
 }

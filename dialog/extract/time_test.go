@@ -185,3 +185,25 @@ func TestFindTimeIn(t *testing.T) {
 		}
 	}
 }
+
+// TestFindTimeContext: a part of the day said elsewhere in the answer, and
+// British and Australian ways of saying the time.
+func TestFindTimeContext(t *testing.T) {
+	now := refNow(t)
+	for _, tt := range []struct{ lang, in, want string }{
+		{"en", "Um, something in the morning, like seven thirty?", "07:30"},
+		{"en", "in the evening, around seven", "19:00"},
+		{"en", "at half five in the arvo", "17:30"},
+		{"en", "half five", "17:30"},
+		{"es", "por la mañana, tipo a las siete", "07:00"},
+		{"es", "a las siete", "19:00"},
+	} {
+		got, err := FindTime(tt.in, tt.lang, now)
+		if err != nil || got.String() != tt.want {
+			t.Errorf("%s %q: got %v %v, want %s", tt.lang, tt.in, got, err, tt.want)
+		}
+	}
+	if d, err := FindDate("a spot in tonight's boxing class", "en", now); err != nil || d.String() != "2024-01-10" {
+		t.Errorf("tonight's: %v %v", d, err)
+	}
+}
