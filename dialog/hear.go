@@ -17,6 +17,9 @@ type hword struct {
 	v      string // folded, without apostrophes
 	s, e   int    // byte range in the folded text
 	clause int    // which clause it is in: punctuation starts a new one
+	// sentence is which sentence it is in: ".", "?" and "!" start one,
+	// and no phrase reaches across them ("¿Cómo? ¿Qué me preguntó?").
+	sentence int
 }
 
 // heard is one caller utterance, read.
@@ -165,14 +168,14 @@ func (h *heard) inform() string {
 // dropped) and numbers their clauses.
 func splitHeard(s string) []hword {
 	var out []hword
-	clause := 0
+	clause, sentence := 0, 0
 	start := -1
 	var b strings.Builder
 	flush := func(end int) {
 		if start >= 0 {
 			v := b.String()
 			if v != "" {
-				out = append(out, hword{v: v, s: start, e: end, clause: clause})
+				out = append(out, hword{v: v, s: start, e: end, clause: clause, sentence: sentence})
 			}
 			b.Reset()
 			start = -1
@@ -192,6 +195,10 @@ func splitHeard(s string) []hword {
 			flush(i)
 			if strings.IndexByte(",.;:?!\"()", c) >= 0 && len(out) > 0 && out[len(out)-1].clause == clause {
 				clause++
+			}
+			if strings.IndexByte(".?!", c) >= 0 && len(out) > 0 && out[len(out)-1].sentence == sentence &&
+				!(c == '.' && i+1 < len(s) && s[i+1] != ' ') { // not the dot of "2.5"
+				sentence++
 			}
 		}
 	}

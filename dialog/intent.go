@@ -393,7 +393,7 @@ var stopEN = wordSet(strings.Fields(`a about an and any are as at be been but by
 	get got had has have hello hey hi how i i'd i'm id im in is it it's its just let like me my need no not of
 	ok okay on or our please so some that the their them then there this to up us want was we what when
 	where which who will with would you your yes hmm um uh well thanks thank good morning afternoon evening
-	now today sir madam`)...)
+	now today sir madam something anything everything nothing someone anyone somebody anybody stuff thing things`)...)
 
 // Warnings are what an author should know about the agent though it
 // loads: services whose references are too alike for a caller's words to

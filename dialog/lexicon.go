@@ -175,7 +175,7 @@ func (p *pattern) match(ws []hword, i int, clitics bool) int {
 			}
 			k = end
 			continue
-		case k >= len(ws):
+		case k >= len(ws) || ws[k].sentence != ws[i].sentence:
 			return 0
 		case e.prefix && strings.HasPrefix(ws[k].v, e.word):
 		case !e.prefix && ws[k].v == e.word:

@@ -356,7 +356,7 @@ func (e *Engine) describe(intent string) string {
 // does that the current one does not ("cancelar", "open a ticket") — an
 // answer that merely mentions a product or a date switches nothing.
 func (c *Call) switchTo(at time.Time, text string) *service {
-	words := c.e.intents.keep(c.e.lex.callerStems(text, c.e.lang))
+	words := c.e.intents.keep(c.e.lex.callerStems(c.switchText(text), c.e.lang))
 	verbs := c.switchVerbs(text)
 	ranked := c.e.intents.rankWords(words, verbs)
 	if len(ranked) == 0 || ranked[0].intent == c.st.Intent || ranked[0].disabled {
@@ -398,11 +398,26 @@ func (c *Call) switchVerbs(text string) verbSet {
 	return vs
 }
 
+// switchText is text without the words of its acts other than dropping
+// the request: "hold on" says nothing about a service that puts things on
+// hold.
+func (c *Call) switchText(text string) string {
+	h := c.heard
+	if h == nil || h.text != text {
+		return text
+	}
+	return h.without(actHold, actRepeat, actThanks, actGreeting, actSmallTalk, actGoodbye, actFarewell, actFiller)
+}
+
 // answers reports whether text gives a value to the request in progress
 // ("the reason is it arrived damaged" while a refund is collected).
 func (c *Call) answers(at time.Time, text string) bool {
 	dry := &Call{e: c.e, st: c.State(), heard: c.heard, reading: c.reading}
-	dry.fill(dry.e.service(dry.st.Intent), at, text, dry.st.Phase == PhaseCollecting)
+	s := dry.e.service(dry.st.Intent)
+	dry.fill(s, at, text, dry.st.Phase == PhaseCollecting)
+	if maps.Equal(c.st.Slots, dry.st.Slots) && dry.st.Phase == PhaseConfirming {
+		dry.change(s, at, text, nil) // "mejor el lunes" to a read-back corrects it
+	}
 	return !maps.Equal(c.st.Slots, dry.st.Slots)
 }
 

@@ -3,6 +3,7 @@ package dialog
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/voiceagent/voiceagent/configs"
 )
@@ -17,61 +18,51 @@ func load(t *testing.T, f string) *Engine {
 	return e
 }
 
+func show2(t *testing.T, e *Engine, intent, text string) {
+	c := e.NewCall("x", "")
+	now := time.Date(2025, 4, 23, 10, 0, 0, 0, e.loc)
+	c.Step(Start{At: now})
+	h := e.hear(text)
+	var tags []string
+	for i, w := range h.words {
+		tags = append(tags, w.v+":"+h.tag[i].String())
+	}
+	t.Logf("%q alone=%v verbs=%b %v", text, h.alone, h.verbs, tags)
+	for _, m := range c.rank(text) {
+		t.Logf("  rank %s %.2f", m.intent, m.score)
+	}
+	if intent != "" {
+		sv := e.service(intent)
+		c.st.Slots = map[string]string{}
+		for _, cd := range c.candidates(sv, text, now, nil) {
+			t.Logf("  cand %s=%s %.1f %q", cd.f.Name, cd.value, cd.score, text[cd.sp.Start:cd.sp.End])
+		}
+	}
+}
+
 func TestZZ(t *testing.T) {
-	e := load(t, "/work/blind2/agents/veterinaria.yaml")
-	for _, s := range []string{"Sí, sí, cancélela nomás, gracias", "quería pedir hora pa' mi perro, pa' la vacuna", "quería reservar un turno para vacunar a mi gata"} {
+	g := load(t, "/work/blind2/agents/gym.yaml")
+	show2(t, g, "billing_issue", "Yeah hi, so there's a charge on my account for eighty-nine fifty from April first")
+	show2(t, g, "book_class", "OK. Member ID five six seven one two three. Please book two spots for yoga on 5th May, 7 in the morning")
+	v := load(t, "/work/blind2/agents/veterinaria.yaml")
+	show2(t, v, "", "Hola, ¿qué tal? Mirá, tengo un turno para mi perra y necesito pasarlo para otro día, el folio es 38 105")
+	s := load(t, "/work/blind2/agents/seguros.yaml")
+	show2(t, s, "", "¿Cómo? ¿Qué me preguntó?")
+}
+
+func TestZZ5(t *testing.T) {
+	e := answerEngines["es"]
+	for _, s := range []string{"¿Qué me preguntó?", "que me pregunto", "¿Cómo? ¿Qué me preguntó?"} {
 		h := e.hear(s)
 		var tags []string
 		for i, w := range h.words {
-			tags = append(tags, w.v+":"+h.tag[i].String())
+			tags = append(tags, w.v+":"+h.tag[i].String()+"/"+h.said[i].String())
 		}
-		t.Logf("%q alone=%v verbs=%b %v", s, h.alone, h.verbs, tags)
+		t.Logf("%q alone=%v %v", s, h.alone, tags)
 	}
-	for _, sv := range e.services {
-		for _, f := range sv.fields {
-			if len(f.Enum) > 0 {
-				t.Logf("%s.%s enum %v stems %v", sv.cfg.Intent, f.Name, f.Enum, f.enumStems)
-			}
+	for _, p := range e.lex.acts.byWord["que"] {
+		if len(p.elems) > 1 {
+			t.Logf("%s weak=%v tag=%d", show(p), p.weak, p.tag)
 		}
-	}
-}
-
-func TestZZ2(t *testing.T) {
-	e := load(t, "/work/blind2/agents/veterinaria.yaml")
-	for _, s := range []string{"quería pedir hora pa' mi perro, pa' la vacuna", "quería reservar un turno para vacunar a mi gata"} {
-		c := e.NewCall("x", "")
-		c.Step(Start{At: wednesday})
-		sv := e.service("agendar_cita")
-		c.st.Slots = map[string]string{}
-		for _, cd := range c.candidates(sv, s, wednesday, nil) {
-			t.Logf("cand %s=%s %.1f", cd.f.Name, cd.value, cd.score)
-		}
-		acts := c.Step(Utterance{At: wednesday, Text: s})
-		t.Logf("%q → %v %v", s, c.st.Slots, acts)
-	}
-}
-
-func TestZZ3(t *testing.T) {
-	e := load(t, "/work/blind2/agents/veterinaria.yaml")
-	c := e.NewCall("x", "")
-	c.Step(Start{At: wednesday})
-	c.st.Intent, c.st.Phase = "cancelar_cita", PhaseConfirming
-	s := "Sí, sí, cancélela nomás, gracias"
-	a, rest := c.read(s).YesNo()
-	t.Logf("yesno %v rest %q onlyAffirms %v yesWithVerb %v cleanYes %v", a, rest, c.onlyAffirms(rest), c.yesWithVerb(s), c.cleanYes(s))
-	t.Logf("service verbs %b", e.intents.entry("cancelar_cita").verbs)
-}
-
-func TestZZ4(t *testing.T) {
-	e := load(t, "/work/blind2/agents/gym.yaml")
-	c := e.NewCall("x", "")
-	for _, s := range []string{"Hey, so can I pause my membership over the summer?", "Hiya, could I put my membership on hold rather than cancel it?", "You know what, forget the charge, I just wanna cancel the whole membership, I'm done with you guys"} {
-		t.Logf("%q verbs %b", s, e.lex.hearVerbs(s))
-		for _, m := range c.rank(s) {
-			t.Logf("   %s %.2f", m.intent, m.score)
-		}
-	}
-	for _, s := range e.intents.services {
-		t.Logf("%s verbs %b", s.intent, s.verbs)
 	}
 }
