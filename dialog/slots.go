@@ -63,6 +63,12 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 		case configs.TypeDate, configs.TypeDateTime, configs.TypeTime:
 			// the cue may be part of the value: "the day after tomorrow"
 			value = strings.Repeat(" ", seg.cue) + text[seg.cue:seg.end]
+		case configs.TypeNumber, configs.TypeInteger:
+			// "room 508", "spots: 2", "the amount is 40"; not "spots for
+			// yoga on 5th May" (the number of spots comes before them)
+			if !numberFollows(text[seg.start:seg.end]) {
+				continue
+			}
 		}
 		if v, sp, problem := c.parse(seg.f, value, now); problem == "" {
 			if sp.Start-seg.start <= 24 {
@@ -463,7 +469,7 @@ func (c *Call) code(f *field, text string) (string, extract.Span, string) {
 		if strings.ContainsAny(tok, "0123456789") {
 			cands = append(cands, cand{tok, extract.Span{Start: l[0], End: l[1]}})
 		}
-		if len(tok) > 4 || !isLetters(tok) {
+		if len(tok) > 4 || !isLetters(tok) || len(tok) > 1 && (stopEN[extract.Fold(tok)] || stopES[extract.Fold(tok)]) {
 			continue
 		}
 		from, dash := afterPrefix(text, l[1], len(tok) == 1)
@@ -1154,4 +1160,25 @@ func undiminish(text, lang string) string {
 		}
 	}
 	return b.String()
+}
+
+// numberFollows reports whether a segment after a number field's cue
+// starts with its value: a number, or a link ("is", "es", ":", "of") and
+// then a number.
+func numberFollows(seg string) bool {
+	ws := strings.Fields(strings.NewReplacer(":", " : ", ",", " ").Replace(extract.Fold(seg)))
+	for i, w := range ws {
+		if i > 2 {
+			return false
+		}
+		if isDigits(strings.Trim(w, ".$€")) || isNumberWord(w) {
+			return true
+		}
+		switch w {
+		case ":", "is", "es", "of", "de", "seria", "would", "be", "was", "fue", "=", "number", "numero":
+			continue
+		}
+		return false
+	}
+	return false
 }

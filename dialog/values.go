@@ -590,7 +590,9 @@ var countedPeople = wordSet("personas", "adultos", "adulto", "ninos", "nino", "n
 	// places for people: "four tickets", "dos boletos", "a seat"
 	"tickets", "ticket", "seats", "seat", "spots", "spot", "places", "place", "plazas", "plaza", "lugares", "lugar",
 	"boletos", "boleto", "pasajes", "pasaje", "entradas", "entrada", "cupos", "cupo", "asientos", "asiento",
-	"passengers", "passenger", "pasajeros", "pasajero", "travellers", "travelers", "covers", "comensales")
+	"passengers", "passenger", "pasajeros", "pasajero", "travellers", "travelers", "covers", "comensales",
+	"buddies", "mates", "pals", "guys", "girls", "ladies", "folks", "coworkers", "cuates", "chamos", "panas", "parceros",
+	"colegas", "amigas", "primos", "primas", "hermanos", "hermanas", "nenes", "nenas", "chicos", "hijos")
 
 // seatNouns count people one place each; "a seat", "un lugar" is one.
 var seatNouns = wordSet("ticket", "seat", "spot", "place", "plaza", "lugar", "boleto", "pasaje", "entrada", "cupo", "asiento")
