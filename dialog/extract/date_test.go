@@ -362,3 +362,19 @@ func TestFindDates(t *testing.T) {
 		}
 	}
 }
+
+// TestDurationsAreNotDates: a length of time said bare is not a date;
+// with "in" or "ago" it is.
+func TestDurationsAreNotDates(t *testing.T) {
+	now := refNow(t)
+	for _, in := range []string{"it should be three weeks, not two", "for two weeks", "tres noches", "dos semanas"} {
+		for _, lang := range []string{"en", "es"} {
+			if d, err := FindDate(in, lang, now); err == nil {
+				t.Errorf("%s %q: got %v, want no date", lang, in, d)
+			}
+		}
+	}
+	if d, err := FindDate("in three weeks", "en", now); err != nil || d.String() != "2024-01-31" {
+		t.Errorf("in three weeks: %v %v", d, err)
+	}
+}

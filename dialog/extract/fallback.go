@@ -163,6 +163,15 @@ func (a *analysis) maskForFallback(now time.Time) string {
 	for _, c := range a.timeCands(now) {
 		blank(a.spanTok(c.s, c.e))
 	}
+	// lengths of time ("three weeks", "dos noches") are our rules' to read
+	// as dates, with "in" or "ago"; said bare they are durations
+	for k := range a.toks {
+		if n, e, ok := a.countAt(k); ok && n > 0 {
+			if _, _, unit := a.unitAt(e); unit {
+				blank(a.spanTok(k, e+1))
+			}
+		}
+	}
 	for k := range a.toks {
 		if !a.isNum(k) {
 			continue
