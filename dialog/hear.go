@@ -29,7 +29,7 @@ type heard struct {
 	words []hword
 	// tag is, per word, the act of the phrase covering it; actNone for the
 	// words that give information.
-	tag  []act
+	tag []act
 	// said is, per word, the act of the phrase covering it before weak
 	// phrases among other words were let go: "nomás" is still a filler.
 	said []act

@@ -102,7 +102,9 @@ var timeWords = wordSet(strings.Fields(`lunes martes miercoles jueves viernes sa
 	eight nine ten eleven twelve twenty thirty`)...)
 
 // intentWords returns the stems of texts, each once.
-func intentWords(lang string, texts ...string) []string { return (*lexicon)(nil).intentWords(lang, texts...) }
+func intentWords(lang string, texts ...string) []string {
+	return (*lexicon)(nil).intentWords(lang, texts...)
+}
 
 // intentWords returns the stems of texts, each once, a noun of one of the
 // lexicon's object groups standing for its group.
