@@ -93,6 +93,8 @@ func (c *Call) volunteerFrames(s *service, text string) {
 				if q := s.roleField(roleQuantity); q != nil && qty > 0 && c.st.Slots[q.Name] == "" {
 					c.st.Slots[q.Name] = strconv.Itoa(qty)
 				}
+			} else if item := c.e.lex.lostIn(text); item != "" {
+				c.st.Slots[f.Name] = item // "I left my laptop bag on the bus"
 			}
 		case roleProblem:
 			if problem := c.problemClauses(text); problem != "" {
@@ -164,6 +166,57 @@ func productIn(text, lang string) (string, int, bool) {
 		return strings.Trim(text[sp.Start:sp.End], " ,.;:!?¿¡\"'"), qty, true
 	}
 	return "", 0, false
+}
+
+// placeWords end what a caller lost and start where: "my bag on the bus",
+// "la mochila en el autobús ayer".
+var placeWords = wordSet("on", "in", "at", "inside", "under", "onboard", "aboard", "yesterday", "today", "last",
+	"this", "when", "while", "during", "from", "somewhere", "en", "sobre", "dentro", "debajo", "bajo", "ayer", "hoy",
+	"anoche", "cuando", "mientras", "durante", "el", "la", "los", "las", "that", "which", "que", "con", "with", "like", "como")
+
+// lostIn is what a caller says they lost or left behind, after the
+// lexicon's words for losing: "I left my reading glasses on one of your
+// buses" is "reading glasses"; "se me quedó la mochila en el bus" is
+// "mochila". The words run from the thing to the place, the time or the
+// end of the clause.
+func (lx *lexicon) lostIn(text string) string {
+	ft := foldText(text)
+	ws := splitHeard(ft.s)
+	for i := 0; i < len(ws); {
+		m, p := lx.verbs.longest(ws, i, nil)
+		if m == 0 || verb(p.tag) != verbLost || negated(ws, i) {
+			i += max(m, 1)
+			continue
+		}
+		start := i + m
+		for start < len(ws) && ws[start].clause == ws[i].clause && (slices.Contains(determiners, ws[start].v) ||
+			lostLeads[ws[start].v]) {
+			start++
+		}
+		end := start
+		for end < len(ws) && ws[end].clause == ws[i].clause && end-start < 8 && !placeWords[ws[end].v] {
+			end++
+		}
+		if end == start || vagueOnly(wordsOf(ws[start:end])) {
+			return ""
+		}
+		sp := ft.span(ws[start].s, ws[end-1].e)
+		return strings.Trim(text[sp.Start:sp.End], " ,.;:!?¿¡\"'")
+	}
+	return ""
+}
+
+// lostLeads may stand between the verb and the thing lost: "left behind
+// my", "se me quedó olvidada la".
+var lostLeads = wordSet("behind", "some", "unos", "unas", "mis", "los", "las", "olvidado", "olvidada", "olvidados",
+	"olvidadas", "tirado", "tirada", "his", "her", "their", "su", "sus", "one", "of")
+
+func wordsOf(ws []hword) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.v
+	}
+	return out
 }
 
 // problemIn finds a problem statement: a clause that starts with my/mi and

@@ -959,7 +959,13 @@ func (a *analysis) blocksDay(k int) bool {
 	case "am", "pm", "horas", "hora", "hrs", "hs", "h", "o'clock", "oclock", "por":
 		return w != "por" || a.w(k+1) == "ciento"
 	case "de":
-		return a.w(k+1) == "la" || a.w(k+1) == "mediodia" || a.w(k+1) == "madrugada"
+		switch a.w(k + 1) {
+		case "la", "mediodia", "madrugada", "los", "las", "mis", "tus", "sus", "nuestros", "nuestras", "ellos", "ellas", "ustedes":
+			return true // "a las dos de la tarde", "el uno de los autobuses"
+		}
+		return false
+	case "of":
+		return true // "on one of your buses"
 	case "del":
 		return a.w(k+1) == "mediodia"
 	case "y", "menos":

@@ -378,3 +378,25 @@ func TestDurationsAreNotDates(t *testing.T) {
 		t.Errorf("in three weeks: %v %v", d, err)
 	}
 }
+
+// A number that counts one of several things is not a day: "on one of your
+// buses", "el dos de los autobuses"; "the first of March" still is.
+func TestPartitivesAreNotDays(t *testing.T) {
+	now := refNow(t)
+	for _, c := range []struct{ lang, in string }{
+		{"en", "I left my reading glasses on one of your buses"},
+		{"en", "on two of the coaches"},
+		{"es", "lo dejé en el dos de los autobuses"},
+		{"es", "el uno de ustedes me dijo"},
+	} {
+		if d, err := FindDate(c.in, c.lang, now); err == nil {
+			t.Errorf("%s %q: got %v, want no date", c.lang, c.in, d)
+		}
+	}
+	for _, c := range []dateCase{
+		{"en", "on the first of March", "2024-03-01", ""},
+		{"es", "el uno de marzo", "2024-03-01", ""},
+	} {
+		checkDate(t, c, now)
+	}
+}

@@ -1,0 +1,25 @@
+package dialog
+
+import "testing"
+
+func TestLostIn(t *testing.T) {
+	for _, c := range []struct{ lang, in, want string }{
+		{"en", "Hi, yeah, so I think I left my laptop bag on the bus yesterday, like a black Targus backpack", "laptop bag"},
+		{"en", "Hello, I lost my mobile charger and one shawl in the coach", "mobile charger and one shawl"},
+		{"en", "I'm alright thanks. I left my reading glasses on one of your buses", "reading glasses"},
+		{"en", "I left behind a blue umbrella", "blue umbrella"},
+		{"en", "I can't find my wallet, I think it fell out on the train", "wallet"},
+		{"en", "I left at five", ""},
+		{"en", "I didn't lose anything", ""},
+		{"es", "Se me quedó la mochila en el autobús ayer", "mochila"},
+		{"es", "perdí unos auriculares blancos cuando bajé", "auriculares blancos"},
+		{"es", "me dejé olvidada la chaqueta de cuero en el asiento", "chaqueta de cuero"},
+		{"es", "olvidé mi paraguas en el bus", "paraguas"},
+		{"es", "dejé de ir al gimnasio", ""},
+	} {
+		lx, _ := compileLexicon(c.lang, nil, nil)
+		if got := lx.lostIn(c.in); got != c.want {
+			t.Errorf("%s %q: got %q, want %q", c.lang, c.in, got, c.want)
+		}
+	}
+}
