@@ -63,6 +63,9 @@ type field struct {
 	foldedEnum   []string
 	enumStems    [][]string
 	listsOptions bool
+	// samples are the examples the field's description or prompt gives
+	// of a free-text value, folded.
+	samples []string
 	// sense is what the field's texts say about its values.
 	sense sense
 }
@@ -191,7 +194,39 @@ func newField(cf configs.Field, lang string) *field {
 		f.enumStems = append(f.enumStems, stemsAll(opt, lang))
 	}
 	f.listsOptions = mentionsOptions(f)
+	if f.freeText() {
+		f.samples = sampleValues(cf.Description + ". " + cf.PromptHint)
+	}
 	return f
+}
+
+// sampleLeads introduce the examples a description or a prompt gives.
+var sampleLeads = regexp.MustCompile(`(?i)\(([^)]*)\)|(?:por ejemplo|for example|for instance|e\.g\.|tales como|such as)[:,]?\s+([^.;?!]*)`)
+
+var sampleSeps = regexp.MustCompile(`\s*(?:,|\.\.\.|…|\bo\b|\bor\b|\by\b|\band\b|\betc\b)\s*`)
+
+// sampleValues are the one- and two-word examples a free-text field's
+// description or prompt lists ("Qué pagó (grúa, cerrajero, taxi…)", "por
+// ejemplo grúa, cerrajero o taxi"), folded: a caller who names one of them
+// in a request has said the field.
+func sampleValues(text string) []string {
+	var out []string
+	for _, m := range sampleLeads.FindAllStringSubmatch(text, -1) {
+		list := m[1] + m[2]
+		for _, item := range sampleSeps.Split(list, -1) {
+			w := strings.Fields(extract.Fold(item))
+			for len(w) > 0 && slices.Contains(determiners, w[0]) {
+				w = w[1:]
+			}
+			if len(w) == 0 || len(w) > 2 || stopES[w[0]] || stopEN[w[0]] || len(w[0]) < 3 {
+				continue
+			}
+			if v := strings.Join(w, " "); !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 func (e *Engine) service(intent string) *service {

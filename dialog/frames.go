@@ -82,7 +82,14 @@ func (c *Call) volunteerFrames(s *service, text string) {
 		if f.sense.person {
 			r = rolePerson
 		}
-		if _, done := c.st.Slots[f.Name]; done || !f.freeText() || filled[r] {
+		if _, done := c.st.Slots[f.Name]; done || !f.freeText() {
+			continue
+		}
+		if v := sampleIn(f, text); v != "" {
+			c.st.Slots[f.Name] = v // "que me reintegren lo del cerrajero"
+			continue
+		}
+		if filled[r] {
 			continue
 		}
 		filled[r] = true
@@ -166,6 +173,22 @@ func productIn(text, lang string) (string, int, bool) {
 		return strings.Trim(text[sp.Start:sp.End], " ,.;:!?¿¡\"'"), qty, true
 	}
 	return "", 0, false
+}
+
+// sampleIn is the example of the field's description the text names, as
+// the caller said it.
+func sampleIn(f *field, text string) string {
+	if len(f.samples) == 0 {
+		return ""
+	}
+	ft := foldText(text)
+	for _, v := range f.samples {
+		if at := wordIndex(ft.s, v); at >= 0 {
+			sp := ft.span(at, at+len(v))
+			return text[sp.Start:sp.End]
+		}
+	}
+	return ""
 }
 
 // placeWords end what a caller lost and start where: "my bag on the bus",

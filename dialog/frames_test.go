@@ -1,6 +1,9 @@
 package dialog
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestLostIn(t *testing.T) {
 	for _, c := range []struct{ lang, in, want string }{
@@ -20,6 +23,24 @@ func TestLostIn(t *testing.T) {
 		lx, _ := compileLexicon(c.lang, nil, nil)
 		if got := lx.lostIn(c.in); got != c.want {
 			t.Errorf("%s %q: got %q, want %q", c.lang, c.in, got, c.want)
+		}
+	}
+}
+
+func TestSampleValues(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"Qué pagó el asegurado (grúa, cerrajero, taxi, hotel, farmacia...). ¿Qué gasto fue? Por ejemplo grúa, cerrajero o taxi.",
+			[]string{"grua", "cerrajero", "taxi", "hotel", "farmacia"}},
+		{"What broke, for example the boiler, a tap or the front door lock", []string{"boiler", "tap"}},
+		{"Route travelled, for example Sydney to Canberra", nil},
+		{"Nombre completo del titular", nil},
+	} {
+		got := sampleValues(c.in)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -90,7 +90,18 @@ func (e *Engine) hear(text string) *heard {
 // not acts: in "never mind the refund, can someone call me back?" the
 // refund is what is dropped.
 func (h *heard) readVerbs(lx *lexicon) {
-	h.verbs, h.denied = lx.verbsIn(h.words, h.tag)
+	skip := h.tag
+	if slices.Contains(h.said, actFiller) {
+		// no verb starts inside a filler: "a ver, quería que me devolvierais…"
+		// does not ask to see anything
+		skip = slices.Clone(h.tag)
+		for i, a := range h.said {
+			if a == actFiller && skip[i] == actNone {
+				skip[i] = actFiller
+			}
+		}
+	}
+	h.verbs, h.denied = lx.verbsIn(h.words, skip)
 }
 
 // verbsIn finds the verbs in words, skipping those tagged as acts (tags
