@@ -22,6 +22,9 @@ func TestHear(t *testing.T) {
 		{"es", "olvídalo, mejor quiero cambiar la reserva", []act{actCancel}, false, "mejor quiero cambiar la reserva"},
 		{"es", "¿me repite, por favor?", []act{actRepeat}, true, ""},
 		{"es", "¿cómo?", []act{actRepeat}, true, ""},
+		{"es", "¿mande?", []act{actRepeat}, true, ""},
+		{"es", "Listo, sí, mándelo por favor", []act{actAffirm}, true, "Listo, sí, mándelo"},
+		{"es", "sí, tramítemelo", []act{actAffirm}, true, "sí, tramítemelo"},
 		{"es", "mesa para cuatro", nil, false, "mesa para cuatro"},
 		{"es", "eso sería todo, gracias, chau", []act{actGoodbye, actThanks, actFarewell}, true, ""},
 		{"es", "¿cómo está?", []act{actSmallTalk}, true, ""},
@@ -86,11 +89,25 @@ func TestVerbs(t *testing.T) {
 		{"en", "my package never arrived", verbSymptom},
 		{"en", "my heater's not working", verbSymptom},
 		{"en", "can you ship it to my new place instead", verbChange},
+		{"es", "quería que me devolvierais un dinero que adelanté", verbRefund},
+		{"es", "necesito que me reintegren lo del cerrajero", verbRefund},
+		{"es", "mi perrita está vomitando desde anoche", verbSymptom},
+		{"es", "¿ustedes mandan al veterinario a la casa?", verbRequest},
+		{"es", "quiero cambiarme de compañía", verbRequest},
+		{"es", "se me quedó la mochila en el autobús", verbLost},
+		{"en", "I left my laptop bag on the bus", verbLost},
+		{"en", "my dog keeps throwing up", verbSymptom},
+		{"en", "do you guys do house calls?", verbRequest},
+		{"en", "I'm thinking of switching insurers", verbRequest},
 	}
 	for _, tt := range tests {
 		if got := answerEngines[tt.lang].lex.hearVerbs(tt.in); !got.has(tt.want) {
 			t.Errorf("%s %q: verbs %b lack %d", tt.lang, tt.in, got, tt.want)
 		}
+	}
+	// a filler is no verb: "a ver" does not ask to see anything
+	if h := answerEngines["es"].hear("A ver, quería que me devolvierais un dinero"); h.verbs.has(verbCheck) {
+		t.Errorf("a ver: verbs %b have check", h.verbs)
 	}
 	// a verb said negated is not asked for
 	if h := answerEngines["es"].hear("no, no la bloquee"); h.verbs.has(verbBlock) || !h.denied.has(verbBlock) {

@@ -44,3 +44,19 @@ func TestSampleValues(t *testing.T) {
 		}
 	}
 }
+
+// TestFreeTextKeepsNegation: an answer that says what is wrong keeps its
+// "no"; a "no" that corrects is dropped.
+func TestFreeTextKeepsNegation(t *testing.T) {
+	e := answerEngines["es"]
+	f := &field{}
+	for _, c := range []struct{ in, want string }{
+		{"Pues no come nada desde ayer y se esconde", "no come nada desde ayer y se esconde"},
+		{"no, es la tos que no se le quita", "es la tos que no se le quita"},
+		{"no arranca", "no arranca"},
+	} {
+		if got, _ := e.freeText(c.in, f); got != c.want {
+			t.Errorf("%q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -156,7 +156,9 @@ func (ix *phraseIndex) longest(ws []hword, i int, rank func(uint8) int) (int, *p
 	return best, bestP
 }
 
-// match returns how many words from i the pattern covers, or 0.
+// match returns how many words from i the pattern covers, or 0. A weak
+// phrase takes its words as written: "¿mande?" asks to repeat, "mándelo"
+// does not.
 func (p *pattern) match(ws []hword, i int, clitics bool) int {
 	k := i
 	for _, e := range p.elems {
@@ -179,7 +181,7 @@ func (p *pattern) match(ws []hword, i int, clitics bool) int {
 			return 0
 		case e.prefix && strings.HasPrefix(ws[k].v, e.word):
 		case !e.prefix && ws[k].v == e.word:
-		case !e.prefix && clitics && len(e.word) >= 4 && strings.HasPrefix(ws[k].v, e.word) && isClitic(ws[k].v[len(e.word):]):
+		case !e.prefix && clitics && !p.weak && len(e.word) >= 4 && strings.HasPrefix(ws[k].v, e.word) && isClitic(ws[k].v[len(e.word):]):
 		default:
 			return 0
 		}

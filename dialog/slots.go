@@ -772,6 +772,9 @@ func (e *Engine) freeText(text string, f *field) (string, extract.Span) {
 			}
 			continue
 		}
+		if toks[i] == "no" && f != nil && !f.sense.person && i+1 < j && !clauseBreak(ft.s, words, i+1) {
+			break // "no come nada desde ayer" says what is wrong; "no, es…" corrects
+		}
 		if n := longestMatch(toks[i:j], leads); n > 0 && (f == nil || f.sense.person || j-i-n <= 4 || !copulas[strings.Join(toks[i:i+n], " ")]) {
 			i += n // "sí, claro, me llamo…"; a long description keeps its start ("it's got dead pixels…")
 			continue
