@@ -114,8 +114,9 @@ func (c *Call) volunteerFrames(s *service, text string) {
 				c.st.Slots[f.Name] = addr // "ship it to 18 Maple Avenue, Apartment 2, Hoboken"
 			}
 		case rolePerson:
-			if name, ok := personAfterTo(text); ok {
-				c.st.Slots[f.Name] = name // "enviar dinero a Lucía Ramos", "a mi hermana, Elena Prieto"
+			filled[r] = false // each person field finds its own name
+			if name := c.nameFor(s, f, text); name != "" {
+				c.st.Slots[f.Name] = name
 			}
 		case roleReason:
 			if reason := c.reasonClause(text); reason != "" {
@@ -125,6 +126,158 @@ func (c *Call) volunteerFrames(s *service, text string) {
 			}
 		}
 	}
+}
+
+// nameFor is the name a request gives for a person field: the one said
+// after a noun the field's description names ("mi gato Pelusa" for "Nombre
+// de la mascota"); else the caller's own ("habla Ernesto Galván", "this is
+// Dana"), unless the field is for a recipient; else one said after "a",
+// "para", "to" ("enviar dinero a Lucía Ramos") that no other field's noun
+// claims. A name another field took is not taken again.
+func (c *Call) nameFor(s *service, f *field, text string) string {
+	taken := func(name string) bool {
+		for _, g := range s.fields {
+			if g != f && c.st.Slots[g.Name] == name {
+				return true
+			}
+		}
+		return false
+	}
+	named := namesAfterNouns(text)
+	for _, n := range named {
+		if c.e.lex.fieldNouns(f)[c.e.lex.group(n.noun)] && !taken(n.name) {
+			return n.name
+		}
+	}
+	if name := selfName(text); name != "" && !taken(name) && !recipient(f) {
+		return name
+	}
+	name, ok := personAfterTo(text)
+	if !ok || taken(name) {
+		return ""
+	}
+	for _, n := range named {
+		for _, g := range s.fields {
+			if n.name == name && g != f && g.sense.person && c.e.lex.fieldNouns(g)[c.e.lex.group(n.noun)] {
+				return "" // "para mi gato Pelusa": the pet's name, not the owner's
+			}
+		}
+	}
+	return name
+}
+
+// recipientWords name a field for someone other than the caller.
+var recipientWords = wordSet("destinatario", "destinataria", "beneficiario", "beneficiaria", "recipient", "payee",
+	"beneficiary", "receptor")
+
+func recipient(f *field) bool {
+	for _, w := range strings.Fields(extract.Fold(strings.NewReplacer("_", " ", "-", " ").Replace(f.Name) + " " + f.Description)) {
+		if recipientWords[strings.Trim(w, ",.;:()")] {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldNouns is the set of noun groups a field's name and description say.
+func (lx *lexicon) fieldNouns(f *field) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.Fields(extract.Fold(strings.NewReplacer("_", " ", "-", " ").Replace(f.Name) + " " + f.Description)) {
+		if w = strings.Trim(w, ",.;:()"); len(w) >= 3 && !stopES[w] && !stopEN[w] && !personWords[w] {
+			out[lx.group(w)] = true
+		}
+	}
+	return out
+}
+
+// group is the object group a folded noun belongs to, or the noun.
+func (lx *lexicon) group(w string) string {
+	if g, ok := lx.objects[w]; ok {
+		return g
+	}
+	return w
+}
+
+type nounName struct{ noun, name string }
+
+// possessives introduce a noun a name follows: "mi gato Pelusa".
+var possessives = wordSet("mi", "my", "our", "nuestro", "nuestra", "su", "his", "her", "their", "el", "la", "the", "tu", "your")
+
+// namesAfterNouns finds names said right after a possessed noun: "mi gato
+// Pelusa", "my daughter, Emma Jones", "para mi perrita Luna".
+func namesAfterNouns(text string) []nounName {
+	var out []nounName
+	ws := strings.Fields(text)
+	for k := 0; k+2 < len(ws); k++ {
+		if !possessives[extract.Fold(strings.Trim(ws[k], ",.;:¿?¡!"))] || strings.ContainsAny(ws[k], ",.;:?!") {
+			continue
+		}
+		noun := strings.TrimRight(ws[k+1], ",")
+		if noun != extract.Fold(noun) || strings.ContainsAny(noun, ".;:?!") {
+			continue // a noun in lower case, unpunctuated
+		}
+		if name := leadingName(strings.Join(ws[k+2:], " ")); name != "" {
+			out = append(out, nounName{noun, name})
+		}
+	}
+	return out
+}
+
+// leadingName is the name text starts with, if it starts with one:
+// "Pelusa para mañana" is "Pelusa".
+func leadingName(text string) string {
+	ws := strings.Fields(text)
+	end := 0
+	for end < len(ws) {
+		w := ws[end]
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) && !(end > 0 && nameParticles[extract.Fold(w)]) {
+			break
+		}
+		end++
+		if strings.ContainsAny(w, ",.;:?!") {
+			break
+		}
+	}
+	for end > 0 && nameParticles[extract.Fold(ws[end-1])] {
+		end--
+	}
+	if end == 0 {
+		return ""
+	}
+	name, sp, ok := personName(strings.Join(ws[:end], " "), "")
+	if !ok || sp.Start != 0 {
+		return ""
+	}
+	return name
+}
+
+var nameParticles = wordSet("de", "del", "la", "las", "los", "van", "von", "da", "di", "du", "le", "y")
+
+// selfLeads introduce the caller's own name.
+var selfLeads = phraseList("habla", "le habla", "te habla", "les habla", "soy", "me llamo", "mi nombre es",
+	"this is", "my name is", "i'm", "im", "i am", "it's", "its", "speaking with")
+
+// selfName is the name a caller gives as their own: "habla Ernesto
+// Galván", "soy Marta", "this is Dana Brooks".
+func selfName(text string) string {
+	ft := foldText(text)
+	spans := wordSpans(ft.s)
+	for i := range spans {
+		toks := make([]string, 0, 3)
+		for k := i; k < len(spans) && k < i+3; k++ {
+			toks = append(toks, ft.s[spans[k][0]:spans[k][1]])
+		}
+		n := longestMatch(toks, selfLeads)
+		if n == 0 || i+n >= len(spans) {
+			continue
+		}
+		sp := ft.span(spans[i+n][0], len(ft.s))
+		if name := leadingName(text[sp.Start:]); name != "" {
+			return name
+		}
+	}
+	return ""
 }
 
 // roleField is the service's field with a role, if any.

@@ -60,3 +60,22 @@ func TestFreeTextKeepsNegation(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesInRequests(t *testing.T) {
+	for _, c := range []struct{ in, self string }{
+		{"Hola, buenos días, habla Ernesto Galván, quiero agendar una consulta", "Ernesto Galván"},
+		{"Hi, this is Dana Brooks, I need to reschedule", "Dana Brooks"},
+		{"soy Marta y quiero una cita", "Marta"},
+		{"I'm calling about my order", ""},
+		{"habla con la clínica?", ""},
+	} {
+		if got := selfName(c.in); got != c.self {
+			t.Errorf("selfName(%q) = %q, want %q", c.in, got, c.self)
+		}
+	}
+	got := namesAfterNouns("quiero una consulta para mi gato Pelusa y para my daughter, Emma Jones, mañana")
+	want := []nounName{{"gato", "Pelusa"}, {"daughter", "Emma Jones"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("namesAfterNouns: got %v, want %v", got, want)
+	}
+}
