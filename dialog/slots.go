@@ -224,7 +224,11 @@ func (c *Call) parse(f *field, text string, now time.Time) (string, extract.Span
 		}
 		return d.String(), d.Span, ""
 	case configs.TypeTime:
-		t, err := c.read(text).Time(now, f.sense.hours)
+		o := f.sense.hours
+		if prev, err := time.Parse("15:04", c.st.Slots[f.Name]); err == nil {
+			o.Near, o.Nearby = prev.Hour()*60+prev.Minute(), true // a correction keeps its half of the day
+		}
+		t, err := c.read(text).Time(now, o)
 		if err != nil {
 			return "", extract.Span{}, c.phrase("invalidTime")
 		}

@@ -40,6 +40,23 @@ type TimeOptions struct {
 	// (morning or afternoon) that falls within them, when only one does.
 	// Closes 0: no hours; the business-hours rule applies.
 	Opens, Closes int
+	// Near, when Nearby, is a time said before, in minutes after midnight:
+	// a bare hour that could be morning or afternoon takes the reading
+	// closer to it ("six a.m." … "make that seven thirty" is 7:30 am).
+	Near   int
+	Nearby bool
+}
+
+// nearer is whichever of a and b is closer to near on the clock.
+func nearer(a, b, near int) int {
+	dist := func(x int) int {
+		d := (x - near + 1440) % 1440
+		return min(d, 1440-d)
+	}
+	if dist(b) < dist(a) {
+		return b
+	}
+	return a
 }
 
 // within reports whether a time of day falls within the hours.
@@ -215,7 +232,12 @@ func (a *analysis) resolve(ck clock, s int) tcand {
 				H = am / 60
 			case inPM && !inAM:
 				H = pm / 60
+			case a.hours.Nearby:
+				H = nearer(am, pm, a.hours.Near) / 60
 			}
+		} else if !ck.padded && h >= 1 && h <= 12 && a.hours.Nearby {
+			am, pm := h%12*60+m, (h%12+12)*60+m
+			H = nearer(am, pm, a.hours.Near) / 60
 		}
 	case mkAM, mkWeakAM, mkDawn:
 		if h == 12 {

@@ -177,6 +177,12 @@ func TestFindTimeIn(t *testing.T) {
 		{"en", "at 7", shuttle, "19:00"},
 		{"en", "at 9", shuttle, "09:00"},
 		{"es", "a las nueve", TimeOptions{}, "09:00"},
+		// a correction keeps the half of the day of the time it corrects
+		{"en", "make that seven thirty", TimeOptions{Opens: 5 * 60, Closes: 22 * 60, Near: 6 * 60, Nearby: true}, "07:30"},
+		{"en", "make that seven thirty", TimeOptions{Opens: 5 * 60, Closes: 22 * 60, Near: 18 * 60, Nearby: true}, "19:30"},
+		{"es", "mejor a las cinco", TimeOptions{Near: 16 * 60, Nearby: true}, "17:00"},
+		{"es", "mejor a las diez", TimeOptions{Near: 9 * 60, Nearby: true}, "10:00"},
+		{"en", "make it 7 pm", TimeOptions{Near: 6 * 60, Nearby: true}, "19:00"}, // said: kept
 	}
 	for _, tt := range tests {
 		got, err := FindTimeIn(tt.in, tt.lang, now, tt.o)
