@@ -79,3 +79,24 @@ func TestNamesInRequests(t *testing.T) {
 		t.Errorf("namesAfterNouns: got %v, want %v", got, want)
 	}
 }
+
+// TestNamesAndDenials: a request's names go each to its own field, and a
+// value denied later is replaced by the one said with it.
+func TestNamesAndDenials(t *testing.T) {
+	e := engine(t, "mascotas.yaml")
+	c := e.NewCall("x", "")
+	c.Step(Start{At: wednesday})
+	c.Step(Utterance{At: wednesday, Text: "Hola, habla Ernesto Galván, quiero una cita para mi gato Pelusa"})
+	if c.st.Slots["dueno"] != "Ernesto Galván" || c.st.Slots["mascota"] != "Pelusa" {
+		t.Fatalf("names: %v", c.st.Slots)
+	}
+	c.Step(Utterance{At: wednesday, Text: "Ay no, perdoname, me confundí, la que tiene que ir es Mora, no Pelusa"})
+	if c.st.Slots["mascota"] != "Mora" || c.st.Intent != "agendar_cita" || c.st.Slots["dueno"] != "Ernesto Galván" {
+		t.Fatalf("denied: intent %s %v", c.st.Intent, c.st.Slots)
+	}
+	c.Step(Utterance{At: wednesday, Text: "el viernes"})
+	c.Step(Utterance{At: wednesday, Text: "perdón, no el viernes, el sábado"})
+	if c.st.Slots["fecha"] != "2024-01-13" {
+		t.Fatalf("date: %v", c.st.Slots)
+	}
+}

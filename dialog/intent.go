@@ -389,7 +389,7 @@ var stopES = wordSet(strings.Fields(`a al algo alguna algun alguno ante antes aq
 	nada necesito ni no nos o otra otro para pero poco podria por porque puedo puede puedes que quiero
 	quisiera se ser si sin sobre su sus tambien te tengo ti tu tus un una uno unos unas usted y ya yo
 	dias tardes noches senor senora senorita vale ok oye mire mira pues entonces ahora hoy queria querria quisieramos
-	queremos podrian podrias podria dar saber`)...)
+	queremos podrian podrias podria dar saber tiene tener ir`)...)
 
 var stopEN = wordSet(strings.Fields(`a about an and any are as at be been but by can could do does for from
 	get got had has have hello hey hi how i i'd i'm id im in is it it's its just let like me my need no not of

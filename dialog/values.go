@@ -190,6 +190,10 @@ func (c *Call) candidates(s *service, text string, now time.Time, target *field)
 	var out []candidate
 	for _, f := range s.fields {
 		if _, had := c.st.Slots[f.Name]; had && f != target {
+			if cd, ok := c.deniedValue(s, f, text, now); ok {
+				out = append(out, cd) // "es Mora, no Nina"
+				continue
+			}
 			if target != nil && target.typ != f.typ && correctable(f) {
 				// "make that seven thirty" while the spots are asked: a
 				// value only this field takes corrects it
@@ -208,6 +212,48 @@ func (c *Call) candidates(s *service, text string, now time.Time, target *field)
 		out = append(out, c.fieldCandidates(s, f, text, now, f == target)...)
 	}
 	return out
+}
+
+// deniedValue is a correction the caller makes by denying a value they
+// gave before and saying another: "la que tiene que ir es Mora, no Nina",
+// "not Tuesday, Wednesday".
+func (c *Call) deniedValue(s *service, f *field, text string, now time.Time) (candidate, bool) {
+	old := extract.Fold(c.st.Slots[f.Name])
+	if len(old) < 2 {
+		return candidate{}, false
+	}
+	ft := foldText(text)
+	at := wordIndex(ft.s, old)
+	if at < 0 {
+		return candidate{}, false
+	}
+	before := strings.Fields(strings.TrimRight(ft.s[:at], " ,"))
+	denied := len(before) > 0 && (negators[before[len(before)-1]] || len(before) > 1 && before[len(before)-1] == "es" && negators[before[len(before)-2]])
+	if !denied {
+		return candidate{}, false
+	}
+	start := at
+	if i := strings.LastIndex(ft.s[:at], before[len(before)-1]); i >= 0 {
+		start = i
+	}
+	if len(before) > 1 && before[len(before)-1] == "es" {
+		start = strings.LastIndex(ft.s[:start], before[len(before)-2])
+	}
+	sp := ft.span(start, at+len(old))
+	rest := text[:sp.Start] + strings.Repeat(" ", sp.End-sp.Start) + text[sp.End:]
+	if f.sense.person || f.freeText() {
+		if name, nsp, ok := personName(rest, c.e.lang); ok && extract.Fold(name) != old {
+			return candidate{f, name, nsp, scoreCorrect}, true
+		}
+		return candidate{}, false
+	}
+	for _, cd := range c.fieldCandidates(s, f, rest, now, true) {
+		if cd.value != c.st.Slots[f.Name] {
+			cd.score = scoreCorrect
+			return cd, true
+		}
+	}
+	return candidate{}, false
 }
 
 // correctable: a field whose value, said again while another is asked, is
@@ -866,7 +912,7 @@ func personName(text, lang string) (string, extract.Span, bool) {
 // commonStarts are words a sentence about a name may start with.
 var commonStarts = wordSet("under", "names", "name", "its", "esta", "es", "put", "soy", "call", "this", "thats",
 	"sure", "yes", "yeah", "no", "si", "claro", "bueno", "pues", "okay", "ok", "vale", "mine", "mi", "my", "sorry",
-	"perdon", "ah", "oh", "um", "eh", "well", "just", "try", "book", "reserve", "reserva", "ponlo", "ponla", "ponle",
+	"perdon", "perdona", "perdoname", "disculpa", "disculpe", "ah", "oh", "um", "eh", "ay", "uy", "huy", "oops", "ups", "hmm", "mmm", "well", "just", "try", "book", "reserve", "reserva", "ponlo", "ponla", "ponle",
 	"pon", "anota", "apunta", "write", "hello", "hi", "hola", "buenas", "thanks", "gracias", "de", "from", "for", "para")
 
 // personAfterTo finds a person named after "a", "para", "to" or "for" in
