@@ -73,9 +73,10 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 		if v, sp, problem := c.parse(seg.f, value, now); problem == "" {
 			if sp.Start-seg.start <= 24 {
 				sp = extract.Span{Start: seg.cue, End: max(sp.End, seg.start)} // "código postal 44100"
-			} else {
-				claimed = append(claimed, extract.Span{Start: seg.cue, End: seg.start}) // the naming words only
 			}
+			// a value said far from the naming words claims only itself: in
+			// "a charge on my account for eighty-nine fifty from April
+			// first", "charge" still cues the amount as money
 			set(seg.f, v, sp)
 		}
 	}

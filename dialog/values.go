@@ -211,6 +211,26 @@ func (c *Call) candidates(s *service, text string, now time.Time, target *field)
 		}
 		out = append(out, c.fieldCandidates(s, f, text, now, f == target)...)
 	}
+	return withoutInner(out)
+}
+
+// withoutInner drops a field's candidate said inside a longer one of the
+// same field that scores as well: "fifty" in "eighty-nine fifty".
+func withoutInner(cands []candidate) []candidate {
+	out := cands[:0:0]
+	for i, a := range cands {
+		inner := false
+		for j, b := range cands {
+			if i != j && a.f == b.f && b.score >= a.score && b.sp.Start <= a.sp.Start && a.sp.End <= b.sp.End &&
+				b.sp.End-b.sp.Start > a.sp.End-a.sp.Start {
+				inner = true
+				break
+			}
+		}
+		if !inner {
+			out = append(out, a)
+		}
+	}
 	return out
 }
 
