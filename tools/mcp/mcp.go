@@ -163,8 +163,7 @@ func (m *Manager) Close() error {
 		c.session, c.end = nil, nil
 		c.mu.Unlock()
 		if s != nil {
-			errs = append(errs, s.Close())
-			end()
+			errs = append(errs, closeSession(s, end))
 		}
 	}
 	m.wg.Wait()
@@ -322,16 +321,14 @@ func (c *conn) dial(ctx context.Context) error {
 	c.mu.Lock()
 	if c.m.ctx.Err() != nil { // Close ran meanwhile: it cannot see this session
 		c.mu.Unlock()
-		session.Close()
-		end()
+		closeSession(session, end)
 		return errors.New("closed")
 	}
 	old, oldEnd := c.session, c.end
 	c.session, c.end, c.services, c.err, c.listed = session, end, services, nil, notes
 	c.mu.Unlock()
 	if old != nil {
-		old.Close()
-		oldEnd()
+		closeSession(old, oldEnd)
 	}
 	c.m.spawn(func() {
 		session.Wait()
@@ -339,6 +336,28 @@ func (c *conn) dial(ctx context.Context) error {
 	})
 	c.refresh() // a change announced while listing
 	return nil
+}
+
+// closeGrace is how long a session may take to close politely before its
+// connection is cut.
+const closeGrace = 2 * time.Second
+
+// closeSession closes a session, then ends what it started. A session
+// whose transport does not let go (an SSE stream the server keeps open)
+// has its context cancelled after closeGrace, which ends the stream, so
+// Close never hangs on a server.
+func closeSession(s *sdk.ClientSession, end func()) error {
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(closeGrace):
+		end()
+		err = <-done
+	}
+	end()
+	return err
 }
 
 // lost notices a session that ended without the manager ending it (the
