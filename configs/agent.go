@@ -140,6 +140,12 @@ type Verbs struct {
 	Quote        []string `yaml:"quote"`
 	Pause        []string `yaml:"pause"`
 	Open         []string `yaml:"open"`
+	Submit       []string `yaml:"submit"`
+	Collect      []string `yaml:"collect"`
+	Repair       []string `yaml:"repair"`
+	// Urgent is not a request but how pressing one is: a service for
+	// emergencies takes a problem only when the caller says it presses.
+	Urgent []string `yaml:"urgent"`
 }
 
 // PhraseKeys are the fixed sentences an agent may override under `phrases:`.

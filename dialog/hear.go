@@ -120,7 +120,8 @@ func (lx *lexicon) verbsIn(ws []hword, tags []act) (vs, denied verbSet) {
 		}
 		if v := verb(p.tag); v == verbSymptom {
 			vs.add(verbSymptom) // "no funciona": negation is what is wrong
-			vs.add(verbReport)
+			vs.add(verbReport)  // a problem is reported…
+			vs.add(verbRepair)  // …to have it fixed
 		} else if !negated(ws, i) {
 			vs.add(v)
 		} else {

@@ -59,8 +59,21 @@ type intentEntry struct {
 
 func newIntentIndex(lang string, entries []*intentEntry, values []string) *intentIndex {
 	ix := &intentIndex{}
-	for _, w := range stems(strings.Join(values, " "), lang) {
-		if !slices.Contains(ix.ignore, w) {
+	// The words of options are values, not requests ("Canberra" in "I need
+	// tickets to Canberra"), unless a service's name or reference says them
+	// too: "lectura" names what enviar_lectura does though "lectura
+	// incorrecta" is a reason to complain.
+	options := stems(strings.Join(values, " "), lang)
+	said := func(w string) bool {
+		for _, e := range entries {
+			if containsStem(e.actions, w) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, w := range options {
+		if !slices.Contains(ix.ignore, w) && !said(w) {
 			ix.ignore = append(ix.ignore, w)
 		}
 	}
@@ -68,8 +81,10 @@ func newIntentIndex(lang string, entries []*intentEntry, values []string) *inten
 		e.words = ix.keep(e.words)
 		e.actions = ix.keep(e.actions)
 		e.context = ix.keep(e.context)
-		for i := range e.examples {
-			e.examples[i] = ix.keep(e.examples[i])
+		for i, ex := range e.examples {
+			e.examples[i] = slices.DeleteFunc(ix.keep(ex), func(w string) bool {
+				return containsStem(options, w) && !containsStem(e.actions, w)
+			})
 		}
 		if e.verbs.has(verbAvailability) && !e.disabled {
 			ix.availability = true
@@ -153,16 +168,27 @@ func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 		verbs.add(verbBook) // "¿tienen mesa?" where nothing checks availability: a booking
 	}
 	words = ix.resolve(words)
+	// How pressing the request is, apart from what it asks: a service for
+	// emergencies takes a problem only when the caller says it presses
+	// ("water everywhere"); a sink that drains slowly is a regular visit.
+	urgent := verbs.has(verbUrgent)
+	verbs &^= 1 << verbUrgent
+	does := func(s *intentEntry) verbSet {
+		if s.verbs.has(verbUrgent) && !urgent {
+			return s.verbs &^ (1<<verbSymptom | 1<<verbReport | 1<<verbRepair)
+		}
+		return s.verbs
+	}
 	var doers verbSet // the caller's verbs some service does
 	for _, s := range ix.services {
-		doers |= verbs.and(s.verbs)
+		doers |= verbs.and(does(s))
 	}
 	// A caller who asks only for what no service does ("¿cuánto cuesta una
 	// consulta?" where nothing gives prices) is not asking for what the
 	// services do; a verb no service does beside one some do changes nothing.
 	asksElse := verbs != 0 && doers == 0
 	verbs = doers
-	matches := func(s *intentEntry) bool { return verbs != 0 && verbs.and(s.verbs) != 0 }
+	matches := func(s *intentEntry) bool { return verbs != 0 && verbs.and(does(s)) != 0 }
 	// df counts, for each word, the services that have it: among those
 	// that do what the caller asks when some do, else among all.
 	df := make([]float64, len(words))
@@ -224,6 +250,9 @@ func (ix *intentIndex) rankWords(words []string, verbs verbSet) []match {
 			score += verbBonus
 		default:
 			score *= verbMismatch
+		}
+		if urgent && s.verbs.has(verbUrgent) && !(asksElse && s.verbs != 0) {
+			score += verbBonus / 2 // "a pipe just burst": the emergency service
 		}
 		if score >= minScore {
 			out = append(out, match{s.intent, score, s.disabled})

@@ -68,6 +68,10 @@ const (
 	verbQuote
 	verbPause
 	verbOpen
+	verbSubmit
+	verbCollect
+	verbRepair
+	verbUrgent
 	numVerbs
 )
 
@@ -222,7 +226,8 @@ var (
 	}
 	// verbFields maps the fields of configs.Verbs, in order, to verbs.
 	verbFields = []verb{verbBook, verbCancel, verbChange, verbCheck, verbAvailability, verbReport, verbSymptom, verbRefund,
-		verbPay, verbBuy, verbSend, verbLost, verbBlock, verbRequest, verbContact, verbQuote, verbPause, verbOpen}
+		verbPay, verbBuy, verbSend, verbLost, verbBlock, verbRequest, verbContact, verbQuote, verbPause, verbOpen,
+		verbSubmit, verbCollect, verbRepair, verbUrgent}
 )
 
 // builtinLexicons are the embedded lexicons, compiled once on first use.

@@ -260,6 +260,10 @@ func (c *Call) listen(at time.Time, text string) []Action {
 	}
 	ranked = slices.DeleteFunc(ranked, func(m match) bool { return m.disabled })
 	if len(ranked) > 1 && ranked[1].score >= closeRatio*ranked[0].score {
+		if s := c.fittest(at, text, ranked); s != nil {
+			c.st.Choices, c.st.ChoiceText = nil, ""
+			return c.begin(at, s, text) // "change the delivery … to Saturday, morning": the one with a day
+		}
 		c.st.Choices = nil
 		var options []string
 		for _, m := range ranked {
@@ -274,6 +278,38 @@ func (c *Call) listen(at time.Time, text string) []Action {
 	}
 	c.st.Choices, c.st.ChoiceText = nil, ""
 	return c.begin(at, c.e.service(ranked[0].intent), text)
+}
+
+// fittest is, among services that score alike for text, the one whose
+// fields the request gives more values to — typed values only (a day, an
+// option, a code), not free text — or nil when none stands out.
+func (c *Call) fittest(at time.Time, text string, ranked []match) *service {
+	var best *service
+	bestN, second := 0, 0
+	for _, m := range ranked {
+		if m.score < closeRatio*ranked[0].score {
+			break
+		}
+		s := c.e.service(m.intent)
+		dry := &Call{e: c.e, st: c.State(), heard: c.heard, reading: c.reading}
+		dry.start(at, s, text)
+		n := 0
+		for name := range dry.st.Slots {
+			if f := s.field(name); f != nil && !f.freeText() {
+				n++
+			}
+		}
+		switch {
+		case n > bestN:
+			best, bestN, second = s, n, bestN
+		case n > second:
+			second = n
+		}
+	}
+	if bestN > second {
+		return best
+	}
+	return nil
 }
 
 func (c *Call) or() string {
