@@ -203,6 +203,8 @@ type lexicon struct {
 	objects map[string]string
 	// members are each group's words, by the group's first.
 	members map[string][]string
+	// objectStems are the stems of the objects' nouns.
+	objectStems map[string]bool
 }
 
 // actLists and verbLists name the lists of configs.Lexicon.
@@ -301,6 +303,10 @@ func compileLexicon(lang string, own *configs.Lexicon, src *configs.Source) (*le
 				}
 				lx.objects[f] = first
 				lx.members[first] = append(lx.members[first], f)
+				if lx.objectStems == nil {
+					lx.objectStems = map[string]bool{}
+				}
+				lx.objectStems[stem(f, lang)] = true
 			}
 		}
 	}
@@ -532,6 +538,10 @@ func numberAt(ws []hword, k int) int {
 	}
 	return end
 }
+
+// isObject reports whether a stem is one of an object group's nouns:
+// "consulta" names the thing every request of a clinic is about.
+func (lx *lexicon) isObject(st string) bool { return lx.objectStems[st] }
 
 // withGroups is text with, after it, every word of the object groups its
 // words belong to: "carro" brings "coche", "auto"… for reading options.

@@ -375,28 +375,38 @@ func (c *Call) option(f *field, text string) (string, extract.Span, string) {
 	}
 	said := stems(c.e.lex.withGroups(undiminish(text, c.e.lang)), c.e.lang) // "carro" is a "coche", "perrito" a "perro"
 	optionStems := f.enumStems
+	// Options whose every root is said, the fullest first: "el contador
+	// del agua está roto" is "contador roto", not "sin agua".
 	var byRoots []int
+	most := 0
 	for i, os := range optionStems {
-		if len(os) > 0 && allIn(os, said) {
+		switch {
+		case len(os) == 0 || !allIn(os, said) || len(os) < most:
+		case len(os) > most:
+			byRoots, most = []int{i}, len(os)
+		default:
 			byRoots = append(byRoots, i)
 		}
 	}
 	if len(byRoots) == 1 {
 		return f.Enum[byRoots[0]], wholeSpan(text), ""
 	}
-	if c.st.Asking == f.Name {
-		var distinct []int
-		for i, os := range optionStems {
-			for _, w := range os {
-				if containsStem(said, w) && !sharedStem(optionStems, i, w) {
-					distinct = append(distinct, i)
-					break
-				}
+	// An option named by a root no other option has: "a pipe just busted"
+	// is the burst pipe, "the shower's backing up… a drain" drain
+	// cleaning. Said unasked, only a root of a longer option that is no
+	// common noun of requests ("consulta" in "consulta general").
+	asked := c.st.Asking == f.Name
+	var distinct []int
+	for i, os := range optionStems {
+		for _, w := range os {
+			if containsStem(said, w) && !sharedStem(optionStems, i, w) && (asked || len(os) > 1 && !c.e.lex.isObject(w)) {
+				distinct = append(distinct, i)
+				break
 			}
 		}
-		if len(distinct) == 1 {
-			return f.Enum[distinct[0]], wholeSpan(text), ""
-		}
+	}
+	if len(distinct) == 1 {
+		return f.Enum[distinct[0]], wholeSpan(text), ""
 	}
 	answer := strings.Join(strings.FieldsFunc(ft.s, isSeparator), " ")
 	if opt, ok := suggest.Closest(answer, f.Enum); ok && len(answer) >= 4 {

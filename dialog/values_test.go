@@ -139,3 +139,32 @@ func TestEnumAliases(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionsByRoots: an option is read from its roots, the fullest one
+// first, or from a root no other option has — unasked, only a root of a
+// longer option that is no common noun of requests.
+func TestOptionsByRoots(t *testing.T) {
+	e := engine(t, "averias.yaml")
+	s := e.service("reportar_averia")
+	for _, tt := range []struct {
+		in, field, want string
+		asked           bool
+	}{
+		{"el contador del agua está roto", "tipo", "contador roto", false},
+		{"el agua me sale turbia, marroncita", "tipo", "agua turbia", false},
+		{"no me sale ni gota de agua", "tipo", "sin agua", false},
+		{"hay una presión muy baja", "tipo", "poca presión", false},
+		{"quería una consulta", "servicio", "", false}, // "consulta" names every request
+		{"la consulta", "servicio", "consulta general", true},
+		{"la revisión", "servicio", "revisión anual", false},
+	} {
+		c := e.NewCall("x", "")
+		if tt.asked {
+			c.st.Asking = tt.field
+		}
+		got, _, _ := c.option(s.field(tt.field), tt.in)
+		if got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
