@@ -114,3 +114,24 @@ func TestVerbs(t *testing.T) {
 		t.Errorf("no la bloquee: verbs %b, denied %b", h.verbs, h.denied)
 	}
 }
+
+// TestDropOrSwitch: a dropping phrase whose object is the request in
+// progress drops it; one that names another request switches to it.
+func TestDropOrSwitch(t *testing.T) {
+	e := engine(t, "clinica.yaml")
+	for _, tt := range []struct {
+		in, intent string
+		phase      Phase
+	}{
+		{"uy, no me acuerdo... mire, déjelo, cancele eso", "", PhaseListening},
+		{"olvida eso, quiero cancelar mi cita", "cancelar_cita", PhaseCollecting},
+	} {
+		c := e.NewCall("x", "")
+		c.Step(Start{At: wednesday})
+		c.Step(Utterance{At: wednesday, Text: "quiero reservar una cita"})
+		c.Step(Utterance{At: wednesday, Text: tt.in})
+		if c.st.Intent != tt.intent || c.st.Phase != tt.phase {
+			t.Errorf("%q: intent %q phase %s, want %q %s", tt.in, c.st.Intent, c.st.Phase, tt.intent, tt.phase)
+		}
+	}
+}

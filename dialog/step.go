@@ -424,25 +424,59 @@ func (c *Call) switchVerbs(text string) verbSet {
 	if h == nil || h.text != text {
 		h = c.e.hear(text)
 	}
-	tags := slices.Clone(h.tag)
-	for i, t := range tags {
-		if t == actCancel {
-			tags[i] = actNone
-		}
-	}
-	vs, _ := c.e.lex.verbsIn(h.words, tags)
+	vs, _ := c.e.lex.verbsIn(h.words, c.switchTags(h))
 	return vs
 }
 
-// switchText is text without the words of its acts other than dropping
-// the request: "hold on" says nothing about a service that puts things on
-// hold.
+// switchTags are the acts of h as a switch reads them: a dropping phrase
+// that names another request is a request ("olvida eso, quiero cancelar
+// mi cita"); one that points back at the request in progress ("cancele
+// eso") stays a drop.
+func (c *Call) switchTags(h *heard) []act {
+	tags := slices.Clone(h.tag)
+	for i := 0; i < len(tags); {
+		if tags[i] != actCancel {
+			i++
+			continue
+		}
+		end := i
+		for end < len(tags) && tags[end] == actCancel {
+			end++
+		}
+		if !pronounObjects[h.words[end-1].v] {
+			for k := i; k < end; k++ {
+				tags[k] = actNone
+			}
+		}
+		i = end
+	}
+	return tags
+}
+
+// pronounObjects end a dropping phrase that points back at the request in
+// progress ("cancele eso", "cancel that"); "cancel it" may mean the
+// booking, so "it" is not one of them.
+var pronounObjects = wordSet("eso", "esto", "todo", "that", "this", "everything", "all", "nada")
+
+// switchText is text without the words of its acts, as a switch reads
+// them: "hold on" says nothing about a service that puts things on hold,
+// "cancélelo" nothing about one that cancels.
 func (c *Call) switchText(text string) string {
 	h := c.heard
 	if h == nil || h.text != text {
 		return text
 	}
-	return h.without(actHold, actRepeat, actThanks, actGreeting, actSmallTalk, actGoodbye, actFarewell, actFiller)
+	tags := c.switchTags(h)
+	b := []byte(h.text)
+	for i, w := range h.words {
+		if tags[i] != actNone {
+			sp := h.ft.span(w.s, w.e)
+			for k := sp.Start; k < sp.End; k++ {
+				b[k] = ' '
+			}
+		}
+	}
+	return strings.ToValidUTF8(string(b), " ")
 }
 
 // answers reports whether text gives a value to the request in progress
