@@ -105,6 +105,20 @@ func TestVerbs(t *testing.T) {
 			t.Errorf("%s %q: verbs %b lack %d", tt.lang, tt.in, got, tt.want)
 		}
 	}
+	// what is done instead of another is asked; the other is not
+	for _, tt := range []struct {
+		lang, in     string
+		want, denied verb
+	}{
+		{"en", "Hmm, actually, wait. Can I move it instead of cancelling?", verbChange, verbCancel},
+		{"en", "I'd rather change it than cancel it", verbChange, verbCancel},
+		{"es", "¿la puedo cambiar en vez de cancelarla?", verbChange, verbCancel},
+	} {
+		h := answerEngines[tt.lang].hear(tt.in)
+		if !h.verbs.has(tt.want) || h.verbs.has(tt.denied) || !h.denied.has(tt.denied) {
+			t.Errorf("%q: verbs %b denied %b", tt.in, h.verbs, h.denied)
+		}
+	}
 	// a filler is no verb: "a ver" does not ask to see anything
 	if h := answerEngines["es"].hear("A ver, quería que me devolvierais un dinero"); h.verbs.has(verbCheck) {
 		t.Errorf("a ver: verbs %b have check", h.verbs)

@@ -135,14 +135,14 @@ func (lx *lexicon) verbsIn(ws []hword, tags []act) (vs, denied verbSet) {
 // negators deny the verb that follows them: "sin cambiar nada", "no quiero
 // cancelar", "I don't want to cancel".
 var negators = wordSet("no", "sin", "nunca", "jamas", "tampoco", "not", "dont", "without", "never", "doesnt", "didnt",
-	"wont", "cant", "cannot", "shouldnt", "wouldnt")
+	"wont", "cant", "cannot", "shouldnt", "wouldnt", "instead")
 
 // negated reports whether a negator stands up to three words before word
 // i, in its clause.
 func negated(ws []hword, i int) bool {
 	for k := i - 1; k >= 0 && k >= i-3 && ws[k].clause == ws[i].clause; k-- {
-		if negators[ws[k].v] {
-			return true
+		if negators[ws[k].v] || k > 0 && ((ws[k].v == "vez" || ws[k].v == "lugar") && ws[k-1].v == "en" || ws[k].v == "than" && ws[k-1].v == "rather") {
+			return true // "sin cambiar nada", "move it instead of cancelling", "en vez de cancelarla"
 		}
 	}
 	return false

@@ -125,10 +125,11 @@ func (c *Call) inform(at time.Time, text string, h *heard) []Action {
 	if c.st.Phase == PhaseConfirming && c.cleanYes(text) {
 		return c.confirming(at, text) // "yes, that's all correct"
 	}
-	if c.st.Phase == PhaseConfirming && h.denied.and(c.e.intents.entry(c.st.Intent).verbs) != 0 {
+	other := c.switchTo(at, text)
+	if other == nil && c.st.Phase == PhaseConfirming && h.denied.and(c.e.intents.entry(c.st.Intent).verbs) != 0 {
 		return c.drop(c.phrase("cancelled")) // "no, no la bloquee, que la tenía en el abrigo"
 	}
-	if other := c.switchTo(at, text); other != nil {
+	if other != nil { // "can I move it instead of cancelling?"
 		from, given := c.e.service(c.st.Intent), c.st.Slots
 		c.reset()
 		c.start(at, other, text)
