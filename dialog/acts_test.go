@@ -111,7 +111,8 @@ func TestVerbs(t *testing.T) {
 		want, denied verb
 	}{
 		{"en", "Hmm, actually, wait. Can I move it instead of cancelling?", verbChange, verbCancel},
-		{"en", "I'd rather change it than cancel it", verbChange, verbCancel},
+		{"en", "rather than cancel it, can I change it?", verbChange, verbCancel},
+		{"en", "instead of cancelling, move it to Friday", verbChange, verbCancel},
 		{"es", "¿la puedo cambiar en vez de cancelarla?", verbChange, verbCancel},
 	} {
 		h := answerEngines[tt.lang].hear(tt.in)

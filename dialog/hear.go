@@ -60,8 +60,8 @@ func (e *Engine) hear(text string) *heard {
 	covered := 0
 	for i := 0; i < n; {
 		m, p := e.lex.acts.longest(h.words, i, actRank)
-		if m == 0 {
-			i++
+		if m == 0 || act(p.tag) == actCancel && insteadOf(h.words, i) {
+			i++ // "rather than cancel it, can I change it?" drops nothing
 			continue
 		}
 		for k := i; k < i+m; k++ {
@@ -135,14 +135,29 @@ func (lx *lexicon) verbsIn(ws []hword, tags []act) (vs, denied verbSet) {
 // negators deny the verb that follows them: "sin cambiar nada", "no quiero
 // cancelar", "I don't want to cancel".
 var negators = wordSet("no", "sin", "nunca", "jamas", "tampoco", "not", "dont", "without", "never", "doesnt", "didnt",
-	"wont", "cant", "cannot", "shouldnt", "wouldnt", "instead")
+	"wont", "cant", "cannot", "shouldnt", "wouldnt")
 
 // negated reports whether a negator stands up to three words before word
 // i, in its clause.
 func negated(ws []hword, i int) bool {
 	for k := i - 1; k >= 0 && k >= i-3 && ws[k].clause == ws[i].clause; k-- {
-		if negators[ws[k].v] || k > 0 && ((ws[k].v == "vez" || ws[k].v == "lugar") && ws[k-1].v == "en" || ws[k].v == "than" && ws[k-1].v == "rather") {
-			return true // "sin cambiar nada", "move it instead of cancelling", "en vez de cancelarla"
+		if negators[ws[k].v] {
+			return true
+		}
+	}
+	return insteadOf(ws, i)
+}
+
+// insteadOf reports whether word i is what the caller wants done instead
+// of something else: "move it instead of cancelling", "rather than cancel
+// it", "en vez de cancelarla".
+func insteadOf(ws []hword, i int) bool {
+	for k := i - 1; k >= 0 && k >= i-3 && ws[k].clause == ws[i].clause; k-- {
+		switch {
+		case ws[k].v == "instead",
+			k > 0 && (ws[k].v == "vez" || ws[k].v == "lugar") && ws[k-1].v == "en",
+			k > 0 && ws[k].v == "than" && ws[k-1].v == "rather":
+			return true
 		}
 	}
 	return false
