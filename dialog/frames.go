@@ -31,7 +31,7 @@ const (
 
 var roleWords = map[role][]string{
 	roleProduct:  {"producto", "product", "articulo", "item", "modelo"},
-	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion", "incidencia", "sintomas", "symptoms", "details", "detalles", "happened", "paso"},
+	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion", "incidencia", "sintomas", "symptoms", "details", "detalles", "happened", "paso", "damage", "dano", "danos", "desperfecto", "desperfectos"},
 	roleReason:   {"motivo", "reason", "why", "causa", "cause", "razon", "porque"},
 	roleAddress:  {"direccion", "domicilio", "address", "calle", "street"},
 	roleQuantity: {"cantidad", "quantity", "unidades", "units", "cuantos", "how many"},
@@ -445,14 +445,14 @@ func vagueOnly(words []string) bool {
 	return true
 }
 
-// problemClauses are the clauses of a request that say what went wrong,
-// by the lexicon's words of problems: "se me fue el internet desde ayer",
-// "the blender showed up cracked", "the people next door are being super
-// loud". Greetings and lead-ins around them are left out.
+// problemClauses are the clauses of a request that say what went wrong
+// or what needs fixing, by the lexicon's words of problems and repairs:
+// "se me fue el internet desde ayer", "the blender showed up cracked",
+// "we need to fix the toilet". Greetings and lead-ins are left out.
 func (c *Call) problemClauses(text string) string {
 	var parts []string
 	for _, cl := range clauses(text) {
-		if c.e.lex.hearVerbs(cl).has(verbSymptom) {
+		if vs := c.e.lex.hearVerbs(cl); vs.has(verbSymptom) || vs.has(verbRepair) { // "we need to fix the toilet"
 			if v, _ := c.e.freeText(cl, nil); v != "" {
 				parts = append(parts, strings.TrimSpace(trimLeadWords(v)))
 			}

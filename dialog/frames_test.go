@@ -100,3 +100,20 @@ func TestNamesAndDenials(t *testing.T) {
 		t.Fatalf("date: %v", c.st.Slots)
 	}
 }
+
+// TestProblemFromRequest: what needs fixing, said in the request, fills a
+// problem or damage field.
+func TestProblemFromRequest(t *testing.T) {
+	e := answerEngines["en"]
+	c := e.NewCall("x", "")
+	for _, tt := range []struct{ in, want string }{
+		{"Hello, good morning. We need to fix the toilet, it is continuously running water into the bowl.",
+			"We need to fix the toilet, it is continuously running water into the bowl"},
+		{"I want to claim for a damaged item; the television I ordered came with the screen shattered.",
+			"I want to claim for a damaged item, the television I ordered came with the screen shattered"},
+	} {
+		if got := c.problemClauses(tt.in); got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
