@@ -108,7 +108,7 @@ func TestProblemFromRequest(t *testing.T) {
 	c := e.NewCall("x", "")
 	for _, tt := range []struct{ in, want string }{
 		{"Hello, good morning. We need to fix the toilet, it is continuously running water into the bowl.",
-			"We need to fix the toilet, it is continuously running water into the bowl"},
+			"We need to fix the toilet, continuously running water into the bowl"},
 		{"I want to claim for a damaged item; the television I ordered came with the screen shattered.",
 			"I want to claim for a damaged item, the television I ordered came with the screen shattered"},
 	} {
