@@ -18,7 +18,7 @@ import (
 // returns the address and the span it came from.
 func Email(text, lang string) (string, Span, bool) {
 	f := foldWithMap(text)
-	atoms := atTheRate(emailAtoms(f.s))
+	atoms := withoutRespelling(atTheRate(emailAtoms(f.s)))
 	for k := range atoms {
 		if atoms[k].kind != aAt {
 			continue
@@ -50,6 +50,8 @@ type atom struct {
 	// stopword marks lead-in and function words ("es", "my", "correo"):
 	// they end the local part but may be domain labels ("punto es").
 	stopword bool
+	// spelled: letters joined by hyphens ("s-e-a-n"), read as one word.
+	spelled bool
 }
 
 func isEmailChar(c byte) bool {
@@ -157,6 +159,10 @@ func appendChunk(atoms []atom, chunk string, s, e int, hard bool) []atom {
 		return atoms
 	}
 	at := atom{kind: aLit, text: chunk, s: s, e: e, hard: hard}
+	if l, ok := hyphenSpelled(chunk); ok {
+		at.text, at.spelled = l, true // "b-e-l-l-e" is "belle"
+		return append(atoms, at)
+	}
 	switch chunk {
 	case "arroba", "at":
 		at.kind = aAt
@@ -213,15 +219,15 @@ func assembleEmail(s, lang string, atoms []atom, k int) (string, int, int, bool)
 	// only what is glued to it ("Juan Pérez juan@x.com" is juan@x.com)
 	lo := k
 	written := k > 0 && atoms[k-1].e == atoms[k].s
-	if !atoms[k].hard {
+	if !atoms[k].hard || softComma(atoms, k) {
 		for j := k - 1; j >= 0 && k-j <= 40; j-- {
 			at := atoms[j]
 			if at.kind == aStop || at.kind == aAt || at.stopword || written && at.e != atoms[j+1].s {
 				break
 			}
 			lo = j
-			if at.hard && !(at.comma && spelledAtom(at) && j > 0 && spelledAtom(atoms[j-1])) {
-				break // a comma between spelled letters does not end them
+			if at.hard && !(at.comma && spelledAtom(at) && j > 0 && spelledAtom(atoms[j-1])) && !softComma(atoms, j) {
+				break // a comma between spelled letters, or beside "dot", does not end them
 			}
 		}
 	}
@@ -236,7 +242,7 @@ func assembleEmail(s, lang string, atoms []atom, k int) (string, int, int, bool)
 	seenDot := false
 	for j := k + 1; j < len(atoms) && j-k <= 40; j++ {
 		at := atoms[j]
-		if at.hard {
+		if at.hard && !softComma(atoms, j) {
 			break
 		}
 		prev := atoms[hi].kind
@@ -416,6 +422,68 @@ func numberRun(s string, atoms []atom, j, k int) int {
 		return 0
 	}
 	return n
+}
+
+// softComma reports whether the separator before atom j is only a comma
+// beside a spoken symbol: "pato.gonzalez, arroba, gmail, punto, com", as a
+// recogniser punctuates a dictation.
+func softComma(atoms []atom, j int) bool {
+	symbol := func(k atomKind) bool { return k == aAt || k == aDot || k == aDash || k == aUnder }
+	return atoms[j].comma && (symbol(atoms[j].kind) || j > 0 && symbol(atoms[j-1].kind))
+}
+
+// hyphenSpelled reads letters joined by hyphens as a word: "b-e-l-l-e".
+func hyphenSpelled(chunk string) (string, bool) {
+	if len(chunk) < 3 || len(chunk)%2 == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	for i := 0; i < len(chunk); i++ {
+		c := chunk[i]
+		if i%2 == 1 {
+			if c != '-' {
+				return "", false
+			}
+			continue
+		}
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return "", false
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), true
+}
+
+// withoutRespelling drops the spelling a caller gives right after a word,
+// so it is not written twice: "fiona, F I O N A, dot mcleod", "Sean,
+// S-E-A-N, dot Gallagher". The separator after the spelling stays.
+func withoutRespelling(atoms []atom) []atom {
+	for i := 0; i < len(atoms); i++ {
+		if atoms[i].kind != aLit || len(atoms[i].text) < 2 || atoms[i].spelled {
+			continue
+		}
+		word := atoms[i].text
+		j := i + 1
+		var b strings.Builder
+		switch {
+		case j < len(atoms) && atoms[j].spelled:
+			b.WriteString(atoms[j].text)
+			j++
+		default:
+			for j < len(atoms) && atoms[j].kind == aLit && len(atoms[j].text) == 1 && b.Len() < len(word) {
+				b.WriteString(atoms[j].text)
+				j++
+			}
+		}
+		if b.String() != word {
+			continue
+		}
+		if j < len(atoms) {
+			atoms[j].hard, atoms[j].comma = atoms[j].hard || atoms[i+1].hard, atoms[j].comma || atoms[i+1].comma
+		}
+		atoms = append(atoms[:i+1], atoms[j:]...)
+	}
+	return atoms
 }
 
 // atTheRate reads "at the rate (of)", as Indian English says "@", as one

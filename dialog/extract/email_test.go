@@ -82,3 +82,21 @@ func TestEmailAtTheRate(t *testing.T) {
 		}
 	}
 }
+
+// TestDictatedEmails: emails as recognisers punctuate dictation — commas
+// between the spoken symbols, words spelled with hyphens, and a word
+// followed by its own spelling.
+func TestDictatedEmails(t *testing.T) {
+	for _, tt := range []struct{ lang, in, want string }{
+		{"es", "Mi correo es pato.gonzalez, arroba, gmail, punto, com.", "pato.gonzalez@gmail.com"},
+		{"en", "Sure, it's b-e-l-l-e dot m-a-y at gmail dot com.", "belle.may@gmail.com"},
+		{"en", "Sean, S-E-A-N, dot Gallagher at eircom dot net.", "sean.gallagher@eircom.net"},
+		{"en", "It's fiona, F I O N A, dot mcleod, M C L E O D, at hotmail dot co dot uk", "fiona.mcleod@hotmail.co.uk"},
+		{"en", "my email is j o h n at mail dot com", "john@mail.com"},
+		{"en", "ann, a n n, at x dot com", "ann@x.com"},
+	} {
+		if got, _, ok := Email(tt.in, tt.lang); !ok || got != tt.want {
+			t.Errorf("%q: got %q %v, want %q", tt.in, got, ok, tt.want)
+		}
+	}
+}
