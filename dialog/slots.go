@@ -1096,8 +1096,12 @@ func amount(text, lang string) (extract.Num, bool) {
 			other = true
 		}
 	}
-	cents := len(after) > 0 && (after[0] == "cents" || after[0] == "centavos" || after[0] == "centimos" || after[0] == "cent")
+	cents := len(after) > 0 && (after[0] == "cents" || after[0] == "centavos" || after[0] == "centimos" || after[0] == "cent" || after[0] == "pence" || after[0] == "p")
 	if whole && connector && !other && (cents || lang == "es" && slices.Contains(between, "con")) {
+		return extract.Num{Value: n.Value + m.Value/100, Span: extract.Span{Start: n.Span.Start, End: m.Span.End}}, true
+	}
+	// "three hundred and forty-nine pounds ninety-nine", "forty euros fifty"
+	if whole && !connector && !other && len(between) == 1 && m.Value >= 1 && spokenWords(text, m) {
 		return extract.Num{Value: n.Value + m.Value/100, Span: extract.Span{Start: n.Span.Start, End: m.Span.End}}, true
 	}
 	if lang == "en" && len(between) == 0 && whole && n.Value >= 1 && n.Value <= 9 && m.Value >= 10 && spokenWords(text, n, m) {
@@ -1117,7 +1121,9 @@ func spokenWords(text string, ns ...extract.Num) bool {
 }
 
 var currencyWords = map[string]bool{"dollars": true, "dollar": true, "dolares": true, "dolar": true, "pesos": true,
-	"peso": true, "soles": true, "sol": true, "euros": true, "euro": true, "usd": true, "mxn": true, "pen": true, "bucks": true}
+	"peso": true, "soles": true, "sol": true, "euros": true, "euro": true, "usd": true, "mxn": true, "pen": true, "bucks": true,
+	"pounds": true, "pound": true, "quid": true, "gbp": true, "libras": true, "libra": true, "rupees": true, "rupee": true,
+	"rands": true, "rand": true, "eur": true, "cad": true, "aud": true, "nzd": true}
 
 // money finds an amount said with its currency: "89 dollars", "$89",
 // "cincuenta soles".
@@ -1125,7 +1131,7 @@ func money(text, lang string) (extract.Num, bool) {
 	for _, n := range extract.Numbers(text, lang) {
 		before := strings.TrimRight(text[:n.Span.Start], " ")
 		after := strings.FieldsFunc(extract.Fold(text[n.Span.End:]), func(r rune) bool { return isSeparator(r) })
-		if strings.ContainsAny(text[n.Span.Start:n.Span.End], "$€") || strings.HasSuffix(before, "$") ||
+		if strings.ContainsAny(text[n.Span.Start:n.Span.End], "$€£") || strings.HasSuffix(before, "$") || strings.HasSuffix(before, "£") ||
 			len(after) > 0 && currencyWords[after[0]] {
 			if m, ok := amount(text[n.Span.Start:], lang); ok { // "… dollars and ninety-nine cents"
 				m.Span.Start += n.Span.Start

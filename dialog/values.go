@@ -513,6 +513,11 @@ func (c *Call) numberCandidates(s *service, f *field, text string, asked bool) [
 		}
 	}
 	nums := c.read(text).Numbers()
+	if asked {
+		if v, sp, ok := spokenFigure(text, nums); ok {
+			add(v, sp, scoreAsked+0.1) // "cero cero cuatro tres siete", "dos mil... trescientos... ocho"
+		}
+	}
 	if asked && len(nums) > 0 && f.sense.money {
 		if m, ok := amountIn(text, lang, true); ok {
 			add(m.Value, m.Span, scoreAsked)
@@ -616,7 +621,7 @@ func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int
 // chargeWords introduce an amount of money a few words before it.
 var chargeWords = wordSet("charge", "charged", "cargo", "cobro", "cobraron", "cobran", "refund", "reembolso", "amount",
 	"monto", "importe", "paid", "pague", "pagué", "pague", "costo", "cost", "bill", "factura", "debito", "debited",
-	"price", "precio", "fee", "tarifa", "total")
+	"price", "precio", "fee", "tarifa", "total", "recibo", "invoice", "worth", "valor", "costs")
 
 // punctApart spaces punctuation out, so that it stands as a word.
 var punctApart = strings.NewReplacer(",", " , ", ".", " . ", "?", " ? ")
@@ -806,6 +811,51 @@ func amountIn(text, lang string, moneyField bool) (extract.Num, bool) {
 		}
 	}
 	return amount(text, lang)
+}
+
+// spokenFigure reads a figure said in pieces: digit by digit ("cero cero
+// cuatro tres siete" is 437), or in parts with pauses between them, each
+// smaller than the place of the one before ("dos mil... trescientos...
+// ocho" is 2308). Only words, spaces and pauses may stand between pieces.
+func spokenFigure(text string, nums []extract.Num) (float64, extract.Span, bool) {
+	gap := func(a, b extract.Num) bool {
+		return strings.Trim(text[a.Span.End:b.Span.Start], " ,.…-") == ""
+	}
+	for i := range nums {
+		// digit by digit: three or more single digits in a row
+		j := i
+		var digits strings.Builder
+		for j < len(nums) && nums[j].Value >= 0 && nums[j].Value <= 9 && nums[j].Value == math.Trunc(nums[j].Value) &&
+			!strings.ContainsAny(text[nums[j].Span.Start:nums[j].Span.End], " ") && (j == i || gap(nums[j-1], nums[j])) {
+			digits.WriteString(strconv.Itoa(int(nums[j].Value)))
+			j++
+		}
+		if j-i >= 3 {
+			v, err := strconv.ParseFloat(digits.String(), 64)
+			return v, extract.Span{Start: nums[i].Span.Start, End: nums[j-1].Span.End}, err == nil
+		}
+		// parts: 2000, then 300, then 8
+		sum, k := nums[i].Value, i+1
+		for k < len(nums) && gap(nums[k-1], nums[k]) && nums[k].Value > 0 && nums[k].Value < place(nums[k-1].Value) &&
+			nums[k-1].Value == math.Trunc(nums[k-1].Value) && strings.ContainsAny(strings.ReplaceAll(text[nums[k-1].Span.End:nums[k].Span.Start], "..", "…"), "…") {
+			sum += nums[k].Value
+			k++
+		}
+		if k-i >= 2 {
+			return sum, extract.Span{Start: nums[i].Span.Start, End: nums[k-1].Span.End}, true
+		}
+	}
+	return 0, extract.Span{}, false
+}
+
+// place is the smallest power of ten a round figure is a multiple of:
+// 2000 is 1000, 300 is 100, 8 is 1.
+func place(v float64) float64 {
+	p := 1.0
+	for v >= p*10 && math.Mod(v, p*10) == 0 {
+		p *= 10
+	}
+	return p
 }
 
 // byAlias finds an option by what the field's texts say it is: "300

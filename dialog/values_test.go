@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog/extract"
 )
 
 func TestPeopleCount(t *testing.T) {
@@ -165,6 +166,25 @@ func TestOptionsByRoots(t *testing.T) {
 		got, _, _ := c.option(s.field(tt.field), tt.in)
 		if got != tt.want {
 			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSpokenFigure(t *testing.T) {
+	for _, tt := range []struct {
+		lang, in string
+		want     float64 // 0: none
+	}{
+		{"es", "Marca cero cero cuatro tres siete, y después unos números en rojo", 437},
+		{"es", "Ah. Pues pone dos mil... trescientos... ocho.", 2308},
+		{"en", "it says one two three four", 1234},
+		{"en", "two thousand… five hundred", 2500},
+		{"es", "dos mil trescientos", 0}, // one number already
+		{"en", "two, maybe three", 0},
+	} {
+		v, _, ok := spokenFigure(tt.in, extract.Numbers(tt.in, tt.lang))
+		if ok != (tt.want != 0) || ok && v != tt.want {
+			t.Errorf("%q: got %v %v, want %v", tt.in, v, ok, tt.want)
 		}
 	}
 }
