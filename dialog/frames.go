@@ -33,7 +33,7 @@ var roleWords = map[role][]string{
 	roleProduct:  {"producto", "product", "articulo", "item", "modelo"},
 	roleProblem:  {"problema", "problem", "issue", "falla", "averia", "fault", "descripcion", "incidencia", "sintomas", "symptoms", "details", "detalles", "happened", "paso", "damage", "dano", "danos", "desperfecto", "desperfectos"},
 	roleReason:   {"motivo", "reason", "why", "causa", "cause", "razon", "porque"},
-	roleAddress:  {"direccion", "domicilio", "address", "calle", "street"},
+	roleAddress:  {"direccion", "domicilio", "address", "calle", "street", "ubicacion", "location", "lugar", "where", "donde", "paradero"},
 	roleQuantity: {"cantidad", "quantity", "unidades", "units", "cuantos", "how many"},
 }
 
@@ -110,7 +110,11 @@ func (c *Call) volunteerFrames(s *service, text string) {
 				c.st.Slots[f.Name] = problem
 			}
 		case roleAddress:
-			if addr, ok := addressIn(text); ok {
+			read := addressIn
+			if locationField(f) {
+				read = locationIn
+			}
+			if addr, ok := read(text); ok {
 				c.st.Slots[f.Name] = addr // "ship it to 18 Maple Avenue, Apartment 2, Hoboken"
 			}
 		case rolePerson:
@@ -288,6 +292,18 @@ func (s *service) roleField(r role) *field {
 		}
 	}
 	return nil
+}
+
+// locationField: a field for where something is (a place, a landmark),
+// not a postal address.
+func locationField(f *field) bool {
+	for _, w := range strings.Fields(extract.Fold(f.Name + " " + f.Description)) {
+		switch strings.Trim(w, ",.;:()_") {
+		case "ubicacion", "location", "lugar", "donde", "where", "referencia", "landmark", "paradero":
+			return true
+		}
+	}
+	return false
 }
 
 // productIn finds a product named after a product frame, to the end of its
@@ -523,7 +539,8 @@ var addressParts = wordSet("apartment", "apt", "unit", "suite", "floor", "depart
 	"bloque", "portal", "puerta", "escalera")
 
 // addressIn finds a street address in a request: from a street number or
-// a street's name ("18 Maple Avenue", "Calle Hidalgo 45") across the
+// a street's name ("18 Maple Avenue", "Calle Hidalgo 45", "la avenida de
+// la Albufera 150", "Calzada de Tlalpan esquina con Taxqueña") across the
 // clauses that go on with it (an apartment, a neighbourhood, a city), up
 // to a postal code or the end of the sentence.
 func addressIn(text string) (string, bool) {
@@ -534,7 +551,7 @@ func addressIn(text string) (string, bool) {
 		for k, w := range ws {
 			fw := strings.Trim(extract.Fold(w), ".")
 			if isDigits(strings.Trim(w, ".,")) && len(strings.Trim(w, ".,")) <= 5 && k+1 < len(ws) && isCapitalised(ws[k+1]) ||
-				streetWords[fw] && k+1 < len(ws) && isCapitalised(ws[k+1]) && (k > 0 || isCapitalised(w)) {
+				streetWords[fw] && properAfter(ws, k+1) && (k > 0 || isCapitalised(w)) {
 				start = k
 				break
 			}
@@ -542,15 +559,84 @@ func addressIn(text string) (string, bool) {
 		if start < 0 || !hasStreetWord(ws[start:]) && !(i+1 < len(parts) && isAddressPart(parts[i+1])) {
 			continue
 		}
-		addr := []string{strings.Join(ws[start:], " ")}
+		end := len(ws)
+		for k := start + 1; k < len(ws); k++ { // "…150 y mi teléfono es…": the address ends
+			if f := extract.Fold(ws[k]); (f == "y" || f == "and") && k+1 < len(ws) && !isCapitalised(ws[k+1]) {
+				end = k
+				break
+			}
+		}
+		addr := []string{strings.Join(ws[start:end], " ")}
 		for _, next := range parts[i+1:] {
+			if end < len(ws) {
+				break
+			}
 			nw := strings.Fields(next)
-			if len(nw) == 0 || len(nw) > 5 || isDigits(strings.Join(nw, "")) || !isCapitalised(nw[0]) && !addressParts[extract.Fold(nw[0])] {
+			if len(nw) == 0 || len(nw) > 5 || isDigits(strings.Join(nw, "")) || !isCapitalised(nw[0]) && !addressParts[extract.Fold(nw[0])] && !nearWords[extract.Fold(nw[0])] {
 				break
 			}
 			addr = append(addr, strings.TrimSpace(next))
 		}
-		return strings.Trim(strings.Join(addr, ", "), " ,.?!"), true
+		return strings.Trim(strings.Join(addr, ", "), " ,.?!¿¡"), true
+	}
+	return "", false
+}
+
+// properAfter reports whether a proper name or a number follows word k,
+// past the particles of street names: "avenida de la Albufera", "calle 5".
+func properAfter(ws []string, k int) bool {
+	for k < len(ws) && nameParticles[extract.Fold(ws[k])] {
+		k++
+	}
+	return k < len(ws) && (isCapitalised(ws[k]) || isDigits(strings.Trim(ws[k], ".,")))
+}
+
+// nearWords place something by what is near it: "esquina con Taxqueña", "a
+// la altura de Perisur", "frente al parque", "next to the station".
+var nearWords = wordSet("esquina", "a", "frente", "junto", "cerca", "entre", "enfrente", "pasando", "antes", "despues",
+	"next", "near", "opposite", "across", "by", "corner", "outside", "behind")
+
+// locationIn finds where something is when a field asks for a place, not
+// a postal address: a street address if there is one, else the proper
+// names after "en", "in", "on", "at" with what places them ("en Insurgentes
+// Sur, a la altura de Perisur").
+func locationIn(text string) (string, bool) {
+	if addr, ok := addressIn(text); ok {
+		return addr, true
+	}
+	parts := clauses(text)
+	for i, cl := range parts {
+		ws := strings.Fields(cl)
+		for k := 0; k+1 < len(ws); k++ {
+			switch extract.Fold(ws[k]) {
+			case "en", "in", "on", "at", "sobre", "por":
+			default:
+				continue
+			}
+			from := k + 1
+			if f := extract.Fold(ws[from]); f == "the" || f == "la" || f == "el" {
+				from++ // "on the M25"
+			}
+			n := from
+			for n < len(ws) && (isCapitalised(ws[n]) || n > from && nameParticles[extract.Fold(ws[n])] && n+1 < len(ws) && isCapitalised(ws[n+1])) {
+				n++
+			}
+			if n == from {
+				continue
+			}
+			if n < len(ws) && nearWords[extract.Fold(ws[n])] {
+				n = len(ws) // "near Junction 10"
+			}
+			place := []string{strings.Join(ws[from:n], " ")}
+			for _, next := range parts[i+1:] {
+				nw := strings.Fields(next)
+				if len(nw) == 0 || len(nw) > 6 || !nearWords[extract.Fold(nw[0])] {
+					break
+				}
+				place = append(place, strings.TrimSpace(next))
+			}
+			return strings.Trim(strings.Join(place, ", "), " ,.?!¿¡"), true
+		}
 	}
 	return "", false
 }

@@ -138,6 +138,19 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 		} else if !named {
 			problem = c.phrase("invalidString")
 		}
+	} else if target != nil && target.freeText() && !got[target.Name] && fieldRole(target) == roleAddress {
+		// an address given with a question: "77 East Ontario Street, 60611,
+		// and could they come on the 21st?"
+		read := addressIn
+		if locationField(target) {
+			read = locationIn
+		}
+		left := mask(text, claimed)
+		if v, ok := read(left); ok {
+			if at := strings.Index(left, v); at >= 0 {
+				set(target, v, extract.Span{Start: at, End: at + len(v)})
+			}
+		}
 	}
 	if target != nil && !got[target.Name] && len(claimed) > 0 {
 		problem = "" // the caller gave other fields; ask this one again

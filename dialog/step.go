@@ -745,11 +745,31 @@ func (c *Call) retry(at time.Time, text string) []Action {
 	if maps.Equal(c.st.Slots, last.Fields) {
 		said = c.change(s, at, text, nil) // a new value for a field it had
 	}
+	for name, v := range c.st.Slots {
+		if f := s.field(name); f != nil && len(f.Enum) > 0 && v != last.Fields[name] && !c.namesOption(f, text, v) {
+			c.reset() // an option guessed from a word ("es bastante agua") runs nothing again
+			return nil
+		}
+	}
 	if maps.Equal(c.st.Slots, last.Fields) {
 		c.reset()
 		return nil
 	}
 	return c.next(said)
+}
+
+// namesOption reports whether text names option v of f in so many words,
+// or by one of its aliases, rather than by a guess from its roots.
+func (c *Call) namesOption(f *field, text, v string) bool {
+	i := slices.Index(f.Enum, v)
+	if i < 0 {
+		return false
+	}
+	if wordIndex(foldText(text).s, f.foldedEnum[i]) >= 0 {
+		return true
+	}
+	j, _, ok := c.byAlias(f, text)
+	return ok && j == i
 }
 
 // result speaks a service's answer and waits for the next request.

@@ -93,9 +93,25 @@ func TestAddressIn(t *testing.T) {
 		{"Mándalo a la Calle Hidalgo 45, colonia Centro, Guadalajara, código postal 44100", "Calle Hidalgo 45, colonia Centro, Guadalajara"},
 		{"quiero dos cafeteras", ""},
 		{"I have 3 kids", ""},
+		{"el agua está saliendo a chorros frente a mi casa, en la avenida de la Albufera 150, Madrid, y mi teléfono es el 631 45 67 89.", "avenida de la Albufera 150, Madrid"},
+		{"Sure, 77 East Ontario Street, 60611, and could they come on the 21st at 2 in the arvo?", "77 East Ontario Street"},
+		{"Estoy en Calzada de Tlalpan esquina con Taxqueña, se me ponchó la llanta", "Calzada de Tlalpan esquina con Taxqueña"},
 	}
 	for _, tt := range tests {
 		got, ok := addressIn(tt.in)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestLocationIn(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Se me plantó el carro en Insurgentes Sur, a la altura de Perisur, y no quiere arrancar.", "Insurgentes Sur, a la altura de Perisur"},
+		{"I'm stuck on the M25 near Junction 10", "M25 near Junction 10"},
+		{"se me quedó el carro en la casa", ""},
+	} {
+		got, ok := locationIn(tt.in)
 		if got != tt.want || ok != (tt.want != "") {
 			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
 		}
