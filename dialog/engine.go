@@ -63,6 +63,9 @@ type field struct {
 	foldedEnum   []string
 	enumStems    [][]string
 	listsOptions bool
+	// units are the unit words its texts measure it in ("kilos"), with
+	// their other names ("kg", "kilogramos").
+	units map[string]bool
 	// samples are the examples the field's description or prompt gives
 	// of a free-text value, folded.
 	samples []string
@@ -194,10 +197,54 @@ func newField(cf configs.Field, lang string) *field {
 		f.enumStems = append(f.enumStems, stemsAll(opt, lang))
 	}
 	f.listsOptions = mentionsOptions(f)
+	f.units = unitsOf(cf.Description + " " + cf.PromptHint)
 	if f.freeText() {
 		f.samples = sampleValues(cf.Description + ". " + cf.PromptHint)
 	}
 	return f
+}
+
+// unitGroups are the names of each unit of measure.
+var unitGroups = [][]string{
+	{"kilo", "kilos", "kilogram", "kilograms", "kilogramo", "kilogramos", "kg", "kgs"},
+	{"pound", "pounds", "lb", "lbs", "libra", "libras"},
+	{"gram", "grams", "gramo", "gramos", "g"},
+	{"litre", "litres", "liter", "liters", "litro", "litros", "l"},
+	{"metre", "metres", "meter", "meters", "metro", "metros", "m"},
+	{"kilometre", "kilometres", "kilometer", "kilometers", "kilometro", "kilometros", "km", "kms"},
+	{"mile", "miles", "milla", "millas"},
+	{"foot", "feet", "ft", "pie", "pies"},
+	{"minute", "minutes", "minuto", "minutos", "min", "mins"},
+}
+
+// unitOf is the group of a unit word, or -1.
+func unitOf(w string) int {
+	for i, g := range unitGroups {
+		if slices.Contains(g, w) {
+			return i
+		}
+	}
+	return -1
+}
+
+// unitsOf is every name of the units a text measures in: "in kilograms"
+// gives kilo, kilos, kg….
+func unitsOf(text string) map[string]bool {
+	var out map[string]bool
+	for _, w := range strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+		if len(w) < 2 {
+			continue // "g", "l", "m" name a unit only after a number
+		}
+		if g := unitOf(w); g >= 0 {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			for _, u := range unitGroups[g] {
+				out[u] = true
+			}
+		}
+	}
+	return out
 }
 
 // sampleLeads introduce the examples a description or a prompt gives.

@@ -211,7 +211,38 @@ func (c *Call) candidates(s *service, text string, now time.Time, target *field)
 		}
 		out = append(out, c.fieldCandidates(s, f, text, now, f == target)...)
 	}
-	return withoutInner(out)
+	return selfCorrected(withoutInner(out), text)
+}
+
+// selfCorrected lets a value the caller corrects in the same breath give
+// way to the one after the correction: "about thirty-two pounds... sorry,
+// you guys use kilos, call it fifteen kilos".
+func selfCorrected(cands []candidate, text string) []candidate {
+	for i := range cands {
+		for j := range cands {
+			a, b := &cands[i], &cands[j]
+			if i == j || a.f != b.f || a.sp.End > b.sp.Start || a.value == b.value {
+				continue
+			}
+			if correctsBetween(text[a.sp.End:b.sp.Start]) {
+				b.score = max(b.score, a.score) + 0.05
+			}
+		}
+	}
+	return cands
+}
+
+// correctsBetween reports whether the words between two values take the
+// first back.
+func correctsBetween(between string) bool {
+	f := " " + strings.Join(strings.FieldsFunc(extract.Fold(between), func(r rune) bool { return !(r >= 'a' && r <= 'z') }), " ") + " "
+	for _, m := range []string{" sorry ", " i mean ", " no wait ", " make that ", " make it ", " call it ", " correction ",
+		" scratch that ", " actually ", " perdon ", " digo ", " mejor dicho ", " o sea ", " mas bien ", " no no ", " quiero decir "} {
+		if strings.Contains(f, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // withoutInner drops a field's candidate said inside a longer one of the
@@ -574,8 +605,11 @@ func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int
 		return -1
 	}
 	if next != "" {
-		if f.names(next, c.e.lang) {
-			return 1
+		if f.names(next, c.e.lang) || f.units[next] {
+			return 1 // "fifteen kilos" for a weight in kilograms
+		}
+		if len(f.units) > 0 && unitOf(next) >= 0 {
+			return -1 // "thirty-two pounds" is not a weight in kilos
 		}
 		for _, g := range s.fields {
 			if g != f && g.names(next, c.e.lang) {

@@ -204,3 +204,36 @@ func TestSpokenFigure(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfCorrectionAndUnits: a value taken back in the same breath gives
+// way to the next, and a number in a unit the field is not measured in is
+// not its value.
+func TestSelfCorrectionAndUnits(t *testing.T) {
+	a, err := configs.Parse("w.yaml", []byte(`name: w
+language: en
+timezone: Europe/London
+greeting: Hi
+services:
+  - intent: book_collection
+    reference: Book a driver to pick up parcels
+    method: POST
+    endpoint: https://api.example.test/c
+    requiredFields:
+      - {name: parcel_count, type: integer, description: How many parcels, promptHint: "How many parcels?"}
+      - {name: total_weight, type: number, description: Total weight of all the parcels in kilograms, promptHint: "How much do they weigh in kilos?"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.NewCall("x", "")
+	c.Step(Start{At: wednesday})
+	c.Step(Utterance{At: wednesday, Text: "I need a pickup"})
+	c.Step(Utterance{At: wednesday, Text: "Five boxes, total weight about thirty-two pounds... sorry, you guys use kilos, call it fifteen kilos."})
+	if c.st.Slots["parcel_count"] != "5" || c.st.Slots["total_weight"] != "15" {
+		t.Errorf("slots %v", c.st.Slots)
+	}
+}
