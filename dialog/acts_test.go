@@ -25,6 +25,7 @@ func TestHear(t *testing.T) {
 		{"es", "¿mande?", []act{actRepeat}, true, ""},
 		{"es", "Listo, sí, mándelo por favor", []act{actAffirm}, true, "Listo, sí, mándelo"},
 		{"es", "sí, tramítemelo", []act{actAffirm}, true, "sí, tramítemelo"},
+		{"es", "Ya, está bien, mándela nomás", []act{actAffirm}, true, "Ya, está bien, mándela"},
 		{"es", "mesa para cuatro", nil, false, "mesa para cuatro"},
 		{"es", "eso sería todo, gracias, chau", []act{actGoodbye, actThanks, actFarewell}, true, ""},
 		{"es", "¿cómo está?", []act{actSmallTalk}, true, ""},

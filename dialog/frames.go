@@ -296,11 +296,17 @@ func (s *service) roleField(r role) *field {
 
 // locationField: a field for where something is (a place, a landmark),
 // not a postal address.
+// The field's name decides first ("ubicacion", "pickup_address"), then its
+// description ("Address where the driver picks the parcels up").
 func locationField(f *field) bool {
-	for _, w := range strings.Fields(extract.Fold(f.Name + " " + f.Description)) {
-		switch strings.Trim(w, ",.;:()_") {
-		case "ubicacion", "location", "lugar", "donde", "where", "referencia", "landmark", "paradero":
-			return true
+	for _, text := range []string{f.Name, f.Description} {
+		for _, w := range strings.FieldsFunc(extract.Fold(text), func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+			switch w {
+			case "address", "direccion", "domicilio", "postal", "street", "calle":
+				return false
+			case "ubicacion", "location", "lugar", "referencia", "landmark", "paradero":
+				return true
+			}
 		}
 	}
 	return false

@@ -824,12 +824,20 @@ func (e *Engine) freeText(text string, f *field) (string, extract.Span) {
 		}
 		break
 	}
+	if i+1 < j && i > 0 && indefinite[toks[i]] {
+		if r, _ := utf8.DecodeRuneInString(text[ft.span(words[i+1][0], words[i+1][1]).Start:]); unicode.IsUpper(r) {
+			i++ // "es un Toyota Yaris rojo": the car, not "un Toyota"
+		}
+	}
 	if i >= j {
 		return "", extract.Span{}
 	}
 	sp := ft.span(words[i][0], words[j-1][1])
 	return strings.Trim(text[sp.Start:sp.End], " ,.;:!?¿¡\"'-"), sp
 }
+
+// indefinite articles may start a free-text answer after a lead-in.
+var indefinite = wordSet("un", "una", "a", "an")
 
 // determiners may start a value after its label: "the device is my laptop".
 var determiners = []string{"my", "mi", "the", "el", "la", "a", "an", "un", "una", "mis", "our", "nuestro", "nuestra"}

@@ -138,6 +138,8 @@ func (a *analysis) isTimeTrigger(i int) bool {
 		return true
 	case "la":
 		return a.w(i+1) == "una"
+	case "tipo": // "el sábado temprano, tipo nueve"
+		return a.w(i+1) != "las" && a.w(i+1) != "la"
 	}
 	return false
 }

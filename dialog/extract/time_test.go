@@ -177,6 +177,8 @@ func TestFindTimeIn(t *testing.T) {
 		{"en", "at 7", shuttle, "19:00"},
 		{"en", "at 9", shuttle, "09:00"},
 		{"es", "a las nueve", TimeOptions{}, "09:00"},
+		{"es", "el sábado temprano, tipo nueve", TimeOptions{Opens: 8 * 60, Closes: 18 * 60}, "09:00"},
+		{"es", "tipo 5", TimeOptions{Opens: 8 * 60, Closes: 18 * 60}, "17:00"},
 		// a correction keeps the half of the day of the time it corrects
 		{"en", "make that seven thirty", TimeOptions{Opens: 5 * 60, Closes: 22 * 60, Near: 6 * 60, Nearby: true}, "07:30"},
 		{"en", "make that seven thirty", TimeOptions{Opens: 5 * 60, Closes: 22 * 60, Near: 18 * 60, Nearby: true}, "19:30"},
