@@ -151,3 +151,30 @@ func TestDropOrSwitch(t *testing.T) {
 		}
 	}
 }
+
+// TestYesAtReadback: a yes the lexicon hears whole, and a figure of the
+// read-back asked back before the yes.
+func TestYesAtReadback(t *testing.T) {
+	en := answerEngines["en"].NewCall("x", "")
+	for in, want := range map[string]bool{
+		"Yes ma'am, send somebody, I don't care what it costs.": true,
+		"Yep, book it in, mate.":                                true,
+		"yes, but not on Friday":                                false,
+		"I don't care":                                          false,
+	} {
+		if got := en.onlyYes(in); got != want {
+			t.Errorf("onlyYes(%q) = %v", in, got)
+		}
+	}
+	es := answerEngines["es"].NewCall("x", "")
+	es.st.LastPrompt = "La grúa cuesta 950 pesos dentro de la ciudad. ¿La envío?"
+	for in, want := range map[string]string{
+		"¿Novecientos cincuenta? Ya, está bien, mándela nomás.": "Ya, está bien, mándela nomás.",
+		"¿Novecientos? Es mucho.":                               "¿Novecientos? Es mucho.",
+		"Sí, novecientos cincuenta, ¿verdad?":                   "Sí, novecientos cincuenta, ¿verdad?",
+	} {
+		if got := es.withoutEcho(in); got != want {
+			t.Errorf("withoutEcho(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -653,6 +653,7 @@ func (c *Call) readbackText(s *service, values map[string]string) string {
 // executes.
 func (c *Call) confirming(at time.Time, text string) []Action {
 	s := c.e.service(c.st.Intent)
+	text = c.withoutEcho(text)
 	answer, rest := c.read(text).YesNo()
 	rb := c.st.Readback
 	// Only a yes with nothing else in it executes ("sí, así está bien"):
@@ -662,6 +663,9 @@ func (c *Call) confirming(at time.Time, text string) []Action {
 	}
 	if answer == extract.Unclear && c.yesWithVerb(text) {
 		answer = extract.Yes // "sí, cámbiala"
+	}
+	if answer == extract.Unclear && c.onlyYes(text) {
+		answer = extract.Yes // "yes ma'am, send somebody, I don't care what it costs"
 	}
 	if answer == extract.Yes && c.reading.has(ActHold) {
 		return []Action{Say{Text: c.phrase("takeYourTime"), Kind: Info}} // the model hears "espera…"
@@ -756,6 +760,40 @@ func (c *Call) retry(at time.Time, text string) []Action {
 		return nil
 	}
 	return c.next(said)
+}
+
+// onlyYes reports whether the lexicon hears nothing but agreement in
+// text: a yes, affirming phrases, thanks and fillers, and no no.
+func (c *Call) onlyYes(text string) bool {
+	h := c.e.hear(text)
+	const kind = 1<<actAffirm | 1<<actThanks | 1<<actFiller | 1<<actGreeting
+	return h.alone && h.has(actAffirm) && h.acts&^kind == 0
+}
+
+// withoutEcho drops a first sentence that only asks back a figure of the
+// read-back: "¿Novecientos cincuenta? Ya, está bien, mándela".
+func (c *Call) withoutEcho(text string) string {
+	said := extract.Numbers(c.st.LastPrompt, c.e.lang)
+	if len(said) == 0 {
+		return text
+	}
+	out := text
+	for _, n := range c.read(text).Numbers() {
+		end := n.Span.End
+		for end < len(text) && strings.ContainsRune("?!. ", rune(text[end])) {
+			end++
+		}
+		if strings.Trim(text[:n.Span.Start], " ¿¡") != "" || !strings.ContainsAny(text[n.Span.End:end], "?") {
+			continue // not the answer's first sentence, or not asked back
+		}
+		for _, m := range said {
+			if m.Value == n.Value {
+				out = strings.Repeat(" ", end) + text[end:]
+				break
+			}
+		}
+	}
+	return strings.TrimSpace(out)
 }
 
 // namesOption reports whether text names option v of f in so many words,
