@@ -121,6 +121,13 @@ func TestVerbs(t *testing.T) {
 			t.Errorf("%q: verbs %b denied %b", tt.in, h.verbs, h.denied)
 		}
 	}
+	// a problem asked about is not reported; one said with uptalk is
+	if h := answerEngines["es"].hear("¿Se corta el agua ese día? Ah, no, entonces no"); h.verbs.has(verbSymptom) {
+		t.Errorf("a question about a cut: verbs %b", h.verbs)
+	}
+	if h := answerEngines["en"].hear("my garbage disposal is totally jammed and, like, humming? Can someone come out?"); !h.verbs.has(verbSymptom) {
+		t.Errorf("uptalk: verbs %b", h.verbs)
+	}
 	// a filler is no verb: "a ver" does not ask to see anything
 	if h := answerEngines["es"].hear("A ver, quería que me devolvierais un dinero"); h.verbs.has(verbCheck) {
 		t.Errorf("a ver: verbs %b have check", h.verbs)

@@ -20,6 +20,8 @@ type hword struct {
 	// sentence is which sentence it is in: ".", "?" and "!" start one,
 	// and no phrase reaches across them ("¿Cómo? ¿Qué me preguntó?").
 	sentence int
+	// asked: the word's sentence is a question.
+	asked bool
 }
 
 // heard is one caller utterance, read.
@@ -118,7 +120,10 @@ func (lx *lexicon) verbsIn(ws []hword, tags []act) (vs, denied verbSet) {
 			i++
 			continue
 		}
-		if v := verb(p.tag); v == verbSymptom {
+		if v := verb(p.tag); v == verbSymptom && ws[i].asked {
+			// "¿se corta el agua ese día?" asks what will happen; it
+			// reports nothing
+		} else if v == verbSymptom {
 			vs.add(verbSymptom) // "no funciona": negation is what is wrong
 			vs.add(verbReport)  // a problem is reported…
 			vs.add(verbRepair)  // …to have it fixed
@@ -220,6 +225,17 @@ func splitHeard(s string) []hword {
 			// "that's": one word
 		default:
 			flush(i)
+			if c == '?' { // the sentence ending here was asked, if it starts as a question
+				first := len(out) - 1
+				for first > 0 && out[first-1].sentence == sentence {
+					first--
+				}
+				if first >= 0 && out[first].sentence == sentence && interrogatives[out[first].v] {
+					for k := first; k < len(out); k++ {
+						out[k].asked = true
+					}
+				}
+			}
 			if strings.IndexByte(",.;:?!\"()", c) >= 0 && len(out) > 0 && out[len(out)-1].clause == clause {
 				clause++
 			}
@@ -232,6 +248,12 @@ func splitHeard(s string) []hword {
 	flush(len(s))
 	return out
 }
+
+// interrogatives start a question said without "¿": uptalk ("it's
+// jammed and, like, humming?") is no question.
+var interrogatives = wordSet("will", "would", "is", "are", "was", "does", "do", "did", "can", "could", "should", "what",
+	"when", "where", "why", "how", "who", "which", "se", "va", "van", "hay", "sera", "cuando", "que", "como", "donde",
+	"quien", "cual", "cuanto", "cuanta", "por")
 
 // actRank orders acts for phrases of the same length: "let me talk to a
 // human" asks for a person before it puts anything off.
