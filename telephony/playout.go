@@ -4,88 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/voiceagent/voiceagent/speech"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 )
-
-// utterance is one stretch of the agent's speech, under its own context:
-// cancelling it (barge-in) stops synthesis and playout at once.
-type utterance struct {
-	id            int
-	interruptible bool
-	session       bool // the session's words (not a filler): it hears about interruptions
-	cancel        context.CancelFunc
-	done          chan struct{}
-	interrupted   bool  // set by the loop
-	late          int64 // frames sent late; written before done closes
-
-	mu     sync.Mutex
-	said   []sentence
-	played int // sentences the caller has heard to the end (their marks came back)
-}
-
-type sentence struct {
-	text   string
-	frames int  // frames sent
-	whole  bool // all its frames were sent
-}
-
-func (u *utterance) add(text string) int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.said = append(u.said, sentence{text: text})
-	return len(u.said) - 1
-}
-
-// sent counts frames of sentence i sent; whole, that all of it was.
-func (u *utterance) sent(i, frames int, whole bool) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.said[i].frames += frames
-	u.said[i].whole = u.said[i].whole || whole
-}
-
-func (u *utterance) markHeard(i int) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if i >= 0 && i < len(u.said) { // a mark name comes from the network
-		u.played = max(u.played, i+1)
-	}
-}
-
-// heard is what the caller heard of an interrupted utterance: the
-// sentences whose marks came back, and the share of the next one that
-// was played, in whole words. ahead is how many frames the caller's
-// buffer holds, sent and not yet played.
-func (u *utterance) heard(ahead int) string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	var parts []string
-	for _, s := range u.said[:u.played] {
-		parts = append(parts, s.text)
-	}
-	if u.played < len(u.said) {
-		s := u.said[u.played]
-		words := strings.Fields(s.text)
-		played := float64(max(0, s.frames-ahead))
-		total := float64(s.frames)
-		if !s.whole { // still being synthesised: about 70 ms a character
-			total = max(total, float64(len(s.text))*70/20)
-		}
-		if total > 0 {
-			if k := int(float64(len(words)) * played / total); k > 0 {
-				parts = append(parts, strings.Join(words[:k], " ")+"…")
-			}
-		}
-	}
-	return strings.Join(parts, " ")
-}
 
 // speakBuffers are the audio buffers of a call's speech, reused by each
 // utterance in turn (one plays at a time).
@@ -96,31 +21,6 @@ type speakBuffers struct {
 	framer  *audio.Framer[int16]
 	resamp  *audio.Resampler
 	resRate int
-}
-
-// speak starts an utterance: source says its sentences (the session's
-// Speak, or a filler), each played as it is synthesised.
-func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cacheable bool, source func(context.Context, func(string))) {
-	uctx, cancel := context.WithCancel(ctx)
-	u := &utterance{id: c.nextUtt, interruptible: interruptible, cancel: cancel, done: make(chan struct{}), session: !c.handling}
-	c.nextUtt++
-	c.utt = u
-	last := c.ending != nil
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		defer close(u.done)
-		defer cancel()
-		// A frame is late when the caller's buffer, leadFrames ahead, has
-		// run dry before it arrives: the caller hears a gap.
-		pacer := audio.NewPacer(audio.PacerConfig{Tolerance: leadFrames * audio.FrameDuration})
-		p := player{c: c, u: u, timing: timing, cacheable: cacheable, pacer: pacer}
-		source(uctx, func(text string) { p.say(uctx, text) })
-		if last && uctx.Err() == nil {
-			c.mark(uctx, fmt.Sprintf("%d.end", u.id))
-		}
-		u.late = p.pacer.Stats().Late
-	}()
 }
 
 // player plays one utterance's sentences.
@@ -342,101 +242,5 @@ func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speak
 	if f, ok := b.framer.Flush(0); ok {
 		return emit(f)
 	}
-	return nil
-}
-
-// cache keeps synthesised sentences, at Rate: greetings, warmed at
-// start-up, and every sentence another call has had synthesised before
-// (an agent's questions and set phrases, which every call hears), so that
-// they play at once and are not synthesised again. It holds at most
-// maxSamples of audio, letting the oldest go. A sentence only one call
-// has said (a read-back of its caller's details, even said twice) is
-// remembered only as a hash, with that call's id, and never kept.
-type cache struct {
-	mu         sync.Mutex
-	items      map[string][]int16
-	order      []string // the keys, oldest first
-	size       int      // samples held
-	maxSamples int
-	seen       map[uint64]string // hashes of sentences synthesised and not kept: the call that said it
-}
-
-// Bounds of the cache: 8 MiB of audio (about 9 minutes) in all, 20 s
-// in one sentence, and 4096 sentences remembered as said once.
-const (
-	cacheSamples    = 4 << 20
-	cacheOneSamples = 20 * Rate
-	cacheSeen       = 4096
-)
-
-var cacheSeed = maphash.MakeSeed()
-
-func newCache(maxSamples int) *cache {
-	return &cache{maxSamples: maxSamples, items: map[string][]int16{}, seen: map[uint64]string{}}
-}
-
-func cacheKey(agent, lang string, tts speech.TTS, text string) string {
-	return agent + "\x00" + lang + "\x00" + tts.String() + "\x00" + text
-}
-
-func (c *cache) get(key string) ([]int16, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	pcm, ok := c.items[key]
-	return pcm, ok
-}
-
-// wanted reports whether a sentence call is about to have synthesised
-// should be kept: always, or when another call had it synthesised
-// before. It remembers that call did.
-func (c *cache) wanted(key, call string, always bool) bool {
-	h := maphash.String(cacheSeed, key)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if by, ok := c.seen[h]; always || ok && by != call {
-		delete(c.seen, h)
-		return true
-	}
-	if len(c.seen) >= cacheSeen {
-		clear(c.seen)
-	}
-	c.seen[h] = call
-	return false
-}
-
-func (c *cache) put(key string, pcm []int16) {
-	if len(pcm) > cacheOneSamples {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.items[key]; ok {
-		return // two calls synthesised it at once
-	}
-	for c.size+len(pcm) > c.maxSamples && len(c.order) > 0 {
-		old := c.order[0]
-		c.order[0] = ""
-		c.order = c.order[1:]
-		c.size -= len(c.items[old])
-		delete(c.items, old)
-	}
-	c.items[key] = pcm
-	c.order = append(c.order, key)
-	c.size += len(pcm)
-}
-
-// Warm synthesises an agent's greeting ahead of its first call, so that
-// every call's first words start within a frame.
-func (rt *Runtime) Warm(ctx context.Context, agent, lang string, tts speech.TTS, greeting string) error {
-	var b speakBuffers
-	var pcm []int16
-	err := synthesize(ctx, tts, greeting, lang, &b, func(time.Duration) {}, func(f audio.PCM16) error {
-		pcm = append(pcm, f...)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	rt.cache.put(cacheKey(agent, lang, tts, strings.TrimSpace(greeting)), pcm)
 	return nil
 }
