@@ -23,7 +23,7 @@ import (
 
 	"github.com/voiceagent/voiceagent/internal/openaitest"
 	"github.com/voiceagent/voiceagent/internal/twiliotest"
-	"github.com/voiceagent/voiceagent/llm/espeak"
+	"github.com/voiceagent/voiceagent/speech/espeak"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 	"github.com/voiceagent/voiceagent/telephony/twilio"
 )
