@@ -25,7 +25,7 @@ type rule struct {
 var rules = []rule{
 	{"configs", []string{"tools", "dialog", "telephony", "llm", "cmd", "net/http"}, "the schema is plain data", nil},
 	{"internal", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd"}, "internal packages are leaves", nil},
-	{"internal/twiliotest", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd"}, "the fake Twilio caller speaks only the protocol and audio leaves", []string{"telephony/twilio", "telephony/audio"}},
+	{"telephony/twilio/twiliotest", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd"}, "the fake Twilio caller speaks only the protocol and audio leaves", []string{"telephony/twilio", "telephony/audio"}},
 	{"tools/expr", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd", "net/http"}, "the expression language is a leaf", nil},
 	{"tools", []string{"dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "cmd"}, "integrations know nothing of calls", nil},
 	{"dialog", []string{"tools", "session", "replay", "transcript", "telephony", "llm", "cmd", "net/http", "os/exec"}, "the dialog is a pure state machine", []string{"tools/expr"}},

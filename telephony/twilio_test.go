@@ -12,8 +12,8 @@ import (
 
 	"github.com/voiceagent/voiceagent/configs"
 	"github.com/voiceagent/voiceagent/dialog"
-	"github.com/voiceagent/voiceagent/internal/twiliotest"
 	"github.com/voiceagent/voiceagent/telephony/twilio"
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 )
 
 // opener opens every call on a fakeSession with reply.

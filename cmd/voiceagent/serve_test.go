@@ -22,10 +22,10 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/internal/openaitest"
-	"github.com/voiceagent/voiceagent/internal/twiliotest"
 	"github.com/voiceagent/voiceagent/speech/espeak"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 	"github.com/voiceagent/voiceagent/telephony/twilio"
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 )
 
 const e2eAgent = `name: clinica-telefono
