@@ -175,7 +175,7 @@ func (c *Call) send(ctx context.Context, frame audio.PCM16) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return c.line.Send(frame)
+	return c.line.WriteSample(frame)
 }
 
 func (c *Call) mark(ctx context.Context, name string) {

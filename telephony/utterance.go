@@ -14,7 +14,7 @@ import (
 type utterance struct {
 	id            int
 	interruptible bool
-	session       bool // the session's words (not a filler): it hears about interruptions
+	reply         *Reply // the answer it says; nil for a filler
 	cancel        context.CancelFunc
 	done          chan struct{}
 	interrupted   bool  // set by the loop
@@ -82,14 +82,26 @@ func (u *utterance) heard(ahead int) string {
 	return strings.Join(parts, " ")
 }
 
-// speak starts an utterance: source says its sentences (the session's
-// Speak, or a filler), each played as it is synthesised.
-func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cacheable bool, source func(context.Context, func(string))) {
+// text is what the utterance said: its sentences, joined.
+func (u *utterance) text() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	parts := make([]string, len(u.said))
+	for i, s := range u.said {
+		parts[i] = s.text
+	}
+	return strings.Join(parts, " ")
+}
+
+// speak starts an utterance of the answer r, its sentences as the session
+// says them (Speak), or, when r is nil, of the filler text; each sentence
+// is played as it is synthesised.
+func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cacheable bool, r *Reply, filler string) {
 	uctx, cancel := context.WithCancel(ctx)
-	u := &utterance{id: c.nextUtt, interruptible: interruptible, cancel: cancel, done: make(chan struct{}), session: !c.handling}
+	u := &utterance{id: c.nextUtt, interruptible: interruptible, cancel: cancel, done: make(chan struct{}), reply: r}
 	c.nextUtt++
 	c.utt = u
-	last := c.ending != nil
+	last := c.state == ending
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -99,7 +111,12 @@ func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cac
 		// run dry before it arrives: the caller hears a gap.
 		pacer := audio.NewPacer(audio.PacerConfig{Tolerance: leadFrames * audio.FrameDuration})
 		p := player{c: c, u: u, timing: timing, cacheable: cacheable, pacer: pacer}
-		source(uctx, func(text string) { p.say(uctx, text) })
+		say := func(text string) { p.say(uctx, text) }
+		if r != nil {
+			c.sess.Speak(uctx, r, say)
+		} else {
+			say(filler)
+		}
 		if last && uctx.Err() == nil {
 			c.mark(uctx, fmt.Sprintf("%d.end", u.id))
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/voiceagent/voiceagent/llm"
 	"github.com/voiceagent/voiceagent/session"
 	"github.com/voiceagent/voiceagent/telephony"
+	"github.com/voiceagent/voiceagent/telephony/twiliovoice"
 	"github.com/voiceagent/voiceagent/tools"
 	"github.com/voiceagent/voiceagent/transcript"
 )
@@ -146,7 +147,7 @@ type server struct {
 	model        *llm.Model
 	modelConf    llm.Config
 	voices       *voices
-	twilio       *telephony.Twilio
+	twilio       *twiliovoice.Transport
 	rt           *telephony.Runtime
 	reg          *prometheus.Registry
 	services     *serviceMetrics
@@ -232,10 +233,10 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 		s.set.Close()
 		return nil, usageErr("--agent %q: no such agent; loaded: %s", f.agent, strings.Join(agentNames(all), ", "))
 	}
-	s.rt = telephony.NewRuntime(telephony.Options{Logger: a.log, Metrics: tm})
+	s.rt = telephony.NewRuntime(telephony.Options{Logger: a.log, Metrics: tm, Opener: s})
 	token := getenv("TWILIO_AUTH_TOKEN")
 	s.authSet = token != ""
-	s.twilio = telephony.NewTwilio(s.rt, s, telephony.TwilioConfig{
+	s.twilio = twiliovoice.New(s.rt, twiliovoice.Config{
 		AuthToken: token, PublicURL: env(f.publicURL, "VOICEAGENT_PUBLIC_URL", getenv), MaxCalls: maxCalls, Logger: a.log,
 	})
 	s.warm(ctx)
@@ -474,11 +475,20 @@ func (p *phoneCall) Handle(ctx context.Context, ev dialog.Event, running func(st
 	return telephony.Reply{Actions: p.last.Actions, External: p.external}
 }
 
-func (p *phoneCall) Speak(ctx context.Context, say func(string)) { p.sess.Speak(ctx, &p.last, say) }
-func (p *phoneCall) Heard(text string)                           { p.sess.Heard(text) }
-func (p *phoneCall) Deadline() time.Time                         { return p.sess.Deadline() }
+func (p *phoneCall) Speak(ctx context.Context, r *telephony.Reply, say func(string)) {
+	t := session.Turn{Actions: r.Actions}
+	p.sess.Speak(ctx, &t, say)
+}
 
-func (p *phoneCall) Close() {
+func (p *phoneCall) Spoken(said, heard string, interrupted bool) {
+	if interrupted {
+		p.sess.Heard(heard)
+	}
+}
+
+func (p *phoneCall) Deadline() time.Time { return p.sess.Deadline() }
+
+func (p *phoneCall) Close(string) {
 	p.rec.finish(p.sess)
 	if p.srv.record == "" {
 		return
