@@ -15,12 +15,28 @@ import (
 // speakBuffers are the audio buffers of a call's speech, reused by each
 // utterance in turn (one plays at a time).
 type speakBuffers struct {
-	chunk   audio.PCM16 // frames gathered for the next message
-	in      []int16
-	out     audio.PCM16
-	framer  *audio.Framer[int16]
-	resamp  *audio.Resampler
-	resRate int
+	chunk  audio.PCM16 // frames gathered for the next message
+	in     []int16
+	framer *audio.Framer[int16]
+	// chain takes text-to-speech audio to 20 ms frames:
+	// resample(24000->8000) -> playout(8000), built for the synthesiser's
+	// rate; its end hands frames to emit, the sentence's.
+	chain audio.Writer[audio.PCM16]
+	emit  func(audio.PCM16) error
+}
+
+// playout is the end of the chain: frames out of the framer, to emit.
+func (b *speakBuffers) playout(pcm audio.PCM16) error {
+	b.framer.Write(pcm)
+	for {
+		f, ok := b.framer.Next()
+		if !ok {
+			return nil
+		}
+		if err := b.emit(f); err != nil {
+			return err
+		}
+	}
 }
 
 // player plays one utterance's sentences.
@@ -190,8 +206,8 @@ func (c *Call) mark(ctx context.Context, name string) {
 }
 
 // synthesize speaks text with tts and hands emit its audio as 20 ms
-// frames at Rate, the last one padded with silence. first is told how
-// long the first audio took.
+// frames at Rate, the last one padded with silence, through b's chain.
+// first is told how long the first audio took.
 func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speakBuffers, first func(time.Duration), emit func(audio.PCM16) error) error {
 	start := time.Now()
 	a, err := tts.Synthesize(ctx, text, lang)
@@ -203,15 +219,17 @@ func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speak
 		b.framer, _ = audio.NewFramer[int16](frameLen)
 		b.in = make([]int16, 960)
 	}
-	b.framer.Reset()
-	if b.resamp == nil || b.resRate != tts.SampleRate() {
-		r, err := audio.NewResampler(tts.SampleRate(), Rate)
+	if b.chain == nil || b.chain.SampleRate() != tts.SampleRate() {
+		w, err := audio.NewResampleWriter(audio.NewFuncWriter("playout", Rate, b.playout), tts.SampleRate())
 		if err != nil {
 			return err
 		}
-		b.resamp, b.resRate = r, tts.SampleRate()
+		b.chain = w
 	}
-	b.resamp.Reset()
+	b.framer.Reset()
+	audio.Reset(b.chain) // a sentence is a stream of its own
+	b.emit = emit
+	defer func() { b.emit = nil }()
 	got := false
 	for {
 		n, err := a.Read(b.in)
@@ -220,16 +238,8 @@ func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speak
 				got = true
 				first(time.Since(start))
 			}
-			b.out = b.resamp.Resample(b.out[:0], b.in[:n])
-			b.framer.Write(b.out)
-			for {
-				f, ok := b.framer.Next()
-				if !ok {
-					break
-				}
-				if err := emit(f); err != nil {
-					return err
-				}
+			if err := b.chain.WriteSample(b.in[:n]); err != nil {
+				return err
 			}
 		}
 		if errors.Is(err, io.EOF) {
