@@ -102,7 +102,7 @@ type fakeSession struct {
 	closed   bool
 }
 
-func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, running func(string)) Reply {
+func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, wait func(string)) Reply {
 	s.mu.Lock()
 	r := s.reply(ev)
 	if s.noInput > 0 {
@@ -114,7 +114,7 @@ func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, running func(
 	s.mu.Unlock()
 	for _, a := range r.Actions {
 		if _, ok := a.(dialog.Execute); ok && s.slow != nil {
-			running("Un momento, lo consulto.")
+			wait("Un momento, lo consulto.")
 			select {
 			case <-s.slow:
 			case <-ctx.Done():
