@@ -24,20 +24,24 @@ type rule struct {
 
 var rules = []rule{
 	{"configs", []string{"tools", "dialog", "telephony", "llm", "cmd", "net/http"}, "the schema is plain data", nil},
-	{"internal", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd"}, "internal packages are leaves", nil},
-	{"internal/twiliotest", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd"}, "the fake Twilio caller speaks only the protocol and audio leaves", []string{"telephony/twilio", "telephony/audio"}},
+	{"internal", []string{"configs", "tools", "dialog", "telephony", "llm", "speech", "calls", "cmd"}, "internal packages are leaves", nil},
 	{"tools/expr", []string{"configs", "tools", "dialog", "telephony", "llm", "cmd", "net/http"}, "the expression language is a leaf", nil},
-	{"tools", []string{"dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "cmd"}, "integrations know nothing of calls", nil},
-	{"dialog", []string{"tools", "session", "replay", "transcript", "telephony", "llm", "cmd", "net/http", "os/exec"}, "the dialog is a pure state machine", []string{"tools/expr"}},
-	{"transcript", []string{"configs", "tools", "dialog", "session", "replay", "telephony", "llm", "cmd"}, "the transcript format is plain data", nil},
-	{"session", []string{"agents", "replay", "telephony", "llm", "cmd"}, "sessions know nothing of audio or models", nil},
-	{"agents", []string{"replay", "telephony", "cmd"}, "agents are loaded for calls of any kind", nil},
-	{"replay", []string{"telephony", "llm", "cmd"}, "replay runs without audio or models", nil},
-	{"speech", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "cmd", "internal"}, "the speech contract is a leaf both sides import", nil},
-	{"telephony/audio", []string{"configs", "tools", "dialog", "llm", "cmd", "internal"}, "audio is a leaf", nil},
-	{"telephony/twilio", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "llm", "speech", "cmd"}, "the Twilio protocol knows nothing of agents or providers", nil},
-	{"telephony", []string{"tools", "llm", "cmd"}, "transports do not import integrations or model providers", []string{"tools/expr"}},
-	{"llm", []string{"telephony", "tools", "session", "agents", "replay", "transcript", "cmd"}, "model clients read the dialog's queries and know nothing of calls, audio or integrations", []string{"tools/expr"}},
+	{"tools", []string{"dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "calls", "cmd"}, "integrations know nothing of calls", nil},
+	{"dialog", []string{"tools", "session", "replay", "transcript", "telephony", "llm", "calls", "cmd", "net/http", "os/exec"}, "the dialog is a pure state machine", []string{"tools/expr"}},
+	{"transcript", []string{"configs", "tools", "dialog", "session", "replay", "telephony", "llm", "calls", "cmd"}, "the transcript format is plain data", nil},
+	{"session", []string{"agents", "replay", "telephony", "llm", "speech", "calls", "cmd"}, "sessions know nothing of audio or models", nil},
+	{"agents", []string{"replay", "telephony", "speech", "calls", "cmd"}, "agents are loaded for calls of any kind", nil},
+	{"replay", []string{"telephony", "llm", "speech", "calls", "cmd"}, "replay runs without audio or models", nil},
+	{"speech", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "calls", "cmd", "internal"}, "the speech contract is a leaf both sides import", nil},
+	{"speech/openai", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "calls", "cmd", "internal"}, "a speech provider implements the contract and knows nothing of calls", []string{"speech"}},
+	{"speech/deepgram", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "calls", "cmd", "internal"}, "a speech provider implements the contract and knows nothing of calls", []string{"speech"}},
+	{"speech/espeak", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "calls", "cmd", "internal"}, "a speech provider implements the contract and knows nothing of calls", []string{"speech"}},
+	{"telephony/audio", []string{"configs", "tools", "dialog", "llm", "speech", "calls", "cmd", "internal"}, "audio is a leaf", nil},
+	{"telephony/twilio", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "llm", "speech", "calls", "cmd"}, "the Twilio protocol knows nothing of agents or providers", nil},
+	{"telephony/twilio/twiliotest", []string{"configs", "tools", "dialog", "telephony", "llm", "speech", "calls", "cmd"}, "the fake Twilio caller speaks only the protocol and audio leaves", []string{"telephony/twilio", "telephony/audio"}},
+	{"telephony", []string{"tools", "session", "agents", "replay", "transcript", "llm", "speech/openai", "speech/deepgram", "speech/espeak", "calls", "cmd"}, "the runtime and transports know nothing of integrations, sessions, model or speech providers, or the call layer", []string{"tools/expr"}},
+	{"calls", []string{"llm", "speech/openai", "speech/deepgram", "speech/espeak", "telephony/twiliovoice", "telephony/twilio", "replay", "cmd"}, "the call layer takes its model and providers through interfaces and knows no carrier", nil},
+	{"llm", []string{"telephony", "tools", "session", "agents", "replay", "transcript", "speech", "calls", "cmd"}, "model clients read the dialog's queries and know nothing of calls, audio or integrations", []string{"tools/expr"}},
 }
 
 // under reports whether pkg is path or inside it ("tools" holds
@@ -116,11 +120,14 @@ func TestImportGraph(t *testing.T) {
 // TestViolationsDetects proves the check can fail.
 func TestViolationsDetects(t *testing.T) {
 	graph := map[string][]string{
-		"dialog":     {"configs", "net/http", "tools/expr", "tools"},
-		"tools/expr": {"configs"},
-		"tools":      {"tools/expr", "configs"},
-		"configs":    {"internal/suggest"},
-		"llm":        {"cmd/voiceagent"},
+		"dialog":                {"configs", "net/http", "tools/expr", "tools"},
+		"tools/expr":            {"configs"},
+		"tools":                 {"tools/expr", "configs"},
+		"configs":               {"internal/suggest"},
+		"llm":                   {"cmd/voiceagent"},
+		"telephony/twiliovoice": {"telephony", "telephony/audio", "telephony/twilio", "speech/openai"},
+		"speech/openai":         {"speech"},
+		"calls":                 {"session", "telephony", "llm"},
 	}
 	got := strings.Join(violations(graph, rules), "\n")
 	for _, want := range []string{
@@ -128,12 +135,15 @@ func TestViolationsDetects(t *testing.T) {
 		"dialog imports tools (",
 		"tools/expr imports configs",
 		"llm imports cmd/voiceagent (nothing imports cmd)",
+		"telephony/twiliovoice imports speech/openai",
+		"calls imports llm",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missed %q in:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, "tools imports tools/expr") || strings.Contains(got, "configs imports") || strings.Contains(got, "dialog imports tools/expr") {
+	if strings.Contains(got, "tools imports tools/expr") || strings.Contains(got, "configs imports") || strings.Contains(got, "dialog imports tools/expr") ||
+		strings.Contains(got, "speech/openai imports speech") || strings.Contains(got, "twiliovoice imports telephony ") || strings.Contains(got, "calls imports telephony") {
 		t.Errorf("false positive:\n%s", got)
 	}
 }

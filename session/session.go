@@ -83,20 +83,39 @@ func (t *Turn) Ended() bool {
 	return false
 }
 
-// Start greets the caller.
+// Start greets the caller: Handle of dialog.Start.
 func (s *Session) Start(ctx context.Context, at time.Time) Turn {
-	if s.rec.Now == "" {
-		s.rec.Now = at.Format(time.RFC3339)
+	return s.Handle(ctx, dialog.Start{At: at})
+}
+
+// Handle feeds one event to the call, runs every service the dialog asks
+// for and feeds back their results. A dialog.Start greets the caller.
+func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
+	return s.HandleWith(ctx, ev, s.exec)
+}
+
+// HandleWith is Handle with the turn's services run by exec instead of
+// the session's executor: a caller that must know of each service as it
+// starts (the call layer, to say a filler when one is slow) passes its
+// own, wrapping the session's (Executor).
+func (s *Session) HandleWith(ctx context.Context, ev dialog.Event, exec Executor) Turn {
+	if st, ok := ev.(dialog.Start); ok {
+		return s.start(ctx, st, exec)
 	}
-	t := s.Handle(ctx, dialog.Start{At: at})
+	return s.handle(ctx, ev, exec)
+}
+
+func (s *Session) start(ctx context.Context, st dialog.Start, exec Executor) Turn {
+	if s.rec.Now == "" {
+		s.rec.Now = st.At.Format(time.RFC3339)
+	}
+	t := s.handle(ctx, st, exec)
 	s.rec.Turns = nil // the greeting is not a caller turn
 	s.remember(dialog.Exchange{Agent: t.Said()})
 	return t
 }
 
-// Handle feeds one event to the call, runs every service the dialog asks
-// for and feeds back their results.
-func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
+func (s *Session) handle(ctx context.Context, ev dialog.Event, exec Executor) Turn {
 	var t Turn
 	if u, ok := ev.(dialog.Utterance); ok {
 		ev = s.understand(ctx, u)
@@ -111,7 +130,7 @@ func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
 		if !ok {
 			continue
 		}
-		res := s.run(ctx, at, ex)
+		res := s.run(ctx, exec, at, ex)
 		t.Results = append(t.Results, res)
 		at = at.Add(res.Duration)
 		pending = append(pending, s.call.Step(dialog.Result{At: at, Intent: ex.Intent, Message: res.Message, Failed: res.Failed()})...)
@@ -122,9 +141,9 @@ func (s *Session) Handle(ctx context.Context, ev dialog.Event) Turn {
 	return t
 }
 
-func (s *Session) run(ctx context.Context, at time.Time, ex dialog.Execute) *tools.Result {
+func (s *Session) run(ctx context.Context, exec Executor, at time.Time, ex dialog.Execute) *tools.Result {
 	svc := s.agent.Catalog.Service(ex.Intent)
-	return s.exec.Execute(ctx, svc, tools.Input{
+	return exec.Execute(ctx, svc, tools.Input{
 		Fields:       maps.Clone(ex.Fields),
 		CallID:       s.callID,
 		CallerNumber: s.from,

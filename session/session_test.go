@@ -95,3 +95,22 @@ func TestSessionRunsServicesAndRecords(t *testing.T) {
 		t.Errorf("recording: %+v", rec)
 	}
 }
+
+// TestHandleWith: a turn's services run through the executor it is given,
+// not the session's; a Start given to it greets like Start.
+func TestHandleWith(t *testing.T) {
+	own, turn := &counting{}, &counting{}
+	s := New(newAgent(t), own, "c1", "")
+	now := time.Date(2024, 1, 10, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	if got := s.HandleWith(ctx, dialog.Start{At: now}, turn); got.Said() != "How can I help you?" || s.Transcript().Now == "" {
+		t.Errorf("greeting: %q, transcript %+v", got.Said(), s.Transcript())
+	}
+	s.Handle(ctx, dialog.Utterance{At: now, Text: "look up my order"})
+	if got := s.HandleWith(ctx, dialog.Utterance{At: now, Text: "it's 42"}, turn); turn.n != 1 || own.n != 0 || !strings.Contains(got.Said(), "Order 42 is live.") {
+		t.Errorf("turn's executor ran %d, session's %d: %q", turn.n, own.n, got.Said())
+	}
+	if n := len(s.Transcript().Turns); n != 2 {
+		t.Errorf("%d turns recorded; want 2 (the greeting is not one)", n)
+	}
+}

@@ -1,7 +1,7 @@
 // Package speech is the contract between the call runtime and speech
 // providers, in the manner of database/sql/driver: the runtime (telephony)
-// consumes these interfaces and providers (llm/openai, llm/deepgram,
-// llm/espeak) implement them, so neither imports the other. Beyond the
+// consumes these interfaces and providers (speech/openai, speech/deepgram,
+// speech/espeak) implement them, so neither imports the other. Beyond the
 // contract it holds only Samples, the byte-to-sample reader providers
 // share; speech/speechtest is the conformance suite every provider runs.
 package speech

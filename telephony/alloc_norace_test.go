@@ -22,8 +22,9 @@ func (nopStream) Recv() (speech.Transcript, error) { return speech.Transcript{},
 func (nopStream) Close() error                     { return nil }
 
 // TestInboundAllocs pins the inbound path at zero allocations per frame:
-// a Twilio media message through the fast parser, μ-law decoding, the
-// call's framing, voice activity, recognition and endpointing.
+// a Twilio media message through the fast parser, the transport's chain
+// (ulaw-decode(8000) -> call(8000)), the call's framing, voice activity,
+// recognition and endpointing.
 func TestInboundAllocs(t *testing.T) {
 	frame := inbound(t)
 	for range 200 { // warm up: buffers grow to size
@@ -62,7 +63,7 @@ func inbound(t testing.TB) func() {
 		twilio.AppendMedia(nil, "MZ1", audio.EncodeUlaw(nil, speech)),
 	}
 	var ulaw []byte
-	var pcm audio.PCM16
+	in := audio.NewUlawDecoder(c)
 	n := 0
 	frame := func() {
 		msg := msgs[0]
@@ -75,8 +76,7 @@ func inbound(t testing.TB) func() {
 			t.Fatal("not media")
 		}
 		ulaw = payload
-		pcm = audio.DecodeUlaw(pcm[:0], audio.Ulaw(payload))
-		c.Audio(pcm)
+		_ = in.WriteSample(audio.Ulaw(payload))
 		c.cur = <-c.frames
 		c.onFrame(ctx, &c.cur)
 	}

@@ -18,34 +18,14 @@ import (
 // maxKeys is the longest keypad entry; a longer one is cut in pieces.
 const maxKeys = 32
 
-// Rate is the sample rate of a Line's audio, both ways: 8 kHz, the rate of
-// the telephone network.
-const Rate = 8000
-
 // frameLen is the samples in a 20 ms frame at Rate.
 const frameLen = Rate / 50
-
-// Line is a call's connection to the caller. Send, Mark and Clear are
-// called from one goroutine at a time; End once, at the end.
-type Line interface {
-	// Send queues audio for the caller: one or more whole 20 ms frames of
-	// PCM16 at Rate, as one message. It must not block for long (the
-	// runtime paces the audio itself) and must not keep pcm.
-	Send(pcm audio.PCM16) error
-	// Mark queues a label after the audio sent so far; when the caller has
-	// heard up to it the transport calls the Call's Marked with the name.
-	Mark(name string) error
-	// Clear drops the audio queued and not yet played.
-	Clear() error
-	// End finishes the call: hangs up, or transfers it to number when
-	// number is not "".
-	End(number string) error
-}
 
 // Runtime runs calls. Its zero value is not usable; see NewRuntime.
 type Runtime struct {
 	log     *slog.Logger
 	metrics *Metrics
+	open    Opener
 	cache   *cache
 	// DTMFPause ends a keypad entry the caller does not end with #.
 	dtmfPause time.Duration
@@ -55,6 +35,9 @@ type Runtime struct {
 type Options struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Opener opens the conversations of the calls transports bring
+	// (Answer); without one, only NewCall makes calls.
+	Opener Opener
 	// DTMFPause is how long after the last key an entry without # ends
 	// (default 2s).
 	DTMFPause time.Duration
@@ -62,7 +45,7 @@ type Options struct {
 
 // NewRuntime returns a runtime for calls.
 func NewRuntime(o Options) *Runtime {
-	rt := &Runtime{log: o.Logger, metrics: o.Metrics, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause}
+	rt := &Runtime{log: o.Logger, metrics: o.Metrics, open: o.Opener, cache: newCache(cacheSamples), dtmfPause: o.DTMFPause}
 	if rt.log == nil {
 		rt.log = slog.New(slog.DiscardHandler)
 	}
@@ -72,8 +55,47 @@ func NewRuntime(o Options) *Runtime {
 	return rt
 }
 
-// Call is one call in progress. The transport feeds it what comes from
-// the caller (Audio, DTMF, Marked, Hangup) from its read loop while Run
+// Answer opens the conversation of a call a transport brings, with the
+// runtime's Opener, and prepares the call on line.
+func (rt *Runtime) Answer(ctx context.Context, info CallInfo, line Line) (Inbound, error) {
+	if rt.open == nil {
+		return nil, ErrNoOpener
+	}
+	conv, err := rt.open.Open(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	return rt.NewCall(conv, info, line), nil
+}
+
+// turn is where a call stands between the caller and the agent: exactly
+// one of these at any time. The caller may speak, or press keys, in any
+// of them; what that does is decided in one place, Call.bargeIn.
+type turn int
+
+const (
+	// idle: nobody speaks and nothing is being worked on; the caller's
+	// silence is timed (no-input).
+	idle turn = iota
+	// endpointing: the caller is speaking and the agent waits for the end
+	// of the turn; an answer may be held for it.
+	endpointing
+	// thinking: the conversation works on an event (services, the model);
+	// a filler may play. The caller's turns that end meanwhile wait.
+	thinking
+	// speaking: the agent's answer plays, or the filler before it ends
+	// with the answer held.
+	speaking
+	// ending: the agent has said, or is saying, its last words; the call
+	// ends once they have been heard. Nothing the caller does counts.
+	ending
+)
+
+var turnNames = [...]string{"idle", "endpointing", "thinking", "speaking", "ending"}
+
+func (t turn) String() string { return turnNames[t] }
+
+// Call is one call in progress: the Inbound a transport feeds while Run
 // drives the conversation.
 type Call struct {
 	rt   *Runtime
@@ -100,29 +122,35 @@ type Call struct {
 	stream speech.Stream
 	cur    inFrame // the frame being processed (a field, so it does not escape per frame)
 
-	vad       *audio.VAD
-	ep        *Endpointer
-	handling  bool
-	utt       *utterance
-	nextUtt   int
-	waiting   []dialog.Event // caller turns that came while the agent was busy
-	reply     *handled       // an answer waiting for a filler, or for the caller's turn, to end
-	ending    *ending
-	keys      strings.Builder
-	lastEvent time.Time
-	outcome   string
-	frameAt   time.Time // of the last frame the loop took
+	vad *audio.VAD
+	ep  *Endpointer
+
+	// The turn, and what it holds. utt is set in thinking (a filler),
+	// speaking and ending, and stays until its goroutine has stopped, even
+	// once cancelled; held only in speaking (a filler ending) and
+	// endpointing.
+	state         turn
+	utt           *utterance     // the agent's words playing
+	held          *handled       // an answer waiting for a filler, or the caller's turn, to end
+	answered      *Reply         // the answer said last: said again when a noise cut it off
+	interruptible bool           // that answer may be interrupted
+	cut           bool           // the caller interrupted it, and no turn has come since
+	waiting       []dialog.Event // caller turns that came while the agent was busy
+	filler        string         // the wait message of the service running
+	end           callEnd        // how the call ends, once the turn is ending
+	lastMarkHeard bool           // the caller heard the agent's last words to the end
+	lineEnded     bool           // Line.End has been called
+	outcome       string
+	nextUtt       int
+	keys          strings.Builder
+	lastEvent     time.Time
+	frameAt       time.Time // of the last frame the loop took
 	// A turn's timing is measured by the clock on the wall: when the
 	// frame with the caller's last voice came, and when the frame or
 	// transcript came that decided the turn over.
 	voiceRecv, endingRecv time.Time
-	pendingFiller         string // the waitMessage of the service running
-	interruptible         bool   // the agent's last reply may be interrupted
-	cut                   bool   // the caller interrupted it, and no turn has come since
-	lastMarkHeard         bool   // the caller heard the agent's last words to the end
-	lineEnded             bool   // Line.End has been called
 	alarms                alarms
-	wmu                   sync.Mutex // orders Send/Mark against Clear
+	wmu                   sync.Mutex // orders WriteSample/Mark against Clear
 	wg                    sync.WaitGroup
 	speakBuf              speakBuffers
 }
@@ -152,8 +180,8 @@ type handled struct {
 	at     time.Time
 }
 
-// ending is set once the agent has said its last words.
-type ending struct {
+// callEnd is how the call ends, once the agent has said its last words.
+type callEnd struct {
 	transfer string
 	reason   string
 }
@@ -176,15 +204,16 @@ func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 	return c
 }
 
-// Audio takes caller audio: PCM16 at Rate, of any length. Call it from one
-// goroutine (the transport's read loop); it does not keep pcm. When the
-// call's loop falls half a second behind, frames are dropped and counted.
-func (c *Call) Audio(pcm audio.PCM16) {
+// WriteSample takes caller audio: PCM16 at Rate, of any length. Call it
+// from one goroutine (the transport's read loop); it does not keep pcm.
+// When the call's loop falls half a second behind, frames are dropped and
+// counted. It never fails.
+func (c *Call) WriteSample(pcm audio.PCM16) error {
 	c.inFramer.Write(pcm)
 	for {
 		f, ok := c.inFramer.Next()
 		if !ok {
-			return
+			return nil
 		}
 		// Frames are timed by the audio itself, 20 ms apart, so that
 		// network bunching does not stretch or squeeze the caller's pauses;
@@ -205,6 +234,12 @@ func (c *Call) Audio(pcm audio.PCM16) {
 		}
 	}
 }
+
+// SampleRate is Rate.
+func (c *Call) SampleRate() int { return Rate }
+
+// String names the call as the end of a transport's audio chain.
+func (c *Call) String() string { return "call(8000)" }
 
 // DTMF takes a key the caller pressed: 0-9, *, #.
 func (c *Call) DTMF(digit string) { c.control(control{ctlDTMF, digit}) }
@@ -232,7 +267,7 @@ func (c *Call) Run(ctx context.Context) {
 	defer cancel()
 	c.rt.metrics.callStarted()
 	start := time.Now()
-	c.log.Info("call started", "transport", c.info.Transport, "stt", name(c.conv.STT), "tts", name(c.conv.TTS))
+	c.log.Info("call started", "transport", c.info.Transport, "stt", name(c.conv.STT), "tts", name(c.conv.TTS), "line", c.line.String())
 	if c.conv.STT != nil {
 		stream, err := c.conv.STT.Stream(ctx, Rate)
 		if err != nil {
@@ -261,7 +296,7 @@ func (c *Call) Run(ctx context.Context) {
 	if c.outcome == "caller-hangup" {
 		c.sess.Handle(context.WithoutCancel(ctx), dialog.Hangup{At: time.Now()}, func(string) {})
 	}
-	c.sess.Close()
+	c.sess.Close(c.outcome)
 	c.rt.metrics.callEnded(c.outcome)
 	c.log.Info("call ended", "outcome", c.outcome, "duration_ms", time.Since(start).Milliseconds())
 }
@@ -356,15 +391,40 @@ func (c *Call) doneSpeaking() <-chan struct{} {
 	return c.utt.done
 }
 
+// bargeIn is the caller speaking (the start of voice) or pressing a key,
+// whatever the agent is doing. These are the rules, by turn:
+//
+//   - idle, endpointing: nothing plays; the caller is answering, so their
+//     silence is no longer timed.
+//   - thinking: the answer is still worked on and will wait for the
+//     caller's turn to end; a filler playing stops.
+//   - speaking: the agent stops (the line is cleared), unless its answer
+//     is a read-back that may not be interrupted
+//     (voice.uninterruptibleReadbacks); the session learns what the
+//     caller heard of it once it has stopped (onSpoken). A filler playing
+//     before a held answer stops.
+//   - ending: never here: once the agent has said goodbye, neither voice
+//     nor keys are listened to.
+//
+// Whether an utterance may be interrupted is decided when it starts: a
+// filler always, an answer as interruptible says, the last words never.
+func (c *Call) bargeIn() {
+	c.alarms.stop(alarmNoInput)
+	if u := c.utt; u != nil && u.interruptible && !u.interrupted {
+		c.rt.metrics.bargeIn()
+		c.log.Debug("caller interrupted the agent", "utterance", u.id, "turn", c.state.String())
+		c.stopSpeaking(true)
+	}
+}
+
 func (c *Call) onControl(ctx context.Context, ev control) {
 	switch ev.kind {
 	case ctlMark:
 		c.onMark(ev.value)
 	case ctlDTMF:
-		if c.ending != nil {
+		if c.state == ending {
 			return
 		}
-		c.alarms.stop(alarmNoInput)
 		c.bargeIn()
 		if ev.value == "#" {
 			c.endKeys(ctx, "#")
@@ -401,14 +461,16 @@ func (c *Call) onFrame(ctx context.Context, f *inFrame) {
 		}
 	}
 	v := c.vad.Process(pcm)
-	if c.ending != nil || c.stream == nil {
+	if c.state == ending || c.stream == nil {
 		return
 	}
 	if v.Event == audio.SpeechStart {
-		c.alarms.stop(alarmNoInput)
 		c.bargeIn()
 	}
 	d := c.ep.Frame(f.at, v)
+	if c.state == idle && c.ep.InTurn() {
+		c.state = endpointing
+	}
 	if c.ep.LastVoice().Equal(f.at) {
 		c.voiceRecv = f.recv
 	}
@@ -416,7 +478,7 @@ func (c *Call) onFrame(ctx context.Context, f *inFrame) {
 }
 
 func (c *Call) onTranscript(ctx context.Context, t speech.Transcript) {
-	if c.ending != nil {
+	if c.state == ending {
 		return
 	}
 	at := c.frameAt
@@ -448,6 +510,9 @@ func (c *Call) act(ctx context.Context, at, recv time.Time, d Decision) {
 	timing := &TurnTiming{Endpointing: c.endingRecv.Sub(c.voiceRecv), STT: recv.Sub(c.endingRecv), from: c.voiceRecv}
 	c.endingRecv = time.Time{}
 	c.ep.Reset()
+	if c.state == endpointing { // the caller's turn is over
+		c.state = idle
+	}
 	if text == "" { // noise, a cough: not a turn
 		c.resume(ctx)
 		return
@@ -462,10 +527,10 @@ func (c *Call) deliver(ctx context.Context, ev dialog.Event) { c.deliverTimed(ct
 
 // deliverTimed delivers a caller's turn whose timing the answer completes.
 func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTiming) {
-	if c.ending != nil {
+	switch {
+	case c.state == ending:
 		return // the agent has said goodbye
-	}
-	if c.handling || c.utt != nil || c.reply != nil {
+	case c.busy():
 		if len(c.waiting) < 4 {
 			c.waiting = append(c.waiting, ev)
 		}
@@ -474,15 +539,19 @@ func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTi
 	c.handle(ctx, ev, timing)
 }
 
+// busy: the agent is working on an answer, saying one, or holding one for
+// the end of the caller's turn.
+func (c *Call) busy() bool { return c.state == thinking || c.state == speaking || c.held != nil }
+
 func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming) {
-	c.handling = true
+	c.state = thinking
 	c.alarms.stop(alarmNoInput)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		reply := c.sess.Handle(ctx, ev, func(filler string) {
+		reply := c.sess.Handle(ctx, ev, func(message string) {
 			select {
-			case c.news <- news{kind: newsFiller, filler: filler}:
+			case c.news <- news{kind: newsFiller, filler: message}:
 			default: // the loop is far behind: no filler
 			}
 		})
@@ -508,7 +577,7 @@ type newsKind int
 const (
 	newsTranscript newsKind = iota // the recogniser heard something
 	newsSTTLost                    // recognition ended on its own
-	newsFiller                     // a service started: its waitMessage
+	newsFiller                     // a service started: its wait message
 	newsHandled                    // the session answered
 )
 
@@ -537,43 +606,45 @@ func (c *Call) onNews(ctx context.Context, n news) {
 }
 
 // onRunning: a service started; if it is still running after
-// voice.waitMessageAfter the caller hears its filler.
+// voice.waitMessageAfter the caller hears its wait message.
 func (c *Call) onRunning(text string) {
-	if text == "" || !c.handling {
+	if text == "" || c.state != thinking {
 		return
 	}
-	c.pendingFiller = text
+	c.filler = text
 	c.alarms.set(alarmFiller, waitAfter(c.conv.Agent.Voice))
 }
 
 func (c *Call) onFiller(ctx context.Context) {
-	if !c.handling || c.utt != nil || c.pendingFiller == "" {
+	if c.state != thinking || c.utt != nil || c.filler == "" {
 		return
 	}
-	text := c.pendingFiller
-	c.pendingFiller = ""
-	c.speak(ctx, nil, true, false, func(_ context.Context, say func(string)) { say(text) })
+	text := c.filler
+	c.filler = ""
+	c.speak(ctx, nil, true, false, nil, text)
 }
 
 func (c *Call) onHandled(ctx context.Context, h handled) {
-	c.handling = false
 	c.alarms.stop(alarmFiller)
-	c.pendingFiller = ""
+	c.filler = ""
 	c.lastEvent = h.at
 	if _, ok := h.event.(dialog.Start); ok {
 		c.lastEvent = dialog.At(h.event)
 	}
-	if c.utt != nil || c.ep.InTurn() { // a filler is playing, or the caller is speaking: the answer waits
-		c.reply = &h
-		return
+	switch {
+	case c.utt != nil: // a filler is playing: the answer waits for it
+		c.state, c.held = speaking, &h
+	case c.ep.InTurn(): // the caller is speaking: the answer waits for the turn's end
+		c.state, c.held = endpointing, &h
+	default:
+		c.answer(ctx, h)
 	}
-	c.answer(ctx, h)
 }
 
 // answer speaks a reply and notes what it asks for and whether it ends
 // the call.
 func (c *Call) answer(ctx context.Context, h handled) {
-	c.reply = nil
+	c.held = nil
 	expect := ""
 	greeting, readback, speaks := false, false, false
 	for _, a := range h.reply.Actions {
@@ -586,39 +657,53 @@ func (c *Call) answer(ctx context.Context, h handled) {
 		case dialog.Say:
 			greeting = greeting || a.Kind == dialog.Greeting
 		case dialog.End:
-			c.ending = &ending{reason: "agent-hangup"}
+			c.state, c.end = ending, callEnd{reason: "agent-hangup"}
 		case dialog.Transfer:
-			c.ending = &ending{transfer: a.Number, reason: "transfer"}
+			c.state, c.end = ending, callEnd{transfer: a.Number, reason: "transfer"}
 		}
 	}
 	c.ep.Expect(expect)
-	if c.ending != nil {
+	if c.state == ending {
 		c.waiting = nil
 		c.alarms.stop(alarmKeys)
 		c.keys.Reset()
 	}
-	c.interruptible = !(readback && c.conv.Agent.Voice.UninterruptibleReadbacks) && c.ending == nil
+	c.interruptible = !(readback && c.conv.Agent.Voice.UninterruptibleReadbacks) && c.state != ending
+	c.answered = &h.reply
 	if !speaks {
 		c.lastMarkHeard = true // nothing to hear
 		c.afterSpeaking(ctx)
 		return
 	}
-	c.speak(ctx, h.timing, c.interruptible, greeting, c.sess.Speak)
+	if c.state != ending {
+		c.state = speaking
+	}
+	c.speak(ctx, h.timing, c.interruptible, greeting, c.answered, "")
 }
 
 func (c *Call) onSpoken(ctx context.Context) {
 	u := c.utt
 	c.utt = nil
 	c.rt.metrics.late(u.late)
-	if u.interrupted && u.session {
-		c.sess.Heard(u.heard(leadFrames + chunkFrames - 1))
-		c.cut = true
+	if u.reply != nil {
+		said, heard := u.text(), ""
+		if u.interrupted {
+			heard = u.heard(leadFrames + chunkFrames - 1)
+			c.cut = true
+		} else {
+			heard = said
+		}
+		c.sess.Spoken(said, heard, u.interrupted)
 	}
-	if c.reply != nil && !c.ep.InTurn() {
-		c.answer(ctx, *c.reply)
+	if c.held != nil && !c.ep.InTurn() {
+		c.answer(ctx, *c.held)
 		return
 	}
-	if !u.session || c.reply != nil { // a filler, or an answer waiting for the caller
+	switch {
+	case c.state == thinking: // a filler ended; the answer is still worked on
+		return
+	case c.held != nil: // the caller is speaking: the answer waits for the turn's end
+		c.state = endpointing
 		return
 	}
 	c.afterSpeaking(ctx)
@@ -627,7 +712,7 @@ func (c *Call) onSpoken(ctx context.Context) {
 // afterSpeaking: the agent has said its piece; the call ends, the next
 // waiting turn is taken, or the caller's silence is timed.
 func (c *Call) afterSpeaking(ctx context.Context) {
-	if c.ending != nil {
+	if c.state == ending {
 		if c.lastMarkHeard {
 			c.finish()
 		} else {
@@ -641,17 +726,16 @@ func (c *Call) afterSpeaking(ctx context.Context) {
 		c.handle(ctx, ev, nil)
 		return
 	}
+	c.state = idle
+	if c.ep.InTurn() {
+		c.state = endpointing
+	}
 	c.armNoInput()
 }
 
-// quiet: neither side is speaking and the agent is not working on an
-// answer; only then is the caller's silence timed.
-func (c *Call) quiet() bool {
-	return !c.handling && c.utt == nil && c.ending == nil && !c.ep.InTurn()
-}
-
+// armNoInput times the caller's silence, when the turn is idle.
 func (c *Call) armNoInput() {
-	if !c.quiet() {
+	if c.state != idle {
 		return
 	}
 	d := c.sess.Deadline()
@@ -662,7 +746,7 @@ func (c *Call) armNoInput() {
 }
 
 func (c *Call) onNoInput(ctx context.Context) {
-	if !c.quiet() {
+	if c.state != idle {
 		return
 	}
 	if d := c.sess.Deadline(); !d.IsZero() {
@@ -672,14 +756,14 @@ func (c *Call) onNoInput(ctx context.Context) {
 
 func (c *Call) onMark(name string) {
 	id, part, ok := strings.Cut(name, ".")
-	if !ok || c.utt == nil && c.ending == nil {
+	if !ok || c.utt == nil && c.state != ending {
 		return
 	}
 	n, err := strconv.Atoi(id)
 	if err != nil {
 		return
 	}
-	if part == "end" && c.ending != nil && n == c.nextUtt-1 {
+	if part == "end" && c.state == ending && n == c.nextUtt-1 {
 		c.lastMarkHeard = true
 		if c.utt == nil {
 			c.finish()
@@ -695,11 +779,11 @@ func (c *Call) onMark(name string) {
 
 // finish ends the call after the agent's last words.
 func (c *Call) finish() {
-	if c.outcome != "" || c.ending == nil {
+	if c.outcome != "" || c.state != ending {
 		return
 	}
-	c.outcome = c.ending.reason
-	c.endLine(c.ending.transfer)
+	c.outcome = c.end.reason
+	c.endLine(c.end.transfer)
 }
 
 // endLine ends the call on the line, once: hanging up, or transferring
@@ -711,15 +795,6 @@ func (c *Call) endLine(number string) {
 	c.lineEnded = true
 	if err := c.line.End(number); err != nil {
 		c.log.Warn("ending the call", "err", err)
-	}
-}
-
-// bargeIn interrupts the agent if it may be interrupted.
-func (c *Call) bargeIn() {
-	if u := c.utt; u != nil && u.interruptible && !u.interrupted {
-		c.rt.metrics.bargeIn()
-		c.log.Debug("caller interrupted the agent", "utterance", u.id)
-		c.stopSpeaking(true)
 	}
 }
 
@@ -759,16 +834,18 @@ func (c *Call) onSTTLost(ctx context.Context) {
 	c.armNoInput()
 }
 
-// resume: a turn came to nothing (a cough, noise). If it had cut the
-// agent off, the agent says its words again; else the silence is timed.
+// resume: a turn came to nothing (a cough, noise). An answer held for it
+// is said; if the caller's noise had cut the agent off, the agent says its
+// words again; else the silence is timed.
 func (c *Call) resume(ctx context.Context) {
-	if c.reply != nil && c.utt == nil {
+	if c.held != nil && c.utt == nil {
 		c.release(ctx)
 		return
 	}
-	if c.cut && !c.handling && c.utt == nil && c.ending == nil {
+	if c.cut && c.state == idle {
 		c.cut = false
-		c.speak(ctx, nil, c.interruptible, false, c.sess.Speak)
+		c.state = speaking
+		c.speak(ctx, nil, c.interruptible, false, c.answered, "")
 		return
 	}
 	c.armNoInput()
@@ -777,7 +854,7 @@ func (c *Call) resume(ctx context.Context) {
 // release speaks an answer that waited for the caller's turn to end.
 func (c *Call) release(ctx context.Context) {
 	c.cut = false
-	if c.reply != nil && c.utt == nil {
-		c.answer(ctx, *c.reply)
+	if c.held != nil && c.utt == nil {
+		c.answer(ctx, *c.held)
 	}
 }

@@ -45,7 +45,10 @@ func (l *fakeLine) add(ev string) {
 	l.log = append(l.log, ev)
 }
 
-func (l *fakeLine) Send(pcm audio.PCM16) error {
+func (l *fakeLine) SampleRate() int { return Rate }
+func (l *fakeLine) String() string  { return "fake(8000)" }
+
+func (l *fakeLine) WriteSample(pcm audio.PCM16) error {
 	if len(pcm) == 0 || len(pcm)%frameLen != 0 {
 		panic("not whole frames")
 	}
@@ -95,12 +98,11 @@ type fakeSession struct {
 	mu       sync.Mutex
 	events   []dialog.Event
 	heard    []string
-	last     Reply
 	deadline time.Time
 	closed   bool
 }
 
-func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, running func(string)) Reply {
+func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, wait func(string)) Reply {
 	s.mu.Lock()
 	r := s.reply(ev)
 	if s.noInput > 0 {
@@ -112,7 +114,7 @@ func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, running func(
 	s.mu.Unlock()
 	for _, a := range r.Actions {
 		if _, ok := a.(dialog.Execute); ok && s.slow != nil {
-			running("Un momento, lo consulto.")
+			wait("Un momento, lo consulto.")
 			select {
 			case <-s.slow:
 			case <-ctx.Done():
@@ -122,25 +124,25 @@ func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, running func(
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events = append(s.events, ev)
-	s.last = r
 	return r
 }
 
-func (s *fakeSession) Speak(ctx context.Context, say func(string)) {
-	s.mu.Lock()
-	last := s.last
-	s.mu.Unlock()
-	for _, a := range last.Actions {
+func (s *fakeSession) Speak(ctx context.Context, r *Reply, say func(string)) {
+	for _, a := range r.Actions {
 		if text := dialog.Text(a); text != "" && ctx.Err() == nil {
 			say(text)
 		}
 	}
 }
 
-func (s *fakeSession) Heard(text string) {
+// Spoken records what the caller heard of an interrupted answer.
+func (s *fakeSession) Spoken(said, heard string, interrupted bool) {
+	if !interrupted {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.heard = append(s.heard, text)
+	s.heard = append(s.heard, heard)
 }
 
 func (s *fakeSession) Deadline() time.Time {
@@ -149,7 +151,7 @@ func (s *fakeSession) Deadline() time.Time {
 	return s.deadline
 }
 
-func (s *fakeSession) Close() {
+func (s *fakeSession) Close(string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
@@ -308,13 +310,13 @@ func (h *harness) speak(voice, silence time.Duration) {
 	}
 	quiet := make(audio.PCM16, frameLen)
 	for range 5 { // the line is quiet before the caller speaks: the VAD learns its floor
-		h.call.Audio(quiet)
+		h.call.WriteSample(quiet)
 	}
 	for i := time.Duration(0); i < voice+silence; i += audio.FrameDuration {
 		if i < voice {
-			h.call.Audio(tone)
+			h.call.WriteSample(tone)
 		} else {
-			h.call.Audio(quiet)
+			h.call.WriteSample(quiet)
 		}
 		time.Sleep(time.Millisecond) // faster than real time, slow enough not to overrun the call's queue
 	}
@@ -582,7 +584,7 @@ func TestCallAfterRun(t *testing.T) {
 		for range 200 {
 			h.call.DTMF("1")
 			h.call.Marked("0.0")
-			h.call.Audio(make(audio.PCM16, frameLen))
+			h.call.WriteSample(make(audio.PCM16, frameLen))
 		}
 	}()
 	select {

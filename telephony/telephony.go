@@ -5,11 +5,12 @@
 // barge-in, DTMF, no-input reprompts, fillers for slow services, hang-up
 // and transfer.
 //
-// The runtime knows nothing of integrations or model providers: it
-// consumes the conversation through Session and speech through the
-// speech package's contract, and reaches the caller through a Line. The
-// Twilio Media Streams transport (Twilio) is one Line; the same runtime
-// will serve browser calls.
+// The runtime knows nothing of integrations, model providers or
+// carriers: it consumes the conversation through Session and speech
+// through the speech package's contract, and reaches the caller through a
+// Line. Transports (telephony/twiliovoice; browser and SIP calls next)
+// bring calls to an Answerer, which the Runtime is, and carry their audio;
+// telephony/transporttest states what every transport must do.
 package telephony
 
 import (
@@ -24,23 +25,29 @@ import (
 // Session is one call's conversation without audio. The runtime calls its
 // methods from one goroutine at a time, never concurrently.
 type Session interface {
-	// Handle feeds ev to the conversation and returns what the agent does.
-	// Services run within it: before each, running is called with what to
-	// say if the service is slow (its waitMessage), from the goroutine
-	// running Handle. Cancelling ctx abandons the services in progress.
-	Handle(ctx context.Context, ev dialog.Event, running func(filler string)) Reply
-	// Speak calls say with each sentence of the last Handle's reply, in
-	// order, as it is ready (rephrased by a model for an agent that asks
-	// for it). say blocks while the sentence is played.
-	Speak(ctx context.Context, say func(sentence string))
-	// Heard tells the session that the caller interrupted the agent's last
-	// words, having heard only text of them.
-	Heard(text string)
+	// Handle feeds ev to the conversation and returns the agent's answer.
+	// Services run within it: as each starts, Handle calls wait with what
+	// to say should the service be slow (its wait message), from the
+	// goroutine running Handle. Cancelling ctx abandons the services in
+	// progress.
+	Handle(ctx context.Context, ev dialog.Event, wait func(message string)) Reply
+	// Speak calls say with each sentence of r, an answer Handle returned,
+	// in order, as it is ready (rephrased by a model for an agent that
+	// asks for it). say blocks while the sentence is played.
+	Speak(ctx context.Context, r *Reply, say func(sentence string))
+	// Spoken tells the session that the agent's words of an answer have
+	// finished playing: said is what was said, heard how much of it the
+	// caller heard. When the caller interrupted, heard is the sentences
+	// played to the end and the words of the next one played; otherwise
+	// it is said.
+	Spoken(said, heard string, interrupted bool)
 	// Deadline is when the caller has been silent too long, in the clock
 	// of the events' At (zero: no deadline).
 	Deadline() time.Time
-	// Close ends the session once the call is over.
-	Close()
+	// Close ends the session once the call is over; outcome says how it
+	// ended (caller-hangup, agent-hangup, transfer, max-duration,
+	// shutdown).
+	Close(outcome string)
 }
 
 // Reply is what the agent does in answer to an event.

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/tools/expr"
 )
 
 // compile loads and compiles an agent file, failing the test on problems.
@@ -123,5 +125,16 @@ services:
 	a2, _ := configs.Parse("q.yaml", []byte("name: q\nservices:\n  - intent: s\n    endpoint: \"https://a.example/x?q={{a|nope}}\"\n"))
 	if _, err := Compile(a2); err == nil || !strings.Contains(err.Error(), "column 23:") {
 		t.Errorf("an endpoint query's column counts from the endpoint's start: %v", err)
+	}
+}
+
+// TestSystemVarsResolved: every system variable a file may use (as
+// validation knows them) is resolved by expr.System.
+func TestSystemVarsResolved(t *testing.T) {
+	sc := &scope{cat: &Catalog{Agent: &configs.Agent{Name: "a", Language: "es"}, Location: time.UTC}, in: &Input{Now: time.Now()}}
+	for _, name := range configs.SystemVars {
+		if _, ok := expr.System(name, sc); !ok {
+			t.Errorf("system variable %q is not resolved", name)
+		}
 	}
 }

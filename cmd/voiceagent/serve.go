@@ -10,11 +10,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -24,12 +21,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/voiceagent/voiceagent/agents"
-	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/calls"
 	"github.com/voiceagent/voiceagent/llm"
 	"github.com/voiceagent/voiceagent/session"
 	"github.com/voiceagent/voiceagent/telephony"
-	"github.com/voiceagent/voiceagent/tools"
-	"github.com/voiceagent/voiceagent/transcript"
+	"github.com/voiceagent/voiceagent/telephony/twiliovoice"
 )
 
 // serveFlags are serve's settings; each has an environment variable.
@@ -131,29 +127,24 @@ func (a *app) serveCmd() *cobra.Command {
 	return cmd
 }
 
-// server is serve's process: agents, providers, the Twilio transport, the
-// calls API and metrics.
+// server is serve's process: the wiring of agents, providers, the model,
+// the call layer, the voice runtime and the Twilio transport, and the
+// HTTP server they share.
 type server struct {
-	a            *app
-	addr         string
-	debugAddr    string // the profiler's, or ""
-	set          *agents.Set
-	defaultAgent string
-	embedded     bool
-	execs        map[string]session.Executor // by agent, when not the set's own (demo stubs)
-	live         bool
-	record       string
-	model        *llm.Model
-	modelConf    llm.Config
-	voices       *voices
-	twilio       *telephony.Twilio
-	rt           *telephony.Runtime
-	reg          *prometheus.Registry
-	services     *serviceMetrics
-	calls        *registry
-	drain        time.Duration
-	authSet      bool
-	log          *slog.Logger
+	a         *app
+	addr      string
+	debugAddr string // the profiler's, or ""
+	set       *agents.Set
+	embedded  bool
+	live      bool
+	modelConf llm.Config
+	voices    *voices
+	calls     *calls.Layer
+	twilio    *twiliovoice.Transport
+	reg       *prometheus.Registry
+	drain     time.Duration
+	authSet   bool
+	log       *slog.Logger
 }
 
 func env(flag, name string, getenv func(string) string) string {
@@ -163,22 +154,22 @@ func env(flag, name string, getenv func(string) string) string {
 	return getenv(name)
 }
 
-// newServer loads the agents, resolves the providers and builds the
-// transport; nothing listens yet.
+// newServer loads the agents, resolves the providers and wires the call
+// layer, the runtime and the transport; nothing listens yet.
 func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) string) (*server, error) {
 	var paths []string
 	if f.config != "" {
 		paths = []string{f.config}
 	}
-	s := &server{a: a, embedded: f.config == "", live: f.live, drain: f.drain, log: a.log, calls: newRegistry(200)}
+	s := &server{a: a, embedded: f.config == "", live: f.live, drain: f.drain, log: a.log}
 	s.addr = env(f.addr, "VOICEAGENT_ADDR", getenv)
 	if s.addr == "" {
 		s.addr = ":8080"
 	}
 	s.debugAddr = env(f.debugAddr, "VOICEAGENT_DEBUG_ADDR", getenv)
-	s.record = env(f.record, "VOICEAGENT_RECORD", getenv)
-	if s.record != "" {
-		if err := os.MkdirAll(s.record, 0o755); err != nil {
+	record := env(f.record, "VOICEAGENT_RECORD", getenv)
+	if record != "" {
+		if err := os.MkdirAll(record, 0o755); err != nil {
 			return nil, usageErr("--record: %v", err)
 		}
 	}
@@ -205,61 +196,65 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 		return nil, err
 	}
 	s.modelConf = c
+	var model session.Model
 	if c.Enabled() {
-		if s.model, err = llm.New(c, llm.Options{Logger: a.log, Observe: llmMetrics.Observe}); err != nil {
+		m, err := llm.New(c, llm.Options{Logger: a.log, Observe: llmMetrics.Observe})
+		if err != nil {
 			return nil, usageErr("%v", err)
 		}
+		model = session.Model{Understander: m, Phraser: m}
 	}
 	tm, err := telephony.NewMetrics(s.reg)
 	if err != nil {
 		return nil, err
 	}
-	if s.services, err = newServiceMetrics(s.reg); err != nil {
-		return nil, err
-	}
 	if s.set, err = a.connect(ctx, paths); err != nil {
 		return nil, err
 	}
-	all := s.set.Agents()
-	if err := s.prepare(all); err != nil {
+	execs, err := s.prepare(s.set.Agents())
+	if err != nil {
 		s.set.Close()
 		return nil, err
 	}
-	s.defaultAgent = f.agent
-	if s.defaultAgent == "" {
-		s.defaultAgent = all[0].Catalog.Agent.Name
-	} else if s.set.Agent(s.defaultAgent) == nil {
-		s.set.Close()
-		return nil, usageErr("--agent %q: no such agent; loaded: %s", f.agent, strings.Join(agentNames(all), ", "))
+	s.calls, err = calls.New(calls.Options{
+		Agents: s.set, DefaultAgent: f.agent, Executors: execs, Model: model, STT: s.voices.stts, TTS: s.voices.tts,
+		ByName: s.embedded, Record: record, Metrics: s.reg, Logger: a.log,
+	})
+	if errors.Is(err, calls.ErrNoAgent) {
+		err = usageErr("--agent %q: no such agent; loaded: %s", f.agent, strings.Join(agentNames(s.set.Agents()), ", "))
 	}
-	s.rt = telephony.NewRuntime(telephony.Options{Logger: a.log, Metrics: tm})
+	if err != nil {
+		s.set.Close()
+		return nil, err
+	}
+	rt := telephony.NewRuntime(telephony.Options{Logger: a.log, Metrics: tm, Opener: s.calls})
 	token := getenv("TWILIO_AUTH_TOKEN")
 	s.authSet = token != ""
-	s.twilio = telephony.NewTwilio(s.rt, s, telephony.TwilioConfig{
+	s.twilio = twiliovoice.New(rt, twiliovoice.Config{
 		AuthToken: token, PublicURL: env(f.publicURL, "VOICEAGENT_PUBLIC_URL", getenv), MaxCalls: maxCalls, Logger: a.log,
 	})
-	s.warm(ctx)
+	s.calls.Warm(ctx, rt)
 	return s, nil
 }
 
 // prepare does once what every call of an agent needs: the demo stubs
 // that answer the embedded examples, and a recogniser for its language.
-func (s *server) prepare(all []*session.Agent) error {
-	s.execs = map[string]session.Executor{}
+func (s *server) prepare(all []*session.Agent) (map[string]session.Executor, error) {
+	execs := map[string]session.Executor{}
 	for _, ag := range all {
 		cfg := ag.Catalog.Agent
 		if s.embedded && !s.live {
 			exec, _, err := chatExecutor(ag, true, "", false, s.set.Executor())
 			if err != nil {
-				return err
+				return nil, err
 			}
-			s.execs[cfg.Name] = exec
+			execs[cfg.Name] = exec
 		}
 		if err := s.voices.recogniser(cfg.Language); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return execs, nil
 }
 
 func agentNames(all []*session.Agent) []string {
@@ -268,27 +263,6 @@ func agentNames(all []*session.Agent) []string {
 		names = append(names, ag.Catalog.Agent.Name)
 	}
 	return names
-}
-
-// warm synthesises each agent's greeting, so calls start speaking at once.
-func (s *server) warm(ctx context.Context) {
-	if s.voices.tts == nil {
-		return
-	}
-	for _, ag := range s.set.Agents() {
-		cfg := ag.Catalog.Agent
-		sess := session.New(ag, &session.Stubs{}, "warm-up", "")
-		t := sess.Start(ctx, time.Now())
-		for _, act := range t.Actions {
-			if say, ok := act.(dialog.Say); ok && say.Kind == dialog.Greeting {
-				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				if err := s.rt.Warm(wctx, cfg.Name, cfg.Language, s.voices.tts, say.Text); err != nil {
-					s.log.Warn("could not synthesise the greeting ahead", "agent", cfg.Name, "err", err)
-				}
-				cancel()
-			}
-		}
-	}
 }
 
 func (s *server) close() { s.set.Close() }
@@ -300,7 +274,7 @@ func (s *server) printReport(addr string) {
 	for _, ag := range s.set.Agents() {
 		cfg := ag.Catalog.Agent
 		note := ""
-		if cfg.Name == s.defaultAgent {
+		if cfg.Name == s.calls.DefaultAgent() {
 			note = ", default"
 		}
 		fmt.Fprintf(w, "Agent %s (%s%s): %d services\n", cfg.Name, cfg.Language, note, len(ag.Catalog.Services()))
@@ -327,9 +301,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /v1/calls", s.listCalls)
-	mux.HandleFunc("GET /v1/calls/{id}", s.getCall)
-	mux.HandleFunc("GET /v1/calls/{id}/transcript", s.getTranscript)
+	s.calls.Register(mux)
 	return mux
 }
 
@@ -389,296 +361,3 @@ func (s *server) ready(w http.ResponseWriter, _ *http.Request) {
 	}
 	_, _ = w.Write([]byte("ready\n"))
 }
-
-// Open starts a call's conversation: the agent it asks for (or the
-// default), its services (demo stubs for the embedded examples), the model
-// and the speech providers for its language.
-func (s *server) Open(_ context.Context, info telephony.CallInfo) (*telephony.Conversation, error) {
-	name := info.Agent
-	if name == "" {
-		name = s.defaultAgent
-	}
-	ag := s.set.Agent(name)
-	if ag == nil {
-		return nil, fmt.Errorf("no agent %q", name)
-	}
-	exec, ok := s.execs[name]
-	if !ok {
-		exec = s.set.Executor()
-	}
-	cfg := ag.Catalog.Agent
-	pc := &phoneCall{srv: s, agent: ag, exec: exec}
-	pc.sess = session.New(ag, pc, info.ID, info.From)
-	if s.model != nil {
-		pc.sess.UseModel(session.Model{Understander: pc, Phraser: s.model})
-	}
-	ref := cfg.Name
-	if !s.embedded && cfg.Source != nil {
-		ref = cfg.Source.File
-		if abs, err := filepath.Abs(ref); err == nil {
-			ref = abs // a transcript saved anywhere finds its agent
-		}
-	}
-	pc.rec = s.calls.add(info, cfg.Name, ref)
-	return &telephony.Conversation{Session: pc, Agent: cfg, Location: ag.Catalog.Location, STT: s.voices.stts[cfg.Language], TTS: s.voices.tts}, nil
-}
-
-// phoneCall adapts a session to the voice runtime: it times the services
-// and the model (the runtime's own share of the delay is the rest), says
-// which filler a slow service gets, and keeps the calls API up to date.
-type phoneCall struct {
-	srv      *server
-	agent    *session.Agent
-	exec     session.Executor
-	sess     *session.Session
-	last     session.Turn
-	running  func(string)
-	external time.Duration
-	rec      *callRecord
-}
-
-func (p *phoneCall) Execute(ctx context.Context, svc *tools.Service, in tools.Input) *tools.Result {
-	if p.running != nil {
-		p.running(p.waitMessage(svc))
-	}
-	start := time.Now()
-	res := p.exec.Execute(ctx, svc, in)
-	d := time.Since(start)
-	p.external += d
-	p.srv.services.observe(p.agent.Catalog.Agent.Name, svc.Intent, d, res.Failed())
-	return res
-}
-
-func (p *phoneCall) waitMessage(svc *tools.Service) string {
-	if svc.WaitMessage != "" {
-		return svc.WaitMessage
-	}
-	return p.agent.Engine.Phrase("working")
-}
-
-func (p *phoneCall) Understand(ctx context.Context, q *dialog.Query) (*dialog.Reading, error) {
-	start := time.Now()
-	defer func() { p.external += time.Since(start) }()
-	return p.srv.model.Understand(ctx, q)
-}
-
-func (p *phoneCall) Handle(ctx context.Context, ev dialog.Event, running func(string)) telephony.Reply {
-	p.running, p.external = running, 0
-	if st, ok := ev.(dialog.Start); ok {
-		p.last = p.sess.Start(ctx, st.At)
-	} else {
-		p.last = p.sess.Handle(ctx, ev)
-	}
-	p.running = nil
-	p.rec.update(p.sess)
-	return telephony.Reply{Actions: p.last.Actions, External: p.external}
-}
-
-func (p *phoneCall) Speak(ctx context.Context, say func(string)) { p.sess.Speak(ctx, &p.last, say) }
-func (p *phoneCall) Heard(text string)                           { p.sess.Heard(text) }
-func (p *phoneCall) Deadline() time.Time                         { return p.sess.Deadline() }
-
-func (p *phoneCall) Close() {
-	p.rec.finish(p.sess)
-	if p.srv.record == "" {
-		return
-	}
-	t := p.rec.transcript()
-	data, err := transcript.Marshal(t)
-	if err == nil {
-		name := p.rec.v.Started.UTC().Format("20060102T150405Z") + "-" + p.rec.v.ID + ".yaml"
-		err = os.WriteFile(filepath.Join(p.srv.record, name), data, 0o600)
-	}
-	if err != nil {
-		p.srv.log.Warn("could not record the call", "call", p.rec.v.ID, "err", err)
-	}
-}
-
-// serviceMetrics are the services' latency and failures.
-type serviceMetrics struct {
-	duration *prometheus.HistogramVec
-	errors   *prometheus.CounterVec
-}
-
-func newServiceMetrics(reg prometheus.Registerer) (*serviceMetrics, error) {
-	m := &serviceMetrics{
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "voiceagent_service_duration_seconds", Help: "Time a service (HTTP or MCP) took to answer.",
-			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2, 5, 10},
-		}, []string{"agent", "intent"}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "voiceagent_service_errors_total", Help: "Service calls that failed (the caller heard the fallback message).",
-		}, []string{"agent", "intent"}),
-	}
-	for _, c := range []prometheus.Collector{m.duration, m.errors} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
-}
-
-func (m *serviceMetrics) observe(agent, intent string, d time.Duration, failed bool) {
-	m.duration.WithLabelValues(agent, intent).Observe(d.Seconds())
-	if failed {
-		m.errors.WithLabelValues(agent, intent).Inc()
-	}
-}
-
-// registry keeps the calls in progress and the last finished ones.
-type registry struct {
-	mu     sync.Mutex
-	live   map[string]*callRecord
-	recent []*callRecord // oldest first
-	keep   int
-}
-
-func newRegistry(keep int) *registry {
-	return &registry{live: map[string]*callRecord{}, keep: keep}
-}
-
-// callRecord is a call as the API shows it, kept up to date.
-type callRecord struct {
-	reg *registry
-	ref string // the agent, as a transcript names it
-
-	mu    sync.Mutex
-	v     callView // ID and Started never change
-	trans *transcript.Transcript
-}
-
-func (r *registry) add(info telephony.CallInfo, agent, ref string) *callRecord {
-	c := &callRecord{reg: r, ref: ref, v: callView{ID: info.ID, Agent: agent, From: info.From, Transport: info.Transport,
-		ProviderID: info.Provider, Started: time.Now(), Live: true}}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.live[c.v.ID] = c
-	return c
-}
-
-func (c *callRecord) update(s *session.Session) {
-	t := s.Transcript()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.v.State, c.trans, c.v.Turns = s.State(), t, len(t.Turns)
-}
-
-func (c *callRecord) finish(s *session.Session) {
-	c.update(s)
-	now := time.Now()
-	c.mu.Lock()
-	c.v.Ended, c.v.Live = &now, false
-	c.mu.Unlock()
-	r := c.reg
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.live, c.v.ID)
-	r.recent = append(r.recent, c)
-	if len(r.recent) > r.keep {
-		r.recent = slices.Delete(r.recent, 0, len(r.recent)-r.keep)
-	}
-}
-
-// transcript is the call as a replayable transcript.
-func (c *callRecord) transcript() *transcript.Transcript {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.trans == nil {
-		return &transcript.Transcript{Agent: c.ref, CallID: c.v.ID, From: c.v.From}
-	}
-	t := *c.trans
-	t.Agent = c.ref
-	return &t
-}
-
-func (r *registry) get(id string) *callRecord {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c, ok := r.live[id]; ok {
-		return c
-	}
-	for _, c := range r.recent {
-		if c.v.ID == id {
-			return c
-		}
-	}
-	return nil
-}
-
-// callView is a call in the API.
-type callView struct {
-	ID         string       `json:"id"`
-	Agent      string       `json:"agent"`
-	From       string       `json:"from,omitempty"`
-	Transport  string       `json:"transport"`
-	ProviderID string       `json:"providerId,omitempty"`
-	Started    time.Time    `json:"started"`
-	Ended      *time.Time   `json:"ended,omitempty"`
-	Live       bool         `json:"live"`
-	State      dialog.State `json:"state"`
-	Turns      int          `json:"turns"`
-	Transcript any          `json:"transcript,omitempty"`
-}
-
-func (c *callRecord) view(withTranscript bool) callView {
-	c.mu.Lock()
-	v := c.v
-	c.mu.Unlock()
-	if withTranscript {
-		v.Transcript = c.transcript()
-	}
-	return v
-}
-
-func (s *server) listCalls(w http.ResponseWriter, _ *http.Request) {
-	r := s.calls
-	r.mu.Lock()
-	var all []*callRecord
-	for _, c := range r.live {
-		all = append(all, c)
-	}
-	all = append(all, r.recent...)
-	r.mu.Unlock()
-	views := make([]callView, 0, len(all))
-	for _, c := range all {
-		views = append(views, c.view(false))
-	}
-	slices.SortFunc(views, func(a, b callView) int { return b.Started.Compare(a.Started) })
-	w.Header().Set("Content-Type", "application/json")
-	_ = writeJSON(w, map[string]any{"calls": views})
-}
-
-func (s *server) getCall(w http.ResponseWriter, r *http.Request) {
-	c := s.calls.get(r.PathValue("id"))
-	if c == nil {
-		http.Error(w, "no such call", http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = writeJSON(w, c.view(true))
-}
-
-// getTranscript answers the call as a transcript file: YAML, or JSON when
-// asked with Accept: application/json.
-func (s *server) getTranscript(w http.ResponseWriter, r *http.Request) {
-	c := s.calls.get(r.PathValue("id"))
-	if c == nil {
-		http.Error(w, "no such call", http.StatusNotFound)
-		return
-	}
-	t := c.transcript()
-	if strings.Contains(r.Header.Get("Accept"), "application/json") {
-		w.Header().Set("Content-Type", "application/json")
-		_ = writeJSON(w, t)
-		return
-	}
-	data, err := transcript.Marshal(t)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/yaml")
-	_, _ = w.Write(data)
-}
-
-var _ telephony.Opener = (*server)(nil)

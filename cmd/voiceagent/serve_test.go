@@ -21,11 +21,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiceagent/voiceagent/calls"
 	"github.com/voiceagent/voiceagent/internal/openaitest"
-	"github.com/voiceagent/voiceagent/internal/twiliotest"
-	"github.com/voiceagent/voiceagent/llm/espeak"
+	"github.com/voiceagent/voiceagent/speech/espeak"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 	"github.com/voiceagent/voiceagent/telephony/twilio"
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 )
 
 const e2eAgent = `name: clinica-telefono
@@ -292,9 +293,9 @@ func TestServePhoneCall(t *testing.T) {
 	}
 
 	// The call, through the API, once it has ended.
-	var call callView
+	var call calls.View
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		var list struct{ Calls []callView }
+		var list struct{ Calls []calls.View }
 		getJSON(t, base+"/v1/calls", &list)
 		if len(list.Calls) == 1 && !list.Calls[0].Live {
 			call = list.Calls[0]
@@ -486,9 +487,11 @@ func TestServeStartsBare(t *testing.T) {
 		t.Errorf("serve: %v", err)
 	}
 	<-client.Done()
-	var list struct{ Calls []callView }
-	for _, c := range srv.calls.recent {
-		list.Calls = append(list.Calls, c.view(false))
+	var list struct{ Calls []calls.View }
+	for _, c := range srv.calls.Calls() {
+		if !c.Live {
+			list.Calls = append(list.Calls, c)
+		}
 	}
 	if len(list.Calls) != 1 || list.Calls[0].Agent != "tienda-online" {
 		t.Errorf("calls %+v", list.Calls)

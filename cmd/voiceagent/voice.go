@@ -5,10 +5,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/voiceagent/voiceagent/llm/deepgram"
-	"github.com/voiceagent/voiceagent/llm/espeak"
-	"github.com/voiceagent/voiceagent/llm/openai"
 	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/speech/deepgram"
+	"github.com/voiceagent/voiceagent/speech/espeak"
+	"github.com/voiceagent/voiceagent/speech/openai"
 )
 
 // speechFlags choose the speech providers (SPEC §6); flags override the

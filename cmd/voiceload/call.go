@@ -15,8 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/voiceagent/voiceagent/internal/twiliotest"
 	"github.com/voiceagent/voiceagent/telephony/twilio"
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 )
 
 // target is the server under load.

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/voiceagent/voiceagent/internal/twiliotest"
 	"github.com/voiceagent/voiceagent/telephony/audio"
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 )
 
 // options are voiceload's flags.

@@ -8,7 +8,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/voiceagent/voiceagent/internal/twiliotest"
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 )
 
 // The caller's recorded speech: one booking at Clínica Central, made by

@@ -26,19 +26,24 @@
 //
 // Stages also come as a [Writer]: a codec, resampler or byte decoder wraps
 // the Writer that follows it, so a chain is built back to front and
-// written to at its head. Inbound, a transport writes each 160-byte frame
-// to
+// written to at its head; String prints it in the order the audio flows,
+// and [Reset] makes its resamplers forget the stream before. A call's
+// audio goes through three: the Twilio transport writes each inbound
+// frame to
 //
-//	ulaw-decode(8000) -> resample(8000->16000) -> stt(16000)
+//	ulaw-decode(8000) -> call(8000)
 //
-// and, outbound, text-to-speech bytes go through
+// the runtime writes text-to-speech audio to
 //
-//	pcm16le(24000) -> resample(24000->8000) -> ulaw-encode(8000) -> playout(8000)
+//	resample(24000->8000) -> playout(8000)
 //
-// which is what String prints for each head. The playout sink feeds a
-// Framer, and a [Pacer] releases its frames once every 20 ms. A [VAD] looks
-// at the inbound frames at 8 or 16 kHz and reports speech start and end
-// for turn-taking and barge-in.
+// whose end cuts it into frames a [Pacer] releases, and each message of
+// frames goes to the caller through the line's
+//
+//	ulaw-encode(8000) -> twilio(8000)
+//
+// A [VAD] looks at the inbound frames at 8 or 16 kHz and reports speech
+// start and end for turn-taking and barge-in.
 //
 // Nothing here is safe for concurrent use: each call owns its own chains,
 // resamplers, framers, pacers and VADs and drives each from one goroutine.

@@ -245,4 +245,28 @@ func (rw *resampleWriter) WriteSample(s PCM16) error {
 }
 
 func (rw *resampleWriter) SampleRate() int { return rw.r.in }
-func (rw *resampleWriter) String() string  { return fmt.Sprintf("%s -> %s", rw.r, rw.w) }
+
+func (rw *resampleWriter) String() string { return fmt.Sprintf("%s -> %s", rw.r, rw.w) }
+
+// Reset makes the stages of a chain that keep history (resamplers) forget
+// it, as at the start of an unrelated stream: the agent's next sentence.
+// Stages without history are passed through; the chain's end is left as
+// it is.
+func Reset[T any](w Writer[T]) {
+	switch s := any(w).(type) {
+	case *resampleWriter:
+		s.r.Reset()
+		Reset(s.w)
+	case *g711Encoder[Ulaw]:
+		Reset(s.w)
+	case *g711Encoder[Alaw]:
+		Reset(s.w)
+	case *g711Decoder[Ulaw]:
+		Reset(s.w)
+	case *g711Decoder[Alaw]:
+		Reset(s.w)
+	case *pcm16leDecoder:
+		s.haveOdd = false
+		Reset(s.w)
+	}
+}

@@ -153,3 +153,33 @@ func TestChainErrors(t *testing.T) {
 		t.Errorf("odd byte: %v", err)
 	}
 }
+
+// Reset makes a chain's resampler forget the last stream: the same input
+// after it gives the same output as on a new chain.
+func TestReset(t *testing.T) {
+	sink := pcmSink(8000)
+	w, _ := NewResampleWriter(NewUlawEncoder(NewFuncWriter("x", 8000, func(Ulaw) error { return nil })), 24000)
+	chain, _ := NewResampleWriter(sink, 24000)
+	fresh := pcmSink(8000)
+	other, _ := NewResampleWriter(fresh, 24000)
+	a, b := sine(24000, 1000, 8000, 481), sine(24000, 300, 8000, 480)
+	for _, tt := range []struct {
+		name  string
+		reset bool
+		same  bool
+	}{{"without Reset", false, false}, {"with Reset", true, true}} {
+		sink.blocks, fresh.blocks = nil, nil
+		_ = chain.WriteSample(a)
+		sink.blocks = nil
+		if tt.reset {
+			Reset(chain)
+		}
+		_ = chain.WriteSample(b)
+		Reset(other)
+		_ = other.WriteSample(b)
+		if got := slices.Equal(slices.Concat(sink.blocks...), slices.Concat(fresh.blocks...)); got != tt.same {
+			t.Errorf("%s: output equal to a new chain's: %v, want %v", tt.name, got, tt.same)
+		}
+	}
+	Reset(w) // through the codec stage to the sink: no panic
+}

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voiceagent/voiceagent/internal/deepgramtest"
-	"github.com/voiceagent/voiceagent/llm/deepgram"
 	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/speech/deepgram"
+	"github.com/voiceagent/voiceagent/speech/deepgram/deepgramtest"
 	"github.com/voiceagent/voiceagent/speech/speechtest"
 )
 
 const (
-	pkg   = "github.com/voiceagent/voiceagent/llm/deepgram"
+	pkg   = "github.com/voiceagent/voiceagent/speech/deepgram"
 	heard = "quiero agendar una cita"
 	rate  = 16000
 )

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/voiceagent/voiceagent/internal/twiliotest"
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 )
 
 func ExampleTone() {

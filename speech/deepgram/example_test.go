@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/voiceagent/voiceagent/internal/deepgramtest"
-	"github.com/voiceagent/voiceagent/llm/deepgram"
+	"github.com/voiceagent/voiceagent/speech/deepgram"
+	"github.com/voiceagent/voiceagent/speech/deepgram/deepgramtest"
 	"github.com/voiceagent/voiceagent/speech/speechtest"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voiceagent/voiceagent/llm/openai"
+	"github.com/voiceagent/voiceagent/speech/openai"
 )
 
 func TestConfigErrors(t *testing.T) {

@@ -1,4 +1,18 @@
-package telephony
+// Package twiliovoice is the Twilio transport: a Twilio number's voice
+// webhook (POST /twilio/voice) answers with TwiML that connects the call
+// to a bidirectional Media Stream (GET /twilio/stream), whose websocket
+// carries the caller's audio and keys to the call and the agent's audio
+// and marks back; when the stream ends Twilio asks POST /twilio/after,
+// which hangs up or dials the number the agent transferred to. Requests
+// are checked against X-Twilio-Signature when an auth token is set; calls
+// beyond a limit, and new calls while draining, are refused with 503.
+//
+// The protocol itself (messages, TwiML, signatures) is telephony/twilio, a
+// leaf the simulated caller (telephony/twilio/twiliotest) shares. The
+// transport knows nothing of agents, integrations or models: it hands
+// each call to a telephony.Answerer and passes the conformance suite of
+// telephony/transporttest.
+package twiliovoice
 
 import (
 	"bytes"
@@ -16,16 +30,16 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/voiceagent/voiceagent/telephony"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 	"github.com/voiceagent/voiceagent/telephony/twilio"
 )
 
-// Twilio serves a Twilio phone number: the voice webhook that connects a
-// call to a Media Stream, the stream itself, and the end of the stream
+// Transport serves a Twilio phone number: the voice webhook that connects
+// a call to a Media Stream, the stream itself, and the end of the stream
 // (hang up, or transfer with <Dial>).
-type Twilio struct {
-	rt        *Runtime
-	open      Opener
+type Transport struct {
+	answer    telephony.Answerer
 	authToken string
 	publicURL string
 	log       *slog.Logger
@@ -44,8 +58,8 @@ type transfer struct {
 	at     time.Time
 }
 
-// TwilioConfig configures the Twilio transport.
-type TwilioConfig struct {
+// Config configures the transport; the zero value means the defaults.
+type Config struct {
 	// AuthToken, when set, makes every request prove it comes from Twilio
 	// with a valid X-Twilio-Signature.
 	AuthToken string
@@ -59,10 +73,10 @@ type TwilioConfig struct {
 	Logger   *slog.Logger
 }
 
-// NewTwilio returns the Twilio transport of rt, opening calls with open.
-func NewTwilio(rt *Runtime, open Opener, cfg TwilioConfig) *Twilio {
-	t := &Twilio{
-		rt: rt, open: open, authToken: cfg.AuthToken, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger,
+// New returns the transport, handing its calls to a.
+func New(a telephony.Answerer, cfg Config) *Transport {
+	t := &Transport{
+		answer: a, authToken: cfg.AuthToken, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger,
 		calls: map[string]context.CancelFunc{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
 		// A call's messages are small (Twilio's under 1 KB, ours 100 ms of
 		// audio); write buffers are shared, held only while a message is
@@ -80,14 +94,14 @@ func NewTwilio(rt *Runtime, open Opener, cfg TwilioConfig) *Twilio {
 
 // Register adds the transport's routes to mux: POST /twilio/voice,
 // GET /twilio/stream and POST /twilio/after.
-func (t *Twilio) Register(mux *http.ServeMux) {
+func (t *Transport) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /twilio/voice", t.voice)
 	mux.HandleFunc("GET /twilio/stream", t.stream)
 	mux.HandleFunc("POST /twilio/after", t.after)
 }
 
 // Active is the number of calls in progress.
-func (t *Twilio) Active() int {
+func (t *Transport) Active() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.calls)
@@ -95,7 +109,7 @@ func (t *Twilio) Active() int {
 
 // Drain refuses new calls from now on and waits for the calls in progress
 // to end, until ctx is done; then it ends them and waits for that.
-func (t *Twilio) Drain(ctx context.Context) {
+func (t *Transport) Drain(ctx context.Context) {
 	t.mu.Lock()
 	t.draining = true
 	t.mu.Unlock()
@@ -118,7 +132,7 @@ func (t *Twilio) Drain(ctx context.Context) {
 }
 
 // base is the server's public address with scheme ("https" or "wss").
-func (t *Twilio) base(r *http.Request, scheme string) string {
+func (t *Transport) base(r *http.Request, scheme string) string {
 	if t.publicURL != "" {
 		u := t.publicURL
 		if scheme == "wss" {
@@ -145,7 +159,7 @@ func (t *Twilio) base(r *http.Request, scheme string) string {
 }
 
 // signed checks X-Twilio-Signature when an auth token is set.
-func (t *Twilio) signed(r *http.Request, scheme string, params url.Values) bool {
+func (t *Transport) signed(r *http.Request, scheme string, params url.Values) bool {
 	if t.authToken == "" {
 		return true
 	}
@@ -153,13 +167,13 @@ func (t *Twilio) signed(r *http.Request, scheme string, params url.Values) bool 
 }
 
 // full says why no call can be taken now, or "" when one can.
-func (t *Twilio) full() string {
+func (t *Transport) full() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.fullLocked()
 }
 
-func (t *Twilio) fullLocked() string {
+func (t *Transport) fullLocked() string {
 	switch {
 	case t.draining:
 		return "shutting down"
@@ -171,7 +185,7 @@ func (t *Twilio) fullLocked() string {
 
 // voice answers Twilio's webhook for an incoming call with TwiML that
 // connects it to /twilio/stream, passing the agent and the caller.
-func (t *Twilio) voice(w http.ResponseWriter, r *http.Request) {
+func (t *Transport) voice(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -201,7 +215,7 @@ func (t *Twilio) voice(w http.ResponseWriter, r *http.Request) {
 
 // after answers the end of a call's stream (the <Connect> action): a
 // <Dial> when the agent transferred the call, else a hang-up.
-func (t *Twilio) after(w http.ResponseWriter, r *http.Request) {
+func (t *Transport) after(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -224,7 +238,7 @@ func (t *Twilio) after(w http.ResponseWriter, r *http.Request) {
 }
 
 // stream runs one call over a Media Streams websocket.
-func (t *Twilio) stream(w http.ResponseWriter, r *http.Request) {
+func (t *Transport) stream(w http.ResponseWriter, r *http.Request) {
 	if !t.signed(r, "wss", nil) {
 		t.log.Warn("twilio stream with a bad signature", "remote", r.RemoteAddr)
 		http.Error(w, "bad signature", http.StatusForbidden)
@@ -244,7 +258,7 @@ func (t *Twilio) stream(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveCall runs the call on the websocket conn until it ends.
-func (t *Twilio) serveCall(conn *websocket.Conn, base context.Context) {
+func (t *Transport) serveCall(conn *websocket.Conn, base context.Context) {
 	defer conn.Close()
 	conn.SetReadLimit(twilio.MaxMessage)
 
@@ -253,7 +267,7 @@ func (t *Twilio) serveCall(conn *websocket.Conn, base context.Context) {
 		t.log.Warn("twilio stream without a start", "err", err)
 		return
 	}
-	info := CallInfo{ID: newID(), Agent: start.CustomParameters["agent"], From: start.CustomParameters["from"], Transport: "twilio", Provider: start.CallSid}
+	info := telephony.CallInfo{ID: newID(), Agent: start.CustomParameters["agent"], From: start.CustomParameters["from"], Transport: "twilio", Provider: start.CallSid}
 	ctx, cancel := context.WithCancel(base)
 	defer cancel()
 	t.mu.Lock()
@@ -275,15 +289,14 @@ func (t *Twilio) serveCall(conn *websocket.Conn, base context.Context) {
 	})
 	defer release()
 
-	conv, err := t.open.Open(ctx, info)
+	line := newLine(t, conn, start, release)
+	call, err := t.answer.Answer(ctx, info, line)
 	if err != nil {
 		t.log.Warn("call refused", "err", err)
 		release()
 		closeWith(conn, websocket.ClosePolicyViolation, "no such agent")
 		return
 	}
-	line := &twilioLine{t: t, conn: conn, streamSid: start.StreamSid, callSid: start.CallSid, release: release}
-	call := t.rt.NewCall(conv, info, line)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -332,11 +345,12 @@ func readStart(conn *websocket.Conn) (*twilio.Start, error) {
 }
 
 // read is the stream's read loop: media (by the fast path, into reused
-// buffers) to the call's audio, and every other event to the call.
-func (t *Twilio) read(conn *websocket.Conn, call *Call) {
+// buffers) through the inbound chain, ulaw-decode(8000) -> call(8000), and
+// every other event to the call.
+func (t *Transport) read(conn *websocket.Conn, call telephony.Inbound) {
 	var msg bytes.Buffer
 	var ulaw []byte
-	var pcm audio.PCM16
+	in := audio.NewUlawDecoder(call)
 	var readBy time.Time
 	for {
 		// Twilio sends media every 20 ms: a silent connection is a dead
@@ -355,8 +369,7 @@ func (t *Twilio) read(conn *websocket.Conn, call *Call) {
 		}
 		if payload, ok := twilio.ParseMedia(ulaw[:0], msg.Bytes()); ok {
 			ulaw = payload
-			pcm = audio.DecodeUlaw(pcm[:0], audio.Ulaw(payload))
-			call.Audio(pcm)
+			_ = in.WriteSample(audio.Ulaw(payload)) // a call takes audio without fail
 			continue
 		}
 		ev, err := twilio.Parse(msg.Bytes())
@@ -379,15 +392,22 @@ func (t *Twilio) read(conn *websocket.Conn, call *Call) {
 	}
 }
 
-// twilioLine is a call's Line over its Media Streams websocket.
-type twilioLine struct {
-	t                  *Twilio
+// line is a call's telephony.Line over its Media Streams websocket: the
+// agent's audio goes through ulaw-encode(8000) -> twilio(8000).
+type line struct {
+	t                  *Transport
 	conn               *websocket.Conn
 	streamSid, callSid string
-	ulaw               []byte
+	enc                audio.Writer[audio.PCM16] // the chain to the caller
 	out                []byte
 	writeBy            time.Time // the write deadline set
 	release            func()    // gives up the call's place
+}
+
+func newLine(t *Transport, conn *websocket.Conn, start *twilio.Start, release func()) *line {
+	l := &line{t: t, conn: conn, streamSid: start.StreamSid, callSid: start.CallSid, release: release}
+	l.enc = audio.NewUlawEncoder(audio.NewFuncWriter("twilio", telephony.Rate, l.media))
+	return l
 }
 
 // writeWait bounds a write to Twilio, readWait the silence of a stream.
@@ -398,7 +418,7 @@ const (
 
 // write sends msg; the deadline for it moves once a second, not for
 // every message.
-func (l *twilioLine) write(msg []byte) error {
+func (l *line) write(msg []byte) error {
 	if now := time.Now(); l.writeBy.Sub(now) < writeWait-time.Second {
 		l.writeBy = now.Add(writeWait)
 		_ = l.conn.SetWriteDeadline(l.writeBy)
@@ -406,25 +426,35 @@ func (l *twilioLine) write(msg []byte) error {
 	return l.conn.WriteMessage(websocket.TextMessage, msg)
 }
 
-func (l *twilioLine) Send(pcm audio.PCM16) error {
-	l.ulaw = audio.EncodeUlaw(l.ulaw[:0], pcm)
-	l.out = twilio.AppendMedia(l.out[:0], l.streamSid, l.ulaw)
+// WriteSample sends whole 20 ms frames of PCM16 at 8 kHz as one media
+// message.
+func (l *line) WriteSample(pcm audio.PCM16) error { return l.enc.WriteSample(pcm) }
+
+// SampleRate is telephony.Rate: Twilio's 8 kHz.
+func (l *line) SampleRate() int { return telephony.Rate }
+
+// String is the chain: "ulaw-encode(8000) -> twilio(8000)".
+func (l *line) String() string { return l.enc.String() }
+
+// media is the end of the chain: μ-law to a media message.
+func (l *line) media(ulaw audio.Ulaw) error {
+	l.out = twilio.AppendMedia(l.out[:0], l.streamSid, ulaw)
 	return l.write(l.out)
 }
 
-func (l *twilioLine) Mark(name string) error {
+func (l *line) Mark(name string) error {
 	l.out = twilio.AppendMark(l.out[:0], l.streamSid, name)
 	return l.write(l.out)
 }
 
-func (l *twilioLine) Clear() error {
+func (l *line) Clear() error {
 	l.out = twilio.AppendClear(l.out[:0], l.streamSid)
 	return l.write(l.out)
 }
 
 // End closes the stream; Twilio then asks /twilio/after what to do, which
 // answers with a <Dial> to number if one is given.
-func (l *twilioLine) End(number string) error {
+func (l *line) End(number string) error {
 	if number != "" {
 		l.t.mu.Lock()
 		for sid, tr := range l.t.transfers { // forget transfers Twilio never asked about

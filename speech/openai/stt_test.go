@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/internal/openaitest"
-	"github.com/voiceagent/voiceagent/llm/openai"
 	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/speech/openai"
 	"github.com/voiceagent/voiceagent/speech/speechtest"
 )
 

@@ -4,12 +4,12 @@ import (
 	"testing"
 
 	"github.com/voiceagent/voiceagent/internal/openaitest"
-	"github.com/voiceagent/voiceagent/llm/openai"
 	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/speech/openai"
 	"github.com/voiceagent/voiceagent/speech/speechtest"
 )
 
-const pkg = "github.com/voiceagent/voiceagent/llm/openai"
+const pkg = "github.com/voiceagent/voiceagent/speech/openai"
 
 // fake starts the fake server for the duration of t.
 func fake(t *testing.T) *openaitest.Server {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/internal/openaitest"
-	"github.com/voiceagent/voiceagent/llm/openai"
 	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/speech/openai"
 )
 
 // httpServer starts a server of h for the duration of t and returns its

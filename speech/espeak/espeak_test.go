@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/voiceagent/voiceagent/llm/espeak"
 	"github.com/voiceagent/voiceagent/speech"
+	"github.com/voiceagent/voiceagent/speech/espeak"
 	"github.com/voiceagent/voiceagent/speech/speechtest"
 )
 
@@ -42,7 +42,7 @@ func TestConformance(t *testing.T) {
 	requireEspeak(t)
 	speechtest.TestTTS(t, speechtest.TTSConfig{
 		New:     func(t *testing.T) speech.TTS { return newTTS(t, espeak.Config{}) },
-		Package: "github.com/voiceagent/voiceagent/llm/espeak",
+		Package: "github.com/voiceagent/voiceagent/speech/espeak",
 	})
 }
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/voiceagent/voiceagent/llm/openai"
+	"github.com/voiceagent/voiceagent/speech/openai"
 )
 
 // Each status knows its kind and whether waiting helps, bare and wrapped.

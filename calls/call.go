@@ -1,0 +1,163 @@
+package calls
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/session"
+	"github.com/voiceagent/voiceagent/telephony"
+	"github.com/voiceagent/voiceagent/tools"
+	"github.com/voiceagent/voiceagent/transcript"
+)
+
+// call is one call's conversation, as the voice runtime consumes it
+// (telephony.Session): a session, timed and watched. The runtime calls it
+// from one goroutine at a time.
+type call struct {
+	l       *Layer
+	id      string
+	agent   *session.Agent
+	exec    session.Executor // the agent's services
+	sess    *session.Session
+	model   *timed // the model's understanding, timed; nil without one
+	ref     string
+	started time.Time
+	slots   map[string]string // the fields collected as of the last event
+}
+
+// Handle feeds ev to the session. The turn's services run through a
+// turnWork that carries wait, so each tells the runtime its wait message
+// as it starts; the time spent in services and the model is the reply's
+// External.
+func (c *call) Handle(ctx context.Context, ev dialog.Event, wait func(string)) telephony.Reply {
+	if h, ok := heard(ev); ok {
+		c.emit(h)
+	}
+	w := &turnWork{c: c, wait: wait}
+	var before time.Duration
+	if c.model != nil {
+		before = c.model.spent
+	}
+	t := c.sess.HandleWith(ctx, ev, w)
+	external := w.external
+	if c.model != nil {
+		external += c.model.spent - before
+	}
+	c.changed(t.State, w.fields)
+	return telephony.Reply{Actions: t.Actions, External: external}
+}
+
+// heard is the caller's turn in ev, if ev is one.
+func heard(ev dialog.Event) (Heard, bool) {
+	switch ev := ev.(type) {
+	case dialog.Utterance:
+		return Heard{Text: ev.Text}, true
+	case dialog.DTMF:
+		return Heard{Keys: ev.Digits}, true
+	case dialog.Timeout:
+		return Heard{Silence: true}, true
+	}
+	return Heard{}, false
+}
+
+// changed reports the fields collected or changed since the last event
+// (those the dialog holds, and those of the services it ran, which it
+// lets go of once they have run), and the state.
+func (c *call) changed(st dialog.State, ran map[string]string) {
+	now := st.Slots
+	if len(ran) > 0 {
+		now = maps.Clone(ran)
+		maps.Copy(now, st.Slots)
+	}
+	for _, name := range slices.Sorted(maps.Keys(now)) {
+		if v, was := now[name], c.slots[name]; v != was {
+			c.emit(FieldSet{Name: name, Value: v, Was: was})
+		}
+	}
+	c.slots = now
+	c.emit(StateChanged{State: st, Transcript: c.transcript()})
+}
+
+// Speak says the sentences of the answer r, as the session words them.
+func (c *call) Speak(ctx context.Context, r *telephony.Reply, say func(string)) {
+	t := session.Turn{Actions: r.Actions}
+	c.sess.Speak(ctx, &t, say)
+}
+
+// Spoken: the model's history keeps what the caller heard of an answer
+// they interrupted; the transcript keeps what the agent meant to say.
+func (c *call) Spoken(said, heard string, interrupted bool) {
+	if interrupted {
+		c.sess.Heard(heard)
+	}
+	c.emit(Said{Text: said, Heard: heard, Interrupted: interrupted})
+}
+
+func (c *call) Deadline() time.Time { return c.sess.Deadline() }
+
+func (c *call) Close(outcome string) {
+	c.emit(Ended{Outcome: outcome, Started: c.started, State: c.sess.State(), Transcript: c.transcript()})
+}
+
+func (c *call) emit(w What) { c.l.emit(Event{Call: c.id, At: time.Now(), What: w}) }
+
+// transcript is the call so far, naming its agent as c.ref.
+func (c *call) transcript() *transcript.Transcript {
+	t := c.sess.Transcript()
+	t.Agent = c.ref
+	return t
+}
+
+// turnWork runs one turn's services: it tells the runtime each one's
+// wait message as it starts, times it, and reports it.
+type turnWork struct {
+	c        *call
+	wait     func(string)
+	external time.Duration
+	fields   map[string]string // of the services run
+}
+
+func (w *turnWork) Execute(ctx context.Context, svc *tools.Service, in tools.Input) *tools.Result {
+	c := w.c
+	msg := c.waitMessage(svc)
+	c.emit(ServiceStarted{Intent: svc.Intent, WaitMessage: msg})
+	if w.fields == nil {
+		w.fields = map[string]string{}
+	}
+	maps.Copy(w.fields, in.Fields)
+	w.wait(msg)
+	start := time.Now()
+	res := c.exec.Execute(ctx, svc, in)
+	d := time.Since(start)
+	w.external += d
+	c.l.services.observe(c.agent.Catalog.Agent.Name, svc.Intent, d, res.Failed())
+	c.emit(ServiceFinished{Intent: svc.Intent, Took: d, Failed: res.Failed()})
+	return res
+}
+
+// waitMessage is what the caller hears while svc runs, if it is slow: its
+// waitMessage, else the agent's working phrase.
+func (c *call) waitMessage(svc *tools.Service) string {
+	if svc.WaitMessage != "" {
+		return svc.WaitMessage
+	}
+	return c.agent.Engine.Phrase("working")
+}
+
+// timed is the model's understanding, with the time spent in it counted:
+// Handle takes the difference over a turn.
+type timed struct {
+	u     session.Understander
+	spent time.Duration
+}
+
+func (t *timed) Understand(ctx context.Context, q *dialog.Query) (*dialog.Reading, error) {
+	start := time.Now()
+	defer func() { t.spent += time.Since(start) }()
+	return t.u.Understand(ctx, q)
+}
+
+var _ telephony.Session = (*call)(nil)

@@ -1,0 +1,91 @@
+package calls
+
+import (
+	"time"
+
+	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/telephony"
+	"github.com/voiceagent/voiceagent/transcript"
+)
+
+// Event is one thing that happened in a call.
+type Event struct {
+	// Call is the call's id (telephony.CallInfo.ID).
+	Call string
+	// At is when it happened.
+	At time.Time
+	// What happened: one of Opened, Heard, ServiceStarted,
+	// ServiceFinished, FieldSet, StateChanged, Said and Ended.
+	What What
+}
+
+// What is what happened in an Event; the types in this file are all
+// there are.
+type What interface{ what() }
+
+// Opened: the call was opened for an agent.
+type Opened struct {
+	Info  telephony.CallInfo
+	Agent string // the agent's name
+	Ref   string // the agent as the call's transcript names it
+}
+
+// Heard: the caller's turn, as the conversation takes it: words, keys,
+// or a silence that lasted too long.
+type Heard struct {
+	Text    string // what the caller said
+	Keys    string // the keys pressed
+	Silence bool   // the caller said nothing for too long
+}
+
+// ServiceStarted: a service the dialog asked for started; WaitMessage is
+// what the caller hears should it be slow.
+type ServiceStarted struct {
+	Intent      string
+	WaitMessage string
+}
+
+// ServiceFinished: a service answered, or failed (the caller hears the
+// fallback message).
+type ServiceFinished struct {
+	Intent string
+	Took   time.Duration
+	Failed bool
+}
+
+// FieldSet: a field was collected (Was is ""), or changed.
+type FieldSet struct {
+	Name, Value, Was string
+}
+
+// StateChanged: the conversation after an event: the dialog's state, and
+// the call so far as a replayable transcript.
+type StateChanged struct {
+	State      dialog.State
+	Transcript *transcript.Transcript
+}
+
+// Said: the agent's words of an answer finished playing. Heard is what
+// the caller heard of them: Text, unless they interrupted.
+type Said struct {
+	Text, Heard string
+	Interrupted bool
+}
+
+// Ended: the call is over. Outcome says how it ended (caller-hangup,
+// agent-hangup, transfer, max-duration, shutdown).
+type Ended struct {
+	Outcome    string
+	Started    time.Time
+	State      dialog.State
+	Transcript *transcript.Transcript
+}
+
+func (Opened) what()          {}
+func (Heard) what()           {}
+func (ServiceStarted) what()  {}
+func (ServiceFinished) what() {}
+func (FieldSet) what()        {}
+func (StateChanged) what()    {}
+func (Said) what()            {}
+func (Ended) what()           {}

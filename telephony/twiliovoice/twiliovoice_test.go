@@ -1,0 +1,190 @@
+package twiliovoice
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/voiceagent/voiceagent/telephony"
+	"github.com/voiceagent/voiceagent/telephony/audio"
+	"github.com/voiceagent/voiceagent/telephony/transporttest"
+	"github.com/voiceagent/voiceagent/telephony/twilio"
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
+)
+
+const token = "secret"
+
+// server runs a Transport for a on loopback, signing as Twilio would
+// behind a proxy chain (X-Forwarded-Proto: the first is the client's).
+type server struct {
+	t      *testing.T
+	tw     *Transport
+	srv    *httptest.Server
+	client *http.Client
+	n      atomic.Int64
+}
+
+func newServer(t *testing.T, a telephony.Answerer) *server {
+	s := &server{t: t, tw: New(a, Config{AuthToken: token}), client: &http.Client{}}
+	mux := http.NewServeMux()
+	s.tw.Register(mux)
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		s.srv.Close()
+		s.client.CloseIdleConnections()
+	})
+	return s
+}
+
+var proto = http.Header{"X-Forwarded-Proto": {"http, https"}}
+
+// post sends a signed form to path and returns the answer's body.
+func (s *server) post(path string, form url.Values) (int, string, error) {
+	req, _ := http.NewRequest("POST", s.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header = proto.Clone()
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", twilio.Signature(token, s.srv.URL+path, form))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+var streamAt = regexp.MustCompile(`<Stream url="([^"]+)">`)
+
+// Dial rings the voice webhook, then opens the stream its TwiML names.
+func (s *server) Dial(ctx context.Context) (transporttest.Peer, error) {
+	sid := fmt.Sprintf("CA%032d", s.n.Add(1))
+	status, twiml, err := s.post("/twilio/voice", url.Values{"CallSid": {sid}, "From": {"+34600111222"}})
+	if err != nil {
+		return nil, err
+	}
+	m := streamAt.FindStringSubmatch(twiml)
+	if status != http.StatusOK || m == nil {
+		return nil, fmt.Errorf("webhook: %d %s", status, twiml)
+	}
+	h := proto.Clone()
+	h.Set("X-Twilio-Signature", twilio.Signature(token, m[1], nil))
+	c, err := twiliotest.Dial(ctx, m[1], twiliotest.Config{CallSid: sid, Header: h})
+	if err != nil {
+		return nil, err
+	}
+	s.t.Cleanup(func() { c.Close() })
+	return &peer{Client: c, s: s}, nil
+}
+
+// peer is the simulated Twilio caller as transporttest sees it.
+type peer struct {
+	*twiliotest.Client
+	s *server
+}
+
+func (p *peer) Say(pcm audio.PCM16)          { p.Client.Say(pcm) }
+func (p *peer) Press(digit string) error     { return p.DTMF(digit) }
+func (p *peer) Played() audio.PCM16          { return p.Client.Played() }
+func (p *peer) Transferred() (string, error) { return p.s.after(p.CallSid()) }
+
+var dialed = regexp.MustCompile(`<Dial>([^<]*)</Dial>`)
+
+// after asks what to do once the stream of call sid has ended, as Twilio
+// does: the number dialled, or "" for a hang-up.
+func (s *server) after(sid string) (string, error) {
+	status, twiml, err := s.post("/twilio/after", url.Values{"CallSid": {sid}})
+	switch {
+	case err != nil:
+		return "", err
+	case status != http.StatusOK:
+		return "", fmt.Errorf("after: %d %s", status, twiml)
+	case strings.Contains(twiml, "<Hangup/>"):
+		return "", nil
+	}
+	if m := dialed.FindStringSubmatch(twiml); m != nil {
+		return m[1], nil
+	}
+	return "", fmt.Errorf("after: neither a hang-up nor a dial: %s", twiml)
+}
+
+// TestConformance: the Twilio transport does what every transport must.
+func TestConformance(t *testing.T) {
+	transporttest.Run(t, func(t *testing.T, a telephony.Answerer) transporttest.Dialer { return newServer(t, a) })
+}
+
+// transferring answers every call by saying a little and transferring it.
+type transferring struct{}
+
+func (transferring) Answer(_ context.Context, _ telephony.CallInfo, line telephony.Line) (telephony.Inbound, error) {
+	return &agent{line: line, heard: make(chan struct{})}, nil
+}
+
+type agent struct {
+	line  telephony.Line
+	once  sync.Once
+	heard chan struct{} // the mark after the words came back
+}
+
+func (a *agent) WriteSample(audio.PCM16) error { return nil }
+func (a *agent) SampleRate() int               { return telephony.Rate }
+func (a *agent) String() string                { return "agent(8000)" }
+func (a *agent) DTMF(string)                   {}
+func (a *agent) Marked(string)                 { a.once.Do(func() { close(a.heard) }) }
+func (a *agent) Hangup()                       {}
+
+func (a *agent) Run(ctx context.Context) {
+	tone := audio.PCM16(twiliotest.Sine(440, 200*time.Millisecond))
+	for off := 0; off+160 <= len(tone); off += 160 {
+		_ = a.line.WriteSample(tone[off : off+160])
+	}
+	_ = a.line.Mark("0.end")
+	select {
+	case <-a.heard:
+	case <-ctx.Done():
+	}
+	_ = a.line.End("+34910000000")
+}
+
+// TestTransfer: an agent that transfers ends the stream after its words,
+// and Twilio's question to /twilio/after is answered with a <Dial> to the
+// number, once; an unsigned stream is refused.
+func TestTransfer(t *testing.T) {
+	s := newServer(t, transferring{})
+	stream := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/twilio/stream"
+	if _, err := twiliotest.Dial(context.Background(), stream, twiliotest.Config{Header: proto}); err == nil {
+		t.Error("an unsigned stream was accepted")
+	}
+	h := proto.Clone()
+	h.Set("X-Twilio-Signature", twilio.Signature(token, stream, nil))
+	client, err := twiliotest.Dial(context.Background(), stream, twiliotest.Config{CallSid: "CA42", Header: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	select {
+	case <-client.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream did not end after the transfer")
+	}
+	if len(client.Played()) == 0 {
+		t.Error("the caller heard nothing before the transfer")
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.tw.Active() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got, err := s.after("CA42"); err != nil || got != "+34910000000" {
+		t.Errorf("after the transfer: %q %v", got, err)
+	}
+	if got, err := s.after("CA42"); err != nil || got != "" {
+		t.Errorf("asked again: %q %v; want a hang-up", got, err)
+	}
+}
