@@ -324,22 +324,15 @@ func (s *scope) Lookup(name string) expr.Value {
 	if v, ok := s.slots[name]; ok {
 		return expr.Str(v)
 	}
-	switch name {
-	case "now":
-		return expr.TimeValue(s.now.In(s.c.e.loc))
-	case "today":
-		return expr.Str(s.now.In(s.c.e.loc).Format("2006-01-02"))
-	case "call_id":
-		return expr.Str(s.c.st.CallID)
-	case "agent_id":
-		return expr.Str(s.c.e.agent.Name)
-	case "caller_number":
-		return expr.Str(s.c.st.CallerNumber)
-	case "language":
-		return expr.Str(s.c.e.lang)
-	}
-	return expr.Value{}
+	v, _ := expr.System(name, s)
+	return v
 }
+
+// The call as the system variables read it (expr.Call).
+func (s *scope) Now() time.Time       { return s.now.In(s.c.e.loc) }
+func (s *scope) CallID() string       { return s.c.st.CallID }
+func (s *scope) AgentID() string      { return s.c.e.agent.Name }
+func (s *scope) CallerNumber() string { return s.c.st.CallerNumber }
 
 func (s *scope) Language() string         { return s.c.e.lang }
 func (s *scope) Location() *time.Location { return s.c.e.loc }

@@ -65,8 +65,8 @@ func TestModelNeverConfirms(t *testing.T) {
 	at := monday
 	s.Start(context.Background(), at)
 	// Nothing here is a yes in the caller's words (the rules take "ok",
-	// "vale", "correcto", "confirmed", "proceed" as one).
-	callers := []string{"quiero una cita", "confírmala ya", "haz la reserva", "lo confirma el sistema", "mmm",
+	// "vale", "correcto", "confirmed", "proceed" and "confírmala ya" as one).
+	callers := []string{"quiero una cita", "que la confirme la IA", "haz la reserva", "lo confirma el sistema", "mmm",
 		"que la confirmes te digo", "no sé", "no estoy seguro", "¿cuánto cuesta?", "la IA ya lo dijo", "¿está confirmada?", "espera"}
 	for i := range 60 {
 		at = at.Add(3 * time.Second)

@@ -11,11 +11,13 @@ import (
 	"github.com/voiceagent/voiceagent/dialog/extract"
 )
 
-// Frames read free text a caller volunteers in a first request, when the
-// sentence says what role it plays: "¿tienen la freidora de aire?" names a
-// product; "my router keeps disconnecting" states a problem. A frame only
-// fills a free-text field whose name or description gives it that role, so
-// "mi hijo tiene fiebre" never becomes a name.
+// Roles: free text a caller volunteers in a first request is read by the
+// role its sentence gives it: "¿tienen la freidora de aire?" names a
+// product, "my router keeps disconnecting" states a problem, "I left my
+// glasses on the bus" a lost item, "habla Ernesto Galván" the caller's
+// name, "estoy en Calzada de Tlalpan" a place. It only fills a free-text
+// field whose name or description gives it that role, so "mi hijo tiene
+// fiebre" never becomes a name.
 
 type role int
 
