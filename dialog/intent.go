@@ -393,10 +393,33 @@ func stem(w, lang string) string {
 	suffixes := suffixesEN
 	if lang == "es" {
 		suffixes = suffixesES
+		w = withoutVerbClitic(w) // "cortarme" is "cortar", "peinándola" "peinando"
 	}
 	for _, suf := range suffixes {
 		if len(w)-len(suf) >= 3 && strings.HasSuffix(w, suf) {
 			return w[:len(w)-len(suf)]
+		}
+	}
+	return w
+}
+
+// verbClitics are the pronouns Spanish joins to an infinitive or a
+// gerund, longest first.
+var verbClitics = []string{"selos", "selas", "melos", "melas", "noslo", "nosla", "telos", "telas", "selo", "sela",
+	"melo", "mela", "telo", "tela", "nos", "los", "las", "les", "me", "te", "se", "lo", "la", "le", "os"}
+
+// withoutVerbClitic drops the pronoun joined to an infinitive or gerund:
+// "cortarme" → "cortar", "revisarlo" → "revisar", "peinandola" →
+// "peinando". Other words are kept as they are.
+func withoutVerbClitic(w string) string {
+	for _, c := range verbClitics {
+		base, ok := strings.CutSuffix(w, c)
+		if !ok || len(base) < 4 {
+			continue
+		}
+		if strings.HasSuffix(base, "ar") || strings.HasSuffix(base, "er") || strings.HasSuffix(base, "ir") ||
+			strings.HasSuffix(base, "ando") || strings.HasSuffix(base, "iendo") {
+			return base
 		}
 	}
 	return w

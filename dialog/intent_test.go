@@ -27,3 +27,17 @@ func TestIntentByVerb(t *testing.T) {
 		}
 	}
 }
+
+// TestVerbClitics: a pronoun joined to a Spanish infinitive or gerund is
+// not part of its root, so "cortarme el pelo" reaches the option "corte".
+func TestVerbClitics(t *testing.T) {
+	for in, want := range map[string]string{"cortarme": "cortar", "revisarlo": "revisar", "peinandola": "peinando",
+		"ponerselo": "poner", "corte": "corte", "perla": "perla", "tarde": "tarde"} {
+		if got := withoutVerbClitic(in); got != want {
+			t.Errorf("%s: got %s, want %s", in, got, want)
+		}
+	}
+	if stem("cortarme", "es") != stem("corte", "es") {
+		t.Errorf("cortarme %s, corte %s", stem("cortarme", "es"), stem("corte", "es"))
+	}
+}
