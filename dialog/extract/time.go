@@ -229,17 +229,19 @@ func (a *analysis) resolve(ck clock, s int) tcand {
 			if h == 12 {
 				am, pm = 12*60+m, m // noon first: "a las 12" is midday
 			}
+			// am and pm hold the minutes too (negative in "menos cuarto",
+			// "quarter to"): the hour is what is left without them
 			switch inAM, inPM := a.hours.within(am), a.hours.within(pm); {
 			case inAM && !inPM:
-				H = am / 60
+				H = (am - m) / 60
 			case inPM && !inAM:
-				H = pm / 60
+				H = (pm - m) / 60
 			case a.hours.Nearby:
-				H = nearer(am, pm, a.hours.Near) / 60
+				H = (nearer(am, pm, a.hours.Near) - m) / 60
 			}
 		} else if !ck.padded && h >= 1 && h <= 12 && a.hours.Nearby {
 			am, pm := h%12*60+m, (h%12+12)*60+m
-			H = nearer(am, pm, a.hours.Near) / 60
+			H = (nearer(am, pm, a.hours.Near) - m) / 60
 		}
 	case mkAM, mkWeakAM, mkDawn:
 		if h == 12 {
@@ -490,6 +492,9 @@ func (a *analysis) markerAt(j int) (marker, int, bool) {
 		if e, ok := a.anySeq(j, "in the morning", "this morning", "tomorrow morning"); ok {
 			return mkAM, e, true
 		}
+		if e, ok := a.anySeq(j, "first thing", "early morning", "bright and early"); ok {
+			return mkWeakAM, e, true
+		}
 		if e, ok := a.anySeq(j, "in the afternoon", "this afternoon", "tomorrow afternoon", "in the arvo", "this arvo",
 			"tomorrow arvo", "arvo"); ok {
 			return mkPM, e, true
@@ -518,8 +523,8 @@ func (a *analysis) markerAt(j int) (marker, int, bool) {
 	if e, ok := a.anySeq(j, "del mediodia", "del medio dia", "de mediodia"); ok {
 		return mkNoon, e, true
 	}
-	if e, ok := a.anySeq(j, "por la manana", "en la manana", "de manana"); ok {
-		return mkWeakAM, e, true
+	if e, ok := a.anySeq(j, "por la manana", "en la manana", "de manana", "temprano", "tempranito", "bien temprano"); ok {
+		return mkWeakAM, e, true // "que lleguen tempranito, a las siete y media"
 	}
 	if e, ok := a.anySeq(j, "por la tarde", "en la tarde"); ok {
 		return mkWeakPM, e, true

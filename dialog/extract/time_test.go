@@ -179,6 +179,10 @@ func TestFindTimeIn(t *testing.T) {
 		{"es", "a las nueve", TimeOptions{}, "09:00"},
 		{"es", "el sábado temprano, tipo nueve", TimeOptions{Opens: 8 * 60, Closes: 18 * 60}, "09:00"},
 		{"es", "tipo 5", TimeOptions{Opens: 8 * 60, Closes: 18 * 60}, "17:00"},
+		// minutes before the hour keep their hour when the hours place it
+		{"es", "a las doce menos cuarto", TimeOptions{Opens: 9 * 60, Closes: 14 * 60}, "11:45"},
+		{"en", "Tuesday, like quarter to six", TimeOptions{Opens: 9 * 60, Closes: 19 * 60}, "17:45"},
+		{"es", "tempranito, a las siete y media", TimeOptions{Opens: 7 * 60, Closes: 20 * 60}, "07:30"},
 		// a correction keeps the half of the day of the time it corrects
 		{"en", "make that seven thirty", TimeOptions{Opens: 5 * 60, Closes: 22 * 60, Near: 6 * 60, Nearby: true}, "07:30"},
 		{"en", "make that seven thirty", TimeOptions{Opens: 5 * 60, Closes: 22 * 60, Near: 18 * 60, Nearby: true}, "19:30"},
