@@ -1,6 +1,9 @@
 package extract
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // SpelledCode is a code a caller spelled out, with where it was said.
 type SpelledCode struct {
@@ -122,11 +125,22 @@ func (a *analysis) spelledPiece(k int, inRun bool) (string, int, bool) {
 	if d, ok := codeDigit(w, a.lang); ok {
 		return d, 1, false
 	}
+	if nw, ok := esNumWords[w]; a.lang == "es" && ok && nw.kind == wTeen && (inRun || a.nextIsPiece(k+1)) {
+		return strconv.Itoa(int(nw.val)), 1, false // "veintitrés, cuatro cinco seis…" of a DNI
+	}
 	if l, ok := codeLetters[w]; ok {
 		if e, ok := a.anySeq(k, "i griega"); ok {
 			return "Y", e - k, true
 		}
+		if letterQualifiers[a.w(k+1)] {
+			return l, 2, true // "ve corta", "be larga"
+		}
 		return l, 1, true
+	}
+	// letter names that are also words count between other pieces: "ce,
+	// de, tres, tres…", "ye, dos, tres…"
+	if l, ok := letterNames[w]; ok && (w == "de" && inRun || w == "ye") && a.nextIsPiece(k+1) {
+		return strings.ToUpper(l), 1, true
 	}
 	if len(w) == 1 && w[0] >= 'a' && w[0] <= 'z' {
 		// a letter said alone; in Spanish "a", "e", "o", "u", "y" are also
@@ -153,6 +167,10 @@ func (a *analysis) nextIsPiece(k int) bool {
 	_, n, _ := a.spelledPiece(k, true)
 	return n > 0 && a.toks[k].kind != tPunct
 }
+
+// letterQualifiers tell Spanish letters apart: "ve corta", "be larga".
+var letterQualifiers = map[string]bool{"corta": true, "chica": true, "pequena": true, "baja": true, "larga": true,
+	"grande": true, "alta": true}
 
 func isLetterPiece(s string) bool { return len(s) == 1 && s[0] >= 'A' && s[0] <= 'Z' }
 

@@ -48,3 +48,20 @@ func FuzzSpelled(f *testing.F) {
 		}
 	})
 }
+
+// TestSpelledSpanish: letters told apart ("ve corta"), letter names that
+// are words ("de", "ye") between pieces, and two-digit numbers in a DNI.
+func TestSpelledSpanish(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Acá está: ve corta, eme, cuatro, ocho, dos, uno.", "VM4821"},
+		{"El localizador es ce, de, tres, tres, cero, nueve.", "CD3309"},
+		{"Mi NIE es ye, dos tres cuatro cinco seis siete ocho, zeta.", "Y2345678Z"},
+		{"el DNI es veintitrés, cuatro cinco seis, siete ocho uno, erre", "23456781R"},
+		{"be larga, a, uno, dos", "BA12"},
+	} {
+		got := Spelled(tt.in, "es")
+		if len(got) == 0 || got[len(got)-1].Code != tt.want {
+			t.Errorf("%q: got %+v, want %s", tt.in, got, tt.want)
+		}
+	}
+}
