@@ -138,7 +138,7 @@ func New(a *configs.Agent) (*Engine, error) {
 // its examples.
 func (e *Engine) serviceVerbs(s *configs.Service) verbSet {
 	name := strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(s.Intent)
-	vs := e.lex.hearVerbs(name) | e.lex.hearVerbs(s.Reference)
+	vs := e.lex.hearVerbs(name) | e.lex.doneVerbs(s.Reference)
 	if e.lang != "en" {
 		vs |= englishLexicon().hearVerbs(name)
 	}

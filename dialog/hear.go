@@ -120,7 +120,10 @@ func (lx *lexicon) verbsIn(ws []hword, tags []act) (vs, denied verbSet) {
 			i++
 			continue
 		}
-		if v := verb(p.tag); v == verbSymptom && ws[i].asked {
+		if v := verb(p.tag); possessed(ws, i) && possessable[v] {
+			// "ya tengo la cotización", "I've got a file open", "I have a
+			// booking": what the caller has, not what they ask for
+		} else if v == verbSymptom && ws[i].asked {
 			// "¿se corta el agua ese día?" asks what will happen; it
 			// reports nothing
 		} else if v == verbSymptom {
@@ -135,6 +138,28 @@ func (lx *lexicon) verbsIn(ws []hword, tags []act) (vs, denied verbSet) {
 		i += m
 	}
 	return vs, denied
+}
+
+// possessable verbs are said by nouns a caller may have: a booking, a
+// quote, an order, a file.
+var possessable = map[verb]bool{verbBook: true, verbQuote: true, verbBuy: true, verbRequest: true, verbOpen: true}
+
+// haveWords say what a caller has.
+var haveWords = wordSet("tengo", "tenia", "tenemos", "teniamos", "tiene", "have", "had", "has", "got", "ive", "weve",
+	"hes", "shes", "theres")
+
+// possessed reports whether a have-word stands up to three words before
+// word i, in its clause, with no "to"/"que" between ("I have to pay" asks).
+func possessed(ws []hword, i int) bool {
+	for k := i - 1; k >= 0 && k >= i-3 && ws[k].clause == ws[i].clause; k-- {
+		switch w := ws[k].v; {
+		case w == "to" || w == "que" || w == "de":
+			return false
+		case haveWords[w]:
+			return true
+		}
+	}
+	return false
 }
 
 // negators deny the verb that follows them: "sin cambiar nada", "no quiero

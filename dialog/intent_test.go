@@ -41,3 +41,32 @@ func TestVerbClitics(t *testing.T) {
 		t.Errorf("cortarme %s, corte %s", stem("cortarme", "es"), stem("corte", "es"))
 	}
 }
+
+// TestDoneVerbs: a reference says what its service does; what its object
+// went through or is based on is not it.
+func TestDoneVerbs(t *testing.T) {
+	for _, tt := range []struct {
+		lang, ref string
+		has, not  verb
+	}{
+		{"es", "Cambiar el día o la hora de una cita previa que ya está reservada", verbChange, verbBook},
+		{"en", "Check whether a refill that was already requested is ready for pickup", verbCheck, verbRequest},
+		{"es", "Contratar y programar una mudanza en una fecha a partir de una cotización ya hecha", verbBook, verbQuote},
+		{"en", "Give the latest tracing update on a delayed-bag file that is already open", verbNone, verbOpen},
+	} {
+		vs := answerEngines[tt.lang].lex.doneVerbs(tt.ref)
+		if tt.has != verbNone && !vs.has(tt.has) || vs.has(tt.not) {
+			t.Errorf("%q: verbs %b", tt.ref, vs)
+		}
+	}
+	// and a caller's noun they already have is not asked for
+	for _, in := range []string{"Ya tengo la cotización, es la 317504", "I've got a file open"} {
+		lang := "es"
+		if in[0] == 'I' {
+			lang = "en"
+		}
+		if vs := answerEngines[lang].lex.hearVerbs(in); vs.has(verbQuote) || vs.has(verbOpen) {
+			t.Errorf("%q: verbs %b", in, vs)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -514,6 +515,34 @@ var englishLexicon = sync.OnceValue(func() *lexicon { // intent names are read w
 	lx, _ := compileLexicon("en", nil, nil)
 	return lx
 })
+
+// doneVerbs is what a service's reference says it does: its verbs, less
+// those that describe its object — what it went through ("una cita que ya
+// está reservada", "a refill that was already requested", "a file that is
+// already open") or what it is based on ("a partir de una cotización").
+func (lx *lexicon) doneVerbs(ref string) verbSet {
+	ft := foldText(ref)
+	if loc := basedOn.FindStringIndex(ft.s); loc != nil {
+		ft.s = ft.s[:loc[0]]
+	}
+	ws := splitHeard(ft.s)
+	tags := make([]act, len(ws))
+	for i := range ws {
+		for k := i - 1; k >= 0 && k >= i-2; k-- {
+			if described[ws[k].v] {
+				tags[i] = actFiller // skipped by verbsIn
+			}
+		}
+	}
+	vs, _ := lx.verbsIn(ws, tags)
+	return vs
+}
+
+// described: words before a verb that make it a state of the object.
+var described = wordSet("esta", "estaba", "estan", "fue", "sido", "ha", "han", "hecha", "was", "were", "been", "is",
+	"are", "already", "ya", "hasnt", "havent", "has", "have", "had")
+
+var basedOn = regexp.MustCompile(`\b(a partir de|con base en|en base a|based on|from an existing|from a previous)\b`)
 
 // hearVerbs is the verbs of text by this lexicon alone.
 func (lx *lexicon) hearVerbs(text string) verbSet {
