@@ -87,6 +87,12 @@ func (c *Call) volunteerFrames(s *service, text string) {
 		if _, done := c.st.Slots[f.Name]; done || !f.freeText() {
 			continue
 		}
+		if f.sense.from || f.sense.to {
+			c.fillRoute(s, text) // "me voy a trastear de Medellín para Bogotá"
+			if _, done := c.st.Slots[f.Name]; done {
+				continue
+			}
+		}
 		if v := sampleIn(f, text); v != "" {
 			c.st.Slots[f.Name] = v // "que me reintegren lo del cerrajero"
 			continue
@@ -294,6 +300,84 @@ func (s *service) roleField(r role) *field {
 		}
 	}
 	return nil
+}
+
+// routeLead and routeTo frame a trip: "de Medellín para Bogotá", "desde
+// Chía hasta Bogotá", "salgo de Chía y voy a Bogotá", "from Leeds to York".
+var (
+	routeFrom = wordSet("de", "desde", "from", "leaving")
+	routeTo   = [][]string{{"a"}, {"para"}, {"pa"}, {"hasta"}, {"hacia"}, {"to"}, {"y", "voy", "a"}, {"y", "vamos", "a"},
+		{"y", "llego", "a"}, {"rumbo", "a"}, {"and", "going", "to"}, {"up", "to"}, {"down", "to"}, {"over", "to"}}
+)
+
+// routeIn finds where a trip starts and ends, each a proper name.
+func routeIn(text string) (from, to string, ok bool) {
+	ws := strings.Fields(text)
+	clean := func(w string) string { return strings.Trim(w, ",.;:!?¿¡\"'") }
+	name := func(k int) (string, int) { // a capitalised run with particles: "San Andrés", "Villa del Rosario"
+		n := k
+		for n < len(ws) && (isCapitalised(clean(ws[n])) || n > k && nameParticles[extract.Fold(clean(ws[n]))] && n+1 < len(ws) && isCapitalised(clean(ws[n+1]))) {
+			n++
+			if strings.ContainsAny(ws[n-1], ",.;:!?") {
+				break
+			}
+		}
+		parts := make([]string, 0, n-k)
+		for _, w := range ws[k:n] {
+			parts = append(parts, clean(w))
+		}
+		return strings.Join(parts, " "), n
+	}
+	for k := 0; k+3 < len(ws); k++ {
+		if !routeFrom[extract.Fold(clean(ws[k]))] {
+			continue
+		}
+		a, n := name(k + 1)
+		if a == "" {
+			continue
+		}
+		for _, lead := range routeTo {
+			if n+len(lead) >= len(ws) {
+				continue
+			}
+			match := true
+			for j, w := range lead {
+				if extract.Fold(clean(ws[n+j])) != w {
+					match = false
+					break
+				}
+			}
+			if !match {
+				continue
+			}
+			if b, _ := name(n + len(lead)); b != "" {
+				return a, b, true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// fillRoute fills a service's free-text start and end fields from a trip
+// said whole.
+func (c *Call) fillRoute(s *service, text string) bool {
+	from, to, ok := routeIn(text)
+	if !ok {
+		return false
+	}
+	filled := false
+	for _, f := range s.fields {
+		if !f.freeText() || c.st.Slots[f.Name] != "" && c.st.Asking != f.Name {
+			continue
+		}
+		switch {
+		case f.sense.from:
+			c.st.Slots[f.Name], filled = from, true
+		case f.sense.to:
+			c.st.Slots[f.Name], filled = to, true
+		}
+	}
+	return filled
 }
 
 // locationField: a field for where something is (a place, a landmark),

@@ -117,3 +117,18 @@ func TestProblemFromRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestRouteIn(t *testing.T) {
+	for _, tt := range []struct{ in, from, to string }{
+		{"me voy a trastear de Medellín para Bogotá y quería saber cuánto me cobran", "Medellín", "Bogotá"},
+		{"¿Cuánto me cobrarían por una mudanza de Bogotá a San Andrés?", "Bogotá", "San Andrés"},
+		{"Salgo de Chía y voy a Bogotá, al barrio Cedritos.", "Chía", "Bogotá"},
+		{"from Leeds to York please", "Leeds", "York"},
+		{"de la casa a la oficina", "", ""},
+	} {
+		from, to, _ := routeIn(tt.in)
+		if from != tt.from || to != tt.to {
+			t.Errorf("%q: got %q → %q, want %q → %q", tt.in, from, to, tt.from, tt.to)
+		}
+	}
+}

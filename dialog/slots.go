@@ -132,7 +132,9 @@ func (c *Call) fill(s *service, at time.Time, text string, asked bool) ([]Action
 	}
 	// 4. The asked field, free text: the rest of the answer, when the rest
 	// says something ("oh, no," left by a correction does not).
-	if target != nil && target.freeText() && !got[target.Name] && c.takesFreeText() {
+	if target != nil && target.freeText() && !got[target.Name] && (target.sense.from || target.sense.to) && c.fillRoute(s, mask(text, claimed)) {
+		got[target.Name] = true // "de Bogotá a Cali" to "¿desde qué ciudad?"
+	} else if target != nil && target.freeText() && !got[target.Name] && c.takesFreeText() {
 		if v, sp := c.e.freeText(mask(text, claimed), target); v != "" && (!named || hasContent(v)) {
 			set(target, v, sp)
 		} else if !named {
