@@ -162,10 +162,20 @@ func TestDropOrSwitch(t *testing.T) {
 // TestYesAtReadback: a yes the lexicon hears whole, and a figure of the
 // read-back asked back before the yes.
 func TestYesAtReadback(t *testing.T) {
+	for in, want := range map[string]string{
+		"sí, anúlela, anúlela, que ya me empadroné en otro sitio": "sí, anúlela, anúlela",
+		"yes please, because I can't make Thursday":               "yes please",
+		"sí, pero que sea el lunes":                               "sí, pero que sea el lunes",
+	} {
+		if got := withoutReason(in); got != want {
+			t.Errorf("withoutReason(%q) = %q, want %q", in, got, want)
+		}
+	}
 	en := answerEngines["en"].NewCall("x", "")
 	for in, want := range map[string]bool{
 		"Yes ma'am, send somebody, I don't care what it costs.": true,
 		"Yep, book it in, mate.":                                true,
+		"That's right, sugar.":                                  true,
 		"yes, but not on Friday":                                false,
 		"I don't care":                                          false,
 	} {

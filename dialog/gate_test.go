@@ -13,7 +13,7 @@ var gateSequences = flag.Int("gate-sequences", 2000, "random call sequences for 
 
 // yesInputs are the inputs the oracle counts as a caller's yes.
 var yesInputs = []string{"sí", "si", "claro", "correcto", "sí, confirmo", "de acuerdo", "vale", "adelante", "#1", "sí, cancélala",
-	"dale, perfecto", "sí, sí, resérvela", "sí, confírmela, gracias", "perfecto, adelante"}
+	"dale, perfecto", "sí, sí, resérvela", "sí, confírmela, gracias", "perfecto, adelante", "sí, agéndela, que ya tengo el día libre"}
 
 // gateInputs are what a random caller says or does.
 var gateInputs = append([]string{
@@ -34,6 +34,7 @@ var gateInputs = append([]string{
 	"no, mejor no", "mejor no, déjalo así", "no, no la reserve", "sí... no, espera", "olvida eso, quiero cancelar mi cita",
 	"no, mejor quiero cambiarla", "¿cómo estás?", "gracias", "muy amable, gracias", "hola", "¿y tienen estacionamiento?",
 	"eso es todo, gracias", "¿me repites?", "¿perdón?", "sí, pero cambia la fecha",
+	"sí, porque... no, espera", "sí, que ya... bueno, no sé", "sí, porque no quiero esperar... no, mejor no",
 }, yesInputs...)
 
 // TestConfirmationGate: whatever a caller says or presses, in any order,

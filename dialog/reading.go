@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"maps"
+	"regexp"
 	"slices"
 
 	"github.com/voiceagent/voiceagent/dialog/extract"
@@ -302,6 +303,7 @@ func (c *Call) yesWithVerb(text string) bool {
 // the service's own verb ("sí, bloquéela ya", "yes, go ahead and book it",
 // "sí, dalo de baja").
 func (c *Call) onlyAffirms(rest string) bool {
+	rest = withoutReason(rest) // "sí, anúlela, que ya me empadroné en otro sitio"
 	if onlyAffirms(rest) {
 		return true
 	}
@@ -326,6 +328,18 @@ func (c *Call) onlyAffirms(rest string) bool {
 		i += m
 	}
 	return true
+}
+
+// reasonLeads start the reason a caller gives for a yes.
+var reasonLeads = regexp.MustCompile(`(?i)(?:,\s*|\s)(?:que ya|porque|ya que|because|since|cause|as i|as we)\s`)
+
+// withoutReason drops the reason a caller adds to a yes: what follows
+// ", que ya…", "porque", "because". A reason says nothing against it.
+func withoutReason(s string) string {
+	if loc := reasonLeads.FindStringIndex(s); loc != nil {
+		return s[:loc[0]]
+	}
+	return s
 }
 
 // WantsReading reports whether a model's reading of text could matter:

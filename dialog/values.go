@@ -53,6 +53,7 @@ type sense struct {
 	person bool                // a person's name
 	from   bool                // where something starts (an origin)
 	to     bool                // where something goes (a destination)
+	birth  bool                // a date of birth
 	// aliases are, per enum option, what the field's texts say it is:
 	// "plus (300 megas)" makes "300 megas" mean plus.
 	aliases [][]string
@@ -62,6 +63,7 @@ var (
 	pastWords = wordSet("pasada", "pasado", "past", "perdio", "perdida", "perdido", "perdi", "robaron", "robo", "robada",
 		"robado", "nacimiento", "nacio", "birth", "born", "birthday", "lost", "loss", "stolen", "happened", "occurred",
 		"ocurrio", "sucedio", "delivered", "supposed", "arrived", "llego", "entregado", "entrega", "ocurrido", "was")
+	birthWords  = wordSet("nacimiento", "nacio", "birth", "born", "birthday", "cumpleanos", "dob")
 	peopleWords = wordSet("personas", "persona", "people", "persons", "person", "guests", "guest", "huespedes",
 		"huesped", "pasajeros", "pasajero", "passengers", "passenger", "comensales", "comensal", "party", "invitados",
 		"asistentes", "adultos", "adults", "travelers", "travellers", "viajeros", "pax")
@@ -114,6 +116,7 @@ func senseOf(f *field, svc *configs.Service, a *configs.Agent) sense {
 		s.nights = !s.people && !s.money && any(nightWords, own)
 	}
 	s.next = any(nextWords, own)
+	s.birth = any(birthWords, own)
 	s.from = any(fromWords, own)
 	s.to = !s.from && any(toWords, own)
 	s.person = f.freeText() && any(personWords, words(strings.NewReplacer("_", " ", "-", " ").Replace(f.Name), firstWords(f.Description, 3))) && !any(thingWords, own)
@@ -408,6 +411,9 @@ func (c *Call) dateCandidates(f *field, text string, now time.Time, score float6
 	if err != nil {
 		return nil
 	}
+	if f.sense.birth && c.st.Asking != f.Name && now.Sub(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, now.Location())) < 2*365*24*time.Hour {
+		return nil // "I rang in a refill yesterday" is no date of birth
+	}
 	out := []candidate{{f, d.String(), d.Span, score}}
 	if f.sense.next {
 		all := c.read(text).Dates(now, o)
@@ -589,8 +595,9 @@ func (c *Call) numberCue(s *service, f *field, text string, sp extract.Span) int
 	before := strings.Fields(extract.Fold(text[:sp.Start]))
 	next := ""
 	for _, w := range after {
-		if w == "de" || w == "of" {
-			continue
+		switch w {
+		case "de", "of", "more", "extra", "additional", "mas", "otra", "otras", "otro", "otros", "checked":
+			continue // "two more checked bags", "dos maletas más"
 		}
 		next = w
 		break

@@ -231,6 +231,12 @@ services:
 	}
 	c := e.NewCall("x", "")
 	c.Step(Start{At: wednesday})
+	c.Step(Utterance{At: wednesday, Text: "I need a pickup of two more parcels"})
+	if c.st.Slots["parcel_count"] != "2" {
+		t.Errorf("two more parcels: %v", c.st.Slots)
+	}
+	c = e.NewCall("x", "")
+	c.Step(Start{At: wednesday})
 	c.Step(Utterance{At: wednesday, Text: "I need a pickup"})
 	c.Step(Utterance{At: wednesday, Text: "Five boxes, total weight about thirty-two pounds... sorry, you guys use kilos, call it fifteen kilos."})
 	if c.st.Slots["parcel_count"] != "5" || c.st.Slots["total_weight"] != "15" {

@@ -855,6 +855,9 @@ func (a *analysis) yearAt(k int, today civil) (int, int, bool) {
 	if float64(v) == r.val && v >= 0 && v <= 99 && j > k && (a.w(k) == "del" || a.w(k) == "de") {
 		return a.century(today, v), r.end, true // "el 15 de marzo del ochenta y cinco"
 	}
+	if float64(v) == r.val && v >= 30 && v <= 99 && a.past && a.p(k) == "," {
+		return a.century(today, v), r.end, true // a date of birth: "second of February, ninety-two"
+	}
 	if a.lang == "en" && (v == 19 || v == 20) {
 		r2, ok := a.parseWords(r.end, optsYear)
 		if ok && r2.val >= 0 && r2.val <= 99 && r2.val == float64(int(r2.val)) {
