@@ -95,18 +95,34 @@ type elem struct {
 // pattern is one expansion of a phrase, tagged with its act or verb.
 type pattern struct {
 	elems []elem
+	seq   int // the order it was added in
 	tag   uint8
 	// weak: the phrase counts only when the utterance holds nothing else.
 	weak bool
 }
 
-// phraseIndex finds the longest pattern at a word.
+// phraseIndex finds the longest pattern at a word: the patterns (each
+// expansion of a phrase) share a trie of their words, so a turn is matched
+// in one walk whatever the size of the lexicon.
 type phraseIndex struct {
-	byWord   map[string][]*pattern
-	byPrefix map[string][]*pattern // first element is a prefix, by its first three letters
+	root trieNode
+	n    int // patterns added, numbering them in order
 	// clitics: a word may carry Spanish object pronouns ("cámbiala",
 	// "confírmamela" match "cambia", "confirma").
 	clitics bool
+}
+
+type trieNode struct {
+	words    map[string]*trieNode
+	prefixes []prefixEdge // "word*"
+	number   *trieNode    // "#"
+	rest     *trieNode    // "...": the phrase ends with the rest of the clause
+	ends     []*pattern   // patterns that end here
+}
+
+type prefixEdge struct {
+	word string
+	node *trieNode
 }
 
 // maxRest is how many words "..." takes at most.
@@ -116,14 +132,46 @@ const maxRest = 6
 const maxExpansions = 4096
 
 func (ix *phraseIndex) add(p *pattern) {
-	if ix.byWord == nil {
-		ix.byWord, ix.byPrefix = map[string][]*pattern{}, map[string][]*pattern{}
+	p.seq = ix.n
+	ix.n++
+	n := &ix.root
+	for _, e := range p.elems {
+		switch {
+		case e.rest:
+			if n.rest == nil {
+				n.rest = &trieNode{}
+			}
+			n = n.rest
+		case e.number:
+			if n.number == nil {
+				n.number = &trieNode{}
+			}
+			n = n.number
+		case e.prefix:
+			var next *trieNode
+			for _, pe := range n.prefixes {
+				if pe.word == e.word {
+					next = pe.node
+				}
+			}
+			if next == nil {
+				next = &trieNode{}
+				n.prefixes = append(n.prefixes, prefixEdge{e.word, next})
+			}
+			n = next
+		default:
+			if n.words == nil {
+				n.words = map[string]*trieNode{}
+			}
+			next := n.words[e.word]
+			if next == nil {
+				next = &trieNode{}
+				n.words[e.word] = next
+			}
+			n = next
+		}
 	}
-	if first := p.elems[0]; first.prefix {
-		ix.byPrefix[first.word[:3]] = append(ix.byPrefix[first.word[:3]], p)
-	} else {
-		ix.byWord[first.word] = append(ix.byWord[first.word], p)
-	}
+	n.ends = append(n.ends, p)
 }
 
 // longest returns the length in words of the longest pattern that starts
@@ -131,68 +179,90 @@ func (ix *phraseIndex) add(p *pattern) {
 // of the same length a strong one wins over a weak one, then the lower
 // rank (nil: the first added).
 func (ix *phraseIndex) longest(ws []hword, i int, rank func(uint8) int) (int, *pattern) {
-	best, bestP := 0, (*pattern)(nil)
-	better := func(p *pattern) bool {
-		if bestP.weak != p.weak {
-			return !p.weak
-		}
-		return rank != nil && rank(p.tag) < rank(bestP.tag)
-	}
-	try := func(p *pattern) {
-		if n := p.match(ws, i, ix.clitics); n > best || n == best && n > 0 && better(p) {
-			best, bestP = n, p
-		}
-	}
-	for _, p := range ix.byWord[ws[i].v] {
-		try(p)
-	}
-	if ix.clitics {
-		if base, ok := withoutClitic(ws[i].v); ok {
-			for _, p := range ix.byWord[base] {
-				try(p)
-			}
-		}
-	}
-	if w := ws[i].v; len(w) >= 3 {
-		for _, p := range ix.byPrefix[w[:3]] {
-			try(p)
-		}
-	}
-	return best, bestP
+	m := matcher{ix: ix, ws: ws, i: i, rank: rank}
+	m.walk(&ix.root, i, false)
+	return m.best, m.bestP
 }
 
-// match returns how many words from i the pattern covers, or 0. A weak
-// phrase takes its words as written: "¿mande?" asks to repeat, "mándelo"
-// does not.
-func (p *pattern) match(ws []hword, i int, clitics bool) int {
-	k := i
-	for _, e := range p.elems {
-		switch {
-		case e.rest:
-			n := 0
-			for k < len(ws) && n < maxRest && ws[k].clause == ws[i].clause {
-				k++
-				n++
-			}
-			return k - i
-		case e.number:
-			end := numberAt(ws, k)
-			if end == k {
-				return 0
-			}
-			k = end
+type matcher struct {
+	ix    *phraseIndex
+	ws    []hword
+	i     int
+	rank  func(uint8) int
+	best  int
+	bestP *pattern
+}
+
+// offer takes the patterns ending at node n after word k as candidates;
+// a weak phrase takes its words as written, so one reached through a
+// word with a pronoun joined to it is not ("¿mande?" asks to repeat,
+// "mándelo" does not).
+func (m *matcher) offer(n *trieNode, k int, clitic bool) {
+	for _, p := range n.ends {
+		if clitic && p.weak {
 			continue
-		case k >= len(ws) || ws[k].sentence != ws[i].sentence:
-			return 0
-		case e.prefix && strings.HasPrefix(ws[k].v, e.word):
-		case !e.prefix && ws[k].v == e.word:
-		case !e.prefix && clitics && !p.weak && len(e.word) >= 4 && strings.HasPrefix(ws[k].v, e.word) && isClitic(ws[k].v[len(e.word):]):
-		default:
-			return 0
 		}
-		k++
+		l := k - m.i
+		if l > m.best || l == m.best && l > 0 && m.better(p) {
+			m.best, m.bestP = l, p
+		}
 	}
-	return k - i
+}
+
+func (m *matcher) better(p *pattern) bool {
+	b := m.bestP
+	if b.weak != p.weak {
+		return !p.weak
+	}
+	if m.rank != nil && m.rank(p.tag) != m.rank(b.tag) {
+		return m.rank(p.tag) < m.rank(b.tag)
+	}
+	return p.seq < b.seq
+}
+
+// walk follows the trie from node n at word k; clitic: a word on the way
+// was read without its joined pronoun.
+func (m *matcher) walk(n *trieNode, k int, clitic bool) {
+	ws := m.ws
+	if k > m.i {
+		m.offer(n, k, clitic)
+	}
+	if n.rest != nil {
+		e, c := k, 0
+		for e < len(ws) && c < maxRest && ws[e].clause == ws[m.i].clause {
+			e++
+			c++
+		}
+		if e > m.i {
+			m.offer(n.rest, e, clitic)
+		}
+	}
+	if n.number != nil {
+		if end := numberAt(ws, k); end > k {
+			m.walk(n.number, end, clitic)
+		}
+	}
+	if k >= len(ws) || ws[k].sentence != ws[m.i].sentence {
+		return
+	}
+	w := ws[k].v
+	if next := n.words[w]; next != nil {
+		m.walk(next, k+1, clitic)
+	}
+	if m.ix.clitics && n.words != nil {
+		for _, c := range clitics {
+			if base, ok := strings.CutSuffix(w, c); ok && len(base) >= 4 {
+				if next := n.words[base]; next != nil {
+					m.walk(next, k+1, true)
+				}
+			}
+		}
+	}
+	for _, pe := range n.prefixes {
+		if strings.HasPrefix(w, pe.word) {
+			m.walk(pe.node, k+1, clitic)
+		}
+	}
 }
 
 // lexicon is one language's phrases, compiled.
@@ -254,6 +324,33 @@ var builtinLexicons = sync.OnceValues(func() (map[string]*configs.Lexicon, error
 // compileLexicon builds the lexicon of a language: the built-in phrases and
 // the agent's own (problems in those are reported under path).
 func compileLexicon(lang string, own *configs.Lexicon, src *configs.Source) (*lexicon, configs.Problems) {
+	if own == nil || reflect.ValueOf(*own).IsZero() {
+		if lx := builtinCompiled(lang); lx != nil {
+			return lx, nil // shared: a lexicon is never changed once compiled
+		}
+	}
+	return buildLexicon(lang, own, src)
+}
+
+// builtinCompiled is the embedded lexicon of a language, compiled once.
+func builtinCompiled(lang string) *lexicon {
+	switch lang {
+	case "es":
+		return builtinES()
+	case "en":
+		return builtinEN()
+	}
+	return nil
+}
+
+var (
+	builtinES = sync.OnceValue(func() *lexicon { lx, _ := buildLexicon("es", nil, nil); return lx })
+	builtinEN = sync.OnceValue(func() *lexicon { lx, _ := buildLexicon("en", nil, nil); return lx })
+)
+
+// buildLexicon compiles the built-in lexicon of a language with an
+// agent's own phrases.
+func buildLexicon(lang string, own *configs.Lexicon, src *configs.Source) (*lexicon, configs.Problems) {
 	var problems configs.Problems
 	lx := &lexicon{}
 	lx.acts.clitics, lx.verbs.clitics = lang == "es", lang == "es"
@@ -511,10 +608,7 @@ func lexWord(w string) string {
 
 // englishLexicon is the built-in English lexicon, compiled once: intent
 // names are read with it whatever the agent's language.
-var englishLexicon = sync.OnceValue(func() *lexicon { // intent names are read with it too
-	lx, _ := compileLexicon("en", nil, nil)
-	return lx
-})
+var englishLexicon = builtinEN // intent names are read with it too
 
 // doneVerbs is what a service's reference says it does: its verbs, less
 // those that describe its object — what it went through ("una cita que ya

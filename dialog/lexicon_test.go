@@ -72,20 +72,35 @@ func TestParsePhrase(t *testing.T) {
 			continue
 		}
 		var got []string
-		for _, ps := range ix.byWord {
-			for _, p := range ps {
-				got = append(got, show(p))
-			}
-		}
-		for _, ps := range ix.byPrefix {
-			for _, p := range ps {
-				got = append(got, show(p))
-			}
+		for _, p := range ix.patterns() {
+			got = append(got, show(p))
 		}
 		if !sameSet(got, tt.want) {
 			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// patterns lists every pattern of the index, walking its trie.
+func (ix *phraseIndex) patterns() []*pattern {
+	var out []*pattern
+	var walk func(n *trieNode)
+	walk = func(n *trieNode) {
+		if n == nil {
+			return
+		}
+		out = append(out, n.ends...)
+		for _, c := range n.words {
+			walk(c)
+		}
+		for _, pe := range n.prefixes {
+			walk(pe.node)
+		}
+		walk(n.number)
+		walk(n.rest)
+	}
+	walk(&ix.root)
+	return out
 }
 
 func show(p *pattern) string {
