@@ -74,7 +74,10 @@ func FuzzParsePhrase(f *testing.F) {
 		if err := ix.addPhrase(phrase, 1); err != nil {
 			return
 		}
-		if ix.root.rest != nil || ix.root.number != nil || len(ix.root.ends) > 0 {
+		if len(ix.nodes) == 0 {
+			t.Fatalf("%q: accepted with nothing added", phrase)
+		}
+		if r := ix.nodes[0]; r.rest != 0 || r.number != 0 || r.ends != 0 {
 			t.Fatalf("%q: a pattern starts with \"...\" or \"#\", or is empty", phrase)
 		}
 	})

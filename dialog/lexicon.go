@@ -94,35 +94,51 @@ type elem struct {
 
 // pattern is one expansion of a phrase, tagged with its act or verb.
 type pattern struct {
-	elems []elem
-	seq   int // the order it was added in
-	tag   uint8
+	seq int32 // the order it was added in
+	tag uint8
 	// weak: the phrase counts only when the utterance holds nothing else.
 	weak bool
 }
 
 // phraseIndex finds the longest pattern at a word: the patterns (each
 // expansion of a phrase) share a trie of their words, so a turn is matched
-// in one walk whatever the size of the lexicon.
+// in one walk whatever the size of the lexicon. The trie holds no
+// pointers — nodes, edges and patterns are numbers in flat tables — so the
+// built-in lexicons' hundred thousand expansions cost the garbage
+// collector nothing to scan.
 type phraseIndex struct {
-	root trieNode
-	n    int // patterns added, numbering them in order
+	nodes []trieNode // nodes[0] is the root
+	// edges are the word edges: (node, word number) → child node.
+	edges map[edgeKey]int32
+	// words numbers the words and prefixes of edges; text is their text.
+	words map[string]int32
+	text  []string
+	// prefixes and ends are linked lists, headed in trieNode; entry 0 is
+	// unused, so 0 ends a list.
+	prefixes []prefixEdge
+	ends     []patternEnd
 	// clitics: a word may carry Spanish object pronouns ("cámbiala",
 	// "confírmamela" match "cambia", "confirma").
 	clitics bool
 }
 
+// trieNode is a node of a phraseIndex; its fields are indexes, 0 for none
+// (the root is never a child, and entry 0 of each list is unused).
 type trieNode struct {
-	words    map[string]*trieNode
-	prefixes []prefixEdge // "word*"
-	number   *trieNode    // "#"
-	rest     *trieNode    // "...": the phrase ends with the rest of the clause
-	ends     []*pattern   // patterns that end here
+	number   int32 // "#"
+	rest     int32 // "...": the phrase ends with the rest of the clause
+	prefixes int32 // "word*": the first of a list in phraseIndex.prefixes
+	ends     int32 // patterns that end here: the first in phraseIndex.ends
+	hasWords bool
 }
 
-type prefixEdge struct {
-	word string
-	node *trieNode
+type edgeKey struct{ node, word int32 }
+
+type prefixEdge struct{ word, node, next int32 }
+
+type patternEnd struct {
+	p    pattern
+	next int32
 }
 
 // maxRest is how many words "..." takes at most.
@@ -131,56 +147,88 @@ const maxRest = 6
 // maxExpansions bounds the patterns one phrase expands to.
 const maxExpansions = 4096
 
-func (ix *phraseIndex) add(p *pattern) {
-	p.seq = ix.n
-	ix.n++
-	n := &ix.root
-	for _, e := range p.elems {
+func (ix *phraseIndex) init() {
+	if ix.nodes == nil {
+		ix.nodes = []trieNode{{}}
+		ix.edges = map[edgeKey]int32{}
+		ix.words = map[string]int32{}
+		ix.text = []string{""}
+		ix.prefixes = []prefixEdge{{}}
+		ix.ends = []patternEnd{{}}
+	}
+}
+
+func (ix *phraseIndex) word(w string) int32 {
+	id, ok := ix.words[w]
+	if !ok {
+		id = int32(len(ix.text))
+		ix.words[w] = id
+		ix.text = append(ix.text, w)
+	}
+	return id
+}
+
+func (ix *phraseIndex) newNode() int32 {
+	ix.nodes = append(ix.nodes, trieNode{})
+	return int32(len(ix.nodes) - 1)
+}
+
+func (ix *phraseIndex) add(elems []elem, tag uint8, weak bool) {
+	ix.init()
+	n := int32(0)
+	for _, e := range elems {
 		switch {
 		case e.rest:
-			if n.rest == nil {
-				n.rest = &trieNode{}
+			if ix.nodes[n].rest == 0 {
+				c := ix.newNode()
+				ix.nodes[n].rest = c
 			}
-			n = n.rest
+			n = ix.nodes[n].rest
 		case e.number:
-			if n.number == nil {
-				n.number = &trieNode{}
+			if ix.nodes[n].number == 0 {
+				c := ix.newNode()
+				ix.nodes[n].number = c
 			}
-			n = n.number
+			n = ix.nodes[n].number
 		case e.prefix:
-			var next *trieNode
-			for _, pe := range n.prefixes {
-				if pe.word == e.word {
-					next = pe.node
+			w := ix.word(e.word)
+			next := int32(0)
+			for pe := ix.nodes[n].prefixes; pe != 0; pe = ix.prefixes[pe].next {
+				if ix.prefixes[pe].word == w {
+					next = ix.prefixes[pe].node
 				}
 			}
-			if next == nil {
-				next = &trieNode{}
-				n.prefixes = append(n.prefixes, prefixEdge{e.word, next})
+			if next == 0 {
+				next = ix.newNode()
+				ix.prefixes = append(ix.prefixes, prefixEdge{word: w, node: next, next: ix.nodes[n].prefixes})
+				ix.nodes[n].prefixes = int32(len(ix.prefixes) - 1)
 			}
 			n = next
 		default:
-			if n.words == nil {
-				n.words = map[string]*trieNode{}
-			}
-			next := n.words[e.word]
-			if next == nil {
-				next = &trieNode{}
-				n.words[e.word] = next
+			k := edgeKey{n, ix.word(e.word)}
+			next := ix.edges[k]
+			if next == 0 {
+				next = ix.newNode()
+				ix.edges[k] = next
+				ix.nodes[n].hasWords = true
 			}
 			n = next
 		}
 	}
-	n.ends = append(n.ends, p)
+	ix.ends = append(ix.ends, patternEnd{p: pattern{seq: int32(len(ix.ends)), tag: tag, weak: weak}, next: ix.nodes[n].ends})
+	ix.nodes[n].ends = int32(len(ix.ends) - 1)
 }
 
 // longest returns the length in words of the longest pattern that starts
-// at word i, and that pattern; 0 and nil when none does. Between patterns
-// of the same length a strong one wins over a weak one, then the lower
-// rank (nil: the first added).
-func (ix *phraseIndex) longest(ws []hword, i int, rank func(uint8) int) (int, *pattern) {
+// at word i, and that pattern; 0 when none does. Between patterns of the
+// same length a strong one wins over a weak one, then the lower rank (nil:
+// the first added).
+func (ix *phraseIndex) longest(ws []hword, i int, rank func(uint8) int) (int, pattern) {
+	if ix.nodes == nil {
+		return 0, pattern{}
+	}
 	m := matcher{ix: ix, ws: ws, i: i, rank: rank}
-	m.walk(&ix.root, i, false)
+	m.walk(0, i, false)
 	return m.best, m.bestP
 }
 
@@ -190,15 +238,16 @@ type matcher struct {
 	i     int
 	rank  func(uint8) int
 	best  int
-	bestP *pattern
+	bestP pattern
 }
 
 // offer takes the patterns ending at node n after word k as candidates;
 // a weak phrase takes its words as written, so one reached through a
 // word with a pronoun joined to it is not ("¿mande?" asks to repeat,
 // "mándelo" does not).
-func (m *matcher) offer(n *trieNode, k int, clitic bool) {
-	for _, p := range n.ends {
+func (m *matcher) offer(n int32, k int, clitic bool) {
+	for e := m.ix.nodes[n].ends; e != 0; e = m.ix.ends[e].next {
+		p := m.ix.ends[e].p
 		if clitic && p.weak {
 			continue
 		}
@@ -209,7 +258,7 @@ func (m *matcher) offer(n *trieNode, k int, clitic bool) {
 	}
 }
 
-func (m *matcher) better(p *pattern) bool {
+func (m *matcher) better(p pattern) bool {
 	b := m.bestP
 	if b.weak != p.weak {
 		return !p.weak
@@ -220,47 +269,59 @@ func (m *matcher) better(p *pattern) bool {
 	return p.seq < b.seq
 }
 
+// child is the node a word leads to from node n, 0 for none.
+func (ix *phraseIndex) child(n int32, w string) int32 {
+	id, ok := ix.words[w]
+	if !ok {
+		return 0
+	}
+	return ix.edges[edgeKey{n, id}]
+}
+
 // walk follows the trie from node n at word k; clitic: a word on the way
 // was read without its joined pronoun.
-func (m *matcher) walk(n *trieNode, k int, clitic bool) {
-	ws := m.ws
+func (m *matcher) walk(n int32, k int, clitic bool) {
+	ws, ix := m.ws, m.ix
+	node := ix.nodes[n]
 	if k > m.i {
 		m.offer(n, k, clitic)
 	}
-	if n.rest != nil {
+	if node.rest != 0 {
 		e, c := k, 0
 		for e < len(ws) && c < maxRest && ws[e].clause == ws[m.i].clause {
 			e++
 			c++
 		}
 		if e > m.i {
-			m.offer(n.rest, e, clitic)
+			m.offer(node.rest, e, clitic)
 		}
 	}
-	if n.number != nil {
+	if node.number != 0 {
 		if end := numberAt(ws, k); end > k {
-			m.walk(n.number, end, clitic)
+			m.walk(node.number, end, clitic)
 		}
 	}
 	if k >= len(ws) || ws[k].sentence != ws[m.i].sentence {
 		return
 	}
 	w := ws[k].v
-	if next := n.words[w]; next != nil {
-		m.walk(next, k+1, clitic)
-	}
-	if m.ix.clitics && n.words != nil {
-		for _, c := range clitics {
-			if base, ok := strings.CutSuffix(w, c); ok && len(base) >= 4 {
-				if next := n.words[base]; next != nil {
-					m.walk(next, k+1, true)
+	if node.hasWords {
+		if next := ix.child(n, w); next != 0 {
+			m.walk(next, k+1, clitic)
+		}
+		if ix.clitics {
+			for _, c := range clitics {
+				if base, ok := strings.CutSuffix(w, c); ok && len(base) >= 4 {
+					if next := ix.child(n, base); next != 0 {
+						m.walk(next, k+1, true)
+					}
 				}
 			}
 		}
 	}
-	for _, pe := range n.prefixes {
-		if strings.HasPrefix(w, pe.word) {
-			m.walk(pe.node, k+1, clitic)
+	for pe := node.prefixes; pe != 0; pe = ix.prefixes[pe].next {
+		if strings.HasPrefix(w, ix.text[ix.prefixes[pe].word]) {
+			m.walk(ix.prefixes[pe].node, k+1, clitic)
 		}
 	}
 }
@@ -445,7 +506,7 @@ func (ix *phraseIndex) addPhrase(phrase string, tag uint8) error {
 		if seq[0].rest || seq[0].number {
 			return fmt.Errorf("phrase %q: \"...\" and \"#\" cannot start a phrase", phrase)
 		}
-		ix.add(&pattern{elems: seq, tag: tag, weak: weak})
+		ix.add(seq, tag, weak)
 	}
 	return nil
 }

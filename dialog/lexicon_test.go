@@ -71,53 +71,50 @@ func TestParsePhrase(t *testing.T) {
 			t.Errorf("%q: %v", tt.in, err)
 			continue
 		}
-		var got []string
-		for _, p := range ix.patterns() {
-			got = append(got, show(p))
-		}
+		got := ix.expansions()
 		if !sameSet(got, tt.want) {
 			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
-// patterns lists every pattern of the index, walking its trie.
-func (ix *phraseIndex) patterns() []*pattern {
-	var out []*pattern
-	var walk func(n *trieNode)
-	walk = func(n *trieNode) {
-		if n == nil {
-			return
-		}
-		out = append(out, n.ends...)
-		for _, c := range n.words {
-			walk(c)
-		}
-		for _, pe := range n.prefixes {
-			walk(pe.node)
-		}
-		walk(n.number)
-		walk(n.rest)
+// expansions lists every pattern of the index as its words joined by
+// spaces, walking its trie.
+func (ix *phraseIndex) expansions() []string {
+	children := map[int32][]struct {
+		w string
+		n int32
+	}{}
+	for k, n := range ix.edges {
+		children[k.node] = append(children[k.node], struct {
+			w string
+			n int32
+		}{ix.text[k.word], n})
 	}
-	walk(&ix.root)
+	var out []string
+	var walk func(n int32, path []string)
+	walk = func(n int32, path []string) {
+		node := ix.nodes[n]
+		for e := node.ends; e != 0; e = ix.ends[e].next {
+			out = append(out, strings.Join(path, " "))
+		}
+		for _, c := range children[n] {
+			walk(c.n, append(path[:len(path):len(path)], c.w))
+		}
+		for pe := node.prefixes; pe != 0; pe = ix.prefixes[pe].next {
+			walk(ix.prefixes[pe].node, append(path[:len(path):len(path)], ix.text[ix.prefixes[pe].word]+"*"))
+		}
+		if node.number != 0 {
+			walk(node.number, append(path[:len(path):len(path)], "#"))
+		}
+		if node.rest != 0 {
+			walk(node.rest, append(path[:len(path):len(path)], "..."))
+		}
+	}
+	if len(ix.nodes) > 0 {
+		walk(0, nil)
+	}
 	return out
-}
-
-func show(p *pattern) string {
-	var ws []string
-	for _, e := range p.elems {
-		switch {
-		case e.rest:
-			ws = append(ws, "...")
-		case e.number:
-			ws = append(ws, "#")
-		case e.prefix:
-			ws = append(ws, e.word+"*")
-		default:
-			ws = append(ws, e.word)
-		}
-	}
-	return strings.Join(ws, " ")
 }
 
 func sameSet(a, b []string) bool {
