@@ -4,8 +4,11 @@
 // carries the caller's audio and keys to the call and the agent's audio
 // and marks back; when the stream ends Twilio asks POST /twilio/after,
 // which hangs up or dials the number the agent transferred to. Requests
-// are checked against X-Twilio-Signature when an auth token is set; calls
-// beyond a limit, and new calls while draining, are refused with 503.
+// are checked against X-Twilio-Signature when an auth token is set, and
+// each stream must carry the token its webhook answer minted for that
+// call (token.go); calls beyond a limit — counting streams not yet
+// started — and new calls while draining are refused with 503 before any
+// websocket is opened.
 //
 // The protocol itself (messages, TwiML, signatures) is telephony/twilio, a
 // leaf the simulated caller (telephony/twilio/twiliotest) shares. The
@@ -22,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,10 +47,16 @@ type Transport struct {
 	authToken string
 	publicURL string
 	log       *slog.Logger
+	warn      *warnings
 	upgrader  websocket.Upgrader
+	agents    func(name string) (lang string, ok bool)
+	tokens    *tokens
+	startWait time.Duration
 
 	mu        sync.Mutex
 	calls     map[string]context.CancelFunc // by our call id
+	pending   int                           // streams upgraded, waiting for their start
+	pendingAt map[string]int                // the same, by remote address, when not signed
 	limit     int
 	draining  bool
 	transfers map[string]transfer // by CallSid: where the Connect action sends the call
@@ -67,17 +77,36 @@ type Config struct {
 	// https://abc.ngrok.app; "" means each request's Host, with the scheme
 	// from X-Forwarded-Proto (https by default).
 	PublicURL string
-	// MaxCalls bounds the calls in progress; beyond it the webhook and the
-	// stream answer 503. Zero means 1000.
+	// MaxCalls bounds the calls in progress, counting streams not yet
+	// started; beyond it the webhook and the stream answer 503. Zero means
+	// 1000.
 	MaxCalls int
-	Logger   *slog.Logger
+	// Agents says whether an agent answers calls, and in which language
+	// ("" asks for the default agent); nil means every agent does, in
+	// Spanish. The webhook of a call for an unknown agent says sorry in the
+	// default agent's language and hangs up.
+	Agents func(name string) (lang string, ok bool)
+	// Secret keys the per-call stream tokens; "" means the AuthToken, or,
+	// without one, random bytes of this process (then a stream must reach
+	// the instance whose webhook admitted it).
+	Secret string
+	// StartTimeout bounds the wait for a stream's start message; zero
+	// means 5 s.
+	StartTimeout time.Duration
+	Logger       *slog.Logger
 }
+
+// maxPendingPerAddress bounds the streams one address may hold open
+// before their start when requests are not signed (signed ones come from
+// Twilio's few media servers).
+const maxPendingPerAddress = 8
 
 // New returns the transport, handing its calls to a.
 func New(a telephony.Answerer, cfg Config) *Transport {
 	t := &Transport{
 		answer: a, authToken: cfg.AuthToken, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger,
-		calls: map[string]context.CancelFunc{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
+		calls: map[string]context.CancelFunc{}, pendingAt: map[string]int{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
+		agents: cfg.Agents, startWait: cfg.StartTimeout,
 		// A call's messages are small (Twilio's under 1 KB, ours 100 ms of
 		// audio); write buffers are shared, held only while a message is
 		// written.
@@ -86,9 +115,21 @@ func New(a telephony.Answerer, cfg Config) *Transport {
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
+	t.warn = &warnings{log: t.log, every: warnEvery}
 	if t.limit <= 0 {
 		t.limit = 1000
 	}
+	if t.startWait <= 0 {
+		t.startWait = 5 * time.Second
+	}
+	if t.agents == nil {
+		t.agents = func(string) (string, bool) { return "es", true }
+	}
+	secret := cfg.Secret
+	if secret == "" {
+		secret = cfg.AuthToken
+	}
+	t.tokens = newTokens(secret)
 	return t
 }
 
@@ -105,6 +146,13 @@ func (t *Transport) Active() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.calls)
+}
+
+// Draining says whether Drain was called: no new calls are taken.
+func (t *Transport) Draining() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.draining
 }
 
 // Drain refuses new calls from now on and waits for the calls in progress
@@ -177,7 +225,7 @@ func (t *Transport) fullLocked() string {
 	switch {
 	case t.draining:
 		return "shutting down"
-	case len(t.calls) >= t.limit:
+	case len(t.calls)+t.pending >= t.limit:
 		return "too many calls"
 	}
 	return ""
@@ -192,25 +240,49 @@ func (t *Transport) voice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !t.signed(r, "https", r.PostForm) {
-		t.log.Warn("twilio webhook with a bad signature", "remote", r.RemoteAddr)
+		t.warn.warn("twilio webhook with a bad signature", "remote", r.RemoteAddr)
 		http.Error(w, "bad signature", http.StatusForbidden)
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	if why := t.full(); why != "" {
-		t.log.Warn("call refused", "reason", why)
+		t.warn.warn("call refused", "reason", why)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write(twilio.Say("Lo sentimos, ahora no podemos atender su llamada. Sorry, we cannot take your call right now.", "es-ES"))
 		return
 	}
-	params := map[string]string{}
-	if a := r.FormValue("agent"); a != "" {
-		params["agent"] = a
+	agent := r.URL.Query().Get("agent")
+	if _, ok := t.agents(agent); !ok {
+		lang, _ := t.agents("")
+		t.warn.warn("call for an unknown agent", "agent", clip(agent, 64))
+		_, _ = w.Write(twilio.Say(sorryNoAgent(lang)))
+		return
 	}
-	if from := r.PostForm.Get("From"); from != "" {
+	from, sid := r.PostForm.Get("From"), r.PostForm.Get("CallSid")
+	params := map[string]string{"token": t.tokens.mint(agent, from, sid, time.Now())}
+	if agent != "" {
+		params["agent"] = agent
+	}
+	if from != "" {
 		params["from"] = from
 	}
 	_, _ = w.Write(twilio.ConnectStream(t.base(r, "wss")+"/twilio/stream", t.base(r, "https")+"/twilio/after", params))
+}
+
+// sorryNoAgent is what a call for an agent that does not answer hears,
+// in lang, and the language of Twilio's <Say>.
+func sorryNoAgent(lang string) (string, string) {
+	if lang == "en" {
+		return "Sorry, this number is not in service. Goodbye.", "en-US"
+	}
+	return "Lo sentimos, este número no está disponible. Adiós.", "es-ES"
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // after answers the end of a call's stream (the <Connect> action): a
@@ -240,42 +312,99 @@ func (t *Transport) after(w http.ResponseWriter, r *http.Request) {
 // stream runs one call over a Media Streams websocket.
 func (t *Transport) stream(w http.ResponseWriter, r *http.Request) {
 	if !t.signed(r, "wss", nil) {
-		t.log.Warn("twilio stream with a bad signature", "remote", r.RemoteAddr)
+		t.warn.warn("twilio stream with a bad signature", "remote", r.RemoteAddr)
 		http.Error(w, "bad signature", http.StatusForbidden)
 		return
 	}
-	if why := t.full(); why != "" {
-		http.Error(w, why, http.StatusServiceUnavailable)
+	// The stream takes its place among the calls before the upgrade, so
+	// that connections which never start a call are refused like calls.
+	addr := ""
+	if t.authToken == "" {
+		addr, _, _ = net.SplitHostPort(r.RemoteAddr)
+	}
+	t.mu.Lock()
+	why, code := t.fullLocked(), http.StatusServiceUnavailable
+	if why == "" && addr != "" && t.pendingAt[addr] >= maxPendingPerAddress {
+		why, code = "too many streams waiting to start from one address", http.StatusTooManyRequests
+	}
+	if why == "" {
+		t.pending++
+		if addr != "" {
+			t.pendingAt[addr]++
+		}
+	}
+	t.mu.Unlock()
+	if why != "" {
+		t.warn.warn("stream refused", "reason", why)
+		http.Error(w, why, code)
 		return
 	}
+	w8 := &waiting{t: t, addr: addr, held: true}
 	conn, err := t.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		w8.free()
 		return // the upgrader answered
 	}
 	// The call runs on a goroutine of its own, so that the HTTP server's
 	// connection state and buffers, of no use to a websocket, are let go.
-	go t.serveCall(conn, context.WithoutCancel(r.Context()))
+	go t.serveCall(conn, context.WithoutCancel(r.Context()), w8)
+}
+
+// waiting is the place a stream holds among the calls while it waits for
+// its start.
+type waiting struct {
+	t    *Transport
+	addr string
+	held bool // guarded by t.mu
+}
+
+func (w *waiting) freeLocked() {
+	if !w.held {
+		return
+	}
+	w.held = false
+	w.t.pending--
+	if w.addr != "" {
+		if w.t.pendingAt[w.addr]--; w.t.pendingAt[w.addr] <= 0 {
+			delete(w.t.pendingAt, w.addr)
+		}
+	}
+}
+
+func (w *waiting) free() {
+	w.t.mu.Lock()
+	defer w.t.mu.Unlock()
+	w.freeLocked()
 }
 
 // serveCall runs the call on the websocket conn until it ends.
-func (t *Transport) serveCall(conn *websocket.Conn, base context.Context) {
+// w8 is the place the stream holds while it waits for its start.
+func (t *Transport) serveCall(conn *websocket.Conn, base context.Context, w8 *waiting) {
 	defer conn.Close()
+	defer w8.free()
 	conn.SetReadLimit(twilio.MaxMessage)
 
-	start, err := readStart(conn)
+	start, err := readStart(conn, t.startWait)
 	if err != nil {
-		t.log.Warn("twilio stream without a start", "err", err)
+		t.warn.warn("twilio stream without a start", "err", err)
 		return
 	}
-	info := telephony.CallInfo{ID: newID(), Agent: start.CustomParameters["agent"], From: start.CustomParameters["from"], Transport: "twilio", Provider: start.CallSid}
+	p := start.CustomParameters
+	if err := t.tokens.spend(p["token"], p["agent"], p["from"], start.CallSid, time.Now()); err != nil {
+		t.warn.warn("twilio stream refused", "err", err)
+		closeWith(conn, websocket.ClosePolicyViolation, "not admitted")
+		return
+	}
+	info := telephony.CallInfo{ID: newID(), Agent: p["agent"], From: p["from"], Transport: "twilio", Provider: start.CallSid}
 	ctx, cancel := context.WithCancel(base)
 	defer cancel()
 	t.mu.Lock()
-	if t.fullLocked() != "" { // filled up during the handshake
+	if t.draining {
 		t.mu.Unlock()
-		closeWith(conn, websocket.CloseTryAgainLater, "busy")
+		closeWith(conn, websocket.CloseTryAgainLater, "shutting down")
 		return
 	}
+	w8.freeLocked() // the call takes the place over
 	t.calls[info.ID] = cancel
 	t.wg.Add(1)
 	t.mu.Unlock()
@@ -292,7 +421,7 @@ func (t *Transport) serveCall(conn *websocket.Conn, base context.Context) {
 	line := newLine(t, conn, start, release)
 	call, err := t.answer.Answer(ctx, info, line)
 	if err != nil {
-		t.log.Warn("call refused", "err", err)
+		t.warn.warn("call refused", "err", err)
 		release()
 		closeWith(conn, websocket.ClosePolicyViolation, "no such agent")
 		return
@@ -317,9 +446,9 @@ func closeWith(conn *websocket.Conn, code int, text string) {
 	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }
 
-// readStart reads up to the stream's start message.
-func readStart(conn *websocket.Conn) (*twilio.Start, error) {
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+// readStart reads up to the stream's start message, for up to wait.
+func readStart(conn *websocket.Conn, wait time.Duration) (*twilio.Start, error) {
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
 	defer conn.SetReadDeadline(time.Time{})
 	for {
 		_, msg, err := conn.ReadMessage()

@@ -2,6 +2,7 @@ package twiliovoice
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,7 +27,7 @@ const token = "secret"
 // server runs a Transport for a on loopback, signing as Twilio would
 // behind a proxy chain (X-Forwarded-Proto: the first is the client's).
 type server struct {
-	t      *testing.T
+	t      testing.TB
 	tw     *Transport
 	srv    *httptest.Server
 	client *http.Client
@@ -34,7 +35,11 @@ type server struct {
 }
 
 func newServer(t *testing.T, a telephony.Answerer) *server {
-	s := &server{t: t, tw: New(a, Config{AuthToken: token}), client: &http.Client{}}
+	return newServerWith(t, a, Config{AuthToken: token})
+}
+
+func newServerWith(t testing.TB, a telephony.Answerer, cfg Config) *server {
+	s := &server{t: t, tw: New(a, cfg), client: &http.Client{}}
 	mux := http.NewServeMux()
 	s.tw.Register(mux)
 	s.srv = httptest.NewServer(mux)
@@ -62,26 +67,59 @@ func (s *server) post(path string, form url.Values) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
-var streamAt = regexp.MustCompile(`<Stream url="([^"]+)">`)
+// twiml is the part of the webhook's answer a call follows.
+type twiml struct {
+	Stream struct {
+		URL    string `xml:"url,attr"`
+		Params []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:"value,attr"`
+		} `xml:"Parameter"`
+	} `xml:"Connect>Stream"`
+	Say string `xml:"Say"`
+}
 
-// Dial rings the voice webhook, then opens the stream its TwiML names.
-func (s *server) Dial(ctx context.Context) (transporttest.Peer, error) {
-	sid := fmt.Sprintf("CA%032d", s.n.Add(1))
-	status, twiml, err := s.post("/twilio/voice", url.Values{"CallSid": {sid}, "From": {"+34600111222"}})
+// ring posts the voice webhook for call sid from a number (path may carry
+// ?agent=) and returns the stream's URL and parameters.
+func (s *server) ring(path, sid, from string) (string, map[string]string, error) {
+	status, body, err := s.post(path, url.Values{"CallSid": {sid}, "From": {from}})
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	m := streamAt.FindStringSubmatch(twiml)
-	if status != http.StatusOK || m == nil {
-		return nil, fmt.Errorf("webhook: %d %s", status, twiml)
+	var doc twiml
+	if status != http.StatusOK || xml.Unmarshal([]byte(body), &doc) != nil || doc.Stream.URL == "" {
+		return "", nil, fmt.Errorf("webhook: %d %s", status, body)
 	}
+	params := map[string]string{}
+	for _, p := range doc.Stream.Params {
+		params[p.Name] = p.Value
+	}
+	return doc.Stream.URL, params, nil
+}
+
+// open opens the stream at u, signed, with start carrying sid and params.
+func (s *server) open(ctx context.Context, u, sid string, params map[string]string) (*twiliotest.Client, error) {
 	h := proto.Clone()
-	h.Set("X-Twilio-Signature", twilio.Signature(token, m[1], nil))
-	c, err := twiliotest.Dial(ctx, m[1], twiliotest.Config{CallSid: sid, Header: h})
+	h.Set("X-Twilio-Signature", twilio.Signature(token, u, nil))
+	c, err := twiliotest.Dial(ctx, u, twiliotest.Config{CallSid: sid, Header: h, Parameters: params})
 	if err != nil {
 		return nil, err
 	}
 	s.t.Cleanup(func() { c.Close() })
+	return c, nil
+}
+
+// Dial rings the voice webhook, then opens the stream its TwiML names.
+func (s *server) Dial(ctx context.Context) (transporttest.Peer, error) {
+	sid := fmt.Sprintf("CA%032d", s.n.Add(1))
+	u, params, err := s.ring("/twilio/voice", sid, "+34600111222")
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.open(ctx, u, sid, params)
+	if err != nil {
+		return nil, err
+	}
 	return &peer{Client: c, s: s}, nil
 }
 
@@ -163,13 +201,14 @@ func TestTransfer(t *testing.T) {
 	if _, err := twiliotest.Dial(context.Background(), stream, twiliotest.Config{Header: proto}); err == nil {
 		t.Error("an unsigned stream was accepted")
 	}
-	h := proto.Clone()
-	h.Set("X-Twilio-Signature", twilio.Signature(token, stream, nil))
-	client, err := twiliotest.Dial(context.Background(), stream, twiliotest.Config{CallSid: "CA42", Header: h})
+	u, params, err := s.ring("/twilio/voice", "CA42", "+34600111222")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	client, err := s.open(context.Background(), u, "CA42", params)
+	if err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-client.Done():
 	case <-time.After(5 * time.Second):
