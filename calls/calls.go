@@ -65,6 +65,10 @@ type Options struct {
 	Record string
 	// Keep is how many finished calls the registry keeps (default 200).
 	Keep int
+	// Retention is how long finished calls are kept — their records,
+	// transcripts and recordings — once Expire runs; zero means
+	// DefaultRetention.
+	Retention time.Duration
 	// Metrics, when not nil, gets the services' metrics
 	// (voiceagent_service_duration_seconds, voiceagent_service_errors_total).
 	Metrics prometheus.Registerer
@@ -84,6 +88,8 @@ type Layer struct {
 	log          *slog.Logger
 	services     *serviceMetrics
 	calls        *registry
+	record       string
+	retention    time.Duration
 
 	mu        sync.RWMutex
 	observers []func(Event)
@@ -95,7 +101,10 @@ func New(o Options) (*Layer, error) {
 		return nil, fmt.Errorf("calls: no agents")
 	}
 	l := &Layer{agents: o.Agents, defaultAgent: o.DefaultAgent, execs: o.Executors, model: o.Model,
-		stt: o.STT, tts: o.TTS, byName: o.ByName, log: o.Logger}
+		stt: o.STT, tts: o.TTS, byName: o.ByName, log: o.Logger, record: o.Record, retention: o.Retention}
+	if l.retention <= 0 {
+		l.retention = DefaultRetention
+	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -130,6 +139,19 @@ func names(set *agents.Set) []string {
 
 // DefaultAgent is the agent of the calls that name none.
 func (l *Layer) DefaultAgent() string { return l.defaultAgent }
+
+// Answers says whether the agent name answers calls, and in which
+// language; "" is the default agent.
+func (l *Layer) Answers(name string) (lang string, ok bool) {
+	if name == "" {
+		name = l.defaultAgent
+	}
+	ag := l.agents.Agent(name)
+	if ag == nil {
+		return "", false
+	}
+	return ag.Catalog.Agent.Language, true
+}
 
 // Observe adds f to the readers of the event stream. f is called for
 // every event of every call, synchronously and in order for each call,

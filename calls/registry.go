@@ -150,11 +150,12 @@ func (l *Layer) Calls() []View {
 }
 
 // Register adds the calls API to mux: GET /v1/calls, /v1/calls/{id} and
-// /v1/calls/{id}/transcript.
+// /v1/calls/{id}/transcript, and DELETE /v1/calls/{id}.
 func (l *Layer) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/calls", l.listCalls)
 	mux.HandleFunc("GET /v1/calls/{id}", l.getCall)
 	mux.HandleFunc("GET /v1/calls/{id}/transcript", l.getTranscript)
+	mux.HandleFunc("DELETE /v1/calls/{id}", l.deleteCall)
 }
 
 func (l *Layer) listCalls(w http.ResponseWriter, _ *http.Request) {

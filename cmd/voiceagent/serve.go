@@ -30,13 +30,14 @@ import (
 
 // serveFlags are serve's settings; each has an environment variable.
 type serveFlags struct {
-	config, addr, agent, publicURL, record string
-	debugAddr                              string
-	maxCalls                               int
-	drain                                  time.Duration
-	live                                   bool
-	model                                  llmFlags
-	speech                                 speechFlags
+	configs                        []string
+	addr, agent, publicURL, record string
+	debugAddr, retention           string
+	maxCalls                       int
+	drain                          time.Duration
+	live, metricsPublic            bool
+	model                          llmFlags
+	speech                         speechFlags
 }
 
 const serveHelp = `serve answers phone calls (Twilio Media Streams) with the agents, and
@@ -47,7 +48,11 @@ serves the calls API and metrics on one address:
   GET  /twilio/stream  the Media Stream the webhook connects the call to
   POST /twilio/after   where the call goes when the stream ends (transfers)
   GET  /v1/calls, /v1/calls/{id}, /v1/calls/{id}/transcript
+  DELETE /v1/calls/{id} a finished call's record, transcript and recording
   GET  /healthz, /readyz, /metrics
+
+The calls API and /metrics need an API key (Authorization: Bearer KEY);
+with no key configured they answer only on loopback.
 
 With no --config it runs the embedded example agents, whose services are
 answered by demo stubs (--live calls them for real).
@@ -61,7 +66,15 @@ Environment (flags override it; keys are read only from the environment):
                                        (default: each request's Host)
   VOICEAGENT_MAX_CALLS   --max-calls   concurrent calls; beyond, 503 (default 1000)
   VOICEAGENT_RECORD      --record      write every finished call's transcript to this folder
+  VOICEAGENT_RETENTION   --retention   how long finished calls, transcripts and recordings are
+                                       kept (default 168h, 7 days)
+  VOICEAGENT_API_KEY                   keys for the calls API and /metrics, separated by commas
+                                       (several while rotating); 16 characters or more
+                         --metrics-public  /metrics without a key
   TWILIO_AUTH_TOKEN                    check X-Twilio-Signature on every Twilio request
+  VOICEAGENT_SECRET                    signs the per-call stream tokens (default: derived from
+                                       TWILIO_AUTH_TOKEN, else random per process; set it when
+                                       several instances share a number without a Twilio token)
   VOICEAGENT_STT         --stt         speech-to-text: openai, deepgram or off
                                        (default: deepgram if DEEPGRAM_API_KEY is set, else
                                        openai if OPENAI_API_KEY is set, else off)
@@ -81,7 +94,7 @@ Environment (flags override it; keys are read only from the environment):
 func (a *app) serveCmd() *cobra.Command {
 	f := &serveFlags{}
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE] [--addr :8080]",
+		Use:   "serve [--config FILE]... [--addr :8080]",
 		Short: "Answer phone calls with the agents",
 		Long:  serveHelp,
 		Args:  cobra.NoArgs,
@@ -94,6 +107,12 @@ func (a *app) serveCmd() *cobra.Command {
 				// a third less memory at 1,000 calls for the same CPU
 				// (BENCHMARKS.md).
 				debug.SetGCPercent(50)
+			}
+			if cmd.Flags().Changed("max-calls") && f.maxCalls <= 0 {
+				return usageErr("--max-calls %d: want a positive number", f.maxCalls)
+			}
+			if f.drain < 0 {
+				return usageErr("--drain %v: want a duration of zero or more", f.drain)
 			}
 			srv, err := a.newServer(ctx, f, os.Getenv)
 			if err != nil {
@@ -109,13 +128,15 @@ func (a *app) serveCmd() *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVarP(&f.config, "config", "c", "", "agent file (default: the embedded example agents)")
+	fs.StringArrayVarP(&f.configs, "config", "c", nil, "agent file or directory, repeatable (default: the embedded example agents)")
 	fs.StringVar(&f.addr, "addr", "", "listen address (env VOICEAGENT_ADDR; default :8080)")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this private address (env VOICEAGENT_DEBUG_ADDR)")
 	fs.StringVar(&f.agent, "agent", "", "the agent that answers calls that do not name one (default: the first loaded)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the server's address as Twilio reaches it (env VOICEAGENT_PUBLIC_URL)")
 	fs.StringVar(&f.record, "record", "", "write each finished call's transcript to this folder (env VOICEAGENT_RECORD)")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "concurrent calls before answering 503 (env VOICEAGENT_MAX_CALLS; default 1000)")
+	fs.StringVar(&f.retention, "retention", "", "how long finished calls, transcripts and recordings are kept (env VOICEAGENT_RETENTION; default 168h)")
+	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "serve /metrics without the API key")
 	fs.DurationVar(&f.drain, "drain", 30*time.Second, "on SIGTERM, how long calls in progress may go on before they are ended")
 	fs.BoolVar(&f.live, "live", false, "call the real services even for the embedded examples")
 	fs.StringVar(&f.speech.stt, "stt", "", "speech-to-text: openai, deepgram or off (env VOICEAGENT_STT)")
@@ -131,21 +152,33 @@ func (a *app) serveCmd() *cobra.Command {
 // the call layer, the voice runtime and the Twilio transport, and the
 // HTTP server they share.
 type server struct {
-	a         *app
-	addr      string
-	debugAddr string // the profiler's, or ""
-	set       *agents.Set
-	embedded  bool
-	live      bool
-	modelConf llm.Config
-	voices    *voices
-	calls     *calls.Layer
-	twilio    *twiliovoice.Transport
-	reg       *prometheus.Registry
-	drain     time.Duration
-	authSet   bool
-	log       *slog.Logger
+	a             *app
+	addr          string
+	debugAddr     string // the profiler's, or ""
+	set           *agents.Set
+	embedded      bool
+	live          bool
+	modelConf     llm.Config
+	voices        *voices
+	calls         *calls.Layer
+	twilio        *twiliovoice.Transport
+	reg           *prometheus.Registry
+	drain         time.Duration
+	authSet       bool
+	guard         guard
+	metricsPublic bool
+	timeouts      timeouts
+	log           *slog.Logger
 }
+
+// timeouts bound what a client may hold of the server.
+type timeouts struct {
+	header, read, write, idle time.Duration
+}
+
+// defaultTimeouts: Twilio's requests are small and quick; websockets set
+// their own deadlines once upgraded.
+var defaultTimeouts = timeouts{header: 5 * time.Second, read: 10 * time.Second, write: 30 * time.Second, idle: 60 * time.Second}
 
 func env(flag, name string, getenv func(string) string) string {
 	if flag != "" {
@@ -157,11 +190,9 @@ func env(flag, name string, getenv func(string) string) string {
 // newServer loads the agents, resolves the providers and wires the call
 // layer, the runtime and the transport; nothing listens yet.
 func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) string) (*server, error) {
-	var paths []string
-	if f.config != "" {
-		paths = []string{f.config}
-	}
-	s := &server{a: a, embedded: f.config == "", live: f.live, drain: f.drain, log: a.log}
+	paths := f.configs
+	s := &server{a: a, embedded: len(paths) == 0, live: f.live, drain: f.drain, log: a.log, metricsPublic: f.metricsPublic,
+		timeouts: defaultTimeouts}
 	s.addr = env(f.addr, "VOICEAGENT_ADDR", getenv)
 	if s.addr == "" {
 		s.addr = ":8080"
@@ -169,9 +200,21 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	s.debugAddr = env(f.debugAddr, "VOICEAGENT_DEBUG_ADDR", getenv)
 	record := env(f.record, "VOICEAGENT_RECORD", getenv)
 	if record != "" {
-		if err := os.MkdirAll(record, 0o755); err != nil {
+		if err := os.MkdirAll(record, 0o700); err != nil {
 			return nil, usageErr("--record: %v", err)
 		}
+	}
+	retention := calls.DefaultRetention
+	if v := env(f.retention, "VOICEAGENT_RETENTION", getenv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, usageErr("--retention %q: want a positive duration, such as 168h", v)
+		}
+		retention = d
+	}
+	var err error
+	if s.guard, err = parseKeys(getenv("VOICEAGENT_API_KEY")); err != nil {
+		return nil, err
 	}
 	maxCalls := f.maxCalls
 	if maxCalls == 0 {
@@ -181,7 +224,6 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 			}
 		}
 	}
-	var err error
 	if s.voices, err = speechProviders(&f.speech, getenv); err != nil {
 		return nil, err
 	}
@@ -218,7 +260,7 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	}
 	s.calls, err = calls.New(calls.Options{
 		Agents: s.set, DefaultAgent: f.agent, Executors: execs, Model: model, STT: s.voices.stts, TTS: s.voices.tts,
-		ByName: s.embedded, Record: record, Metrics: s.reg, Logger: a.log,
+		ByName: s.embedded, Record: record, Retention: retention, Metrics: s.reg, Logger: a.log,
 	})
 	if errors.Is(err, calls.ErrNoAgent) {
 		err = usageErr("--agent %q: no such agent; loaded: %s", f.agent, strings.Join(agentNames(s.set.Agents()), ", "))
@@ -232,6 +274,7 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	s.authSet = token != ""
 	s.twilio = twiliovoice.New(rt, twiliovoice.Config{
 		AuthToken: token, PublicURL: env(f.publicURL, "VOICEAGENT_PUBLIC_URL", getenv), MaxCalls: maxCalls, Logger: a.log,
+		Agents: s.calls.Answers, Secret: getenv("VOICEAGENT_SECRET"),
 	})
 	s.calls.Warm(ctx, rt)
 	return s, nil
@@ -291,6 +334,15 @@ func (s *server) printReport(addr string) {
 	} else {
 		fmt.Fprintln(w, "Twilio: signatures not checked (set TWILIO_AUTH_TOKEN)")
 	}
+	switch {
+	case len(s.guard.keys) > 0:
+		fmt.Fprintf(w, "Calls API: needs Authorization: Bearer <key> (%d key(s) in VOICEAGENT_API_KEY)\n", len(s.guard.keys))
+	default:
+		fmt.Fprintln(w, "Calls API: no VOICEAGENT_API_KEY set, so /v1/calls answers only on loopback")
+	}
+	if s.metricsPublic {
+		fmt.Fprintln(w, "Metrics: /metrics is public (--metrics-public)")
+	}
 	fmt.Fprintln(w, "Voice webhook: POST https://<public address>/twilio/voice[?agent=NAME]")
 }
 
@@ -300,15 +352,24 @@ func (s *server) handler() http.Handler {
 	s.twilio.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.calls.Register(mux)
+	var metrics http.Handler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
+	if !s.metricsPublic {
+		metrics = s.guard.wrap(metrics)
+	}
+	mux.Handle("GET /metrics", metrics)
+	api := http.NewServeMux()
+	s.calls.Register(api)
+	mux.Handle("/v1/", s.guard.wrap(api))
 	return mux
 }
 
 // serve answers until ctx is done, then stops taking calls, lets those in
 // progress finish (up to --drain) and returns.
 func (s *server) serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	to := s.timeouts
+	hs := &http.Server{Handler: s.handler(), ReadHeaderTimeout: to.header, ReadTimeout: to.read, WriteTimeout: to.write,
+		IdleTimeout: to.idle, MaxHeaderBytes: 64 << 10}
+	go s.calls.Expire(ctx)
 	if s.debugAddr != "" {
 		dl, err := net.Listen("tcp", s.debugAddr)
 		if err != nil {
@@ -346,6 +407,10 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (s *server) ready(w http.ResponseWriter, _ *http.Request) {
+	if s.twilio.Draining() {
+		http.Error(w, "draining: not taking new calls", http.StatusServiceUnavailable)
+		return
+	}
 	var down []string
 	for _, st := range s.set.Status() {
 		for _, m := range st.MCP {

@@ -160,7 +160,7 @@ func TestServePhoneCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	record := filepath.Join(dir, "calls")
-	srv, err := a.newServer(ctx, &serveFlags{config: agentFile, drain: 5 * time.Second, record: record}, func(k string) string { return vars[k] })
+	srv, err := a.newServer(ctx, &serveFlags{configs: []string{agentFile}, drain: 5 * time.Second, record: record}, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,11 +200,15 @@ func TestServePhoneCall(t *testing.T) {
 		t.Fatalf("webhook: %s\n%s", resp.Status, twiml)
 	}
 	streamURL := string(m[1])
+	tok := regexp.MustCompile(`<Parameter name="token" value="([^"]+)"/>`).FindSubmatch(twiml)
+	if tok == nil {
+		t.Fatalf("no token for the stream in the TwiML: %s", twiml)
+	}
 
 	dialed := time.Now()
 	client, err := twiliotest.Dial(ctx, streamURL, twiliotest.Config{
 		CallSid:    "CA0123",
-		Parameters: map[string]string{"from": "+34600111222"},
+		Parameters: map[string]string{"from": "+34600111222", "token": string(tok[1])},
 		Header:     http.Header{"X-Twilio-Signature": {twilio.Signature(token, streamURL, nil)}, "X-Forwarded-Proto": {"http"}},
 	})
 	if err != nil {
@@ -414,7 +418,7 @@ func TestServeStartsBare(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_MAX_CALLS": "1", "VOICEAGENT_DEBUG_ADDR": "127.0.0.1:0"}
-	srv, err := a.newServer(ctx, &serveFlags{drain: time.Second}, func(k string) string { return vars[k] })
+	srv, err := a.newServer(ctx, &serveFlags{drain: 2 * time.Second}, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,25 +459,21 @@ func TestServeStartsBare(t *testing.T) {
 		t.Errorf("profiler index:\n%.300s", got)
 	}
 
-	// A call that asks for an agent that does not exist is refused.
-	streamURL := "ws://" + ln.Addr().String() + "/twilio/stream"
-	bad, err := twiliotest.Dial(ctx, streamURL, twiliotest.Config{Parameters: map[string]string{"agent": "nobody"}})
-	if err != nil {
-		t.Fatal(err)
+	// A call that asks for an agent that does not exist hears so, in the
+	// default agent's language, and is hung up.
+	if body := postForm(t, base+"/twilio/voice?agent=nobody", url.Values{"CallSid": {"CA0"}}); !strings.Contains(body, `<Say language="es-ES">`) ||
+		!strings.Contains(body, "<Hangup/>") || strings.Contains(body, "<Stream") {
+		t.Errorf("webhook for an unknown agent:\n%s", body)
 	}
-	<-bad.Done()
 	// One call in progress fills a server with --max-calls 1.
-	client, err := twiliotest.Dial(ctx, streamURL, twiliotest.Config{Parameters: map[string]string{"agent": "tienda-online"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := ring(t, ctx, base, "tienda-online", "CA1")
 	defer client.Close()
 	for deadline := time.Now().Add(5 * time.Second); srv.twilio.Active() != 1; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the call did not start")
 		}
 	}
-	resp, err := http.PostForm(base+"/twilio/voice", url.Values{"CallSid": {"CA1"}})
+	resp, err := http.PostForm(base+"/twilio/voice", url.Values{"CallSid": {"CA2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,8 +481,22 @@ func TestServeStartsBare(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("webhook beyond the limit: %s", resp.Status)
 	}
-	// Shutting down ends the call in progress once the drain time is over.
+	// Shutting down ends the call in progress once the drain time is over;
+	// meanwhile the server is not ready.
 	cancel()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				break
+			}
+		}
+		if err != nil || time.Now().After(deadline) {
+			t.Errorf("readyz while draining: %v %v", resp, err)
+			break
+		}
+	}
 	if err := <-served; err != nil {
 		t.Errorf("serve: %v", err)
 	}

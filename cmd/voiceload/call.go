@@ -24,6 +24,7 @@ type target struct {
 	base      string // http://host:port
 	agent     string // the agent that answers, or "" for serve's default
 	authToken string // signs Twilio's requests; "" sends them unsigned
+	apiKey    string // for /metrics when the server has VOICEAGENT_API_KEY; "" sends none
 	http      *http.Client
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strings"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -15,13 +16,16 @@ import (
 // scrape is the server's metrics at one moment.
 type scrape map[string]*dto.MetricFamily
 
-// fetchMetrics reads the server's /metrics.
-func fetchMetrics(ctx context.Context, client *http.Client, base string) (scrape, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+// fetchMetrics reads the server's /metrics, with the API key if given.
+func fetchMetrics(ctx context.Context, tg *target) (scrape, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, tg.base+"/metrics", nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := client.Do(req)
+	if tg.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+tg.apiKey)
+	}
+	resp, err := tg.http.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -134,4 +138,10 @@ func (h histogram) within(bound float64) float64 {
 		}
 	}
 	return math.NaN()
+}
+
+// firstKey is the first of the keys in a VOICEAGENT_API_KEY value.
+func firstKey(v string) string {
+	k, _, _ := strings.Cut(strings.TrimSpace(v), ",")
+	return strings.TrimSpace(k)
 }

@@ -129,7 +129,7 @@ func load(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tg := &target{base: o.url, agent: o.agent, authToken: o.authToken, http: &http.Client{
+	tg := &target{base: o.url, agent: o.agent, authToken: o.authToken, apiKey: firstKey(os.Getenv("VOICEAGENT_API_KEY")), http: &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 	}}
@@ -182,7 +182,7 @@ func waitReady(ctx context.Context, tg *target) error {
 
 // measure ramps the calls up, holds them, hangs them up and reports.
 func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *processes, stderr io.Writer) (*report, error) {
-	idle, err := fetchMetrics(ctx, tg.http, tg.base)
+	idle, err := fetchMetrics(ctx, tg)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 	sleep(ctx, 3*time.Second)
 
 	// Hold.
-	from, err := fetchMetrics(ctx, tg.http, tg.base)
+	from, err := fetchMetrics(ctx, tg)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 	sleep(ctx, o.hold)
 	t.holding.Store(false)
 	held := t.up.Load()
-	to, err := fetchMetrics(ctx, tg.http, tg.base)
+	to, err := fetchMetrics(ctx, tg)
 	cpu1, at1 := procs.cpu(), time.Now()
 	hangUp()
 	if err != nil {
@@ -257,7 +257,7 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	end, err := fetchMetrics(ctx, tg.http, tg.base)
+	end, err := fetchMetrics(ctx, tg)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func progress(ctx context.Context, o *options, t *tally, tg *target, start time.
 		}
 		line := fmt.Sprintf("voiceload: %4.0fs  calls up %d/%d  failed %d  turns %d  unanswered %d",
 			time.Since(start).Seconds(), t.up.Load(), o.calls, t.failed.Load(), t.turns.Load(), t.unanswered.Load())
-		if m, err := fetchMetrics(ctx, tg.http, tg.base); err == nil {
+		if m, err := fetchMetrics(ctx, tg); err == nil {
 			now := time.Now()
 			if last != nil {
 				cores := (m.value("process_cpu_seconds_total") - last.value("process_cpu_seconds_total")) / now.Sub(lastAt).Seconds()

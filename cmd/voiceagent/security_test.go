@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
+)
+
+func postForm(t *testing.T, u string, form url.Values) string {
+	t.Helper()
+	resp, err := http.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// ring places a call as an unsigned Twilio would: the webhook, then the
+// stream its TwiML names with the parameters it passes.
+func ring(t *testing.T, ctx context.Context, base, agent, sid string) *twiliotest.Client {
+	t.Helper()
+	body := postForm(t, base+"/twilio/voice?agent="+url.QueryEscape(agent), url.Values{"CallSid": {sid}})
+	var doc struct {
+		Stream struct {
+			URL    string `xml:"url,attr"`
+			Params []struct {
+				Name  string `xml:"name,attr"`
+				Value string `xml:"value,attr"`
+			} `xml:"Parameter"`
+		} `xml:"Connect>Stream"`
+	}
+	if err := xml.Unmarshal([]byte(body), &doc); err != nil || doc.Stream.URL == "" {
+		t.Fatalf("webhook: %s", body)
+	}
+	params := map[string]string{}
+	for _, p := range doc.Stream.Params {
+		params[p.Name] = p.Value
+	}
+	// Behind no proxy the TwiML says wss://; this server is plain.
+	u := strings.Replace(doc.Stream.URL, "wss://", "ws://", 1)
+	c, err := twiliotest.Dial(ctx, u, twiliotest.Config{CallSid: sid, Parameters: params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// startServe runs serve on loopback with the environment vars and flags
+// f, and returns its base URL.
+func startServe(t *testing.T, f *serveFlags, vars map[string]string, to *timeouts) (*server, string) {
+	t.Helper()
+	var out bytes.Buffer
+	a := &app{stdout: &out, stderr: &out, log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := a.newServer(ctx, f, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to != nil {
+		srv.timeouts = *to
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-served
+		srv.close()
+	})
+	return srv, "http://" + ln.Addr().String()
+}
+
+const testKey = "k3y-for-tests-0123456789"
+
+// TestServeAPIKey: with VOICEAGENT_API_KEY the calls API and /metrics need
+// one of its keys (either, while rotating), unless --metrics-public; the
+// webhook and health checks do not.
+func TestServeAPIKey(t *testing.T) {
+	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_API_KEY": "old-key-0123456789abc, " + testKey}
+	_, base := startServe(t, &serveFlags{}, vars, nil)
+	status := func(method, path, key string) int {
+		req, _ := http.NewRequest(method, base+path, nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tt := range []struct {
+		method, path, key string
+		want              int
+	}{
+		{"GET", "/v1/calls", "", 401},
+		{"GET", "/v1/calls", "wrong-key-0123456789", 401},
+		{"GET", "/v1/calls", testKey[:len(testKey)-1], 401},
+		{"GET", "/v1/calls", testKey, 200},
+		{"GET", "/v1/calls", "old-key-0123456789abc", 200},
+		{"GET", "/v1/calls/nope", "", 401},
+		{"GET", "/v1/calls/nope/transcript", "", 401},
+		{"DELETE", "/v1/calls/nope", "", 401},
+		{"DELETE", "/v1/calls/nope", testKey, 404},
+		{"GET", "/metrics", "", 401},
+		{"GET", "/metrics", testKey, 200},
+		{"GET", "/healthz", "", 200},
+		{"GET", "/readyz", "", 200},
+	} {
+		if got := status(tt.method, tt.path, tt.key); got != tt.want {
+			t.Errorf("%s %s with key %q: %d; want %d", tt.method, tt.path, tt.key, got, tt.want)
+		}
+	}
+	_, pub := startServe(t, &serveFlags{metricsPublic: true}, vars, nil)
+	if resp, err := http.Get(pub + "/metrics"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("--metrics-public: %v %v", resp, err)
+	}
+}
+
+// TestGuardWithoutKeys: with no key, the API answers loopback only.
+func TestGuardWithoutKeys(t *testing.T) {
+	h := guard{}.wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	for addr, want := range map[string]int{"127.0.0.1:5000": 200, "[::1]:5000": 200, "203.0.113.7:5000": 403, "10.0.0.2:5000": 403, "bad": 403} {
+		r := httptest.NewRequest("GET", "/v1/calls", nil)
+		r.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("from %s: %d; want %d", addr, w.Code, want)
+		}
+	}
+	if _, err := parseKeys("short"); err == nil {
+		t.Error("a 5-character key was accepted")
+	}
+}
+
+// TestServeHoldsNoConnectionForFree: a body sent a byte at a time and an
+// idle keep-alive connection are both closed by the server.
+func TestServeHoldsNoConnectionForFree(t *testing.T) {
+	to := timeouts{header: time.Second, read: time.Second, write: 2 * time.Second, idle: time.Second}
+	_, base := startServe(t, &serveFlags{}, map[string]string{"VOICEAGENT_TTS": "off"}, &to)
+	addr := strings.TrimPrefix(base, "http://")
+	closedWithin := func(c net.Conn, guard time.Duration) bool {
+		_ = c.SetReadDeadline(time.Now().Add(guard))
+		_, err := io.ReadAll(c)
+		return !errors.Is(err, os.ErrDeadlineExceeded)
+	}
+
+	// A slow body to the webhook: a byte every 300 ms of 1,000 announced.
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	fmt.Fprintf(slow, "POST /twilio/voice HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n")
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+				if _, err := slow.Write([]byte("a")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	if !closedWithin(slow, 15*time.Second) {
+		t.Error("a slow body held its connection")
+	}
+	close(stop)
+
+	// An idle keep-alive connection after one request.
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	fmt.Fprintf(idle, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(idle), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	if !closedWithin(idle, 15*time.Second) {
+		t.Error("an idle keep-alive connection was held")
+	}
+}
+
+// TestServeFlags: every --config is served; numbers that make no sense
+// are refused with a clear error.
+func TestServeFlags(t *testing.T) {
+	a := writeFile(t, "a.yaml", "name: uno\nlanguage: es\nservices:\n  - intent: hola\n    reference: saludar\n    method: GET\n    endpoint: http://127.0.0.1:1/x\n")
+	b := writeFile(t, "b.yaml", "name: two\nlanguage: en\nservices:\n  - intent: hello\n    reference: say hello\n    method: GET\n    endpoint: http://127.0.0.1:1/x\n")
+	srv, _ := startServe(t, &serveFlags{configs: []string{a, b}}, map[string]string{"VOICEAGENT_TTS": "off"}, nil)
+	if got := agentNames(srv.set.Agents()); len(got) != 2 {
+		t.Errorf("serve -c a -c b serves %v", got)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--max-calls", "0"}, "--max-calls 0: want a positive number"},
+		{[]string{"serve", "--max-calls", "-5"}, "--max-calls -5"},
+		{[]string{"serve", "--drain", "-1s"}, "--drain -1s"},
+		{[]string{"serve", "--retention", "0s"}, "--retention \"0s\""},
+		{[]string{"serve", "--retention", "soon"}, "--retention \"soon\""},
+	} {
+		code, _, stderr := runCLI(t, tt.args...)
+		if code == 0 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %q; want %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
