@@ -25,6 +25,7 @@ services:
 
 func TestParseReportsEveryProblemClass(t *testing.T) {
 	t.Setenv("PRESENT_TOKEN", "s3cret-value")
+	t.Setenv("PRESENT_HOST", "169.254.1.2")
 	tests := []struct {
 		name string
 		file string
@@ -54,6 +55,36 @@ func TestParseReportsEveryProblemClass(t *testing.T) {
 			name: "bad URL",
 			file: strings.Replace(minimal, "https://api.example.com/book", "ftp://api.example.com/book", 1),
 			want: []string{`:7: services[0].endpoint: bad URL "ftp://api.example.com/book": want http:// or https://`},
+		},
+		{
+			name: "link-local and cloud metadata hosts",
+			file: strings.Replace(minimal, "https://api.example.com/book", "http://169.254.169.254/latest/meta-data", 1) + `  - intent: other
+    endpoint: "http://[fe80::1%25eth0]:8080/x"
+  - intent: third
+    endpoint: https://metadata.google.internal./computeMetadata/v1
+integrations:
+  - name: crm
+    type: mcp
+    url: http://[fd00:ec2::254]/mcp
+  - name: helpdesk
+    type: http
+    baseUrl: http://100.100.100.200/api
+    tools:
+      - intent: t
+        endpoint: /tickets
+`,
+			want: []string{
+				`:7: services[0].endpoint: URL "http://169.254.169.254/latest/meta-data": its host is a cloud metadata address; services may not reach link-local or cloud metadata addresses`,
+				`:13: services[1].endpoint: URL "http://[fe80::1%25eth0]:8080/x": its host is a link-local address`,
+				`:15: services[2].endpoint: URL "https://metadata.google.internal./computeMetadata/v1": its host is a cloud metadata name`,
+				`:19: integrations[0].url: URL "http://[fd00:ec2::254]/mcp": its host is a cloud metadata address`,
+				`:22: integrations[1].baseUrl: URL "http://100.100.100.200/api": its host is a cloud metadata address`,
+			},
+		},
+		{
+			name: "a host from the environment is checked, not shown",
+			file: strings.Replace(minimal, "https://api.example.com/book", "http://${PRESENT_HOST}/book", 1),
+			want: []string{`:7: services[0].endpoint: URL "http://${PRESENT_HOST}/book": its host is a link-local address`},
 		},
 		{
 			name: "placeholder in the host",
@@ -316,7 +347,7 @@ voice: {silence: 800ms, dictationSilence: 700ms, earlySilence: 900ms, waitMessag
 					t.Errorf("problems lack %q; got:\n%s", w, got)
 				}
 			}
-			if strings.Contains(got, "s3cret-value") {
+			if strings.Contains(got, "s3cret-value") || strings.Contains(got, "169.254.1.2") {
 				t.Errorf("a problem shows an environment value:\n%s", got)
 			}
 		})

@@ -422,6 +422,10 @@ func (v *validator) url(expanded, written, p string) {
 		v.add(p, "bad URL %q: want http:// or https://", written)
 	case u.Host == "":
 		v.add(p, "bad URL %q: no host", written)
+	default:
+		if why := RefusedHost(u.Hostname()); why != "" {
+			v.add(p, "URL %q: its host is %s; services may not reach link-local or cloud metadata addresses", written, why)
+		}
 	}
 }
 

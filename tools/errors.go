@@ -16,6 +16,9 @@ var (
 	ErrTooLarge = errors.New("response too large")
 	// ErrTransport: the service could not be reached or did not answer in time.
 	ErrTransport = errors.New("service unreachable")
+	// ErrRefused: the service's address is link-local or a cloud metadata
+	// endpoint (RefusedError says which); never retried.
+	ErrRefused = errors.New("address refused")
 	// ErrToolError: an MCP tool answered with isError.
 	ErrToolError = errors.New("the tool reported an error")
 	// ErrNotHTTP: an MCP tool was given to the HTTP executor.

@@ -24,6 +24,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/tools"
 )
 
 // Options configure a Manager; the zero value means the defaults.
@@ -46,6 +47,10 @@ type Options struct {
 	// configuration (command, or url and transport). Tests use it for
 	// in-memory servers.
 	Dial func(in *configs.Integration) sdk.Transport
+	// Dialer connects to servers reached over HTTP, refusing link-local
+	// and cloud metadata addresses; nil means a zero tools.Dialer. Tests
+	// give one a fake resolver.
+	Dialer *tools.Dialer
 }
 
 // Manager holds the MCP connections of one agent. Its methods are safe for
@@ -53,6 +58,7 @@ type Options struct {
 type Manager struct {
 	opts   Options
 	lang   string
+	http   *http.Transport // for servers reached over HTTP
 	conns  []*conn
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -100,7 +106,7 @@ func New(a *configs.Agent, opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	m := &Manager{opts: opts, lang: a.Language}
+	m := &Manager{opts: opts, lang: a.Language, http: tools.NewTransport(opts.Dialer)}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	for i := range a.Integrations {
 		if in := &a.Integrations[i]; in.Type == configs.IntegrationMCP {
@@ -167,6 +173,7 @@ func (m *Manager) Close() error {
 		}
 	}
 	m.wg.Wait()
+	m.http.CloseIdleConnections()
 	return errors.Join(errs...)
 }
 
@@ -401,7 +408,7 @@ func (c *conn) transports() []transport {
 	}
 	base, _ := url.Parse(c.in.URL) // validated at load
 	client := &http.Client{
-		Transport: headers{pairs: c.in.Headers, scheme: base.Scheme, host: base.Host},
+		Transport: headers{pairs: c.in.Headers, scheme: base.Scheme, host: base.Host, next: c.m.http},
 		// A redirect would carry the headers' credentials elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -422,6 +429,7 @@ func (c *conn) transports() []transport {
 type headers struct {
 	pairs        configs.Pairs
 	scheme, host string
+	next         http.RoundTripper
 }
 
 func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -431,7 +439,7 @@ func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
 			r.Header.Set(p.Key, p.Value)
 		}
 	}
-	return http.DefaultTransport.RoundTrip(r)
+	return h.next.RoundTrip(r)
 }
 
 // list fetches the tools and maps those selected to services; a tool the
