@@ -150,7 +150,7 @@ type Verbs struct {
 
 // PhraseKeys are the fixed sentences an agent may override under `phrases:`.
 var PhraseKeys = []string{
-	"didNotUnderstand", "capabilities", "noServices", "whichService", "askField",
+	"didNotUnderstand", "capabilities", "moreServices", "noServices", "whichService", "askField",
 	"invalidNumber", "invalidInteger", "invalidBoolean", "invalidDate", "impossibleDate", "invalidDateTime",
 	"invalidTime", "invalidEmail", "invalidPhone", "invalidString", "invalidOption", "invalidFormat",
 	"readback", "confirmAgain", "whatToChange", "changed", "cancelled", "anythingElse",
