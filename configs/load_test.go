@@ -568,8 +568,9 @@ func TestExpandEnv(t *testing.T) {
 		{in: "x${A}y", want: "x1y", secrets: "1"},
 		{in: "${B:-def}", want: "def"},
 		{in: "${EMPTY:-def}", want: "def"},
-		{in: "${B}", missing: "B"},
-		{in: "${EMPTY}", missing: "EMPTY (set but empty)"},
+		{in: "${B}", want: "${B}", missing: "B"},
+		{in: "x${B}y${A}${C:-c}", want: "x${B}y1c", missing: "B"},
+		{in: "${EMPTY}", want: "${EMPTY}", missing: "EMPTY (set but empty)"},
 		{in: "$${A}", want: "${A}"},
 		{in: "${A", err: "unterminated"},
 		{in: "${1A}", err: "invalid environment variable name"},
@@ -582,8 +583,8 @@ func TestExpandEnv(t *testing.T) {
 				t.Errorf("expandEnv(%q) error %v, want %q", tt.in, err, tt.err)
 			}
 		case tt.missing != "":
-			if strings.Join(x.missing, ",") != tt.missing {
-				t.Errorf("expandEnv(%q) missing %v, want %q", tt.in, x.missing, tt.missing)
+			if strings.Join(x.missing, ",") != tt.missing || x.text != tt.want {
+				t.Errorf("expandEnv(%q) = %q missing %v, want %q missing %q", tt.in, x.text, x.missing, tt.want, tt.missing)
 			}
 		case x.text != tt.want || err != nil || len(x.missing) > 0 || strings.Join(x.secrets, ",") != tt.secrets:
 			t.Errorf("expandEnv(%q) = %+v, %v; want %q with secrets %q", tt.in, x, err, tt.want, tt.secrets)
@@ -683,5 +684,82 @@ func TestExamplesLoad(t *testing.T) {
 	}
 	if langs["es"] == 0 || langs["en"] == 0 {
 		t.Errorf("examples should cover es and en: %v", langs)
+	}
+}
+
+// TestUnsetVariables: an unset variable is a problem of its own
+// (UnsetEnv); without the others, the agent is whole, its references left
+// as written and listed by the services and integrations that need them.
+func TestUnsetVariables(t *testing.T) {
+	t.Setenv("SET_VAR", "set-value")
+	const file = `name: a
+services:
+  - intent: s
+    endpoint: "${API_BASE}/orders/{{id}}"
+    headers: {Authorization: "Bearer ${SOME_TOKEN}", X-Set: "${SET_VAR}"}
+    requiredFields: [id]
+  - intent: t
+    endpoint: https://api.example.com/t
+integrations:
+  - name: h
+    type: http
+    baseUrl: "${HELP_BASE:-https://help.example.com}/v2"
+    headers: {Authorization: "Bearer ${HELP_TOKEN}"}
+    tools:
+      - intent: u
+        endpoint: /tickets?k=${HELP_KEY}
+  - name: m
+    type: mcp
+    url: "https://crm.example.com/mcp?key=${CRM_KEY}"
+`
+	a, err := Parse("a.yaml", []byte(file))
+	unset, others := AsProblems(err).SplitUnset()
+	var names []string
+	for _, p := range unset {
+		names = append(names, p.String()+" ["+p.UnsetEnv+"]")
+	}
+	want := []string{
+		"a.yaml:4: services[0].endpoint: environment variable API_BASE is not set [API_BASE]",
+		"a.yaml:5: services[0].headers.Authorization: environment variable SOME_TOKEN is not set [SOME_TOKEN]",
+		"a.yaml:13: integrations[0].headers.Authorization: environment variable HELP_TOKEN is not set [HELP_TOKEN]",
+		"a.yaml:16: integrations[0].tools[0].endpoint: environment variable HELP_KEY is not set [HELP_KEY]",
+		"a.yaml:19: integrations[1].url: environment variable CRM_KEY is not set [CRM_KEY]",
+	}
+	if strings.Join(names, "\n") != strings.Join(want, "\n") || len(others) > 0 {
+		t.Fatalf("unset:\n%s\nothers: %v", strings.Join(names, "\n"), others)
+	}
+	if AllowUnset(err) != nil {
+		t.Errorf("AllowUnset = %v", AllowUnset(err))
+	}
+	for _, tt := range []struct {
+		intent, endpoint, unset string
+	}{
+		{"s", "${API_BASE}/orders/{{id}}", "API_BASE SOME_TOKEN"},
+		{"t", "https://api.example.com/t", ""},
+		{"u", "https://help.example.com/v2/tickets?k=${HELP_KEY}", "HELP_KEY HELP_TOKEN"},
+	} {
+		s := a.Service(tt.intent)
+		if s.Endpoint != tt.endpoint || strings.Join(s.Unset, " ") != tt.unset {
+			t.Errorf("%s: endpoint %q, unset %q; want %q, %q", tt.intent, s.Endpoint, s.Unset, tt.endpoint, tt.unset)
+		}
+	}
+	if v, _ := a.Service("s").Headers.Get("X-Set"); v != "set-value" {
+		t.Errorf("a set variable beside unset ones: %q", v)
+	}
+	if got := strings.Join(a.Integrations[1].Unset, " "); got != "CRM_KEY" || a.Integrations[1].URL != "https://crm.example.com/mcp?key=${CRM_KEY}" {
+		t.Errorf("mcp integration: unset %q, url %q", got, a.Integrations[1].URL)
+	}
+
+	// Other problems stay problems.
+	for _, bad := range []struct{ file, want string }{
+		{strings.Replace(file, "${SOME_TOKEN}", "${1TOKEN}", 1), `invalid environment variable name "1TOKEN"`},
+		{strings.Replace(file, "intent: t\n", "intent: t\n    method: FETCH\n", 1), `unknown method "FETCH"`},
+	} {
+		if err := AllowUnset(func() error { _, err := Parse("a.yaml", []byte(bad.file)); return err }()); err == nil || !strings.Contains(err.Error(), bad.want) || strings.Contains(err.Error(), "not set") {
+			t.Errorf("AllowUnset = %v, want only %q", err, bad.want)
+		}
+	}
+	if err := AllowUnset(os.ErrNotExist); err != os.ErrNotExist {
+		t.Errorf("AllowUnset(os.ErrNotExist) = %v", err)
 	}
 }

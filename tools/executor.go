@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -63,6 +64,12 @@ func (e *Executor) Execute(ctx context.Context, s *Service, in Input) *Result {
 	}
 	req, err := s.NewRequest(in)
 	if err != nil {
+		res.Outcome = s.Failure(in, err)
+		return res
+	}
+	if len(s.Unset) > 0 {
+		err := fmt.Errorf("%w: %s (the request needs it; nothing was sent)", ErrUnsetEnv, strings.Join(s.Unset, ", "))
+		e.logger().Warn("service not called", "intent", s.Intent, "reason", err.Error())
 		res.Outcome = s.Failure(in, err)
 		return res
 	}

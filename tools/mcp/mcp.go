@@ -129,6 +129,13 @@ func Start(ctx context.Context, a *configs.Agent, opts Options) *Manager {
 func (m *Manager) Connect(ctx context.Context) {
 	var initial sync.WaitGroup
 	for _, c := range m.conns {
+		if err := c.unset(); err != nil { // no attempt can succeed
+			c.mu.Lock()
+			c.err = err
+			c.mu.Unlock()
+			m.opts.Logger.Warn("mcp server not connected", "integration", c.in.Name, "reason", err)
+			continue
+		}
 		initial.Add(1)
 		go func() {
 			defer initial.Done()
@@ -218,6 +225,16 @@ func (c *conn) redacted(err error) error {
 	return errors.New(c.in.Redact(err.Error()))
 }
 
+// unset is the error of an integration whose url, command or headers
+// still hold the ${VAR} of an unset environment variable
+// (configs.Integration.Unset), or nil.
+func (c *conn) unset() error {
+	if len(c.in.Unset) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (connecting needs it; nothing was sent or started)", tools.ErrUnsetEnv, strings.Join(c.in.Unset, ", "))
+}
+
 // connect tries to connect and list the tools, up to attempts times, with
 // 0.5s, 1s, 2s… between tries.
 func (c *conn) connect(ctx context.Context, attempts int) bool {
@@ -277,6 +294,9 @@ func (c *conn) Services() []configs.Service {
 // stream to the context they connect with. The timeout and the caller's ctx
 // bound only the connecting.
 func (c *conn) dial(ctx context.Context) error {
+	if err := c.unset(); err != nil {
+		return err
+	}
 	sessionCtx, cancel := context.WithCancel(c.m.ctx)
 	timer := time.AfterFunc(c.m.opts.ConnectTimeout, cancel)
 	stop := context.AfterFunc(ctx, cancel)

@@ -402,6 +402,35 @@ func TestHTTPServersRefusedByAddress(t *testing.T) {
 	}
 }
 
+// TestUnsetVariablesAreNotConnected: an integration loaded despite an
+// unset variable in its url, command or headers is not connected to (nor
+// started), and says which variable it needs.
+func TestUnsetVariablesAreNotConnected(t *testing.T) {
+	for _, tt := range []struct{ name, integration, want string }{
+		{"url", `url: "http://127.0.0.1:1/mcp?key=${MCP_KEY_UNSET_X}"`, "MCP_KEY_UNSET_X"},
+		{"command", `command: ["${MCP_BIN_UNSET_X}", "stdio"]`, "MCP_BIN_UNSET_X"},
+		{"headers", "url: http://127.0.0.1:1/mcp\n    headers: {Authorization: \"Bearer ${MCP_TOKEN_UNSET_X}\"}", "MCP_TOKEN_UNSET_X"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := configs.Parse("a.yaml", []byte(strings.Replace(agentFile, "command: [unused]", tt.integration, 1)))
+			if err = configs.AllowUnset(err); err != nil {
+				t.Fatal(err)
+			}
+			var dials atomic.Int32
+			m := Start(context.Background(), a, Options{Dial: func(*configs.Integration) sdk.Transport {
+				dials.Add(1)
+				return &sdk.CommandTransport{Command: exec.Command("/nonexistent/mcp-server")}
+			}})
+			defer m.Close()
+			st := m.Status()[0]
+			want := "unset environment variable: " + tt.want + " (connecting needs it; nothing was sent or started)"
+			if st.Connected || st.Err != want || dials.Load() != 0 {
+				t.Errorf("status %+v, %d dials; want the error %q", st, dials.Load(), want)
+			}
+		})
+	}
+}
+
 func TestConnectionLostThenBack(t *testing.T) {
 	server := newServer(&calls{})
 	sessions := make(chan *sdk.ServerSession, 4)
