@@ -150,7 +150,7 @@ type Verbs struct {
 
 // PhraseKeys are the fixed sentences an agent may override under `phrases:`.
 var PhraseKeys = []string{
-	"didNotUnderstand", "capabilities", "noServices", "whichService", "askField",
+	"didNotUnderstand", "capabilities", "moreServices", "noServices", "whichService", "askField",
 	"invalidNumber", "invalidInteger", "invalidBoolean", "invalidDate", "impossibleDate", "invalidDateTime",
 	"invalidTime", "invalidEmail", "invalidPhone", "invalidString", "invalidOption", "invalidFormat",
 	"readback", "confirmAgain", "whatToChange", "changed", "cancelled", "anythingElse",
@@ -190,6 +190,12 @@ type Service struct {
 	// Secrets are the values ${ENV} references put in the endpoint (and the
 	// integration's baseUrl); Redact hides them wherever a URL is shown.
 	Secrets []string `yaml:"-"`
+	// Unset names the environment variables, unset when the agent was
+	// loaded, whose ${VAR} references stay in the endpoint or headers (its
+	// own or its integration's); a request of the service is not sent
+	// while there are any. Only an agent loaded despite such problems
+	// (Problems.SplitUnset) has them.
+	Unset []string `yaml:"-"`
 	// MCP is set on a service that is a tool of an MCP server, listed at
 	// run time; its fields' names are the argument paths ("address.city").
 	MCP *MCPTool `yaml:"-"`
@@ -282,6 +288,11 @@ type Integration struct {
 	// Secrets are the values ${ENV} references put in baseUrl, url and
 	// command.
 	Secrets []string `yaml:"-"`
+	// Unset names the environment variables, unset when the agent was
+	// loaded, whose ${VAR} references stay in baseUrl, url, command or
+	// headers (see Service.Unset); an MCP server is not connected to
+	// while there are any.
+	Unset []string `yaml:"-"`
 }
 
 // Redact hides the integration's secrets in text.

@@ -9,13 +9,15 @@ import (
 // expansion is the result of expanding ${ENV} references in a text.
 type expansion struct {
 	text    string
-	missing []string // unset variables without a default
+	missing []string // unset variables without a default, as problems name them
+	unset   []string // their names
 	secrets []string // values that came from the environment
 }
 
 // expandEnv replaces ${NAME} and ${NAME:-default} in s with values from
-// lookup; $${ writes a literal ${. The text is only meaningful when nothing
-// is missing. Error texts name variables, never values.
+// lookup; $${ writes a literal ${. A variable that is unset or empty,
+// without a default, is missing and its reference stays in the text as
+// written. Error texts name variables, never values.
 func expandEnv(s string, lookup func(string) (string, bool)) (expansion, error) {
 	if !strings.Contains(s, "${") {
 		return expansion{text: s}, nil
@@ -51,10 +53,14 @@ func expandEnv(s string, lookup func(string) (string, bool)) (expansion, error) 
 			x.secrets = append(x.secrets, v)
 		} else if hasDef {
 			b.WriteString(def)
-		} else if ok {
-			x.missing = append(x.missing, name+" (set but empty)")
 		} else {
-			x.missing = append(x.missing, name)
+			b.WriteString("${" + ref + "}")
+			x.unset = append(x.unset, name)
+			if ok {
+				x.missing = append(x.missing, name+" (set but empty)")
+			} else {
+				x.missing = append(x.missing, name)
+			}
 		}
 	}
 }

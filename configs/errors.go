@@ -17,6 +17,10 @@ type Problem struct {
 	Line   int // 0 when the format gives none
 	Path   string
 	Reason string
+	// UnsetEnv names the environment variable a ${VAR} reference needs
+	// when that is the whole problem: the variable is unset (or empty)
+	// and has no default. See Problems.SplitUnset.
+	UnsetEnv string
 }
 
 // String formats the problem as file:line: path: reason.
@@ -69,6 +73,35 @@ func (ps Problems) Err() error {
 	}
 	ps.Sort()
 	return ps
+}
+
+// SplitUnset separates the problems of unset environment variables
+// (UnsetEnv) from the others. An agent whose only problems are unset
+// variables is whole, with their ${VAR} references left as written; each
+// service and integration lists them (Unset), and the executor and the
+// MCP manager refuse to send a request that needs one. Commands that send
+// nothing can run it without the secrets.
+func (ps Problems) SplitUnset() (unset, others Problems) {
+	for _, p := range ps {
+		if p.UnsetEnv != "" {
+			unset = append(unset, p)
+		} else {
+			others = append(others, p)
+		}
+	}
+	return unset, others
+}
+
+// AllowUnset returns err without its problems of unset environment
+// variables (SplitUnset): nil when those were all. An error that is not
+// a Problems error is returned as it is.
+func AllowUnset(err error) error {
+	var ps Problems
+	if !errors.As(err, &ps) {
+		return err
+	}
+	_, others := ps.SplitUnset()
+	return others.Err()
 }
 
 // AsProblems returns the problems carried by err: those of a Problems error,

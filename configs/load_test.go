@@ -25,6 +25,7 @@ services:
 
 func TestParseReportsEveryProblemClass(t *testing.T) {
 	t.Setenv("PRESENT_TOKEN", "s3cret-value")
+	t.Setenv("PRESENT_HOST", "169.254.1.2")
 	tests := []struct {
 		name string
 		file string
@@ -54,6 +55,36 @@ func TestParseReportsEveryProblemClass(t *testing.T) {
 			name: "bad URL",
 			file: strings.Replace(minimal, "https://api.example.com/book", "ftp://api.example.com/book", 1),
 			want: []string{`:7: services[0].endpoint: bad URL "ftp://api.example.com/book": want http:// or https://`},
+		},
+		{
+			name: "link-local and cloud metadata hosts",
+			file: strings.Replace(minimal, "https://api.example.com/book", "http://169.254.169.254/latest/meta-data", 1) + `  - intent: other
+    endpoint: "http://[fe80::1%25eth0]:8080/x"
+  - intent: third
+    endpoint: https://metadata.google.internal./computeMetadata/v1
+integrations:
+  - name: crm
+    type: mcp
+    url: http://[fd00:ec2::254]/mcp
+  - name: helpdesk
+    type: http
+    baseUrl: http://100.100.100.200/api
+    tools:
+      - intent: t
+        endpoint: /tickets
+`,
+			want: []string{
+				`:7: services[0].endpoint: URL "http://169.254.169.254/latest/meta-data": its host is a cloud metadata address; services may not reach link-local or cloud metadata addresses`,
+				`:13: services[1].endpoint: URL "http://[fe80::1%25eth0]:8080/x": its host is a link-local address`,
+				`:15: services[2].endpoint: URL "https://metadata.google.internal./computeMetadata/v1": its host is a cloud metadata name`,
+				`:19: integrations[0].url: URL "http://[fd00:ec2::254]/mcp": its host is a cloud metadata address`,
+				`:22: integrations[1].baseUrl: URL "http://100.100.100.200/api": its host is a cloud metadata address`,
+			},
+		},
+		{
+			name: "a host from the environment is checked, not shown",
+			file: strings.Replace(minimal, "https://api.example.com/book", "http://${PRESENT_HOST}/book", 1),
+			want: []string{`:7: services[0].endpoint: URL "http://${PRESENT_HOST}/book": its host is a link-local address`},
 		},
 		{
 			name: "placeholder in the host",
@@ -316,7 +347,7 @@ voice: {silence: 800ms, dictationSilence: 700ms, earlySilence: 900ms, waitMessag
 					t.Errorf("problems lack %q; got:\n%s", w, got)
 				}
 			}
-			if strings.Contains(got, "s3cret-value") {
+			if strings.Contains(got, "s3cret-value") || strings.Contains(got, "169.254.1.2") {
 				t.Errorf("a problem shows an environment value:\n%s", got)
 			}
 		})
@@ -537,8 +568,9 @@ func TestExpandEnv(t *testing.T) {
 		{in: "x${A}y", want: "x1y", secrets: "1"},
 		{in: "${B:-def}", want: "def"},
 		{in: "${EMPTY:-def}", want: "def"},
-		{in: "${B}", missing: "B"},
-		{in: "${EMPTY}", missing: "EMPTY (set but empty)"},
+		{in: "${B}", want: "${B}", missing: "B"},
+		{in: "x${B}y${A}${C:-c}", want: "x${B}y1c", missing: "B"},
+		{in: "${EMPTY}", want: "${EMPTY}", missing: "EMPTY (set but empty)"},
 		{in: "$${A}", want: "${A}"},
 		{in: "${A", err: "unterminated"},
 		{in: "${1A}", err: "invalid environment variable name"},
@@ -551,8 +583,8 @@ func TestExpandEnv(t *testing.T) {
 				t.Errorf("expandEnv(%q) error %v, want %q", tt.in, err, tt.err)
 			}
 		case tt.missing != "":
-			if strings.Join(x.missing, ",") != tt.missing {
-				t.Errorf("expandEnv(%q) missing %v, want %q", tt.in, x.missing, tt.missing)
+			if strings.Join(x.missing, ",") != tt.missing || x.text != tt.want {
+				t.Errorf("expandEnv(%q) = %q missing %v, want %q missing %q", tt.in, x.text, x.missing, tt.want, tt.missing)
 			}
 		case x.text != tt.want || err != nil || len(x.missing) > 0 || strings.Join(x.secrets, ",") != tt.secrets:
 			t.Errorf("expandEnv(%q) = %+v, %v; want %q with secrets %q", tt.in, x, err, tt.want, tt.secrets)
@@ -652,5 +684,82 @@ func TestExamplesLoad(t *testing.T) {
 	}
 	if langs["es"] == 0 || langs["en"] == 0 {
 		t.Errorf("examples should cover es and en: %v", langs)
+	}
+}
+
+// TestUnsetVariables: an unset variable is a problem of its own
+// (UnsetEnv); without the others, the agent is whole, its references left
+// as written and listed by the services and integrations that need them.
+func TestUnsetVariables(t *testing.T) {
+	t.Setenv("SET_VAR", "set-value")
+	const file = `name: a
+services:
+  - intent: s
+    endpoint: "${API_BASE}/orders/{{id}}"
+    headers: {Authorization: "Bearer ${SOME_TOKEN}", X-Set: "${SET_VAR}"}
+    requiredFields: [id]
+  - intent: t
+    endpoint: https://api.example.com/t
+integrations:
+  - name: h
+    type: http
+    baseUrl: "${HELP_BASE:-https://help.example.com}/v2"
+    headers: {Authorization: "Bearer ${HELP_TOKEN}"}
+    tools:
+      - intent: u
+        endpoint: /tickets?k=${HELP_KEY}
+  - name: m
+    type: mcp
+    url: "https://crm.example.com/mcp?key=${CRM_KEY}"
+`
+	a, err := Parse("a.yaml", []byte(file))
+	unset, others := AsProblems(err).SplitUnset()
+	var names []string
+	for _, p := range unset {
+		names = append(names, p.String()+" ["+p.UnsetEnv+"]")
+	}
+	want := []string{
+		"a.yaml:4: services[0].endpoint: environment variable API_BASE is not set [API_BASE]",
+		"a.yaml:5: services[0].headers.Authorization: environment variable SOME_TOKEN is not set [SOME_TOKEN]",
+		"a.yaml:13: integrations[0].headers.Authorization: environment variable HELP_TOKEN is not set [HELP_TOKEN]",
+		"a.yaml:16: integrations[0].tools[0].endpoint: environment variable HELP_KEY is not set [HELP_KEY]",
+		"a.yaml:19: integrations[1].url: environment variable CRM_KEY is not set [CRM_KEY]",
+	}
+	if strings.Join(names, "\n") != strings.Join(want, "\n") || len(others) > 0 {
+		t.Fatalf("unset:\n%s\nothers: %v", strings.Join(names, "\n"), others)
+	}
+	if AllowUnset(err) != nil {
+		t.Errorf("AllowUnset = %v", AllowUnset(err))
+	}
+	for _, tt := range []struct {
+		intent, endpoint, unset string
+	}{
+		{"s", "${API_BASE}/orders/{{id}}", "API_BASE SOME_TOKEN"},
+		{"t", "https://api.example.com/t", ""},
+		{"u", "https://help.example.com/v2/tickets?k=${HELP_KEY}", "HELP_KEY HELP_TOKEN"},
+	} {
+		s := a.Service(tt.intent)
+		if s.Endpoint != tt.endpoint || strings.Join(s.Unset, " ") != tt.unset {
+			t.Errorf("%s: endpoint %q, unset %q; want %q, %q", tt.intent, s.Endpoint, s.Unset, tt.endpoint, tt.unset)
+		}
+	}
+	if v, _ := a.Service("s").Headers.Get("X-Set"); v != "set-value" {
+		t.Errorf("a set variable beside unset ones: %q", v)
+	}
+	if got := strings.Join(a.Integrations[1].Unset, " "); got != "CRM_KEY" || a.Integrations[1].URL != "https://crm.example.com/mcp?key=${CRM_KEY}" {
+		t.Errorf("mcp integration: unset %q, url %q", got, a.Integrations[1].URL)
+	}
+
+	// Other problems stay problems.
+	for _, bad := range []struct{ file, want string }{
+		{strings.Replace(file, "${SOME_TOKEN}", "${1TOKEN}", 1), `invalid environment variable name "1TOKEN"`},
+		{strings.Replace(file, "intent: t\n", "intent: t\n    method: FETCH\n", 1), `unknown method "FETCH"`},
+	} {
+		if err := AllowUnset(func() error { _, err := Parse("a.yaml", []byte(bad.file)); return err }()); err == nil || !strings.Contains(err.Error(), bad.want) || strings.Contains(err.Error(), "not set") {
+			t.Errorf("AllowUnset = %v, want only %q", err, bad.want)
+		}
+	}
+	if err := AllowUnset(os.ErrNotExist); err != os.ErrNotExist {
+		t.Errorf("AllowUnset(os.ErrNotExist) = %v", err)
 	}
 }

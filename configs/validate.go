@@ -100,7 +100,7 @@ func (v *validator) transferNumber(a *Agent) {
 		return
 	}
 	written := a.TransferNumber
-	if !v.expand(&a.TransferNumber, "transferNumber", nil) {
+	if v.expand(&a.TransferNumber, "transferNumber", nil, nil) != expandedAll {
 		return
 	}
 	if !transferNumber.MatchString(a.TransferNumber) {
@@ -132,14 +132,14 @@ func (v *validator) voice(vc *Voice) {
 
 func (v *validator) integration(in *Integration, p string) {
 	for i := range in.Headers {
-		v.expand(&in.Headers[i].Value, join(p+".headers", in.Headers[i].Key), nil)
+		v.expand(&in.Headers[i].Value, join(p+".headers", in.Headers[i].Key), nil, &in.Unset)
 		v.header(in.Headers[i], join(p+".headers", in.Headers[i].Key))
 	}
 	switch in.Type {
 	case IntegrationHTTP:
 		if in.BaseURL != "" {
 			raw := in.BaseURL
-			if v.expand(&in.BaseURL, p+".baseUrl", &in.Secrets) {
+			if v.expand(&in.BaseURL, p+".baseUrl", &in.Secrets, &in.Unset) == expandedAll {
 				v.url(in.BaseURL, raw, p+".baseUrl")
 				if strings.ContainsAny(in.BaseURL, "?#") {
 					v.add(p+".baseUrl", "a base URL cannot have a query or fragment; put them in each tool's endpoint")
@@ -171,12 +171,12 @@ func (v *validator) integration(in *Integration, p string) {
 			v.add(p+".command", "give url or command, not both")
 		case in.URL != "":
 			raw := in.URL
-			if v.expand(&in.URL, p+".url", &in.Secrets) {
+			if v.expand(&in.URL, p+".url", &in.Secrets, &in.Unset) == expandedAll {
 				v.url(in.URL, raw, p+".url")
 			}
 		default:
 			for i := range in.Command {
-				v.expand(&in.Command[i], fmt.Sprintf("%s.command[%d]", p, i), &in.Secrets)
+				v.expand(&in.Command[i], fmt.Sprintf("%s.command[%d]", p, i), &in.Secrets, &in.Unset)
 			}
 		}
 		if in.BaseURL != "" {
@@ -239,13 +239,16 @@ func (v *validator) service(s *Service, in *Integration) {
 	}
 	for i := range s.Headers {
 		hp := join(p+"headers", s.Headers[i].Key)
-		v.expand(&s.Headers[i].Value, hp, nil)
+		v.expand(&s.Headers[i].Value, hp, nil, &s.Unset)
 		v.header(s.Headers[i], hp)
 	}
 	v.endpoint(s, in, p)
 	if in != nil {
 		s.Headers = mergeHeaders(in.Headers, s.Headers)
+		s.Unset = append(s.Unset, in.Unset...)
 	}
+	slices.Sort(s.Unset)
+	s.Unset = slices.Compact(s.Unset)
 	v.fields(s, p)
 	if _, isObject := s.BodyTemplate.(Object); !isObject && s.BodyTemplate != nil && (s.Method == "GET" || s.Method == "DELETE") {
 		v.add(p+"bodyTemplate", "a %s service sends its bodyTemplate as query parameters, so it must be an object", s.Method)
@@ -375,11 +378,12 @@ func (v *validator) endpoint(s *Service, in *Integration, p string) {
 		return
 	}
 	raw := s.Endpoint
-	if !v.expand(&s.Endpoint, p+"endpoint", &s.Secrets) {
-		return
-	}
+	expanded := v.expand(&s.Endpoint, p+"endpoint", &s.Secrets, &s.Unset)
 	if in != nil {
 		s.Secrets = append(s.Secrets, in.Secrets...)
+	}
+	if expanded == notExpanded {
+		return
 	}
 	if strings.Contains(authority(s.Endpoint), "{{") {
 		v.add(p+"endpoint", "placeholders may stand in the path and query, not in the host")
@@ -390,6 +394,9 @@ func (v *validator) endpoint(s *Service, in *Integration, p string) {
 	if err == nil && !u.IsAbs() && in != nil && in.BaseURL != "" {
 		s.Endpoint = strings.TrimRight(in.BaseURL, "/") + "/" + strings.TrimLeft(s.Endpoint, "/")
 		return
+	}
+	if expanded == expandedPartly {
+		return // the URL is whole only once its variables are set
 	}
 	if err == nil && !u.IsAbs() {
 		v.add(p+"endpoint", "%q is not an absolute http(s) URL", raw)
@@ -422,28 +429,48 @@ func (v *validator) url(expanded, written, p string) {
 		v.add(p, "bad URL %q: want http:// or https://", written)
 	case u.Host == "":
 		v.add(p, "bad URL %q: no host", written)
+	default:
+		if why := RefusedHost(u.Hostname()); why != "" {
+			v.add(p, "URL %q: its host is %s; services may not reach link-local or cloud metadata addresses", written, why)
+		}
 	}
 }
 
+// expanded is how far expand got.
+type expanded int
+
+const (
+	expandedAll    expanded = iota
+	expandedPartly          // unset variables' references stay as written
+	notExpanded             // a malformed reference: the text is as written
+)
+
 // expand replaces ${ENV} references in *s, adding the values that came
-// from the environment to *secrets; it reports false on a problem.
-func (v *validator) expand(s *string, p string, secrets *[]string) bool {
+// from the environment to *secrets (when not nil) and the names of unset
+// variables to *unset (when not nil); each unset variable is a problem of
+// its own (UnsetEnv), and its reference stays in *s.
+func (v *validator) expand(s *string, p string, secrets, unset *[]string) expanded {
 	x, err := expandEnv(*s, os.LookupEnv)
 	if err != nil {
 		v.add(p, "%v", err)
-		return false
+		return notExpanded
 	}
-	for _, name := range x.missing {
-		v.add(p, "environment variable %s is not set", name)
-	}
-	if len(x.missing) > 0 {
-		return false
+	for i, name := range x.missing {
+		pr := v.src.Problem(p, fmt.Sprintf("environment variable %s is not set", name))
+		pr.UnsetEnv = x.unset[i]
+		v.problems = append(v.problems, pr)
 	}
 	*s = x.text
 	if secrets != nil {
 		*secrets = append(*secrets, x.secrets...)
 	}
-	return true
+	if len(x.unset) == 0 {
+		return expandedAll
+	}
+	if unset != nil {
+		*unset = append(*unset, x.unset...)
+	}
+	return expandedPartly
 }
 
 // header checks a header without ever quoting its value.

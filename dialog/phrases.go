@@ -20,6 +20,7 @@ type phrase struct {
 var phrases = map[string]phrase{
 	"didNotUnderstand": {"Perdona, no te entendí.", "Sorry, I didn't catch that.", nil},
 	"capabilities":     {"Puedo ayudarte a {{options}}. ¿Qué necesitas?", "I can help you {{options}}. What do you need?", []string{"options"}},
+	"moreServices":     {"más", "more", nil}, // the last of the capabilities' options, after the first five
 	"noServices":       {"Por ahora no puedo hacer gestiones por teléfono.", "I can't take any requests by phone right now.", nil},
 	"unavailable":      {"Lo siento, eso no está disponible por ahora.", "Sorry, that isn't available right now.", nil},
 	"whichService":     {"¿Quieres {{options}}?", "Would you like to {{options}}?", []string{"options"}},

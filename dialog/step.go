@@ -359,11 +359,22 @@ func ordinals(lang string) []string {
 	return []string{"first", "second", "third"}
 }
 
+// namedServices is how many services the capabilities sentence names; an
+// agent with more says the moreServices phrase after them ("and more").
+const namedServices = 5
+
 // capabilities says what the agent can do, from the references of its
-// enabled services.
+// first enabled services.
 func (c *Call) capabilities() string {
 	var options []string
-	for _, s := range c.e.intents.enabled() {
+	for _, s := range c.e.intents.services {
+		if s.disabled {
+			continue
+		}
+		if len(options) == namedServices {
+			options = append(options, c.phrase("moreServices"))
+			break
+		}
 		options = append(options, c.e.describe(s.intent))
 	}
 	return c.phrase("capabilities", "options", joinList(options, c.and()))

@@ -26,7 +26,9 @@ import (
 // Runner runs transcripts. Its zero value replays offline, each transcript
 // against the agent it names. An agent with MCP integrations connects to
 // their servers to list its tools, even offline (the calls are stubbed);
-// a server that is down stops its transcripts from running. Close the
+// a server that is down stops its transcripts from running. Environment
+// variables the agent's file uses (${VAR}) may be unset: a request that
+// would be sent with one fails its turn, naming the variable. Close the
 // Runner when done.
 type Runner struct {
 	// Config, when set, is the agent every transcript runs against.
@@ -249,16 +251,21 @@ func (r *Runner) connect(ctx context.Context, path string, cfg *configs.Agent) *
 	return l
 }
 
+// loadAgent loads the agent at path, or the embedded example of that
+// name. An environment variable its file uses may be unset: every request
+// of a replay is stubbed, and one that would be sent with an unset
+// variable fails instead (tools.ErrUnsetEnv).
 func loadAgent(path, name string) (*configs.Agent, error) {
 	if _, err := os.Stat(path); err != nil && !strings.ContainsAny(name, `/\.`) {
 		examples, eerr := configs.LoadExamples()
 		for _, a := range examples {
 			if a.Name == name {
-				return a, eerr
+				return a, configs.AllowUnset(eerr)
 			}
 		}
 	}
-	return configs.Load(path)
+	a, err := configs.Load(path)
+	return a, configs.AllowUnset(err)
 }
 
 func startTime(t *transcript.Transcript, a *session.Agent) (time.Time, error) {

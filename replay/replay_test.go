@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,6 +163,64 @@ turns:
 	res := (&Runner{Live: true}).RunFile(context.Background(), filepath.Join(dir, "t.yaml"))
 	if !res.Passed || got == nil || got.URL.Query().Get("dia") != "2024-01-15" {
 		t.Errorf("live replay: %+v; server got %v", res, got)
+	}
+}
+
+// TestUnsetSecretsAreNotNeeded: a transcript whose agent uses an unset
+// ${SOME_TOKEN} replays, its requests stubbed; with --live, a request that
+// would be sent with the token unset fails the turn, names the variable,
+// and is not sent.
+func TestUnsetSecretsAreNotNeeded(t *testing.T) {
+	t.Setenv("SOME_TOKEN", "")
+	os.Unsetenv("SOME_TOKEN")
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.WriteString(w, `{"libres": ["09:00"]}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	agent, _ := os.ReadFile("testdata/agent.yaml")
+	agent = bytes.ReplaceAll(agent, []byte("https://api.example.com"), []byte(srv.URL))
+	agent = bytes.ReplaceAll(agent, []byte("    endpoint: "), []byte("    headers: {Authorization: \"Bearer ${SOME_TOKEN}\"}\n    endpoint: "))
+	os.WriteFile(filepath.Join(dir, "agent.yaml"), agent, 0o644)
+	booking, _ := os.ReadFile("testdata/booking.yaml")
+	os.WriteFile(filepath.Join(dir, "booking.yaml"), booking, 0o644)
+	os.WriteFile(filepath.Join(dir, "unstubbed.yaml"), []byte(`agent: agent.yaml
+now: "2024-01-10T09:00:00-05:00"
+turns:
+  - caller: "qué horarios hay para el lunes"
+`), 0o644)
+	if _, err := configs.Load(filepath.Join(dir, "agent.yaml")); err == nil || !strings.Contains(err.Error(), "environment variable SOME_TOKEN is not set") {
+		t.Fatalf("the agent loads without SOME_TOKEN for commands that send: %v", err)
+	}
+	tests := []struct {
+		file    string
+		live    bool
+		passed  bool
+		failure string
+	}{
+		{"booking.yaml", false, true, ""},
+		{"booking.yaml", true, true, ""},
+		{"unstubbed.yaml", false, false, "no stub for horarios"},
+		{"unstubbed.yaml", true, false, "horarios not sent: unset environment variable: SOME_TOKEN (the request needs it; nothing was sent)"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s live=%v", tt.file, tt.live), func(t *testing.T) {
+			r := &Runner{Live: tt.live}
+			defer r.Close()
+			res := r.RunFile(context.Background(), filepath.Join(dir, tt.file))
+			var failures []string
+			for _, turn := range res.Turns {
+				failures = append(failures, turn.Failures...)
+			}
+			if res.Err != nil || res.Passed != tt.passed || !strings.Contains(strings.Join(failures, "\n"), tt.failure) {
+				t.Errorf("err %v, passed %v, failures %q; want passed %v and %q", res.Err, res.Passed, failures, tt.passed, tt.failure)
+			}
+		})
+	}
+	if hits.Load() != 0 {
+		t.Errorf("%d requests were sent", hits.Load())
 	}
 }
 

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/voiceagent/voiceagent/session"
@@ -29,7 +30,11 @@ func (x *stubs) Execute(ctx context.Context, svc *tools.Service, in tools.Input)
 		return session.Answer(svc, in, resp)
 	}
 	if x.live != nil {
-		return x.live.Execute(ctx, svc, in)
+		res := x.live.Execute(ctx, svc, in)
+		if errors.Is(res.Err, tools.ErrUnsetEnv) {
+			x.failures = append(x.failures, fmt.Sprintf("%s not sent: %v", svc.Intent, res.Err))
+		}
+		return res
 	}
 	x.failures = append(x.failures, fmt.Sprintf("no stub for %s: add one under stubs: or replay with --live", svc.Intent))
 	return (&session.Stubs{}).Execute(ctx, svc, in)

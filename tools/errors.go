@@ -16,6 +16,13 @@ var (
 	ErrTooLarge = errors.New("response too large")
 	// ErrTransport: the service could not be reached or did not answer in time.
 	ErrTransport = errors.New("service unreachable")
+	// ErrRefused: the service's address is link-local or a cloud metadata
+	// endpoint (RefusedError says which); never retried.
+	ErrRefused = errors.New("address refused")
+	// ErrUnsetEnv: the service's endpoint or headers still hold the ${VAR}
+	// of an environment variable that was unset when the agent loaded
+	// (configs.Service.Unset); the request is not sent.
+	ErrUnsetEnv = errors.New("unset environment variable")
 	// ErrToolError: an MCP tool answered with isError.
 	ErrToolError = errors.New("the tool reported an error")
 	// ErrNotHTTP: an MCP tool was given to the HTTP executor.

@@ -8,10 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,8 +21,11 @@ const DefaultMaxResponseBytes = 1 << 20
 // Executor sends the requests of HTTP services. Its zero value is ready to
 // use; it is safe for concurrent use.
 type Executor struct {
-	// Client sends the requests; nil means a shared client that keeps
-	// connections alive. Timeouts come from each service, not the client.
+	// Client sends the requests; nil means a shared client (NewClient)
+	// that keeps connections alive and refuses link-local and cloud
+	// metadata addresses. A client of your own keeps that guard only if it
+	// connects through a Dialer. Timeouts come from each service, not the
+	// client.
 	Client *http.Client
 	// MaxResponseBytes bounds the body read from a service; 0 means
 	// DefaultMaxResponseBytes. A larger answer fails with ErrTooLarge.
@@ -42,22 +45,8 @@ type Result struct {
 	Duration time.Duration
 }
 
-var defaultClient = &http.Client{
-	Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	},
-	// Redirects are not followed: a service's answer is what its endpoint
-	// says, and a redirect must not carry its headers to another host. A
-	// 3xx goes to the responseConditions or the fallback like any status.
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
+// defaultClient is NewClient's, shared by executors without a Client.
+var defaultClient = NewClient(nil)
 
 // Execute runs a service: renders the request, sends it with the service's
 // timeout and retries, and maps the answer. It never returns an error: a
@@ -75,6 +64,12 @@ func (e *Executor) Execute(ctx context.Context, s *Service, in Input) *Result {
 	}
 	req, err := s.NewRequest(in)
 	if err != nil {
+		res.Outcome = s.Failure(in, err)
+		return res
+	}
+	if len(s.Unset) > 0 {
+		err := fmt.Errorf("%w: %s (the request needs it; nothing was sent)", ErrUnsetEnv, strings.Join(s.Unset, ", "))
+		e.logger().Warn("service not called", "intent", s.Intent, "reason", err.Error())
 		res.Outcome = s.Failure(in, err)
 		return res
 	}
@@ -152,6 +147,10 @@ func (e *Executor) attempt(ctx context.Context, s *Service, r *Request, n int) (
 	start := time.Now()
 	log := e.logger().With("intent", s.Intent, "method", r.Method, "host", hreq.URL.Host, "attempt", n)
 	hresp, err := e.client().Do(hreq)
+	if refused := (*RefusedError)(nil); errors.As(err, &refused) {
+		log.Warn("service address refused", "reason", refused.Error())
+		return nil, 0, fmt.Errorf("%w: %s: %v", ErrRefused, hreq.URL.Hostname(), refused)
+	}
 	if err != nil {
 		log.Warn("service unreachable", "duration", time.Since(start), "reason", reason(err))
 		return nil, 0, fmt.Errorf("%w: %s", ErrTransport, reason(err))

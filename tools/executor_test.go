@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/voiceagent/voiceagent/configs"
 )
 
 // recorder is a loopback API that remembers what it received.
@@ -407,5 +409,58 @@ func TestSecretsNeverShown(t *testing.T) {
 		if !strings.Contains(strings.Join(res.Request.RedactedHeader(), "\n"), "Authorization: [redacted]") {
 			t.Errorf("%s: redacted headers %v", name, res.Request.RedactedHeader())
 		}
+	}
+}
+
+// TestUnsetVariablesAreNotSent: an agent loaded despite unset variables
+// (configs.AllowUnset) sends the requests that do not need them and
+// refuses, naming the variables, those that do.
+func TestUnsetVariablesAreNotSent(t *testing.T) {
+	rec, srv := newAPI(t, jsonAnswer(200, `{"ok": true}`))
+	a, err := configs.Parse("test.yaml", []byte(agentFor(srv.URL, `
+  - intent: token
+    method: GET
+    endpoint: BASE/token
+    headers: {Authorization: "Bearer ${SOME_TOKEN_UNSET_X}"}
+    responseMessage: "OK"
+  - intent: base
+    method: GET
+    endpoint: "${SOME_ROOT_UNSET_X}/base"
+    responseMessage: "OK"
+  - intent: plain
+    method: GET
+    endpoint: BASE/plain
+    responseMessage: "OK"
+`)))
+	if err = configs.AllowUnset(err); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := Compile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		intent, message, err string
+	}{
+		{"token", "FALLBACK", "unset environment variable: SOME_TOKEN_UNSET_X (the request needs it; nothing was sent)"},
+		{"base", "FALLBACK", "unset environment variable: SOME_ROOT_UNSET_X (the request needs it; nothing was sent)"},
+		{"plain", "OK", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.intent, func(t *testing.T) {
+			before := len(rec.all())
+			res := (&Executor{}).Execute(t.Context(), cat.Service(tt.intent), Input{})
+			errText := ""
+			if res.Err != nil {
+				errText = res.Err.Error()
+			}
+			if res.Message != tt.message || errText != tt.err {
+				t.Fatalf("message %q, err %q; want %q, %q", res.Message, errText, tt.message, tt.err)
+			}
+			sent := len(rec.all()) - before
+			if (tt.err == "") != (sent == 1) || tt.err != "" && (!errors.Is(res.Err, ErrUnsetEnv) || res.Request != nil) {
+				t.Errorf("%d requests sent, request %v", sent, res.Request)
+			}
+		})
 	}
 }

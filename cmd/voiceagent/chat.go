@@ -42,8 +42,9 @@ services are called for real, or answered from --stubs FILE (a YAML file
 with a stubs: map of intent to {status, body}, as in transcripts).
 
 Commands: /state shows the call state and the fields collected; /dtmf 123#
-presses keys; /wait 10s stays silent; /save FILE writes the call as a
-replayable transcript; /quit (or Ctrl-D) leaves.`,
+presses keys (0-9, * and #); /wait 10s stays silent; /save FILE writes the
+call as a replayable transcript, readable by you only (mode 0600); /quit (or
+Ctrl-D) leaves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var paths []string
@@ -183,8 +184,13 @@ func (a *app) chat(ctx context.Context, agent *session.Agent, exec session.Execu
 		case strings.HasPrefix(line, "/save "):
 			a.save(s, ref, strings.TrimSpace(strings.TrimPrefix(line, "/save ")))
 			continue
-		case strings.HasPrefix(line, "/dtmf "):
-			turn = s.Handle(ctx, dialog.DTMF{At: now(), Digits: strings.TrimSpace(strings.TrimPrefix(line, "/dtmf "))})
+		case line == "/dtmf" || strings.HasPrefix(line, "/dtmf "):
+			keys, err := dtmfKeys(strings.TrimPrefix(line, "/dtmf"))
+			if err != nil {
+				fmt.Fprintf(a.stdout, "  %v; nothing was pressed\n", err)
+				continue
+			}
+			turn = s.Handle(ctx, dialog.DTMF{At: now(), Digits: keys})
 		case strings.HasPrefix(line, "/wait "):
 			d, err := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(line, "/wait ")))
 			if err != nil || d <= 0 {
@@ -207,6 +213,20 @@ func (a *app) chat(ctx context.Context, agent *session.Agent, exec session.Execu
 			return nil
 		}
 	}
+}
+
+// dtmfKeys checks the keys of /dtmf: digits, * and #.
+func dtmfKeys(arg string) (string, error) {
+	keys := strings.TrimSpace(arg)
+	if keys == "" {
+		return "", errors.New("/dtmf takes the keys to press, like /dtmf 123#")
+	}
+	for _, r := range keys {
+		if (r < '0' || r > '9') && r != '*' && r != '#' {
+			return "", fmt.Errorf("/dtmf: %q is not a key of a phone: use 0-9, * and #", r)
+		}
+	}
+	return keys, nil
 }
 
 // lineReader reads lines with editing and history on a terminal, plainly
@@ -328,11 +348,30 @@ func (a *app) save(s *session.Session, ref, path string) {
 	}
 	data, err := transcript.Marshal(t)
 	if err == nil {
-		err = os.WriteFile(path, data, 0o644)
+		err = writePrivate(path, data)
 	}
 	if err != nil {
 		fmt.Fprintf(a.stdout, "  cannot save: %v\n", err)
 		return
 	}
 	fmt.Fprintf(a.stdout, "  saved %s; replay it with: voiceagent replay %s\n", path, path)
+}
+
+// writePrivate writes data to path, readable and writable by its owner
+// only: a call holds caller data. A file already there is made private
+// before it is written.
+func writePrivate(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -16,14 +16,15 @@ import (
 // the agents that compiled and every problem of every file. MCP tools are
 // not listed: nothing connects.
 func loadCatalogs(paths []string) ([]*tools.Catalog, configs.Problems) {
-	catalogs, problems, _ := loadChecked(paths)
+	catalogs, problems, _ := loadChecked(paths, false)
 	return catalogs, problems
 }
 
 // loadChecked is loadCatalogs with the warnings of the agents that load:
 // what an author should know though the agent works (services too alike to
-// tell apart).
-func loadChecked(paths []string) ([]*tools.Catalog, configs.Problems, configs.Problems) {
+// tell apart). With allowUnset, an unset environment variable is a warning
+// too, for a command that sends nothing (validate).
+func loadChecked(paths []string, allowUnset bool) ([]*tools.Catalog, configs.Problems, configs.Problems) {
 	var (
 		agents []*configs.Agent
 		err    error
@@ -36,6 +37,14 @@ func loadChecked(paths []string) ([]*tools.Catalog, configs.Problems, configs.Pr
 	problems := configs.AsProblems(err)
 	var catalogs []*tools.Catalog
 	var warnings configs.Problems
+	if allowUnset {
+		var unset configs.Problems
+		unset, problems = problems.SplitUnset()
+		for _, p := range unset {
+			p.Reason = "warning: " + p.Reason + ": serve, chat and tools will not start without it"
+			warnings = append(warnings, p)
+		}
+	}
 	for _, a := range agents {
 		sa, err := session.NewAgent(a) // compiles services and the dialog
 		problems = append(problems, configs.AsProblems(err)...)

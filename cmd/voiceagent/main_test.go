@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // runCLI runs the command line and returns exit code, stdout and stderr.
@@ -299,4 +301,59 @@ func TestChatCallsServicesForReal(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "· POST "+srv.URL+"/citas → 200") || !strings.Contains(out, "Cita apt_7 para el 2030-01-15.") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
+}
+
+// TestUnsetVariables: an agent whose ${SOME_TOKEN} is unset validates
+// with a warning and replays from its stubs, but serve, chat and tools
+// refuse to start, naming the variable.
+func TestUnsetVariables(t *testing.T) {
+	t.Setenv("SOME_TOKEN", "")
+	os.Unsetenv("SOME_TOKEN")
+	dir := t.TempDir()
+	agentData, _ := os.ReadFile("../../replay/testdata/agent.yaml")
+	agentData = bytes.ReplaceAll(agentData, []byte("    endpoint: "), []byte("    headers: {Authorization: \"Bearer ${SOME_TOKEN}\"}\n    endpoint: "))
+	agent := filepath.Join(dir, "agent.yaml")
+	os.WriteFile(agent, agentData, 0o644)
+	booking, _ := os.ReadFile("../../replay/testdata/booking.yaml")
+	transcriptFile := filepath.Join(dir, "booking.yaml")
+	os.WriteFile(transcriptFile, booking, 0o644)
+	const notSet = ":9: services[0].headers.Authorization: environment variable SOME_TOKEN is not set"
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"validate: a warning", []string{"validate", "--config", agent}, 0, []string{"ok   " + agent, agent + ":9: services[0].headers.Authorization: warning: environment variable SOME_TOKEN is not set: serve, chat and tools will not start without it"}},
+		{"replay: the stubs answer", []string{"replay", transcriptFile}, 0, []string{"--- PASS: " + transcriptFile}},
+		{"chat", []string{"chat", "--config", agent}, 2, []string{agent + notSet}},
+		{"tools list", []string{"tools", "list", "--config", agent}, 2, []string{agent + notSet}},
+		{"tools call --dry-run", []string{"tools", "call", "--config", agent, "--tool", "horarios", "--set", "fecha=2024-01-15", "--dry-run"}, 2, []string{agent + notSet}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
+			}
+			for _, want := range tt.contains {
+				if !strings.Contains(out+errOut, want) {
+					t.Errorf("output lacks %q:\n%s%s", want, out, errOut)
+				}
+			}
+		})
+	}
+	t.Run("serve", func(t *testing.T) {
+		var out bytes.Buffer
+		a := &app{stdout: &out, stderr: &out, log: slog.New(slog.DiscardHandler)}
+		vars := map[string]string{"VOICEAGENT_TTS": "off"}
+		srv, err := a.newServer(t.Context(), &serveFlags{config: agent, drain: time.Second}, func(k string) string { return vars[k] })
+		if err == nil {
+			srv.close()
+			t.Fatal("serve started without SOME_TOKEN")
+		}
+		if !strings.Contains(err.Error(), agent+notSet) {
+			t.Errorf("serve: %v", err)
+		}
+	})
 }

@@ -28,6 +28,8 @@ through the dialog engine and the services' real request rendering and
 response mapping. Services are answered by each transcript's stubs (or its
 recorded responses) on a frozen, virtual clock, so replays are fast and
 deterministic; --live sends requests without a stub to the real services.
+Environment variables the agent uses (${VAR}) need not be set: a request
+that would be sent while it needs an unset one fails its turn instead.
 
 Each transcript names its agent (agent: path relative to the transcript, or
 the name of an embedded example agent); --config runs all against one file.

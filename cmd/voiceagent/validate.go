@@ -21,7 +21,8 @@ files in it. With no --config it checks the embedded example agents.
 
 Warnings (file:line: field.path: warning: …) point at what works but may
 confuse callers, such as two services whose references are too alike to
-tell apart; they do not fail validation.
+tell apart, or what another command needs, such as an environment variable
+a ${VAR} names that is not set here; they do not fail validation.
 
 Exit code 0 when every file is valid, 1 when any has problems, 2 when a
 --config path does not exist.`,
@@ -32,7 +33,7 @@ Exit code 0 when every file is valid, 1 when any has problems, 2 when a
 					return usageErr("--config %s: %v", p, errors.Unwrap(err))
 				}
 			}
-			catalogs, problems, warnings := loadChecked(paths)
+			catalogs, problems, warnings := loadChecked(paths, true)
 			for _, c := range catalogs {
 				mcpNote := ""
 				if n := countMCP(c.Agent); n > 0 {

@@ -24,6 +24,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/tools"
 )
 
 // Options configure a Manager; the zero value means the defaults.
@@ -46,6 +47,10 @@ type Options struct {
 	// configuration (command, or url and transport). Tests use it for
 	// in-memory servers.
 	Dial func(in *configs.Integration) sdk.Transport
+	// Dialer connects to servers reached over HTTP, refusing link-local
+	// and cloud metadata addresses; nil means a zero tools.Dialer. Tests
+	// give one a fake resolver.
+	Dialer *tools.Dialer
 }
 
 // Manager holds the MCP connections of one agent. Its methods are safe for
@@ -53,6 +58,7 @@ type Options struct {
 type Manager struct {
 	opts   Options
 	lang   string
+	http   *http.Transport // for servers reached over HTTP
 	conns  []*conn
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -100,7 +106,7 @@ func New(a *configs.Agent, opts Options) *Manager {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	m := &Manager{opts: opts, lang: a.Language}
+	m := &Manager{opts: opts, lang: a.Language, http: tools.NewTransport(opts.Dialer)}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	for i := range a.Integrations {
 		if in := &a.Integrations[i]; in.Type == configs.IntegrationMCP {
@@ -123,6 +129,13 @@ func Start(ctx context.Context, a *configs.Agent, opts Options) *Manager {
 func (m *Manager) Connect(ctx context.Context) {
 	var initial sync.WaitGroup
 	for _, c := range m.conns {
+		if err := c.unset(); err != nil { // no attempt can succeed
+			c.mu.Lock()
+			c.err = err
+			c.mu.Unlock()
+			m.opts.Logger.Warn("mcp server not connected", "integration", c.in.Name, "reason", err)
+			continue
+		}
 		initial.Add(1)
 		go func() {
 			defer initial.Done()
@@ -167,6 +180,7 @@ func (m *Manager) Close() error {
 		}
 	}
 	m.wg.Wait()
+	m.http.CloseIdleConnections()
 	return errors.Join(errs...)
 }
 
@@ -209,6 +223,16 @@ func (m *Manager) conn(integration string) *conn {
 // the HTTP client quote the URL.
 func (c *conn) redacted(err error) error {
 	return errors.New(c.in.Redact(err.Error()))
+}
+
+// unset is the error of an integration whose url, command or headers
+// still hold the ${VAR} of an unset environment variable
+// (configs.Integration.Unset), or nil.
+func (c *conn) unset() error {
+	if len(c.in.Unset) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (connecting needs it; nothing was sent or started)", tools.ErrUnsetEnv, strings.Join(c.in.Unset, ", "))
 }
 
 // connect tries to connect and list the tools, up to attempts times, with
@@ -270,6 +294,9 @@ func (c *conn) Services() []configs.Service {
 // stream to the context they connect with. The timeout and the caller's ctx
 // bound only the connecting.
 func (c *conn) dial(ctx context.Context) error {
+	if err := c.unset(); err != nil {
+		return err
+	}
 	sessionCtx, cancel := context.WithCancel(c.m.ctx)
 	timer := time.AfterFunc(c.m.opts.ConnectTimeout, cancel)
 	stop := context.AfterFunc(ctx, cancel)
@@ -401,7 +428,7 @@ func (c *conn) transports() []transport {
 	}
 	base, _ := url.Parse(c.in.URL) // validated at load
 	client := &http.Client{
-		Transport: headers{pairs: c.in.Headers, scheme: base.Scheme, host: base.Host},
+		Transport: headers{pairs: c.in.Headers, scheme: base.Scheme, host: base.Host, next: c.m.http},
 		// A redirect would carry the headers' credentials elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -422,6 +449,7 @@ func (c *conn) transports() []transport {
 type headers struct {
 	pairs        configs.Pairs
 	scheme, host string
+	next         http.RoundTripper
 }
 
 func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -431,7 +459,7 @@ func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
 			r.Header.Set(p.Key, p.Value)
 		}
 	}
-	return http.DefaultTransport.RoundTrip(r)
+	return h.next.RoundTrip(r)
 }
 
 // list fetches the tools and maps those selected to services; a tool the

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -340,6 +342,92 @@ func TestRealTransports(t *testing.T) {
 	defer mu.Unlock()
 	if !slices.Contains(auth, "Bearer tok-secret") {
 		t.Errorf("the integration's headers were not sent: %q", auth)
+	}
+}
+
+// TestHTTPServersRefusedByAddress: a server's name that resolves to the
+// metadata address is refused before anything is sent, over both HTTP
+// transports; one that resolves to loopback connects.
+func TestHTTPServersRefusedByAddress(t *testing.T) {
+	var hits atomic.Int32
+	server := newServer(&calls{})
+	count := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); h.ServeHTTP(w, r) })
+	}
+	streamable := httptest.NewServer(count(sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return server }, nil)))
+	defer streamable.Close()
+	sse := httptest.NewServer(count(sdk.NewSSEHandler(func(*http.Request) *sdk.Server { return server }, nil)))
+	defer sse.Close()
+	resolve := func(addr string) func(context.Context, string, string) ([]netip.Addr, error) {
+		return func(context.Context, string, string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr(addr)}, nil
+		}
+	}
+	// The servers refuse Host headers other than localhost's (DNS
+	// rebinding), so the name that resolves to loopback is localhost.
+	for _, tt := range []struct {
+		name, url, host, transport, resolves string
+		connected                            bool
+	}{
+		{"streamable, metadata", streamable.URL, "mcp.test", "streamable", "169.254.169.254", false},
+		{"SSE, link-local", sse.URL, "mcp.test", "sse", "169.254.1.1", false},
+		{"either, metadata", streamable.URL, "mcp.test", "", "169.254.169.254", false},
+		{"streamable, loopback", streamable.URL, "localhost", "streamable", "127.0.0.1", true},
+		{"SSE, loopback", sse.URL, "localhost", "sse", "127.0.0.1", true},
+		{"streamable, literal loopback", streamable.URL, "127.0.0.1", "streamable", "169.254.169.254", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := url.Parse(tt.url)
+			in := "url: http://" + tt.host + ":" + u.Port() + u.Path
+			if tt.transport != "" {
+				in += "\n    transport: " + tt.transport
+			}
+			a := loadAgent(t, strings.Replace(agentFile, "command: [unused]", in, 1))
+			before := hits.Load()
+			m := Start(context.Background(), a, Options{Attempts: 1, Dialer: &tools.Dialer{LookupNetIP: resolve(tt.resolves)}})
+			defer m.Close()
+			st := m.Status()[0]
+			if st.Connected != tt.connected {
+				t.Fatalf("connected %v, want %v: %+v", st.Connected, tt.connected, st)
+			}
+			if !tt.connected {
+				if !strings.Contains(st.Err, tt.resolves+" is a ") || !strings.Contains(st.Err, "services may not reach link-local or cloud metadata addresses") {
+					t.Errorf("unclear error: %s", st.Err)
+				}
+				if hits.Load() != before {
+					t.Errorf("%d requests reached the server", hits.Load()-before)
+				}
+			}
+		})
+	}
+}
+
+// TestUnsetVariablesAreNotConnected: an integration loaded despite an
+// unset variable in its url, command or headers is not connected to (nor
+// started), and says which variable it needs.
+func TestUnsetVariablesAreNotConnected(t *testing.T) {
+	for _, tt := range []struct{ name, integration, want string }{
+		{"url", `url: "http://127.0.0.1:1/mcp?key=${MCP_KEY_UNSET_X}"`, "MCP_KEY_UNSET_X"},
+		{"command", `command: ["${MCP_BIN_UNSET_X}", "stdio"]`, "MCP_BIN_UNSET_X"},
+		{"headers", "url: http://127.0.0.1:1/mcp\n    headers: {Authorization: \"Bearer ${MCP_TOKEN_UNSET_X}\"}", "MCP_TOKEN_UNSET_X"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := configs.Parse("a.yaml", []byte(strings.Replace(agentFile, "command: [unused]", tt.integration, 1)))
+			if err = configs.AllowUnset(err); err != nil {
+				t.Fatal(err)
+			}
+			var dials atomic.Int32
+			m := Start(context.Background(), a, Options{Dial: func(*configs.Integration) sdk.Transport {
+				dials.Add(1)
+				return &sdk.CommandTransport{Command: exec.Command("/nonexistent/mcp-server")}
+			}})
+			defer m.Close()
+			st := m.Status()[0]
+			want := "unset environment variable: " + tt.want + " (connecting needs it; nothing was sent or started)"
+			if st.Connected || st.Err != want || dials.Load() != 0 {
+				t.Errorf("status %+v, %d dials; want the error %q", st, dials.Load(), want)
+			}
+		})
 	}
 }
 
