@@ -347,7 +347,7 @@ func TestUnsetVariables(t *testing.T) {
 		var out bytes.Buffer
 		a := &app{stdout: &out, stderr: &out, log: slog.New(slog.DiscardHandler)}
 		vars := map[string]string{"VOICEAGENT_TTS": "off"}
-		srv, err := a.newServer(t.Context(), &serveFlags{config: agent, drain: time.Second}, func(k string) string { return vars[k] })
+		srv, err := a.newServer(t.Context(), &serveFlags{configs: []string{agent}, drain: time.Second}, func(k string) string { return vars[k] })
 		if err == nil {
 			srv.close()
 			t.Fatal("serve started without SOME_TOKEN")
