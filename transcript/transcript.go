@@ -83,8 +83,8 @@ type Response struct {
 
 // Expect is what a turn must show. Unset keys are not checked.
 type Expect struct {
-	Intent    Optional       `yaml:"intent" json:"intent,omitzero"`
-	Asks      Optional       `yaml:"asks" json:"asks,omitzero"`
+	Intent    Optional       `yaml:"intent,omitempty" json:"intent,omitzero"`
+	Asks      Optional       `yaml:"asks,omitempty" json:"asks,omitzero"`
 	Slots     map[string]any `yaml:"slots,omitempty" json:"slots,omitempty"`
 	State     string         `yaml:"state,omitempty" json:"state,omitempty"`
 	Says      string         `yaml:"says,omitempty" json:"says,omitempty"`

@@ -59,3 +59,20 @@ func TestParseStubs(t *testing.T) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
+
+// TestExpectRoundTrip: an expectation written back keeps what it leaves
+// unchecked unchecked, and a null a null.
+func TestExpectRoundTrip(t *testing.T) {
+	in := &Transcript{Turns: []Turn{{Caller: "a", Expect: &Expect{Asks: Optional{Set: true, Null: true}, State: "listening"}}}}
+	data, err := Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Parse("t.yaml", data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if e := out.Turns[0].Expect; e.Intent.Set || e.Asks != (Optional{Set: true, Null: true}) || e.State != "listening" {
+		t.Errorf("expect %+v from:\n%s", e, data)
+	}
+}
