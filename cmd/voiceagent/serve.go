@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +36,7 @@ type serveFlags struct {
 	maxCalls                               int
 	drain                                  time.Duration
 	live                                   bool
+	redact                                 bool
 	model                                  llmFlags
 	speech                                 speechFlags
 }
@@ -61,6 +63,8 @@ Environment (flags override it; keys are read only from the environment):
                                        (default: each request's Host)
   VOICEAGENT_MAX_CALLS   --max-calls   concurrent calls; beyond, 503 (default 1000)
   VOICEAGENT_RECORD      --record      write every finished call's transcript to this folder
+  VOICEAGENT_REDACT_TRANSCRIPTS=1      mask callers' personal data in the transcripts kept
+                         --redact-transcripts  (the calls API's and --record's)
   TWILIO_AUTH_TOKEN                    check X-Twilio-Signature on every Twilio request
   VOICEAGENT_STT         --stt         speech-to-text: openai, deepgram or off
                                        (default: deepgram if DEEPGRAM_API_KEY is set, else
@@ -115,6 +119,7 @@ func (a *app) serveCmd() *cobra.Command {
 	fs.StringVar(&f.agent, "agent", "", "the agent that answers calls that do not name one (default: the first loaded)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the server's address as Twilio reaches it (env VOICEAGENT_PUBLIC_URL)")
 	fs.StringVar(&f.record, "record", "", "write each finished call's transcript to this folder (env VOICEAGENT_RECORD)")
+	fs.BoolVar(&f.redact, "redact-transcripts", false, "mask callers' personal data in the transcripts kept (env VOICEAGENT_REDACT_TRANSCRIPTS)")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "concurrent calls before answering 503 (env VOICEAGENT_MAX_CALLS; default 1000)")
 	fs.DurationVar(&f.drain, "drain", 30*time.Second, "on SIGTERM, how long calls in progress may go on before they are ended")
 	fs.BoolVar(&f.live, "live", false, "call the real services even for the embedded examples")
@@ -181,6 +186,14 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 			}
 		}
 	}
+	redact := f.redact
+	if v := getenv("VOICEAGENT_REDACT_TRANSCRIPTS"); !redact && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, usageErr("VOICEAGENT_REDACT_TRANSCRIPTS %q: want true or false", v)
+		}
+		redact = b
+	}
 	var err error
 	if s.voices, err = speechProviders(&f.speech, getenv); err != nil {
 		return nil, err
@@ -218,7 +231,7 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	}
 	s.calls, err = calls.New(calls.Options{
 		Agents: s.set, DefaultAgent: f.agent, Executors: execs, Model: model, STT: s.voices.stts, TTS: s.voices.tts,
-		ByName: s.embedded, Record: record, Metrics: s.reg, Logger: a.log,
+		ByName: s.embedded, Record: record, RedactTranscripts: redact, Metrics: s.reg, Logger: a.log,
 	})
 	if errors.Is(err, calls.ErrNoAgent) {
 		err = usageErr("--agent %q: no such agent; loaded: %s", f.agent, strings.Join(agentNames(s.set.Agents()), ", "))
