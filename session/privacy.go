@@ -37,10 +37,11 @@ import (
 // privacy is a call's personal data.
 type privacy struct {
 	eng    *dialog.Engine
-	fields map[string]bool // the agent's personal fields, by name
-	seen   map[string]bool // values already masked, by field+"\x00"+value
-	masks  map[string]string
-	re     *regexp.Regexp // matches every form of every value, longest first; nil: none yet
+	fields map[string]bool   // the agent's personal fields, by name
+	seen   map[string]bool   // values already masked, by field+"\x00"+value
+	masks  map[string]string // what replaces each form of a value, by the form lowercased
+	re     *regexp.Regexp    // matches every form in masks, longest first; nil: none yet
+	stale  bool              // masks has forms re lacks
 	// turns says, per turn of the transcript, whether its words or keys
 	// were private; private is the same for the event being handled.
 	turns   []bool
@@ -181,9 +182,15 @@ func (p *privacy) add(field, v string) {
 		put(url.QueryEscape(f), url.QueryEscape(mask))
 		put(url.PathEscape(f), url.PathEscape(mask))
 	}
-	if !added {
+	p.stale = p.stale || added
+}
+
+// compile builds re from masks, when a value was added since.
+func (p *privacy) compile() {
+	if !p.stale {
 		return
 	}
+	p.stale = false
 	all := slices.Collect(maps.Keys(p.masks))
 	slices.SortFunc(all, func(a, b string) int {
 		if d := len(b) - len(a); d != 0 {
@@ -215,6 +222,7 @@ func (p *privacy) text(s string) string { return p.replace(s, false) }
 func (p *privacy) url(s string) string { return p.replace(s, true) }
 
 func (p *privacy) replace(s string, inURL bool) string {
+	p.compile()
 	if p.re == nil || s == "" {
 		return s
 	}
