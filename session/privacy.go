@@ -4,7 +4,6 @@ import (
 	"maps"
 	"net/url"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,8 +39,8 @@ type privacy struct {
 	fields map[string]bool   // the agent's personal fields, by name
 	seen   map[string]bool   // values already masked, by field+"\x00"+value
 	masks  map[string]string // what replaces each form of a value, by the form lowercased
-	re     *regexp.Regexp    // matches every form in masks, longest first; nil: none yet
-	stale  bool              // masks has forms re lacks
+	forms  []string          // the keys of masks, longest first
+	stale  bool              // masks has keys forms lacks
 	// turns says, per turn of the transcript, whether its words or keys
 	// were private; private is the same for the event being handled.
 	turns   []bool
@@ -185,23 +184,20 @@ func (p *privacy) add(field, v string) {
 	p.stale = p.stale || added
 }
 
-// compile builds re from masks, when a value was added since.
-func (p *privacy) compile() {
+// sorted lists the forms of masks, longest first, when a value was added
+// since.
+func (p *privacy) sorted() {
 	if !p.stale {
 		return
 	}
 	p.stale = false
-	all := slices.Collect(maps.Keys(p.masks))
-	slices.SortFunc(all, func(a, b string) int {
+	p.forms = slices.Collect(maps.Keys(p.masks))
+	slices.SortFunc(p.forms, func(a, b string) int {
 		if d := len(b) - len(a); d != 0 {
 			return d
 		}
 		return strings.Compare(a, b)
 	})
-	for i, f := range all {
-		all[i] = regexp.QuoteMeta(f)
-	}
-	p.re = regexp.MustCompile("(?i)" + strings.Join(all, "|"))
 }
 
 func digitsOf(s string) string {
@@ -222,37 +218,66 @@ func (p *privacy) text(s string) string { return p.replace(s, false) }
 func (p *privacy) url(s string) string { return p.replace(s, true) }
 
 func (p *privacy) replace(s string, inURL bool) string {
-	p.compile()
-	if p.re == nil || s == "" {
+	if len(p.masks) == 0 || s == "" {
 		return s
 	}
-	found := p.re.FindAllStringIndex(s, -1)
+	p.sorted()
+	// Forms are compared without case, longest first; a place taken by one
+	// is not looked at again.
+	lower := strings.ToLower(s)
+	var at []int // lower's offsets in s, when lowering changed a length
+	if len(lower) != len(s) {
+		for i, r := range s {
+			for range utf8.RuneLen(unicode.ToLower(r)) {
+				at = append(at, i)
+			}
+		}
+		at = append(at, len(s))
+	}
+	orig := func(i int) int {
+		if at == nil {
+			return i
+		}
+		return at[i]
+	}
+	type span struct {
+		i, j int
+		by   string
+	}
+	var found []span
+	for _, form := range p.forms {
+		for from := 0; ; {
+			k := strings.Index(lower[from:], form)
+			if k < 0 {
+				break
+			}
+			i, j := orig(from+k), orig(from+k+len(form))
+			from += k + len(form)
+			if !edge(s, i, j) || slices.ContainsFunc(found, func(o span) bool { return i < o.j && o.i < j }) {
+				continue
+			}
+			found = append(found, span{i, j, p.masks[form]})
+		}
+	}
 	if found == nil {
 		return s
 	}
+	slices.SortFunc(found, func(a, b span) int { return a.i - b.i })
 	var b strings.Builder
 	last := 0
+	q := strings.IndexByte(s, '?')
 	for _, m := range found {
-		if !edge(s, m[0], m[1]) {
-			continue
-		}
-		b.WriteString(s[last:m[0]])
-		by, ok := p.masks[strings.ToLower(s[m[0]:m[1]])]
-		if !ok {
-			by = configs.Mask(s[m[0]:m[1]])
-		}
-		if q := strings.IndexByte(s, '?'); inURL && strings.Contains(by, configs.Bullets) {
-			if q >= 0 && m[0] > q {
+		by := m.by
+		if inURL && strings.Contains(by, configs.Bullets) {
+			if q >= 0 && m.i > q {
 				by = url.QueryEscape(by)
 			} else {
 				by = url.PathEscape(by)
 			}
 		}
+		b.WriteString(s[last:m.i])
 		b.WriteString(by)
-		last = m[1]
-	}
-	if last == 0 {
-		return s
+		last = m.j
 	}
 	b.WriteString(s[last:])
 	return b.String()

@@ -216,3 +216,26 @@ func TestPIIOff(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskText: values found without case, longest first, as words of
+// their own, also where lowering the text changes its length.
+func TestMaskText(t *testing.T) {
+	p := &privacy{fields: map[string]bool{"nombre": true}, seen: map[string]bool{}, masks: map[string]string{}}
+	p.add("nombre", "İsmail Kaya")
+	p.add("nombre", "Kaya")
+	p.add("", "+34600111222")
+	for _, tt := range []struct{ in, want string }{
+		{"Cita para İSMAIL KAYA, mañana.", "Cita para •••• aya, mañana."},
+		{"ẞ İsmail Kaya y Kaya", "ẞ •••• aya y ••••"},
+		{"Kayak", "Kayak"},
+		{"al +34600111222 o 34600111222", "al •••• 1222 o •••• 1222"},
+		{"sin datos", "sin datos"},
+	} {
+		if got := p.text(tt.in); got != tt.want {
+			t.Errorf("text(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := p.url("https://a.example/p/Kaya?n=%C4%B0smail+Kaya"); got != "https://a.example/p/%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2?n=%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2+aya" {
+		t.Errorf("url: %s", got)
+	}
+}
