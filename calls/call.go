@@ -33,15 +33,16 @@ type call struct {
 // as it starts; the time spent in services and the model is the reply's
 // External.
 func (c *call) Handle(ctx context.Context, ev dialog.Event, wait func(string)) telephony.Reply {
-	if h, ok := heard(ev); ok {
-		c.emit(h)
-	}
 	w := &turnWork{c: c, wait: wait}
+	if h, ok := heard(ev); ok {
+		w.heard = &h
+	}
 	var before time.Duration
 	if c.model != nil {
 		before = c.model.spent
 	}
 	t := c.sess.HandleWith(ctx, ev, w)
+	w.tell()
 	external := w.external
 	if c.model != nil {
 		external += c.model.spent - before
@@ -74,11 +75,11 @@ func (c *call) changed(st dialog.State, ran map[string]string) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(now)) {
 		if v, was := now[name], c.slots[name]; v != was {
-			c.emit(FieldSet{Name: name, Value: v, Was: was})
+			c.emit(FieldSet{Name: name, Value: c.sess.MaskField(name, v), Was: c.sess.MaskField(name, was)})
 		}
 	}
 	c.slots = now
-	c.emit(StateChanged{State: st, Transcript: c.transcript()})
+	c.emit(StateChanged{State: c.sess.MaskState(st), Transcript: c.transcript()})
 }
 
 // Speak says the sentences of the answer r, as the session words them.
@@ -93,20 +94,26 @@ func (c *call) Spoken(said, heard string, interrupted bool) {
 	if interrupted {
 		c.sess.Heard(heard)
 	}
-	c.emit(Said{Text: said, Heard: heard, Interrupted: interrupted})
+	c.emit(Said{Text: c.sess.Mask(said), Heard: c.sess.Mask(heard), Interrupted: interrupted})
 }
 
 func (c *call) Deadline() time.Time { return c.sess.Deadline() }
 
 func (c *call) Close(outcome string) {
-	c.emit(Ended{Outcome: outcome, Started: c.started, State: c.sess.State(), Transcript: c.transcript()})
+	c.emit(Ended{Outcome: outcome, Started: c.started, State: c.sess.MaskState(c.sess.State()), Transcript: c.transcript()})
 }
 
 func (c *call) emit(w What) { c.l.emit(Event{Call: c.id, At: time.Now(), What: w}) }
 
-// transcript is the call so far, naming its agent as c.ref.
+// transcript is the call so far as the layer keeps it, naming its agent
+// as c.ref: redacted when the layer redacts transcripts.
 func (c *call) transcript() *transcript.Transcript {
-	t := c.sess.Transcript()
+	var t *transcript.Transcript
+	if c.l.redact {
+		t = c.sess.Redacted()
+	} else {
+		t = c.sess.Transcript()
+	}
 	t.Agent = c.ref
 	return t
 }
@@ -118,9 +125,32 @@ type turnWork struct {
 	wait     func(string)
 	external time.Duration
 	fields   map[string]string // of the services run
+	heard    *Heard            // the caller's turn, until told
+}
+
+// tell reports the caller's turn, once the dialog has read it (before the
+// turn's first service starts, or when the turn is over): only then is
+// it known whether the words gave a personal value, and so must be
+// withheld.
+func (w *turnWork) tell() {
+	if w.heard == nil {
+		return
+	}
+	h, s := *w.heard, w.c.sess
+	w.heard = nil
+	switch {
+	case s.Private() && h.Text != "":
+		h.Text, h.Private = transcript.Withheld, true
+	case s.Private() && h.Keys != "":
+		h.Keys, h.Private = transcript.Withheld, true
+	default:
+		h.Text, h.Keys = s.Mask(h.Text), s.Mask(h.Keys)
+	}
+	w.c.emit(h)
 }
 
 func (w *turnWork) Execute(ctx context.Context, svc *tools.Service, in tools.Input) *tools.Result {
+	w.tell()
 	c := w.c
 	msg := c.waitMessage(svc)
 	c.emit(ServiceStarted{Intent: svc.Intent, WaitMessage: msg})

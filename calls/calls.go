@@ -63,6 +63,10 @@ type Options struct {
 	// Record is a folder where each finished call's transcript is
 	// written; "" means none is.
 	Record string
+	// RedactTranscripts masks the caller's personal data in the
+	// transcripts the layer keeps (the registry's, and the recordings):
+	// session.Session.Redacted.
+	RedactTranscripts bool
 	// Keep is how many finished calls the registry keeps (default 200).
 	Keep int
 	// Retention is how long finished calls are kept — their records,
@@ -85,6 +89,7 @@ type Layer struct {
 	stt          map[string]speech.STT
 	tts          speech.TTS
 	byName       bool
+	redact       bool
 	log          *slog.Logger
 	services     *serviceMetrics
 	calls        *registry
@@ -101,7 +106,8 @@ func New(o Options) (*Layer, error) {
 		return nil, fmt.Errorf("calls: no agents")
 	}
 	l := &Layer{agents: o.Agents, defaultAgent: o.DefaultAgent, execs: o.Executors, model: o.Model,
-		stt: o.STT, tts: o.TTS, byName: o.ByName, log: o.Logger, record: o.Record, retention: o.Retention}
+		stt: o.STT, tts: o.TTS, byName: o.ByName, redact: o.RedactTranscripts, log: o.Logger, record: o.Record,
+		retention: o.Retention}
 	if l.retention <= 0 {
 		l.retention = DefaultRetention
 	}
@@ -199,7 +205,9 @@ func (l *Layer) Open(_ context.Context, info telephony.CallInfo) (*telephony.Con
 		}
 		c.sess.UseModel(m)
 	}
-	c.emit(Opened{Info: info, Agent: cfg.Name, Ref: c.ref})
+	shown := info
+	shown.From = configs.Mask(info.From) // personal, and a phone field may take it
+	c.emit(Opened{Info: shown, Agent: cfg.Name, Ref: c.ref})
 	return &telephony.Conversation{Session: c, Agent: cfg, Location: ag.Catalog.Location, STT: l.stt[cfg.Language], TTS: l.tts}, nil
 }
 

@@ -219,7 +219,7 @@ func TestCall(t *testing.T) {
 	}))
 	defer srv.Close()
 	calls := l.Calls()
-	if len(calls) != 1 || calls[0].Live || calls[0].From != "+34600111222" || calls[0].ProviderID != "CA1" || calls[0].Turns != 3 || calls[0].Ended == nil {
+	if len(calls) != 1 || calls[0].Live || calls[0].From != "•••• 1222" || calls[0].ProviderID != "CA1" || calls[0].Turns != 3 || calls[0].Ended == nil {
 		t.Errorf("calls %+v", calls)
 	}
 	for path, want := range map[string]int{"/v1/calls": 200, "/v1/calls/c1": 200, "/v1/calls/c1/transcript": 200, "/v1/calls/nope": 404} {

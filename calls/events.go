@@ -9,6 +9,14 @@ import (
 )
 
 // Event is one thing that happened in a call.
+//
+// Events never carry the caller's personal data in the clear: the values
+// of the agent's pii fields (configs.Field.IsPII) and the caller's number
+// are masked (configs.Mask) wherever they appear in a field, a state or
+// a text, and the words or keys of a turn that gave or answered a pii
+// field are withheld. The Transcript of StateChanged and Ended is the
+// call as the layer keeps it: masked too with Options.RedactTranscripts,
+// whole without.
 type Event struct {
 	// Call is the call's id (telephony.CallInfo.ID).
 	Call string
@@ -23,7 +31,8 @@ type Event struct {
 // there are.
 type What interface{ what() }
 
-// Opened: the call was opened for an agent.
+// Opened: the call was opened for an agent. Info.From, the caller's
+// number, is masked.
 type Opened struct {
 	Info  telephony.CallInfo
 	Agent string // the agent's name
@@ -31,11 +40,15 @@ type Opened struct {
 }
 
 // Heard: the caller's turn, as the conversation takes it: words, keys,
-// or a silence that lasted too long.
+// or a silence that lasted too long. It comes once the dialog has read
+// the turn, before the turn's services start.
 type Heard struct {
 	Text    string // what the caller said
 	Keys    string // the keys pressed
 	Silence bool   // the caller said nothing for too long
+	// Private: the words or keys gave or answered a pii field, and Text
+	// or Keys reads transcript.Withheld instead.
+	Private bool
 }
 
 // ServiceStarted: a service the dialog asked for started; WaitMessage is
@@ -53,7 +66,8 @@ type ServiceFinished struct {
 	Failed bool
 }
 
-// FieldSet: a field was collected (Was is ""), or changed.
+// FieldSet: a field was collected (Was is ""), or changed. Value and Was
+// of a pii field are masked.
 type FieldSet struct {
 	Name, Value, Was string
 }

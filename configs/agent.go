@@ -232,6 +232,11 @@ type Field struct {
 	// loss, of birth), "future" (a booking), or "" to tell from the
 	// field's name and description.
 	When string `yaml:"when"`
+	// PII marks the field's values as the caller's personal data, masked
+	// wherever a call is shown or kept (IsPII). It is a pointer so that
+	// an explicit false differs from leaving it out: unset, email and
+	// phone fields are personal data.
+	PII *bool `yaml:"pii"`
 }
 
 // Values of Field.When.

@@ -922,6 +922,20 @@ func mask(text string, claimed []extract.Span) string {
 
 // spoken renders a value for a read-back: dates with day and month names,
 // times as the language says them, booleans as yes/no.
+// Spoken is how the agent says a value of the field named field (the
+// first service's of that name) when it reads it back: dates and times
+// in words, yes or no, anything else as it is.
+func (e *Engine) Spoken(field, value string) string {
+	for _, s := range e.services {
+		for _, f := range s.fields {
+			if f.Name == field {
+				return e.spoken(f, value)
+			}
+		}
+	}
+	return value
+}
+
 func (e *Engine) spoken(f *field, v string) string {
 	sc := &scope{c: &Call{e: e}, slots: map[string]string{"v": v}}
 	var p *expr.Template

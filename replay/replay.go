@@ -89,6 +89,11 @@ type TurnResult struct {
 	Asks     *string           `json:"asks"`
 	Requests []RequestResult   `json:"requests"`
 	Failures []string          `json:"failures"`
+	// Unchecked says why the turn was not checked: a redacted
+	// transcript's turn that lost what it would be checked against, or
+	// that could not be played (its input, or an earlier turn's, was
+	// withheld). It is not a failure.
+	Unchecked string `json:"unchecked,omitempty"`
 }
 
 // RequestResult is a request made during a turn.
@@ -163,11 +168,24 @@ func (r *Runner) Run(ctx context.Context, t *transcript.Transcript) Result {
 	}
 	s.Start(ctx, now)
 	res.Passed = true
+	withheld := 0 // the first turn whose input a redacted transcript withholds, counted from 1
 	for i, turn := range t.Turns {
+		if t.Redacted && withheld == 0 && turn.Withheld() {
+			withheld = i + 1
+		}
+		if withheld > 0 {
+			res.Turns = append(res.Turns, unplayed(turn, i+1, withheld))
+			continue
+		}
 		exec.begin(turn.Requests)
 		played := play(ctx, s, turn, &now, r.Understander == nil)
 		tr := describe(turn, &played)
-		tr.Failures = append(append(tr.Failures, exec.failures...), check(turn, tr)...)
+		tr.Failures = append(tr.Failures, exec.failures...)
+		if len(turn.Redacted) > 0 {
+			tr.Unchecked = "what it recorded was redacted (" + strings.Join(turn.Redacted, ", ") + ")"
+		} else {
+			tr.Failures = append(tr.Failures, check(turn, tr)...)
+		}
 		if played.State.Phase == dialog.PhaseEnded && i+1 < len(t.Turns) {
 			tr.Failures = append(tr.Failures, fmt.Sprintf("the call ended, but %d more turns follow", len(t.Turns)-i-1))
 		}
@@ -180,6 +198,25 @@ func (r *Runner) Run(ctx context.Context, t *transcript.Transcript) Result {
 		}
 	}
 	return res
+}
+
+// unplayed is the result of turn n of a redacted transcript, not played:
+// its input, or that of turn withheld before it, was withheld, so the call
+// cannot go on as it went.
+func unplayed(turn transcript.Turn, n, withheld int) TurnResult {
+	tr := TurnResult{Line: turn.Line, Caller: turn.Caller, DTMF: turn.DTMF, Requests: []RequestResult{}, Failures: []string{}}
+	if turn.Wait > 0 {
+		tr.Wait = time.Duration(turn.Wait).String()
+	}
+	switch {
+	case n > withheld:
+		tr.Unchecked = fmt.Sprintf("it follows turn %d, whose input was redacted", withheld)
+	case turn.DTMF != "":
+		tr.Unchecked = "the caller's keys were redacted"
+	default:
+		tr.Unchecked = "the caller's words were redacted"
+	}
+	return tr
 }
 
 // play feeds one turn to the session, with the model's recorded reading

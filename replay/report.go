@@ -7,15 +7,18 @@ import (
 	"strconv"
 )
 
-// Summary counts results.
+// Summary counts results, and the turns of redacted transcripts that
+// could not be checked.
 type Summary struct {
 	Passed, Failed, Broken int
+	Unchecked              int
 }
 
 // Summarize counts passed, failed and broken (could not run) transcripts.
 func Summarize(results []Result) Summary {
 	var s Summary
 	for _, r := range results {
+		s.Unchecked += unchecked(r)
 		switch {
 		case r.Err != nil:
 			s.Broken++
@@ -38,11 +41,15 @@ func WriteText(w io.Writer, results []Result, verbose bool) {
 			fmt.Fprintf(w, "--- ERROR: %s\n    %v\n", r.File, r.Err)
 			continue
 		case r.Passed:
-			fmt.Fprintf(w, "--- PASS: %s (%d turns)\n", r.File, len(r.Turns))
+			fmt.Fprintf(w, "--- PASS: %s (%s)\n", r.File, turns(r))
 		default:
-			fmt.Fprintf(w, "--- FAIL: %s (%d turns)\n", r.File, len(r.Turns))
+			fmt.Fprintf(w, "--- FAIL: %s (%s)\n", r.File, turns(r))
 		}
 		for i, t := range r.Turns {
+			if t.Unchecked != "" && len(t.Failures) == 0 {
+				fmt.Fprintf(w, "    turn %d (line %d): not checked: %s\n", i+1, t.Line, t.Unchecked)
+				continue
+			}
 			if len(t.Failures) == 0 && !verbose {
 				continue
 			}
@@ -63,14 +70,39 @@ func WriteText(w io.Writer, results []Result, verbose bool) {
 	}
 	s := Summarize(results)
 	if s.Failed == 0 && s.Broken == 0 {
-		fmt.Fprintf(w, "ok   %d transcripts passed\n", s.Passed)
+		fmt.Fprintf(w, "ok   %d transcripts passed", s.Passed)
+		if s.Unchecked > 0 {
+			fmt.Fprintf(w, "; %d turns of redacted transcripts not checked", s.Unchecked)
+		}
+		fmt.Fprintln(w)
 		return
 	}
 	fmt.Fprintf(w, "FAIL %d passed, %d failed", s.Passed, s.Failed)
 	if s.Broken > 0 {
 		fmt.Fprintf(w, ", %d could not run", s.Broken)
 	}
+	if s.Unchecked > 0 {
+		fmt.Fprintf(w, "; %d turns of redacted transcripts not checked", s.Unchecked)
+	}
 	fmt.Fprintln(w)
+}
+
+// turns is how many turns a result has, and how many were not checked.
+func turns(r Result) string {
+	if n := unchecked(r); n > 0 {
+		return fmt.Sprintf("%d turns, %d not checked: redacted", len(r.Turns), n)
+	}
+	return fmt.Sprintf("%d turns", len(r.Turns))
+}
+
+func unchecked(r Result) int {
+	n := 0
+	for _, t := range r.Turns {
+		if t.Unchecked != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func input(t TurnResult) string {

@@ -42,6 +42,8 @@ type Session struct {
 
 	model   Model
 	history []dialog.Exchange // the last exchanges, for the model
+
+	priv *privacy // the caller's personal data
 }
 
 // New starts a session; send it Start.
@@ -50,6 +52,7 @@ func New(a *Agent, exec Executor, callID, from string) *Session {
 		agent: a, exec: exec, callID: callID, from: from,
 		call: a.Engine.NewCall(callID, from),
 		rec:  transcript.Transcript{From: from, CallID: callID},
+		priv: newPrivacy(a, from),
 	}
 }
 
@@ -110,7 +113,7 @@ func (s *Session) start(ctx context.Context, st dialog.Start, exec Executor) Tur
 		s.rec.Now = st.At.Format(time.RFC3339)
 	}
 	t := s.handle(ctx, st, exec)
-	s.rec.Turns = nil // the greeting is not a caller turn
+	s.rec.Turns, s.priv.turns = nil, nil // the greeting is not a caller turn
 	s.remember(dialog.Exchange{Agent: t.Said()})
 	return t
 }
@@ -120,7 +123,13 @@ func (s *Session) handle(ctx context.Context, ev dialog.Event, exec Executor) Tu
 	if u, ok := ev.(dialog.Utterance); ok {
 		ev = s.understand(ctx, u)
 	}
+	var before dialog.State
+	watch := s.priv.watches(ev)
+	if watch {
+		before = s.call.State()
+	}
 	pending := s.call.Step(ev)
+	s.priv.private = watch && s.priv.gave(ev, before, s.call.State(), pending)
 	at := dialog.At(ev)
 	for len(pending) > 0 {
 		a := pending[0]
@@ -136,6 +145,7 @@ func (s *Session) handle(ctx context.Context, ev dialog.Event, exec Executor) Tu
 		pending = append(pending, s.call.Step(dialog.Result{At: at, Intent: ex.Intent, Message: res.Message, Failed: res.Failed()})...)
 	}
 	t.State = s.call.State()
+	s.priv.saw(ev, t.State, t.Actions)
 	s.record(ev, &t)
 	s.last = dialog.At(ev)
 	return t
@@ -198,6 +208,7 @@ func (s *Session) record(ev dialog.Event, t *Turn) {
 		}
 	}
 	s.rec.Turns = append(s.rec.Turns, rt)
+	s.priv.turns = append(s.priv.turns, s.priv.private)
 }
 
 // Transcript returns the call so far as a replayable transcript.

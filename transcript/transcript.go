@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,11 @@ import (
 
 // Transcript is one call.
 type Transcript struct {
+	// Redacted says the caller's personal data was masked when the call
+	// was kept: the values of the agent's pii fields, the caller's number,
+	// and the words or keys of each turn that gave or answered one. Each
+	// turn lists what of it was masked (Turn.Redacted).
+	Redacted bool `yaml:"redacted,omitempty" json:"redacted,omitempty"`
 	// Agent is the agent file, relative to the transcript's folder.
 	Agent string `yaml:"agent,omitempty" json:"agent,omitempty"`
 	// Now freezes the clock at the start of the call (RFC 3339).
@@ -49,9 +55,37 @@ type Turn struct {
 	// an offline replay reads the turn the same way again.
 	Model  *Reading `yaml:"model,omitempty" json:"model,omitempty"`
 	Expect *Expect  `yaml:"expect,omitempty" json:"expect,omitempty"`
+	// Redacted lists the parts of the turn that were masked in a redacted
+	// transcript (Parts): caller or dtmf when the caller's input was
+	// withheld whole (it reads Withheld), the others when a personal value
+	// in them was masked.
+	Redacted []string `yaml:"redacted,omitempty" json:"redacted,omitempty"`
 
 	// Line is the turn's line in the file.
 	Line int `yaml:"-" json:"-"`
+}
+
+// Withheld stands for the words or keys of a caller's turn that gave, or
+// answered a question for, a personal value, in a redacted transcript.
+const Withheld = "[redacted]"
+
+// Parts of a turn that Turn.Redacted names: its keys.
+const (
+	PartCaller   = "caller"
+	PartDTMF     = "dtmf"
+	PartAgent    = "agent"
+	PartRequests = "requests"
+	PartModel    = "model"
+	PartExpect   = "expect"
+)
+
+// Parts lists every part a turn's redacted may name, in order.
+var Parts = []string{PartCaller, PartDTMF, PartAgent, PartRequests, PartModel, PartExpect}
+
+// Withheld reports whether the caller's input of the turn was withheld
+// from a redacted transcript, so that it cannot be played again.
+func (t *Turn) Withheld() bool {
+	return slices.Contains(t.Redacted, PartCaller) || slices.Contains(t.Redacted, PartDTMF)
 }
 
 // Reading is a language model's reading of a caller turn.
@@ -83,8 +117,8 @@ type Response struct {
 
 // Expect is what a turn must show. Unset keys are not checked.
 type Expect struct {
-	Intent    Optional       `yaml:"intent" json:"intent,omitzero"`
-	Asks      Optional       `yaml:"asks" json:"asks,omitzero"`
+	Intent    Optional       `yaml:"intent,omitempty" json:"intent,omitzero"`
+	Asks      Optional       `yaml:"asks,omitempty" json:"asks,omitzero"`
 	Slots     map[string]any `yaml:"slots,omitempty" json:"slots,omitempty"`
 	State     string         `yaml:"state,omitempty" json:"state,omitempty"`
 	Says      string         `yaml:"says,omitempty" json:"says,omitempty"`
@@ -204,7 +238,7 @@ func Parse(name string, data []byte) (*Transcript, error) {
 			t.Turns[i].Line = turns[i].Line
 			explicitNulls(turns[i], t.Turns[i].Expect)
 		}
-		if err := t.Turns[i].check(); err != nil {
+		if err := t.Turns[i].check(t.Redacted); err != nil {
 			return nil, fmt.Errorf("%w: %s:%d: turns[%d]: %v", ErrFormat, name, t.Turns[i].Line, i, err)
 		}
 	}
@@ -219,7 +253,15 @@ func Parse(name string, data []byte) (*Transcript, error) {
 	return t, nil
 }
 
-func (t *Turn) check() error {
+func (t *Turn) check(redacted bool) error {
+	for _, p := range t.Redacted {
+		switch {
+		case !redacted:
+			return errors.New("redacted: only a transcript marked redacted: true has redacted turns")
+		case !slices.Contains(Parts, p):
+			return fmt.Errorf("redacted: unknown part %q: want some of %s", p, strings.Join(Parts, ", "))
+		}
+	}
 	n := 0
 	for _, set := range []bool{t.Caller != "", t.DTMF != "", t.Wait != 0} {
 		if set {

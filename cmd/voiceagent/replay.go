@@ -43,6 +43,11 @@ every caller turn with the model configured in the environment instead
 (OPENAI_API_KEY, OPENAI_BASE_URL, VOICEAGENT_LLM_MODEL), to check a model
 against the transcripts' expectations.
 
+A redacted transcript (serve --redact-transcripts) runs up to the first turn
+whose words or keys were withheld; that turn and those after it, and any
+turn whose recorded text or requests were masked, are reported as not
+checked, not as failures.
+
 Exit code 0 when every transcript passes, 1 when any fails, 2 when one
 cannot run (malformed transcript, agent that does not load).`,
 		Example: `  voiceagent replay testdata/transcripts/

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,7 +36,7 @@ type serveFlags struct {
 	debugAddr, retention           string
 	maxCalls                       int
 	drain                          time.Duration
-	live, metricsPublic            bool
+	live, metricsPublic, redact    bool
 	model                          llmFlags
 	speech                         speechFlags
 }
@@ -71,6 +72,8 @@ Environment (flags override it; keys are read only from the environment):
   VOICEAGENT_API_KEY                   keys for the calls API and /metrics, separated by commas
                                        (several while rotating); 16 characters or more
                          --metrics-public  /metrics without a key
+  VOICEAGENT_REDACT_TRANSCRIPTS=1      mask callers' personal data in the transcripts kept
+                         --redact-transcripts  (the calls API's and --record's)
   TWILIO_AUTH_TOKEN                    check X-Twilio-Signature on every Twilio request
   VOICEAGENT_SECRET                    signs the per-call stream tokens (default: derived from
                                        TWILIO_AUTH_TOKEN, else random per process; set it when
@@ -134,6 +137,7 @@ func (a *app) serveCmd() *cobra.Command {
 	fs.StringVar(&f.agent, "agent", "", "the agent that answers calls that do not name one (default: the first loaded)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the server's address as Twilio reaches it (env VOICEAGENT_PUBLIC_URL)")
 	fs.StringVar(&f.record, "record", "", "write each finished call's transcript to this folder (env VOICEAGENT_RECORD)")
+	fs.BoolVar(&f.redact, "redact-transcripts", false, "mask callers' personal data in the transcripts kept (env VOICEAGENT_REDACT_TRANSCRIPTS)")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "concurrent calls before answering 503 (env VOICEAGENT_MAX_CALLS; default 1000)")
 	fs.StringVar(&f.retention, "retention", "", "how long finished calls, transcripts and recordings are kept (env VOICEAGENT_RETENTION; default 168h)")
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "serve /metrics without the API key")
@@ -224,6 +228,14 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 			}
 		}
 	}
+	redact := f.redact
+	if v := getenv("VOICEAGENT_REDACT_TRANSCRIPTS"); !redact && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, usageErr("VOICEAGENT_REDACT_TRANSCRIPTS %q: want true or false", v)
+		}
+		redact = b
+	}
 	if s.voices, err = speechProviders(&f.speech, getenv); err != nil {
 		return nil, err
 	}
@@ -260,7 +272,7 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	}
 	s.calls, err = calls.New(calls.Options{
 		Agents: s.set, DefaultAgent: f.agent, Executors: execs, Model: model, STT: s.voices.stts, TTS: s.voices.tts,
-		ByName: s.embedded, Record: record, Retention: retention, Metrics: s.reg, Logger: a.log,
+		ByName: s.embedded, Record: record, Retention: retention, RedactTranscripts: redact, Metrics: s.reg, Logger: a.log,
 	})
 	if errors.Is(err, calls.ErrNoAgent) {
 		err = usageErr("--agent %q: no such agent; loaded: %s", f.agent, strings.Join(agentNames(s.set.Agents()), ", "))

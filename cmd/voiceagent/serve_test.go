@@ -310,8 +310,13 @@ func TestServePhoneCall(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if call.Agent != "clinica-telefono" || call.From != "+34600111222" || call.ProviderID != "CA0123" || call.Turns != 5 {
+	if call.Agent != "clinica-telefono" || call.From != "•••• 1222" || call.ProviderID != "CA0123" || call.Turns != 5 {
 		t.Errorf("call %+v", call)
+	}
+	// The phone (pii by default) and the caller's number are masked in the
+	// calls API; the transcript, not redacted, keeps them to replay.
+	if list := get(t, base+"/v1/calls"); strings.Contains(list, "612345678") || strings.Contains(list, "+34600111222") {
+		t.Errorf("the calls API shows the caller's phone numbers:\n%s", list)
 	}
 	resp, err = http.Get(base + "/v1/calls/" + call.ID + "/transcript")
 	if err != nil {
@@ -417,7 +422,8 @@ func TestServeStartsBare(t *testing.T) {
 	a := &app{stdout: &out, stderr: &out, log: slog.New(slog.NewTextHandler(&logs, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_MAX_CALLS": "1", "VOICEAGENT_DEBUG_ADDR": "127.0.0.1:0"}
+	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_MAX_CALLS": "1", "VOICEAGENT_DEBUG_ADDR": "127.0.0.1:0",
+		"VOICEAGENT_REDACT_TRANSCRIPTS": "true"}
 	srv, err := a.newServer(ctx, &serveFlags{drain: 2 * time.Second}, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -481,6 +487,12 @@ func TestServeStartsBare(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("webhook beyond the limit: %s", resp.Status)
 	}
+	// VOICEAGENT_REDACT_TRANSCRIPTS: the call's transcript says it is redacted.
+	var live struct{ Calls []calls.View }
+	getJSON(t, base+"/v1/calls", &live)
+	if len(live.Calls) != 1 || !strings.HasPrefix(get(t, base+"/v1/calls/"+live.Calls[0].ID+"/transcript"), "redacted: true\n") {
+		t.Errorf("calls %+v: want one, its transcript redacted", live.Calls)
+	}
 	// Shutting down ends the call in progress once the drain time is over;
 	// meanwhile the server is not ready.
 	cancel()
@@ -519,9 +531,19 @@ func TestServeHelpListsTheEnvironment(t *testing.T) {
 	}
 	for _, v := range []string{"VOICEAGENT_ADDR", "VOICEAGENT_PUBLIC_URL", "VOICEAGENT_MAX_CALLS", "VOICEAGENT_RECORD", "TWILIO_AUTH_TOKEN",
 		"VOICEAGENT_STT", "VOICEAGENT_TTS", "DEEPGRAM_API_KEY", "DEEPGRAM_URL", "VOICEAGENT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL",
-		"VOICEAGENT_LLM_MODEL", "VOICEAGENT_STT_MODEL", "VOICEAGENT_TTS_MODEL", "VOICEAGENT_TTS_VOICE", "--record", "--max-calls"} {
+		"VOICEAGENT_LLM_MODEL", "VOICEAGENT_STT_MODEL", "VOICEAGENT_TTS_MODEL", "VOICEAGENT_TTS_VOICE", "--record", "--max-calls",
+		"VOICEAGENT_REDACT_TRANSCRIPTS", "--redact-transcripts"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("serve --help lacks %s", v)
 		}
+	}
+}
+
+func TestServeRedactTranscriptsSetting(t *testing.T) {
+	a := &app{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_REDACT_TRANSCRIPTS": "maybe"}
+	_, err := a.newServer(context.Background(), &serveFlags{}, func(k string) string { return vars[k] })
+	if err == nil || !strings.Contains(err.Error(), `VOICEAGENT_REDACT_TRANSCRIPTS "maybe": want true or false`) {
+		t.Errorf("a setting that is not a boolean: %v", err)
 	}
 }

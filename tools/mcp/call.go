@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/voiceagent/voiceagent/tools"
@@ -44,10 +45,16 @@ func (m *Manager) Execute(ctx context.Context, svc *tools.Service, in tools.Inpu
 	log := m.opts.Logger.With("integration", svc.Integration, "tool", svc.MCP.Name, "duration", res.Duration)
 	if err != nil {
 		reason := c.in.Redact(err.Error())
-		if ctx.Err() != nil {
-			reason = "timed out or canceled"
+		logged := reason
+		var rpc *jsonrpc.Error
+		switch {
+		case ctx.Err() != nil:
+			reason, logged = "timed out or canceled", "timed out or canceled"
+		case errors.As(err, &rpc):
+			// The server's message may quote the arguments: caller data.
+			logged = fmt.Sprintf("the server answered JSON-RPC error %d", rpc.Code)
 		}
-		log.Warn("mcp tool call failed", "reason", reason)
+		log.Warn("mcp tool call failed", "reason", logged)
 		res.Outcome = svc.Failure(in, fmt.Errorf("%w: %s", tools.ErrTransport, reason))
 		return res
 	}

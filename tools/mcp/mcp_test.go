@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/voiceagent/voiceagent/configs"
@@ -508,7 +509,7 @@ integrations:
         reference: reservar una mesa en el restaurante
         examples: [quiero reservar mesa]
         requiredFields:
-          - {name: name, promptHint: "¿A nombre de quién?"}
+          - {name: name, promptHint: "¿A nombre de quién?", pii: true}
           - {name: contact.email, promptHint: "¿Tu correo?"}
           - {name: zone, enum: [garden]}
         confirmation: {required: true, message: "¿Reservo para {{people}} a nombre de {{name}}?"}
@@ -556,6 +557,13 @@ integrations:
 	}
 	if hints["name"] != "¿A nombre de quién?" || hints["contact.email"] != "¿Tu correo?" || hints["day"] != "¿Day of the booking?" {
 		t.Errorf("prompts %v", hints)
+	}
+	pii := map[string]bool{}
+	for _, f := range book.RequiredFields {
+		pii[f.Name] = f.IsPII()
+	}
+	if !pii["name"] || !pii["contact.email"] || pii["day"] || pii["zone"] {
+		t.Errorf("pii %v: want name (the override's pii: true) and contact.email (format: email)", pii)
 	}
 	cat := compile(t, a, m)
 	svc := cat.Service("book_table")
@@ -611,5 +619,37 @@ func TestPromptFor(t *testing.T) {
 		if got := promptFor(configs.Field{Name: tt.name, Type: tt.typ, Description: tt.desc}, tt.lang); got != tt.want {
 			t.Errorf("%s %q (%s): %q, want %q", tt.name, tt.desc, tt.lang, got, tt.want)
 		}
+	}
+}
+
+// TestRefusedCallLogsNoArguments: a server that refuses a call with an
+// error quoting its arguments has the call fail, and the log names the
+// error's code, not its message.
+func TestRefusedCallLogsNoArguments(t *testing.T) {
+	s := sdk.NewServer(&sdk.Implementation{Name: "refuser", Version: "1"}, nil)
+	s.AddTool(&sdk.Tool{Name: "subscribe", Description: "Subscribe to the newsletter",
+		InputSchema: json.RawMessage(`{"type": "object", "properties": {"email": {"type": "string", "format": "email"}}, "required": ["email"]}`)},
+		func(_ context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "no such subscriber: " + string(req.Params.Arguments)}
+		})
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a := loadAgent(t, agentFile)
+	m := Start(context.Background(), a, Options{Dial: inMemory(t, s), Logger: logger})
+	defer m.Close()
+	res := m.Execute(context.Background(), compile(t, a, m).Service("subscribe"),
+		tools.Input{Fields: map[string]string{"email": "ana.secret@example.com"}})
+	if !errors.Is(res.Err, tools.ErrTransport) || res.Message != "FALLBACK" {
+		t.Errorf("got %q %v, want the fallback", res.Message, res.Err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "JSON-RPC error -32602") || strings.Contains(logs.String(), "ana.secret") {
+		t.Errorf("log:\n%s", logs.String())
 	}
 }

@@ -133,6 +133,9 @@ func override(s *configs.Service, o *configs.Service) error {
 		if of.Pattern != "" {
 			f.Pattern = of.Pattern
 		}
+		if of.PII != nil {
+			f.PII = of.PII
+		}
 	}
 	return nil
 }
