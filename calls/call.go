@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/voiceagent/voiceagent/dialog"
@@ -26,6 +27,7 @@ type call struct {
 	ref     string
 	started time.Time
 	slots   map[string]string // the fields collected as of the last event
+	live    atomic.Pointer[liveView]
 }
 
 // Handle feeds ev to the session. The turn's services run through a
@@ -48,6 +50,7 @@ func (c *call) Handle(ctx context.Context, ev dialog.Event, wait func(string)) t
 		external += c.model.spent - before
 	}
 	c.changed(t.State, w.fields)
+	c.freeze()
 	return telephony.Reply{Actions: t.Actions, External: external}
 }
 

@@ -93,6 +93,7 @@ type Layer struct {
 	log          *slog.Logger
 	services     *serviceMetrics
 	calls        *registry
+	hub          *hub
 	record       string
 	retention    time.Duration
 
@@ -128,7 +129,8 @@ func New(o Options) (*Layer, error) {
 		keep = 200
 	}
 	l.calls = newRegistry(keep)
-	l.observers = []func(Event){l.calls.observe}
+	l.hub = newHub(keep)
+	l.observers = []func(Event){l.calls.observe, l.hub.observe}
 	if o.Record != "" {
 		l.observers = append(l.observers, recorder{dir: o.Record, log: l.log}.observe)
 	}
@@ -207,6 +209,7 @@ func (l *Layer) Open(_ context.Context, info telephony.CallInfo) (*telephony.Con
 	}
 	shown := info
 	shown.From = configs.Mask(info.From) // personal, and a phone field may take it
+	c.freeze()
 	c.emit(Opened{Info: shown, Agent: cfg.Name, Ref: c.ref})
 	return &telephony.Conversation{Session: c, Agent: cfg, Location: ag.Catalog.Location, STT: l.stt[cfg.Language], TTS: l.tts}, nil
 }

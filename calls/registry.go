@@ -150,11 +150,13 @@ func (l *Layer) Calls() []View {
 }
 
 // Register adds the calls API to mux: GET /v1/calls, /v1/calls/{id} and
-// /v1/calls/{id}/transcript, and DELETE /v1/calls/{id}.
+// /v1/calls/{id}/transcript, the call's events as Server-Sent Events at
+// /v1/calls/{id}/events, and DELETE /v1/calls/{id}.
 func (l *Layer) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/calls", l.listCalls)
 	mux.HandleFunc("GET /v1/calls/{id}", l.getCall)
 	mux.HandleFunc("GET /v1/calls/{id}/transcript", l.getTranscript)
+	mux.HandleFunc("GET /v1/calls/{id}/events", l.events)
 	mux.HandleFunc("DELETE /v1/calls/{id}", l.deleteCall)
 }
 

@@ -40,12 +40,20 @@ func (l *Layer) sweep(now time.Time) {
 	cut := now.Add(-l.retention)
 	r := l.calls
 	r.mu.Lock()
+	var gone []string
 	r.recent = slices.DeleteFunc(r.recent, func(c *record) bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		return c.v.Ended != nil && c.v.Ended.Before(cut)
+		old := c.v.Ended != nil && c.v.Ended.Before(cut)
+		if old {
+			gone = append(gone, c.v.ID)
+		}
+		return old
 	})
 	r.mu.Unlock()
+	for _, id := range gone {
+		l.hub.forget(id)
+	}
 	if l.record == "" {
 		return
 	}
@@ -78,8 +86,8 @@ func isRecording(name string) bool {
 	return err == nil
 }
 
-// Delete removes a finished call: its record, its transcript and its
-// recording. It says whether there was anything to remove; a call in
+// Delete removes a finished call: its record, its transcript, its events
+// and its recording. It says whether there was anything to remove; a call in
 // progress is not removed (ErrLive).
 func (l *Layer) Delete(id string) (bool, error) {
 	r := l.calls
@@ -92,6 +100,7 @@ func (l *Layer) Delete(id string) (bool, error) {
 	r.recent = slices.DeleteFunc(r.recent, func(c *record) bool { return c.v.ID == id })
 	found := len(r.recent) < n
 	r.mu.Unlock()
+	l.hub.forget(id)
 	if l.record != "" && validID(id) {
 		files, _ := filepath.Glob(filepath.Join(l.record, "*-"+id+".yaml"))
 		for _, f := range files {

@@ -493,3 +493,23 @@ func (s *Session) Redacted() *transcript.Transcript {
 	}
 	return t
 }
+
+// Masker returns the call's masking as it stands, frozen: safe to use
+// from another goroutine while the session goes on (live views of the
+// call mask the caller's words as they are recognised with it).
+func (s *Session) Masker() func(string) string {
+	p := s.priv
+	if len(p.masks) == 0 {
+		return func(t string) string { return t }
+	}
+	p.sorted()
+	frozen := &privacy{masks: maps.Clone(p.masks), forms: slices.Clone(p.forms)}
+	return frozen.text
+}
+
+// AskingPrivate says whether the agent is asking for a personal field: the
+// caller's next words are then theirs alone.
+func (s *Session) AskingPrivate() bool {
+	st := s.call.State()
+	return st.Phase == dialog.PhaseCollecting && s.priv.fields[st.Asking]
+}

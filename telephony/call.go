@@ -101,10 +101,14 @@ type Call struct {
 	rt   *Runtime
 	conv *Conversation
 	sess Session
-	line Line
-	info CallInfo
-	log  *slog.Logger
-	lang string
+	// watch is sess as a Watcher, nil when it is not one; shown is the
+	// turn it was told last.
+	watch Watcher
+	shown string
+	line  Line
+	info  CallInfo
+	log   *slog.Logger
+	lang  string
 
 	// from the transport
 	inFramer *audio.Framer[int16]
@@ -201,7 +205,28 @@ func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 	c.inFramer, _ = audio.NewFramer[int16](frameLen)
 	c.vad, _ = audio.NewVAD(Rate, audio.VADConfig{})
 	c.alarms = newAlarms()
+	c.watch, _ = conv.Session.(Watcher)
 	return c
+}
+
+// setTurn moves the call to turn t, telling the watcher when what the
+// caller can see changes: listening, thinking or speaking.
+func (c *Call) setTurn(t turn) {
+	c.state = t
+	if c.watch == nil {
+		return
+	}
+	shown := "listening"
+	switch t {
+	case thinking:
+		shown = "thinking"
+	case speaking, ending:
+		shown = "speaking"
+	}
+	if shown != c.shown {
+		c.shown = shown
+		c.watch.Turn(shown)
+	}
 }
 
 // WriteSample takes caller audio: PCM16 at Rate, of any length. Call it
@@ -469,7 +494,7 @@ func (c *Call) onFrame(ctx context.Context, f *inFrame) {
 	}
 	d := c.ep.Frame(f.at, v)
 	if c.state == idle && c.ep.InTurn() {
-		c.state = endpointing
+		c.setTurn(endpointing)
 	}
 	if c.ep.LastVoice().Equal(f.at) {
 		c.voiceRecv = f.recv
@@ -485,7 +510,11 @@ func (c *Call) onTranscript(ctx context.Context, t speech.Transcript) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	c.act(ctx, at, time.Now(), c.ep.Transcript(at, t))
+	d := c.ep.Transcript(at, t)
+	if c.watch != nil && t.Text != "" && c.ep.InTurn() {
+		c.watch.Hearing(c.ep.Text())
+	}
+	c.act(ctx, at, time.Now(), d)
 }
 
 // act carries out the endpointer's decision, made at at by the audio's
@@ -511,7 +540,7 @@ func (c *Call) act(ctx context.Context, at, recv time.Time, d Decision) {
 	c.endingRecv = time.Time{}
 	c.ep.Reset()
 	if c.state == endpointing { // the caller's turn is over
-		c.state = idle
+		c.setTurn(idle)
 	}
 	if text == "" { // noise, a cough: not a turn
 		c.resume(ctx)
@@ -544,7 +573,7 @@ func (c *Call) deliverTimed(ctx context.Context, ev dialog.Event, timing *TurnTi
 func (c *Call) busy() bool { return c.state == thinking || c.state == speaking || c.held != nil }
 
 func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming) {
-	c.state = thinking
+	c.setTurn(thinking)
 	c.alarms.stop(alarmNoInput)
 	c.wg.Add(1)
 	go func() {
@@ -676,7 +705,7 @@ func (c *Call) answer(ctx context.Context, h handled) {
 		return
 	}
 	if c.state != ending {
-		c.state = speaking
+		c.setTurn(speaking)
 	}
 	c.speak(ctx, h.timing, c.interruptible, greeting, c.answered, "")
 }
@@ -703,7 +732,7 @@ func (c *Call) onSpoken(ctx context.Context) {
 	case c.state == thinking: // a filler ended; the answer is still worked on
 		return
 	case c.held != nil: // the caller is speaking: the answer waits for the turn's end
-		c.state = endpointing
+		c.setTurn(endpointing)
 		return
 	}
 	c.afterSpeaking(ctx)
@@ -726,9 +755,9 @@ func (c *Call) afterSpeaking(ctx context.Context) {
 		c.handle(ctx, ev, nil)
 		return
 	}
-	c.state = idle
+	c.setTurn(idle)
 	if c.ep.InTurn() {
-		c.state = endpointing
+		c.setTurn(endpointing)
 	}
 	c.armNoInput()
 }
@@ -844,7 +873,7 @@ func (c *Call) resume(ctx context.Context) {
 	}
 	if c.cut && c.state == idle {
 		c.cut = false
-		c.state = speaking
+		c.setTurn(speaking)
 		c.speak(ctx, nil, c.interruptible, false, c.answered, "")
 		return
 	}

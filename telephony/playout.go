@@ -173,6 +173,9 @@ func (p *player) flush(ctx context.Context, i int) error {
 		if t := p.timing; t != nil {
 			t.ReplyDelay = time.Since(t.from)
 			p.c.rt.metrics.turn(*t)
+			if w := p.c.watch; w != nil {
+				w.Timed(*t)
+			}
 			p.c.log.Info("turn", "endpointing_ms", ms(t.Endpointing), "stt_ms", ms(t.STT), "external_ms", ms(t.External),
 				"tts_ms", ms(t.TTS), "reply_delay_ms", ms(t.ReplyDelay), "orchestrator_us", t.Orchestrator().Microseconds())
 		}

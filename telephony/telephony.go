@@ -50,6 +50,19 @@ type Session interface {
 	Close(outcome string)
 }
 
+// Watcher, when a Session implements it, is told what the voice runtime
+// does beside the conversation, for live views of the call (the browser
+// page, call events). Its methods are called from the call's goroutines
+// and must return at once.
+type Watcher interface {
+	// Turn: the agent is now "listening", "thinking" or "speaking".
+	Turn(state string)
+	// Hearing: the caller's words so far in the turn, as recognised.
+	Hearing(words string)
+	// Timed: an answer's first audio has left; t says where the time went.
+	Timed(t TurnTiming)
+}
+
 // Reply is what the agent does in answer to an event.
 type Reply struct {
 	Actions []dialog.Action
