@@ -88,7 +88,10 @@ func (c *call) changed(st dialog.State, ran map[string]string) {
 // Speak says the sentences of the answer r, as the session words them.
 func (c *call) Speak(ctx context.Context, r *telephony.Reply, say func(string)) {
 	t := session.Turn{Actions: r.Actions}
-	c.sess.Speak(ctx, &t, say)
+	c.sess.Speak(ctx, &t, func(sentence string) {
+		c.emit(Saying{Text: c.live.Load().mask(sentence)}) // frozen: Handle may run meanwhile
+		say(sentence)
+	})
 }
 
 // Spoken: the model's history keeps what the caller heard of an answer

@@ -32,6 +32,13 @@ type TurnTimed struct {
 	telephony.TurnTiming
 }
 
+// Saying: the agent starts saying a sentence of an answer (the browser
+// page speaks it itself when the server has no text-to-speech).
+type Saying struct {
+	Text string
+}
+
+func (Saying) what()    {}
 func (Turned) what()    {}
 func (Hearing) what()   {}
 func (TurnTimed) what() {}
@@ -87,6 +94,8 @@ func wire(ev Event) (string, any) {
 		return "said", map[string]any{"text": w.Text, "heard": w.Heard, "interrupted": w.Interrupted}
 	case Turned:
 		return "turn", map[string]any{"state": w.State}
+	case Saying:
+		return "saying", map[string]any{"text": w.Text}
 	case TurnTimed:
 		t := w.TurnTiming
 		return "timing", map[string]any{"replyMs": ms(t.ReplyDelay), "endpointingMs": ms(t.Endpointing), "sttMs": ms(t.STT),
