@@ -170,6 +170,7 @@ type controlKind int
 const (
 	ctlDTMF controlKind = iota
 	ctlMark
+	ctlText
 )
 
 type control struct {
@@ -268,6 +269,22 @@ func (c *Call) String() string { return "call(8000)" }
 
 // DTMF takes a key the caller pressed: 0-9, *, #.
 func (c *Call) DTMF(digit string) { c.control(control{ctlDTMF, digit}) }
+
+// Typed takes words the caller typed (or their browser recognised): a
+// turn of its own, as if said and recognised. Blank text is ignored;
+// longer than maxTyped bytes is cut.
+func (c *Call) Typed(text string) {
+	text = strings.TrimSpace(text)
+	if len(text) > maxTyped {
+		text = strings.ToValidUTF8(text[:maxTyped], "")
+	}
+	if text != "" {
+		c.control(control{ctlText, text})
+	}
+}
+
+// maxTyped bounds a typed turn.
+const maxTyped = 1000
 
 // Marked tells the call that the caller has heard the audio up to the
 // mark named name.
@@ -446,6 +463,12 @@ func (c *Call) onControl(ctx context.Context, ev control) {
 	switch ev.kind {
 	case ctlMark:
 		c.onMark(ev.value)
+	case ctlText:
+		if c.state == ending {
+			return
+		}
+		c.bargeIn()
+		c.deliver(ctx, dialog.Utterance{At: time.Now(), Text: ev.value})
 	case ctlDTMF:
 		if c.state == ending {
 			return

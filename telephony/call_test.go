@@ -457,6 +457,27 @@ func TestCallDTMF(t *testing.T) {
 	}
 }
 
+// TestCallTyped: typed words are a turn of their own, trimmed, blank
+// ones ignored; they interrupt the agent like speech.
+func TestCallTyped(t *testing.T) {
+	long := strings.Repeat("Bienvenido a la clínica. ", 12)
+	h := newHarness(t, configs.Voice{}, false, func(ev dialog.Event) Reply {
+		if _, ok := ev.(dialog.Start); ok {
+			return Reply{Actions: []dialog.Action{say(long, dialog.Greeting)}}
+		}
+		return Reply{Actions: []dialog.Action{say("Dime.", dialog.Info)}}
+	})
+	var _ Typist = h.call
+	h.until("the greeting to play", func() bool { return h.line.sent() > 10 })
+	h.call.Typed("   ")
+	h.call.Typed("  quiero una cita ")
+	h.until("clear", func() bool { return h.hasEvent("clear") })
+	h.until("the typed turn", func() bool { return len(h.sess.got()) == 2 })
+	if u, ok := h.sess.got()[1].(dialog.Utterance); !ok || u.Text != "quiero una cita" {
+		t.Errorf("typed turn %#v", h.sess.got()[1])
+	}
+}
+
 func TestCallNoInput(t *testing.T) {
 	// The silence is timed from the start: the session knows it before the
 	// call starts.

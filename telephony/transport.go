@@ -60,6 +60,12 @@ type Inbound interface {
 	Run(ctx context.Context)
 }
 
+// Typist is an Inbound that also takes text: a browser caller's typed
+// words, or words their browser recognised. *Call is one.
+type Typist interface {
+	Typed(text string)
+}
+
 // Answerer answers the calls transports bring. It is safe for concurrent
 // use; a Runtime is one.
 type Answerer interface {
