@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -231,5 +232,100 @@ func TestServeFlags(t *testing.T) {
 		if code == 0 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, %q; want %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// TestServeWebTokens: the page's config is public; embed tokens are
+// minted with the API key only; a call token opens that call's events
+// and transcript and no other's.
+func TestServeWebTokens(t *testing.T) {
+	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_API_KEY": testKey}
+	srv, base := startServe(t, &serveFlags{iceServers: []string{"stun:127.0.0.1:3478", "turn:127.0.0.1:3478,u,p"}}, vars, nil)
+	var cfg struct {
+		Agents []struct {
+			Name     string
+			Services []string
+		}
+		ICEServers []iceServer
+		Speech     struct{ STT, TTS bool }
+	}
+	resp, err := http.Get(base + "/v1/web/config")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("config: %v %v", resp, err)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(cfg.Agents) != 3 || len(cfg.Agents[0].Services) == 0 || len(cfg.ICEServers) != 2 || cfg.ICEServers[1].Username != "u" ||
+		cfg.Speech.STT || cfg.Speech.TTS {
+		t.Errorf("config %+v", cfg)
+	}
+	mint := func(key, body string) (int, map[string]string) {
+		req, _ := http.NewRequest("POST", base+"/v1/web/tokens", strings.NewReader(body))
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if code, _ := mint("", `{"agent":"clinica-central"}`); code != 401 {
+		t.Errorf("minting without the key: %d", code)
+	}
+	for body, want := range map[string]int{`{"agent":"nadie"}`: 404, `{"agent":"clinica-central","ttl":"48h"}`: 400, `nope`: 400} {
+		if code, out := mint(testKey, body); code != want || out["error"] == "" {
+			t.Errorf("mint %s: %d %v; want %d with an error", body, code, out, want)
+		}
+	}
+	code, out := mint(testKey, `{"agent":"clinica-central","ttl":"5m"}`)
+	if code != 200 || srv.key.Check(out["token"], purposeEmbed, time.Now(), "clinica-central") != nil || out["expires"] == "" {
+		t.Errorf("mint: %d %v", code, out)
+	}
+
+	// A call's token opens its events and transcript, not another call's,
+	// and not the list.
+	client := ring(t, context.Background(), base, "clinica-central", "CA1")
+	defer client.Close()
+	var id string
+	for deadline := time.Now().Add(5 * time.Second); id == ""; time.Sleep(5 * time.Millisecond) {
+		if cs := srv.calls.Calls(); len(cs) == 1 {
+			id = cs[0].ID
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no call")
+		}
+	}
+	tok := srv.callToken(id)
+	get := func(path string) int {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for path, want := range map[string]int{
+		"/v1/calls/" + id + "/transcript?token=" + tok:                    200,
+		"/v1/calls/" + id + "/transcript":                                 401,
+		"/v1/calls/" + id + "/transcript?token=" + srv.callToken("other"): 403,
+		"/v1/calls/other/transcript?token=" + tok:                         403,
+		"/v1/calls/" + id + "?token=" + tok:                               401,
+		"/v1/calls?token=" + tok:                                          401,
+		"/v1/calls/" + id + "/events?token=" + out["token"]:               403,
+	} {
+		if got := get(path); got != want {
+			t.Errorf("GET %s: %d; want %d", path, got, want)
+		}
+	}
+	_ = client.Hangup()
+	<-client.Done()
+	if got := get("/v1/calls/" + id + "/events?token=" + tok); got != 200 {
+		t.Errorf("events of the ended call with its token: %d", got)
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/voiceagent/voiceagent/agents"
 	"github.com/voiceagent/voiceagent/calls"
+	"github.com/voiceagent/voiceagent/internal/signed"
 	"github.com/voiceagent/voiceagent/llm"
 	"github.com/voiceagent/voiceagent/session"
 	"github.com/voiceagent/voiceagent/telephony"
@@ -31,7 +32,7 @@ import (
 
 // serveFlags are serve's settings; each has an environment variable.
 type serveFlags struct {
-	configs                        []string
+	configs, iceServers            []string
 	addr, agent, publicURL, record string
 	debugAddr, retention           string
 	maxCalls                       int
@@ -141,6 +142,7 @@ func (a *app) serveCmd() *cobra.Command {
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "concurrent calls before answering 503 (env VOICEAGENT_MAX_CALLS; default 1000)")
 	fs.StringVar(&f.retention, "retention", "", "how long finished calls, transcripts and recordings are kept (env VOICEAGENT_RETENTION; default 168h)")
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "serve /metrics without the API key")
+	fs.StringArrayVar(&f.iceServers, "ice-server", nil, "a STUN or TURN server for browser callers, repeatable: stun:HOST:PORT or turn:HOST:PORT,USER,PASSWORD")
 	fs.DurationVar(&f.drain, "drain", 30*time.Second, "on SIGTERM, how long calls in progress may go on before they are ended")
 	fs.BoolVar(&f.live, "live", false, "call the real services even for the embedded examples")
 	fs.StringVar(&f.speech.stt, "stt", "", "speech-to-text: openai, deepgram or off (env VOICEAGENT_STT)")
@@ -170,6 +172,8 @@ type server struct {
 	drain         time.Duration
 	authSet       bool
 	guard         guard
+	key           signed.Key  // signs the browser's tokens
+	iceServers    []iceServer // handed to the page
 	metricsPublic bool
 	timeouts      timeouts
 	log           *slog.Logger
@@ -219,6 +223,13 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	var err error
 	if s.guard, err = parseKeys(getenv("VOICEAGENT_API_KEY")); err != nil {
 		return nil, err
+	}
+	for _, v := range f.iceServers {
+		ice, err := parseICEServer(v)
+		if err != nil {
+			return nil, err
+		}
+		s.iceServers = append(s.iceServers, ice)
 	}
 	maxCalls := f.maxCalls
 	if maxCalls == 0 {
@@ -283,6 +294,11 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	}
 	rt := telephony.NewRuntime(telephony.Options{Logger: a.log, Metrics: tm, Opener: s.calls})
 	token := getenv("TWILIO_AUTH_TOKEN")
+	secret := getenv("VOICEAGENT_SECRET")
+	if secret == "" {
+		secret = token
+	}
+	s.key = signed.NewKey(secret)
 	s.authSet = token != ""
 	s.twilio = twiliovoice.New(rt, twiliovoice.Config{
 		AuthToken: token, PublicURL: env(f.publicURL, "VOICEAGENT_PUBLIC_URL", getenv), MaxCalls: maxCalls, Logger: a.log,
@@ -371,7 +387,13 @@ func (s *server) handler() http.Handler {
 	mux.Handle("GET /metrics", metrics)
 	api := http.NewServeMux()
 	s.calls.Register(api)
-	mux.Handle("/v1/", s.guard.wrap(api))
+	keyed := s.guard.wrap(api)
+	mux.Handle("/v1/", keyed)
+	// A browser call's page follows its own call with the token it got.
+	mux.Handle("GET /v1/calls/{id}/events", s.callAccess(keyed, api))
+	mux.Handle("GET /v1/calls/{id}/transcript", s.callAccess(keyed, api))
+	mux.HandleFunc("GET /v1/web/config", s.webConfig)
+	mux.Handle("POST /v1/web/tokens", s.guard.wrap(http.HandlerFunc(s.mintEmbed)))
 	return mux
 }
 
