@@ -1,5 +1,5 @@
-// Package web serves the browser page that calls an agent over WebRTC:
-// static files
+// Package web serves the browser page that calls an agent over WebRTC and
+// the one-line embed that puts it on a customer's site: static files
 // embedded in the binary (plain HTML, CSS and JavaScript modules, no build
 // step), each with its content type, an ETag, a Cache-Control and a strict
 // Content-Security-Policy.
@@ -25,9 +25,10 @@ import (
 //go:embed assets
 var assets embed.FS
 
-// Routes: the page and its own files.
+// Routes: the page, the embed script and the page's own files.
 const (
 	PagePath   = "/"
+	EmbedPath  = "/embed.js"
 	StaticPath = "/static/"
 )
 
@@ -66,10 +67,14 @@ var contentTypes = map[string]string{
 
 // Cache-Control: the page's own files are revalidated on every load (a
 // 304 thanks to the ETag), so that modules importing each other by fixed
-// names never mix two releases.
-const cacheRevalidate = "no-cache"
+// names never mix two releases; embed.js, loaded by every page of a
+// customer's site, is kept five minutes.
+const (
+	cacheRevalidate = "no-cache"
+	cacheEmbed      = "public, max-age=300"
+)
 
-// Handler serves GET and HEAD of / and /static/NAME; any other
+// Handler serves GET and HEAD of /, /embed.js and /static/NAME; any other
 // path is not found. Mount it at the root of the server's mux, or use
 // Register.
 func Handler() http.Handler {
@@ -77,11 +82,12 @@ func Handler() http.Handler {
 	return handler{files: files, embedPage: embedVariant(files[PagePath])}
 }
 
-// Register adds the page's routes to mux: GET / (exactly) and GET
-// /static/.
+// Register adds the page's routes to mux: GET / (exactly), GET
+// /embed.js and GET /static/.
 func Register(mux *http.ServeMux) {
 	h := Handler()
 	mux.Handle("GET /{$}", h)
+	mux.Handle("GET "+EmbedPath, h)
 	mux.Handle("GET "+StaticPath, h)
 }
 
@@ -105,7 +111,7 @@ func etag(body []byte) string {
 }
 
 // loadFiles reads the embedded assets into their routes: index.html at /,
-// static/NAME at /static/NAME.
+// embed.js at /embed.js, static/NAME at /static/NAME.
 func loadFiles() map[string]file {
 	files := map[string]file{}
 	err := fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
@@ -122,8 +128,11 @@ func loadFiles() map[string]file {
 		}
 		f := file{name: path.Base(p), body: body, ctype: ctype, etag: etag(body), cache: cacheRevalidate}
 		route := strings.TrimPrefix(p, "assets")
-		if route == "/index.html" {
+		switch route {
+		case "/index.html":
 			route = PagePath
+		case EmbedPath:
+			f.cache = cacheEmbed
 		}
 		files[route] = f
 		return nil
@@ -160,5 +169,11 @@ func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Type", f.ctype)
 	hd.Set("Cache-Control", f.cache)
 	hd.Set("ETag", f.etag)
+	if r.URL.Path == EmbedPath {
+		// Loaded by customers' pages, perhaps with crossorigin or under
+		// Cross-Origin-Embedder-Policy.
+		hd.Set("Access-Control-Allow-Origin", "*")
+		hd.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	}
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
 }

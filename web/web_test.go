@@ -62,7 +62,7 @@ func routes(t *testing.T) []string {
 func TestEveryAssetIsServedWithItsTypeAndPolicy(t *testing.T) {
 	want := map[string]string{".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 	all := routes(t)
-	for _, r := range []string{"/", "/static/app.js", "/static/app.css"} {
+	for _, r := range []string{"/", "/embed.js", "/static/app.js", "/static/app.css"} {
 		if !slices.Contains(all, r) {
 			t.Errorf("no asset at %s", r)
 		}
@@ -113,6 +113,10 @@ func TestCaching(t *testing.T) {
 	if cc := get(t, "GET", "/static/app.js").Header().Get("Cache-Control"); cc != "no-cache" {
 		t.Errorf("module: Cache-Control %q (modules import each other by fixed names: revalidate)", cc)
 	}
+	h := get(t, "GET", "/embed.js").Header()
+	if h.Get("Cache-Control") != "public, max-age=300" || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Cross-Origin-Resource-Policy") != "cross-origin" {
+		t.Errorf("embed.js: %v", h)
+	}
 }
 
 func TestFramingAndEmbedMode(t *testing.T) {
@@ -139,7 +143,7 @@ func TestFramingAndEmbedMode(t *testing.T) {
 }
 
 func TestOtherPathsAndMethods(t *testing.T) {
-	for _, p := range []string{"/index.html", "/static/", "/static/nope.js", "/static/../index.html", "/assets/index.html", "/web.go"} {
+	for _, p := range []string{"/index.html", "/static/", "/static/nope.js", "/static/../embed.js", "/assets/embed.js", "/web.go"} {
 		if w := get(t, "GET", p); w.Code == http.StatusOK {
 			t.Errorf("GET %s: %d", p, w.Code)
 		}
@@ -340,6 +344,28 @@ func TestNoInlineCodeOrRemoteResources(t *testing.T) {
 	}
 }
 
+// TestEmbedBuildsTheFrameURL reads embed.js's URL construction (the node
+// test below runs it): the page on the script's own origin, the agent,
+// embed=1, the token when there is one, and the iframe's permissions.
+func TestEmbedBuildsTheFrameURL(t *testing.T) {
+	js := asset(t, "embed.js")
+	for _, want := range []string{
+		`script.getAttribute("data-agent")`,
+		`script.getAttribute("data-token")`,
+		`new URL(scriptSrc, document.baseURI).origin`,
+		`q.set("agent", agent);`,
+		`q.set("embed", "1");`,
+		`if (token) q.set("token", token);`,
+		`return origin + "/?" + q.toString();`,
+		`frame.src = frameURL(script.src, agent, token);`,
+		`frame.allow = "microphone; autoplay";`,
+	} {
+		if !strings.Contains(js, want) {
+			t.Errorf("embed.js lacks %s", want)
+		}
+	}
+}
+
 // node finds node, or skips.
 func node(t *testing.T) string {
 	t.Helper()
@@ -382,11 +408,12 @@ func TestNodeChecksSyntax(t *testing.T) {
 }
 
 // TestNodeRunsTheScripts runs testdata's node tests against the embedded
-// assets: the call model, the codec order, the error sentences.
+// assets: the call model, the codec order, the error sentences, and
+// embed.js in a fake document.
 func TestNodeRunsTheScripts(t *testing.T) {
 	bin := node(t)
 	dir := unpack(t)
-	for _, script := range []string{"model_test.mjs"} {
+	for _, script := range []string{"model_test.mjs", "embed_test.mjs"} {
 		abs, err := filepath.Abs(filepath.Join("testdata", script))
 		if err != nil {
 			t.Fatal(err)
