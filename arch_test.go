@@ -41,6 +41,7 @@ var rules = []rule{
 	{"telephony/twilio/twiliotest", []string{"configs", "tools", "dialog", "telephony", "llm", "speech", "calls", "cmd"}, "the fake Twilio caller speaks only the protocol and audio leaves", []string{"telephony/twilio", "telephony/audio"}},
 	{"telephony", []string{"tools", "session", "agents", "replay", "transcript", "llm", "speech/openai", "speech/deepgram", "speech/espeak", "calls", "cmd"}, "the runtime and transports know nothing of integrations, sessions, model or speech providers, or the call layer", []string{"tools/expr"}},
 	{"calls", []string{"llm", "speech/openai", "speech/deepgram", "speech/espeak", "telephony/twiliovoice", "telephony/twilio", "replay", "cmd"}, "the call layer takes its model and providers through interfaces and knows no carrier", nil},
+	{"web", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "speech", "calls", "cmd", "internal"}, "the page reaches the server only over HTTP", nil},
 	{"llm", []string{"telephony", "tools", "session", "agents", "replay", "transcript", "speech", "calls", "cmd"}, "model clients read the dialog's queries and know nothing of calls, audio or integrations", []string{"tools/expr"}},
 }
 
