@@ -28,6 +28,7 @@ import (
 	"github.com/voiceagent/voiceagent/session"
 	"github.com/voiceagent/voiceagent/telephony"
 	"github.com/voiceagent/voiceagent/telephony/twiliovoice"
+	"github.com/voiceagent/voiceagent/web"
 )
 
 // serveFlags are serve's settings; each has an environment variable.
@@ -393,6 +394,7 @@ func (s *server) handler() http.Handler {
 	mux.Handle("GET /v1/calls/{id}/events", s.callAccess(keyed, api))
 	mux.Handle("GET /v1/calls/{id}/transcript", s.callAccess(keyed, api))
 	mux.HandleFunc("GET /v1/web/config", s.webConfig)
+	web.Register(mux) // the page at /, embed.js, /static/
 	mux.Handle("POST /v1/web/tokens", s.guard.wrap(http.HandlerFunc(s.mintEmbed)))
 	return mux
 }
