@@ -59,7 +59,8 @@ type inbound struct {
 
 	started bool
 	lastSeq uint16 // of the newest packet taken
-	nextTS  uint32 // the timestamp the next audio should have
+	heard   bool   // audio has come
+	nextTS  uint32 // the timestamp the next audio should have, once it has
 
 	keyStarted bool
 	keyTS      uint32 // of the last key event taken
@@ -89,12 +90,11 @@ func (in *inbound) packet(b []byte, call telephony.Inbound) {
 		in.late++ // a duplicate, or overtaken by a newer packet
 		return
 	}
-	first := !in.started
 	in.started, in.lastSeq = true, h.seq
 	in.packets++
 	switch {
 	case h.pt == in.pcmu:
-		in.audio(h.ts, payload, first, call)
+		in.audio(h.ts, payload, call)
 	case in.event != 0 && h.pt == in.event:
 		in.key(h.ts, payload, call)
 	}
@@ -102,8 +102,8 @@ func (in *inbound) packet(b []byte, call telephony.Inbound) {
 
 // audio writes a packet of PCMU: first any gap before it as silence,
 // then its samples, in whole frames.
-func (in *inbound) audio(ts uint32, ulaw []byte, first bool, call telephony.Inbound) {
-	if gap := int32(ts - in.nextTS); !first && gap > 0 && gap <= maxFill {
+func (in *inbound) audio(ts uint32, ulaw []byte, call telephony.Inbound) {
+	if gap := int32(ts - in.nextTS); in.heard && gap > 0 && gap <= maxFill {
 		in.filled += int(gap)
 		for n := int(gap); n > 0; {
 			k := min(n, frameLen)
@@ -112,7 +112,7 @@ func (in *inbound) audio(ts uint32, ulaw []byte, first bool, call telephony.Inbo
 			in.flush(call)
 		}
 	}
-	in.nextTS = ts + uint32(len(ulaw))
+	in.heard, in.nextTS = true, ts+uint32(len(ulaw))
 	in.pcm = audio.DecodeUlaw(in.pcm[:0], ulaw)
 	in.framer.Write(in.pcm)
 	in.flush(call)

@@ -124,7 +124,7 @@ func (q *queue) mark(name string) {
 // clear drops the queued audio and returns every mark not reported yet,
 // in order: those sent and waiting for the page, then those queued.
 func (q *queue) clear() []string {
-	q.ulaw, q.head = q.ulaw[:0], 0
+	q.ulaw, q.head, q.spurt = q.ulaw[:0], 0, false
 	q.written = q.sent
 	var names []string
 	for _, m := range q.waiting {
@@ -152,6 +152,9 @@ func (q *queue) echoed(id int64) []string {
 // gone; ask says whether the page can be asked to echo marks.
 func (q *queue) step(now time.Time, ask bool, o *out) {
 	*o = out{ask: o.ask[:0], marked: o.marked[:0]}
+	if len(q.ulaw) == q.head {
+		q.spurt = false // dry, or cleared: the next write starts a spurt
+	}
 	if queued := len(q.ulaw) - q.head; queued > 0 {
 		if !q.spurt {
 			// A talkspurt starts: back to back with the last one when
