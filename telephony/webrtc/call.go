@@ -145,11 +145,11 @@ func (c *call) controlOpen() bool {
 
 // controlMsg is a message of the control channel, either way.
 type controlMsg struct {
-	Type   string `json:"type"`
-	Digit  string `json:"digit,omitempty"`
-	ID     int64  `json:"id,omitempty"`
-	TS     uint32 `json:"ts"`
-	Number string `json:"number,omitempty"`
+	Type   string  `json:"type"`
+	Digit  string  `json:"digit,omitempty"`
+	ID     int64   `json:"id,omitempty"`
+	TS     *uint32 `json:"ts,omitempty"`
+	Number string  `json:"number,omitempty"`
 }
 
 // maxControl bounds a control message: they are a few dozen bytes.
@@ -194,7 +194,7 @@ func (c *call) send(m controlMsg) {
 }
 
 // askMark asks the page to echo mark m once it has played its audio.
-func (c *call) askMark(m markMsg) { c.send(controlMsg{Type: "mark", ID: m.id, TS: m.ts}) }
+func (c *call) askMark(m markMsg) { c.send(controlMsg{Type: "mark", ID: m.id, TS: &m.ts}) }
 
 // marked tells the call that the caller has heard up to the mark name.
 func (c *call) marked(name string) {
@@ -289,9 +289,8 @@ func (c *call) serve() string {
 	sent := make(chan struct{})
 	go func() {
 		defer close(sent)
-		number, ended := c.line.send(c.ctx, c.gone)
-		if ended {
-			c.goodbye(number)
+		if end, ended := c.line.send(c.ctx, c.gone); ended {
+			c.goodbye(end)
 		}
 	}()
 	why := "agent ended"
@@ -307,16 +306,17 @@ func (c *call) serve() string {
 	return why
 }
 
-// goodbye tells the page the call is over (hang up, or the number it is
-// transferred to: a browser cannot be, but its page can show it) and
-// waits a little for it to close its side, so that the message is not
-// lost to the close.
-func (c *call) goodbye(number string) {
-	if number == "" {
-		c.send(controlMsg{Type: "hangup"})
-	} else {
-		c.send(controlMsg{Type: "transfer", Number: number})
+// goodbye tells the page the call is over — hang up, or the number it
+// is transferred to (a browser cannot be, but its page can show it) —
+// and the timestamp of the last frame sent, which it plays before it
+// closes; and waits a little for it to close its side, so that the
+// message is not lost to the close.
+func (c *call) goodbye(end ending) {
+	m := controlMsg{Type: "hangup", TS: end.last}
+	if end.number != "" {
+		m.Type, m.Number = "transfer", end.number
 	}
+	c.send(m)
 	wait := time.NewTimer(c.t.cfg.PlayoutDelay + time.Second)
 	defer wait.Stop()
 	select {

@@ -71,9 +71,13 @@
 //	page → server  {"type":"hangup"}             the caller hangs up
 //	page → server  {"type":"mark","id":7}        mark 7's audio has played
 //	server → page  {"type":"mark","id":7,"ts":N} echo mark 7 once the frame of RTP timestamp N has played
-//	server → page  {"type":"hangup"}             the agent hung up
-//	server → page  {"type":"transfer","number":"+34..."}  the agent transferred the call
+//	server → page  {"type":"hangup","ts":N}      the agent hung up
+//	server → page  {"type":"transfer","number":"+34...","ts":N}  the agent transferred the call
 //
+// The end of a call comes once the agent's last words have been sent:
+// the page should close its side once it has played the frame of
+// timestamp ts (there is none when nothing was said), and the server
+// closes it a second after.
 // Keys may also come as RFC 4733 telephone-events (RTCDTMFSender), which
 // the answer offers. Closing the control channel, or the PeerConnection,
 // hangs up too; a caller whose network goes silent (no packet, not even

@@ -326,18 +326,31 @@ func (l *line) echoed(id int64) {
 	l.signal()
 }
 
+// ending is how the agent ended the call: the number it transferred to
+// ("" for a hang-up) and the timestamp of the last frame sent (nil when
+// none was).
+type ending struct {
+	number string
+	last   *uint32
+}
+
 // send is the call's sender: it paces the queue out as RTP until End's
-// audio has gone (then it returns true with End's number), the caller
-// has gone, or ctx is done. It writes every frame, ask and report of a
-// step in that order, outside the lock.
-func (l *line) send(ctx context.Context, gone <-chan struct{}) (number string, ended bool) {
+// audio has gone (then it returns true and how the call ended), the
+// caller has gone, or ctx is done. It writes every frame, ask and report
+// of a step in that order, outside the lock.
+func (l *line) send(ctx context.Context, gone <-chan struct{}) (ending, bool) {
 	var o out
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		var end ending
 		l.mu.Lock()
 		l.q.step(time.Now(), l.c.controlOpen(), &o)
-		number = l.number
+		end.number = l.number
+		if l.q.sent > 0 {
+			last := l.q.ts - frameLen
+			end.last = &last
+		}
 		l.mu.Unlock()
 		for i := range o.n {
 			if err := l.c.track.write(&o.frames[i]); err != nil {
@@ -351,7 +364,7 @@ func (l *line) send(ctx context.Context, gone <-chan struct{}) (number string, e
 			l.c.marked(n)
 		}
 		if o.done {
-			return number, true
+			return end, true
 		}
 		var wake <-chan time.Time
 		if !o.wake.IsZero() {
@@ -369,9 +382,9 @@ func (l *line) send(ctx context.Context, gone <-chan struct{}) (number string, e
 			for _, n := range names {
 				l.c.marked(n)
 			}
-			return "", false
+			return ending{}, false
 		case <-ctx.Done():
-			return "", false
+			return ending{}, false
 		}
 	}
 }

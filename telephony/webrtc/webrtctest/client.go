@@ -81,13 +81,14 @@ func (e *Refused) Error() string { return fmt.Sprintf("refused: %d %s", e.Status
 
 // Client is the caller's end of one call.
 type Client struct {
-	cfg   Config
-	pc    *webrtc.PeerConnection
-	conn  *cuttable
-	track *track
-	dc    *webrtc.DataChannel // nil with NoControl
-	id    string
-	codec []string
+	cfg    Config
+	pc     *webrtc.PeerConnection
+	conn   *cuttable
+	track  *track
+	dc     *webrtc.DataChannel // nil with NoControl
+	id     string
+	codec  []string
+	answer string
 
 	say     chan audio.PCM16
 	keys    chan byte
@@ -118,11 +119,11 @@ type mark struct {
 
 // control is a message of the control channel, either way.
 type control struct {
-	Type   string `json:"type"`
-	Digit  string `json:"digit,omitempty"`
-	ID     int64  `json:"id,omitempty"`
-	TS     uint32 `json:"ts"`
-	Number string `json:"number,omitempty"`
+	Type   string  `json:"type"`
+	Digit  string  `json:"digit,omitempty"`
+	ID     int64   `json:"id,omitempty"`
+	TS     *uint32 `json:"ts,omitempty"`
+	Number string  `json:"number,omitempty"`
 }
 
 // Dial places a call: it offers, reads the answer, and returns once the
@@ -242,7 +243,7 @@ func (c *Client) offer(ctx context.Context) error {
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return err
 	}
-	c.codec = audioCodecs(answer)
+	c.codec, c.answer = audioCodecs(answer), answer
 	for _, ch := range []chan struct{}{connected, opened} {
 		select {
 		case <-ch:
@@ -327,6 +328,17 @@ func (c *Client) CallID() string { return c.id }
 
 // Codecs are the audio codecs the server answered with.
 func (c *Client) Codecs() []string { return c.codec }
+
+// Answer is the server's answer, as it came.
+func (c *Client) Answer() string { return c.answer }
+
+// CloseControl closes the control channel alone, as a page may.
+func (c *Client) CloseControl() error {
+	if c.dc == nil {
+		return errors.New("webrtctest: no control channel")
+	}
+	return c.dc.Close()
+}
 
 // Say queues the caller's audio, PCM16 at 8 kHz, sent in real time after
 // what was queued before.
@@ -457,13 +469,13 @@ func (c *Client) onControl(data []byte) {
 	}
 	switch m.Type {
 	case "mark":
-		if c.cfg.NoEcho {
+		if c.cfg.NoEcho || m.TS == nil {
 			return
 		}
 		c.mu.Lock()
-		heard := c.heardAny && int32(c.heardTS-m.TS) >= 0
+		heard := c.heard(*m.TS)
 		if !heard {
-			c.pending = append(c.pending, mark{id: m.ID, ts: m.TS})
+			c.pending = append(c.pending, mark{id: m.ID, ts: *m.TS})
 		}
 		c.mu.Unlock()
 		if heard {
@@ -474,11 +486,25 @@ func (c *Client) onControl(data []byte) {
 		c.transferred = m.Number
 		c.mu.Unlock()
 		go func() { // not on pion's goroutine, which Close waits for
+			// The agent's last words are heard before the caller closes,
+			// within a second.
+			for deadline := time.Now().Add(time.Second); m.TS != nil && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				c.mu.Lock()
+				heard := c.heard(*m.TS)
+				c.mu.Unlock()
+				if heard {
+					break
+				}
+			}
 			_ = c.pc.Close()
 			c.end()
 		}()
 	}
 }
+
+// heard reports whether the frame of timestamp ts has been heard; c.mu is
+// held.
+func (c *Client) heard(ts uint32) bool { return c.heardAny && int32(c.heardTS-ts) >= 0 }
 
 func (c *Client) echo(id int64) {
 	c.echoed.Add(1)
@@ -510,7 +536,7 @@ func (c *Client) hear(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		}
 		k := 0
 		for _, m := range c.pending {
-			if int32(c.heardTS-m.ts) >= 0 {
+			if c.heard(m.ts) {
 				echo = append(echo, m.id)
 			} else {
 				c.pending[k] = m
