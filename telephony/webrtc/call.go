@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -224,7 +225,7 @@ func (c *call) onTrack(tr *pion.TrackRemote, rec *pion.RTPReceiver) {
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := tr.Read(buf)
-		if err != nil && !errors.Is(err, pion.ErrCodecNotFound) { // an unknown payload type is only skipped
+		if err != nil && !errors.Is(err, pion.ErrCodecNotFound) && !errors.Is(err, io.ErrShortBuffer) { // a packet of an unknown payload type, or too long, is skipped
 			break
 		}
 		if s := c.sink.Load(); s != nil && err == nil {

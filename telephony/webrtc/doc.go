@@ -76,8 +76,8 @@
 //
 // The end of a call comes once the agent's last words have been sent:
 // the page should close its side once it has played the frame of
-// timestamp ts (there is none when nothing was said), and the server
-// closes it a second after.
+// timestamp ts (there is none when nothing was said); the server closes
+// its side when the page has, or a second after ts should have played.
 // Keys may also come as RFC 4733 telephone-events (RTCDTMFSender), which
 // the answer offers. Closing the control channel, or the PeerConnection,
 // hangs up too; a caller whose network goes silent (no packet, not even

@@ -34,7 +34,8 @@ type Config struct {
 	// transport's own rules: the server's rules, like an API token of an
 	// embed. An error refuses it: a *Refusal (Unauthorized, Forbidden)
 	// with its status and message, any other error with 403 and a message
-	// that tells nothing of it.
+	// that tells nothing of it. Errors are logged: they must not quote
+	// the credentials they refuse.
 	Admit func(r *http.Request, agent string) error
 	// Origins are the pages that may call, as origins
 	// ("https://shop.example"); "*" allows any page. With none, only pages
@@ -386,7 +387,7 @@ func (t *Transport) admit(r *http.Request, agent string) error {
 func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 	ok, cross := t.origins.check(r)
 	if !ok {
-		t.warn.warn("webrtc offer refused", "reason", "origin")
+		t.warn.warn("webrtc offer refused", "reason", "origin", "origin", clip(r.Header.Get("Origin"), 100))
 		writeRefusal(w, errOrigin)
 		return
 	}
