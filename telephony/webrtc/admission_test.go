@@ -55,6 +55,9 @@ func (s *server) host() string { return strings.TrimPrefix(s.srv.URL, "http://")
 // the origin, draining and rate rules).
 func TestAdmission(t *testing.T) {
 	admit := func(r *http.Request, agent string) error {
+		if req, ok := Offered(r); ok && req.Token == "embed-ok" {
+			return nil // a page's token, in the offer's body
+		}
 		switch r.Header.Get("Authorization") {
 		case "":
 			return Unauthorized("Sign in to call.")
@@ -100,6 +103,8 @@ func TestAdmission(t *testing.T) {
 		{name: "Admit fails", cfg: Config{Admit: admit}, header: headers("Authorization", "Bearer broken"), body: offerBody("ana", offerSDP), status: 403, says: "This call is not allowed."},
 		{name: "Admit before the agent", cfg: Config{Admit: admit, Agents: agents}, body: offerBody("bob", offerSDP), status: 401},
 		{name: "admitted, unknown agent", cfg: Config{Admit: admit, Agents: agents}, header: func(*server) http.Header { return key }, body: offerBody("bob", offerSDP), status: 404},
+		{name: "admitted by the body's token", cfg: Config{Admit: admit, Agents: agents}, body: `{"agent":"bob","token":"embed-ok","sdp":` + quote(offerSDP) + `}`, status: 404},
+		{name: "a wrong token in the body", cfg: Config{Admit: admit, Agents: agents}, body: `{"agent":"bob","token":"embed-bad","sdp":` + quote(offerSDP) + `}`, status: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

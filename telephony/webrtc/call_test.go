@@ -135,11 +135,16 @@ func wait(t *testing.T, what string, ch <-chan struct{}) {
 // names it.
 func TestCodecs(t *testing.T) {
 	a := &agent{calls: make(chan *answered, 1)}
-	s := newServer(t, a, testConfig())
+	cfg := testConfig()
+	cfg.CallToken = func(call, agent string) string { return "tok-" + call + "-" + agent }
+	s := newServer(t, a, cfg)
 	ctx := context.Background()
-	c, err := s.dial(ctx, webrtctest.Config{Codecs: []string{"opus", "PCMU"}})
+	c, err := s.dial(ctx, webrtctest.Config{Codecs: []string{"opus", "PCMU"}, Agent: "ana"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := "tok-" + c.CallID() + "-ana"; c.Token() != want {
+		t.Errorf("the answer's token %q; want %q", c.Token(), want)
 	}
 	if got, want := c.Codecs(), []string{"PCMU/8000", "telephone-event/8000"}; !slices.Equal(got, want) {
 		t.Errorf("answered with %q; want %q", got, want)

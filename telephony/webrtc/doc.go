@@ -10,10 +10,12 @@
 // Plain HTTP, one request per call, without trickle ICE: the page
 // gathers its candidates, then
 //
-//	POST /webrtc/offer   {"agent": "ana", "sdp": "<offer>"}
-//	200                  {"call": "<id>", "sdp": "<answer>"}
+//	POST /webrtc/offer   {"agent": "ana", "sdp": "<offer>", "token": "<the page's, if any>"}
+//	200                  {"call": "<id>", "sdp": "<answer>", "token": "<the call's, if any>"}
 //
-// and the answer carries every candidate of the server. Refusals are
+// and the answer carries every candidate of the server. The tokens are
+// the server's: Config.Admit reads the page's (an embed's) with Offered,
+// and Config.CallToken makes the call's (for its events). Refusals are
 // JSON, {"error": "<a sentence a page can show>"}, checked in this
 // order, all before any PeerConnection is made: the page's origin
 // (Config.Origins; none listed means the server's own origin; a request

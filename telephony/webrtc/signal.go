@@ -15,17 +15,30 @@ import (
 
 // OfferRequest is the body of POST /webrtc/offer: the agent to call (""
 // for the default one) and the browser's offer, with every ICE candidate
-// gathered (no trickle).
+// gathered (no trickle). Token is the page's credential (an embed's), for
+// Config.Admit to read with Offered; the transport does not.
 type OfferRequest struct {
 	Agent string `json:"agent"`
 	SDP   string `json:"sdp"`
+	Token string `json:"token,omitempty"`
 }
 
-// OfferAnswer is the answer to a taken offer: the call's id and the
-// server's answer, with its candidates.
+// OfferAnswer is the answer to a taken offer: the call's id, the
+// server's answer with its candidates, and Config.CallToken's credential
+// for the call, when there is one.
 type OfferAnswer struct {
-	Call string `json:"call"`
-	SDP  string `json:"sdp"`
+	Call  string `json:"call"`
+	SDP   string `json:"sdp"`
+	Token string `json:"token,omitempty"`
+}
+
+type offeredKey struct{}
+
+// Offered is the offer request that Config.Admit is asked about, as the
+// page sent it (its body has been read by then).
+func Offered(r *http.Request) (OfferRequest, bool) {
+	req, ok := r.Context().Value(offeredKey{}).(OfferRequest)
+	return req, ok
 }
 
 // ErrorBody is the body of every refusal: a plain sentence a page can
@@ -90,6 +103,7 @@ func errNoAgent(name string) *Refusal {
 
 // offer is an offer request as read and checked.
 type offer struct {
+	req   OfferRequest
 	agent string
 	sdp   string
 	// control says the offer has a data channel section, where the page
@@ -115,7 +129,7 @@ func parseOffer(body []byte) (offer, error) {
 	if err := desc.UnmarshalString(req.SDP); err != nil {
 		return offer{}, errBadSDP
 	}
-	o := offer{agent: req.Agent, sdp: req.SDP}
+	o := offer{req: req, agent: req.Agent, sdp: req.SDP}
 	audio, pcmu := false, false
 	for _, m := range desc.MediaDescriptions {
 		switch m.MediaName.Media {

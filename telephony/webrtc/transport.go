@@ -35,8 +35,13 @@ type Config struct {
 	// embed. An error refuses it: a *Refusal (Unauthorized, Forbidden)
 	// with its status and message, any other error with 403 and a message
 	// that tells nothing of it. Errors are logged: they must not quote
-	// the credentials they refuse.
+	// the credentials they refuse. For an offer, Offered(r) is the request
+	// the page sent, with its token.
 	Admit func(r *http.Request, agent string) error
+	// CallToken, when set, makes a credential for a call just taken (its
+	// id, its agent), handed to the page in the answer as "token": for
+	// the call's events and transcript, which the server serves.
+	CallToken func(call, agent string) string
 	// Origins are the pages that may call, as origins
 	// ("https://shop.example"); "*" allows any page. With none, only pages
 	// of the server's own origin may: the Origin's host must be the
@@ -422,7 +427,7 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, err)
 		return
 	}
-	if err := t.admit(r, o.agent); err != nil {
+	if err := t.admit(r.WithContext(context.WithValue(r.Context(), offeredKey{}, o.req)), o.agent); err != nil {
 		writeRefusal(w, err)
 		return
 	}
@@ -449,8 +454,12 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, err)
 		return
 	}
+	a := OfferAnswer{Call: c.id, SDP: answer}
+	if t.cfg.CallToken != nil {
+		a.Token = t.cfg.CallToken(c.id, o.agent)
+	}
 	go c.run()
-	writeJSON(w, http.StatusOK, OfferAnswer{Call: c.id, SDP: answer})
+	writeJSON(w, http.StatusOK, a)
 }
 
 // reserve takes a place among the calls for o, or refuses it.

@@ -50,6 +50,8 @@ type Config struct {
 	Agent string
 	// Header is sent with the offer: an Origin, an Authorization.
 	Header http.Header
+	// Token goes in the offer's body, as a page sends its embed token.
+	Token string
 	// HTTPClient sends the offer; nil means a client of its own.
 	HTTPClient *http.Client
 	// IP is the local address of the caller's media; "" means 127.0.0.1.
@@ -87,6 +89,7 @@ type Client struct {
 	track  *track
 	dc     *webrtc.DataChannel // nil with NoControl
 	id     string
+	token  string // the answer's
 	codec  []string
 	answer string
 
@@ -260,7 +263,11 @@ func (c *Client) offer(ctx context.Context) error {
 
 // post sends the offer and returns the answer's SDP.
 func (c *Client) post(ctx context.Context, offer string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"agent": c.cfg.Agent, "sdp": offer})
+	fields := map[string]string{"agent": c.cfg.Agent, "sdp": offer}
+	if c.cfg.Token != "" {
+		fields["token"] = c.cfg.Token
+	}
+	body, _ := json.Marshal(fields)
 	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(c.cfg.URL, "/")+"/webrtc/offer", bytes.NewReader(body))
 	if err != nil {
 		return "", err
@@ -290,13 +297,14 @@ func (c *Client) post(ctx context.Context, offer string) (string, error) {
 		return "", &Refused{Status: resp.StatusCode, Message: e.Error}
 	}
 	var a struct {
-		Call string `json:"call"`
-		SDP  string `json:"sdp"`
+		Call  string `json:"call"`
+		SDP   string `json:"sdp"`
+		Token string `json:"token"`
 	}
 	if err := json.Unmarshal(b, &a); err != nil || a.SDP == "" || a.Call == "" {
 		return "", fmt.Errorf("webrtctest: the answer is not {call, sdp}: %.200s", b)
 	}
-	c.id = a.Call
+	c.id, c.token = a.Call, a.Token
 	return a.SDP, nil
 }
 
@@ -325,6 +333,9 @@ func audioCodecs(answer string) []string {
 
 // CallID is the call's id, as the server answered it.
 func (c *Client) CallID() string { return c.id }
+
+// Token is the credential for the call the server answered with, if any.
+func (c *Client) Token() string { return c.token }
 
 // Codecs are the audio codecs the server answered with.
 func (c *Client) Codecs() []string { return c.codec }
