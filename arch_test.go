@@ -39,6 +39,8 @@ var rules = []rule{
 	{"telephony/audio", []string{"configs", "tools", "dialog", "llm", "speech", "calls", "cmd", "internal"}, "audio is a leaf", nil},
 	{"telephony/twilio", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "llm", "speech", "calls", "cmd"}, "the Twilio protocol knows nothing of agents or providers", nil},
 	{"telephony/twilio/twiliotest", []string{"configs", "tools", "dialog", "telephony", "llm", "speech", "calls", "cmd"}, "the fake Twilio caller speaks only the protocol and audio leaves", []string{"telephony/twilio", "telephony/audio"}},
+	{"telephony/webrtc", []string{"tools", "session", "agents", "replay", "transcript", "llm", "speech/openai", "speech/deepgram", "speech/espeak", "calls", "cmd", "telephony/twilio", "telephony/twiliovoice"}, "a transport carries audio, keys and marks to the runtime and knows nothing of sessions, agents, integrations, models, speech providers, the call layer or another carrier", []string{"tools/expr"}},
+	{"telephony/webrtc/webrtctest", []string{"configs", "tools", "dialog", "telephony", "llm", "speech", "calls", "cmd"}, "the fake browser caller speaks only the transport's wire protocol and the audio leaf", []string{"telephony/audio"}},
 	{"telephony", []string{"tools", "session", "agents", "replay", "transcript", "llm", "speech/openai", "speech/deepgram", "speech/espeak", "calls", "cmd"}, "the runtime and transports know nothing of integrations, sessions, model or speech providers, or the call layer", []string{"tools/expr"}},
 	{"calls", []string{"llm", "speech/openai", "speech/deepgram", "speech/espeak", "telephony/twiliovoice", "telephony/twilio", "replay", "cmd"}, "the call layer takes its model and providers through interfaces and knows no carrier", nil},
 	{"web", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "speech", "calls", "cmd", "internal"}, "the page reaches the server only over HTTP", nil},
@@ -121,14 +123,16 @@ func TestImportGraph(t *testing.T) {
 // TestViolationsDetects proves the check can fail.
 func TestViolationsDetects(t *testing.T) {
 	graph := map[string][]string{
-		"dialog":                {"configs", "net/http", "tools/expr", "tools"},
-		"tools/expr":            {"configs"},
-		"tools":                 {"tools/expr", "configs"},
-		"configs":               {"internal/suggest"},
-		"llm":                   {"cmd/voiceagent"},
-		"telephony/twiliovoice": {"telephony", "telephony/audio", "telephony/twilio", "speech/openai"},
-		"speech/openai":         {"speech"},
-		"calls":                 {"session", "telephony", "llm"},
+		"dialog":                      {"configs", "net/http", "tools/expr", "tools"},
+		"tools/expr":                  {"configs"},
+		"tools":                       {"tools/expr", "configs"},
+		"configs":                     {"internal/suggest"},
+		"llm":                         {"cmd/voiceagent"},
+		"telephony/twiliovoice":       {"telephony", "telephony/audio", "telephony/twilio", "speech/openai"},
+		"speech/openai":               {"speech"},
+		"calls":                       {"session", "telephony", "llm"},
+		"telephony/webrtc":            {"telephony", "telephony/audio", "speech", "calls", "session"},
+		"telephony/webrtc/webrtctest": {"telephony/audio", "telephony/webrtc"},
 	}
 	got := strings.Join(violations(graph, rules), "\n")
 	for _, want := range []string{
@@ -138,13 +142,17 @@ func TestViolationsDetects(t *testing.T) {
 		"llm imports cmd/voiceagent (nothing imports cmd)",
 		"telephony/twiliovoice imports speech/openai",
 		"calls imports llm",
+		"telephony/webrtc imports calls",
+		"telephony/webrtc imports session",
+		"telephony/webrtc/webrtctest imports telephony/webrtc",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missed %q in:\n%s", want, got)
 		}
 	}
 	if strings.Contains(got, "tools imports tools/expr") || strings.Contains(got, "configs imports") || strings.Contains(got, "dialog imports tools/expr") ||
-		strings.Contains(got, "speech/openai imports speech") || strings.Contains(got, "twiliovoice imports telephony ") || strings.Contains(got, "calls imports telephony") {
+		strings.Contains(got, "speech/openai imports speech") || strings.Contains(got, "twiliovoice imports telephony ") || strings.Contains(got, "calls imports telephony") ||
+		strings.Contains(got, "webrtc imports telephony ") || strings.Contains(got, "webrtc imports speech") || strings.Contains(got, "webrtctest imports telephony/audio") {
 		t.Errorf("false positive:\n%s", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/voiceagent/voiceagent/session"
 	"github.com/voiceagent/voiceagent/telephony"
 	"github.com/voiceagent/voiceagent/telephony/twiliovoice"
+	"github.com/voiceagent/voiceagent/telephony/webrtc"
 	"github.com/voiceagent/voiceagent/web"
 )
 
@@ -41,6 +43,15 @@ type serveFlags struct {
 	live, metricsPublic, redact    bool
 	model                          llmFlags
 	speech                         speechFlags
+	webrtc                         webrtcFlags
+}
+
+// webrtcFlags are the browser transport's settings.
+type webrtcFlags struct {
+	on, explicit           bool // explicit: --webrtc was given, and overrides VOICEAGENT_WEBRTC
+	port                   int
+	ips, publicIP, origins string
+	offersPerMinute        int
 }
 
 const serveHelp = `serve answers phone calls (Twilio Media Streams) with the agents, and
@@ -50,6 +61,9 @@ serves the calls API and metrics on one address:
                        the agent; without it the default agent answers)
   GET  /twilio/stream  the Media Stream the webhook connects the call to
   POST /twilio/after   where the call goes when the stream ends (transfers)
+  POST /webrtc/offer   with --webrtc, a browser's call: {"agent", "sdp"} (an offer
+                       with its candidates) answered with {"call", "sdp"}
+  GET  /webrtc/config  with --webrtc, the STUN/TURN servers a page should use
   GET  /v1/calls, /v1/calls/{id}, /v1/calls/{id}/transcript
   DELETE /v1/calls/{id} a finished call's record, transcript and recording
   GET  /healthz, /readyz, /metrics
@@ -76,6 +90,20 @@ Environment (flags override it; keys are read only from the environment):
                          --metrics-public  /metrics without a key
   VOICEAGENT_REDACT_TRANSCRIPTS=1      mask callers' personal data in the transcripts kept
                          --redact-transcripts  (the calls API's and --record's)
+  VOICEAGENT_WEBRTC      --webrtc      take browser calls (WebRTC, PCMU) at the page / (default
+                                       true; --webrtc=false or VOICEAGENT_WEBRTC=0 turns them off)
+  VOICEAGENT_WEBRTC_PORT --webrtc-port the one UDP port of every browser call's media
+                                       (default: one the system picks, logged at start)
+  VOICEAGENT_WEBRTC_IPS  --webrtc-ips  local IPv4 addresses for media, separated by commas
+                                       (default: all but loopback)
+  VOICEAGENT_WEBRTC_PUBLIC_IP  --webrtc-public-ip  the address browsers reach behind a 1:1
+                                       NAT (a cloud instance's public IP)
+  VOICEAGENT_WEBRTC_ORIGINS  --webrtc-origins  pages of other origins that may call,
+                                       separated by commas, or * (default: same origin only)
+  VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE  --webrtc-offers-per-minute  per remote address
+                                       (default 10)
+                         --ice-server  a STUN or TURN server handed to pages, repeatable:
+                                       stun:HOST:PORT or turn:HOST:PORT,USER,PASSWORD
   TWILIO_AUTH_TOKEN                    check X-Twilio-Signature on every Twilio request
   VOICEAGENT_SECRET                    signs the per-call stream tokens (default: derived from
                                        TWILIO_AUTH_TOKEN, else random per process; set it when
@@ -116,6 +144,7 @@ func (a *app) serveCmd() *cobra.Command {
 			if cmd.Flags().Changed("max-calls") && f.maxCalls <= 0 {
 				return usageErr("--max-calls %d: want a positive number", f.maxCalls)
 			}
+			f.webrtc.explicit = cmd.Flags().Changed("webrtc")
 			if f.drain < 0 {
 				return usageErr("--drain %v: want a duration of zero or more", f.drain)
 			}
@@ -151,13 +180,19 @@ func (a *app) serveCmd() *cobra.Command {
 	fs.StringVar(&f.speech.sttModel, "stt-model", "", "speech-to-text model (env VOICEAGENT_STT_MODEL)")
 	fs.StringVar(&f.speech.ttsModel, "tts-model", "", "text-to-speech model (env VOICEAGENT_TTS_MODEL)")
 	fs.StringVar(&f.speech.voice, "tts-voice", "", "text-to-speech voice (env VOICEAGENT_TTS_VOICE)")
+	fs.BoolVar(&f.webrtc.on, "webrtc", true, "take browser calls over WebRTC (env VOICEAGENT_WEBRTC; --webrtc=false turns them off)")
+	fs.IntVar(&f.webrtc.port, "webrtc-port", 0, "the UDP port of browser calls' media (env VOICEAGENT_WEBRTC_PORT; default: any)")
+	fs.StringVar(&f.webrtc.ips, "webrtc-ips", "", "local IPv4 addresses for browser media, comma-separated (env VOICEAGENT_WEBRTC_IPS)")
+	fs.StringVar(&f.webrtc.publicIP, "webrtc-public-ip", "", "the public IP browsers reach behind a 1:1 NAT (env VOICEAGENT_WEBRTC_PUBLIC_IP)")
+	fs.StringVar(&f.webrtc.origins, "webrtc-origins", "", "other origins whose pages may call, comma-separated, or * (env VOICEAGENT_WEBRTC_ORIGINS)")
+	fs.IntVar(&f.webrtc.offersPerMinute, "webrtc-offers-per-minute", 0, "browser calls one address may place a minute (env VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE; default 10)")
 	f.model.add(fs, true)
 	return cmd
 }
 
 // server is serve's process: the wiring of agents, providers, the model,
-// the call layer, the voice runtime and the Twilio transport, and the
-// HTTP server they share.
+// the call layer, the voice runtime and the transports (Twilio's, and
+// the browser's with --webrtc), and the HTTP server they share.
 type server struct {
 	a             *app
 	addr          string
@@ -169,6 +204,7 @@ type server struct {
 	voices        *voices
 	calls         *calls.Layer
 	twilio        *twiliovoice.Transport
+	webrtc        *webrtc.Transport // nil without --webrtc
 	reg           *prometheus.Registry
 	drain         time.Duration
 	authSet       bool
@@ -305,8 +341,72 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 		AuthToken: token, PublicURL: env(f.publicURL, "VOICEAGENT_PUBLIC_URL", getenv), MaxCalls: maxCalls, Logger: a.log,
 		Agents: s.calls.Answers, Secret: getenv("VOICEAGENT_SECRET"),
 	})
+	if s.webrtc, err = s.webrtcTransport(rt, &f.webrtc, maxCalls, getenv); err != nil {
+		s.set.Close()
+		return nil, err
+	}
 	s.calls.Warm(ctx, rt)
 	return s, nil
+}
+
+// webrtcTransport opens the browser transport unless it is turned off.
+func (s *server) webrtcTransport(rt telephony.Answerer, f *webrtcFlags, maxCalls int, getenv func(string) string) (*webrtc.Transport, error) {
+	on := f.on
+	if v := getenv("VOICEAGENT_WEBRTC"); !f.explicit && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, usageErr("VOICEAGENT_WEBRTC %q: want true or false", v)
+		}
+		on = b
+	}
+	if !on {
+		return nil, nil
+	}
+	number := func(flag int, name string) (int, error) {
+		if flag != 0 {
+			return flag, nil
+		}
+		v := getenv(name)
+		if v == "" {
+			return 0, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, usageErr("%s %q: want a number of zero or more", name, v)
+		}
+		return n, nil
+	}
+	list := func(flag, name string) []string {
+		var out []string
+		for _, v := range strings.Split(env(flag, name, getenv), ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	cfg := webrtc.Config{Agents: s.calls.Answers, MaxCalls: maxCalls, Logger: s.log, Admit: s.admitOffer,
+		CallToken: func(call, _ string) string { return s.callToken(call) },
+		IPs:       list(f.ips, "VOICEAGENT_WEBRTC_IPS"), Origins: list(f.origins, "VOICEAGENT_WEBRTC_ORIGINS"),
+		PublicIP: env(f.publicIP, "VOICEAGENT_WEBRTC_PUBLIC_IP", getenv)}
+	var err error
+	if cfg.UDPPort, err = number(f.port, "VOICEAGENT_WEBRTC_PORT"); err != nil {
+		return nil, err
+	}
+	if cfg.UDPPort > 65535 {
+		return nil, usageErr("--webrtc-port %d: not a port", cfg.UDPPort)
+	}
+	if cfg.OffersPerMinute, err = number(f.offersPerMinute, "VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE"); err != nil {
+		return nil, err
+	}
+	for _, ice := range s.iceServers {
+		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: ice.URLs, Username: ice.Username, Credential: ice.Credential})
+	}
+	t, err := webrtc.New(rt, cfg)
+	if err != nil {
+		return nil, usageErr("--webrtc: %v", err)
+	}
+	return t, nil
 }
 
 // prepare does once what every call of an agent needs: the demo stubs
@@ -337,7 +437,12 @@ func agentNames(all []*session.Agent) []string {
 	return names
 }
 
-func (s *server) close() { s.set.Close() }
+func (s *server) close() {
+	if s.webrtc != nil {
+		_ = s.webrtc.Close()
+	}
+	s.set.Close()
+}
 
 // printReport says what runs and what is missing.
 func (s *server) printReport(addr string) {
@@ -373,12 +478,34 @@ func (s *server) printReport(addr string) {
 		fmt.Fprintln(w, "Metrics: /metrics is public (--metrics-public)")
 	}
 	fmt.Fprintln(w, "Voice webhook: POST https://<public address>/twilio/voice[?agent=NAME]")
+	if s.webrtc != nil {
+		fmt.Fprintf(w, "Browser calls: media on UDP %s\n", strings.Join(s.webrtc.MediaAddrs(), ", "))
+		fmt.Fprintf(w, "\nOpen %s in a browser and talk to the agents.\n", pageURL(addr))
+	} else {
+		fmt.Fprintln(w, "Browser calls: off (--webrtc=false); the page at / can still be opened")
+	}
+}
+
+// pageURL is where a browser on this machine finds the page, given the
+// address serve listens on.
+func pageURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + "/"
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && (ip.IsUnspecified() || ip.IsLoopback()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
 // handler is every route of the server.
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	s.twilio.Register(mux)
+	if s.webrtc != nil {
+		s.webrtc.Register(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	var metrics http.Handler = promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
@@ -427,10 +554,15 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down", "calls", s.twilio.Active())
+	s.log.Info("shutting down", "calls", s.active())
 	dctx, cancel := context.WithTimeout(context.Background(), s.drain)
 	defer cancel()
+	var drained sync.WaitGroup
+	if s.webrtc != nil {
+		drained.Go(func() { s.webrtc.Drain(dctx) })
+	}
 	s.twilio.Drain(dctx)
+	drained.Wait()
 	sctx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel2()
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -442,8 +574,17 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// active is the number of calls in progress, over every transport.
+func (s *server) active() int {
+	n := s.twilio.Active()
+	if s.webrtc != nil {
+		n += s.webrtc.Active()
+	}
+	return n
+}
+
 func (s *server) ready(w http.ResponseWriter, _ *http.Request) {
-	if s.twilio.Draining() {
+	if s.twilio.Draining() || s.webrtc != nil && s.webrtc.Draining() {
 		http.Error(w, "draining: not taking new calls", http.StatusServiceUnavailable)
 		return
 	}

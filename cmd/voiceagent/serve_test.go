@@ -27,6 +27,7 @@ import (
 	"github.com/voiceagent/voiceagent/telephony/audio"
 	"github.com/voiceagent/voiceagent/telephony/twilio"
 	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
+	"github.com/voiceagent/voiceagent/telephony/webrtc/webrtctest"
 )
 
 const e2eAgent = `name: clinica-telefono
@@ -532,7 +533,8 @@ func TestServeHelpListsTheEnvironment(t *testing.T) {
 	for _, v := range []string{"VOICEAGENT_ADDR", "VOICEAGENT_PUBLIC_URL", "VOICEAGENT_MAX_CALLS", "VOICEAGENT_RECORD", "TWILIO_AUTH_TOKEN",
 		"VOICEAGENT_STT", "VOICEAGENT_TTS", "DEEPGRAM_API_KEY", "DEEPGRAM_URL", "VOICEAGENT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL",
 		"VOICEAGENT_LLM_MODEL", "VOICEAGENT_STT_MODEL", "VOICEAGENT_TTS_MODEL", "VOICEAGENT_TTS_VOICE", "--record", "--max-calls",
-		"VOICEAGENT_REDACT_TRANSCRIPTS", "--redact-transcripts"} {
+		"VOICEAGENT_REDACT_TRANSCRIPTS", "--redact-transcripts", "VOICEAGENT_WEBRTC", "--webrtc-port", "VOICEAGENT_WEBRTC_PUBLIC_IP",
+		"VOICEAGENT_WEBRTC_ORIGINS", "--ice-server", "/webrtc/offer"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("serve --help lacks %s", v)
 		}
@@ -545,5 +547,120 @@ func TestServeRedactTranscriptsSetting(t *testing.T) {
 	_, err := a.newServer(context.Background(), &serveFlags{}, func(k string) string { return vars[k] })
 	if err == nil || !strings.Contains(err.Error(), `VOICEAGENT_REDACT_TRANSCRIPTS "maybe": want true or false`) {
 		t.Errorf("a setting that is not a boolean: %v", err)
+	}
+}
+
+// TestServeBrowserCall: with --webrtc, serve takes a browser's call (a
+// pion caller on loopback) through the same runtime and call layer: the
+// caller hears the greeting, the call is in the calls API as a webrtc
+// call, and its hang-up ends it; an unknown agent is refused with 404.
+func TestServeBrowserCall(t *testing.T) {
+	fake := openaitest.New(openaitest.Always(openaitest.Reply{}))
+	defer fake.Close()
+	fake.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
+		return openaitest.AudioReply{Duration: time.Duration(len([]rune(s.Input))) * 12 * time.Millisecond}
+	})
+	vars := map[string]string{"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL, "VOICEAGENT_LLM": "off",
+		"VOICEAGENT_STT": "openai", "VOICEAGENT_TTS": "openai", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1"}
+	var out bytes.Buffer
+	var logs syncBuffer
+	a := &app{stdout: &out, stderr: &out, log: slog.New(slog.NewTextHandler(&logs, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := a.newServer(ctx, &serveFlags{drain: 2 * time.Second, webrtc: webrtcFlags{on: true}}, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.printReport(ln.Addr().String())
+	if !regexp.MustCompile(`Browser calls: media on UDP 127\.0\.0\.1:\d+\n\nOpen http://localhost:\d+/ in a browser`).MatchString(out.String()) {
+		t.Errorf("the start-up report does not say where browser calls go:\n%s", out.String())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.serve(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	var refused *webrtctest.Refused
+	if _, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base, Agent: "nobody"}); !errors.As(err, &refused) || refused.Status != http.StatusNotFound {
+		t.Errorf("a call for an unknown agent: %v", err)
+	}
+	client, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base, Agent: "tienda-online"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if p := client.Played(); len(p) >= 8000 && twiliotest.Tone(p[len(p)-4000:], twiliotest.Rate, openaitest.SpeechTone) > 0.5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the caller did not hear the greeting (%d samples); log:\n%s", len(client.Played()), logs.String())
+		}
+	}
+	var live struct{ Calls []calls.View }
+	getJSON(t, base+"/v1/calls", &live)
+	if len(live.Calls) != 1 || live.Calls[0].Transport != "webrtc" || live.Calls[0].ID != client.CallID() || live.Calls[0].Agent != "tienda-online" {
+		t.Errorf("calls %+v; want the browser's call, %s", live.Calls, client.CallID())
+	}
+	if err := client.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var list struct{ Calls []calls.View }
+		getJSON(t, base+"/v1/calls", &list)
+		if len(list.Calls) == 1 && !list.Calls[0].Live {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the call did not end: %+v", list.Calls)
+		}
+	}
+	if metrics := get(t, base+"/metrics"); !strings.Contains(metrics, `voiceagent_calls_total{outcome="caller-hangup"} 1`) {
+		t.Errorf("metrics lack the caller's hang-up:\n%s", regexp.MustCompile(`(?m)^voiceagent_calls.*$`).FindAllString(metrics, -1))
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
+
+// TestServeWebRTCSettings: settings of the browser transport that cannot
+// work stop serve with a usage error that names them; without --webrtc
+// there is no browser transport.
+func TestServeWebRTCSettings(t *testing.T) {
+	a := &app{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.DiscardHandler)}
+	for _, tt := range []struct {
+		vars map[string]string
+		want string // in the error; "" for none
+	}{
+		{map[string]string{"VOICEAGENT_WEBRTC": "maybe"}, "VOICEAGENT_WEBRTC"},
+		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_PORT": "-1"}, "VOICEAGENT_WEBRTC_PORT"},
+		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_PORT": "70000"}, "not a port"},
+		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_PUBLIC_IP": "example.com"}, "public IP"},
+		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE": "x"}, "OFFERS_PER_MINUTE"},
+		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_ORIGINS": "https://a.example, https://b.example"}, ""},
+		{map[string]string{"VOICEAGENT_WEBRTC": "false"}, ""},
+	} {
+		tt.vars["VOICEAGENT_TTS"] = "off"
+		srv, err := a.newServer(context.Background(), &serveFlags{iceServers: []string{"turn:turn.example:3478,u,p"}}, func(k string) string { return tt.vars[k] })
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%v: %v", tt.vars, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%v: %v; want an error naming %s", tt.vars, err, tt.want)
+		}
+		if err == nil {
+			if on := tt.vars["VOICEAGENT_WEBRTC"] == "1"; (srv.webrtc != nil) != on {
+				t.Errorf("%v: browser transport %v", tt.vars, srv.webrtc != nil)
+			}
+			if srv.webrtc != nil && len(srv.webrtc.ICEServers()) != 1 {
+				t.Errorf("%v: ICE servers %v", tt.vars, srv.webrtc.ICEServers())
+			}
+			srv.close()
+		}
 	}
 }

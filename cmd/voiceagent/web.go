@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/voiceagent/voiceagent/internal/signed"
+	"github.com/voiceagent/voiceagent/telephony/webrtc"
 )
 
 // The browser's tokens. An embed token lets a customer's page start calls
@@ -92,6 +95,26 @@ func (s *server) mintEmbed(w http.ResponseWriter, r *http.Request) {
 	exp := time.Now().Add(ttl).Truncate(time.Second)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"token": s.key.Mint(purposeEmbed, exp, req.Agent), "expires": exp.UTC().Format(time.RFC3339)})
+}
+
+// admitOffer is the server's rule for a browser's offer, after the
+// transport's own (origin, rate, limit): an offer with an embed token
+// must carry a good one for its agent.
+func (s *server) admitOffer(r *http.Request, agent string) error {
+	o, ok := webrtc.Offered(r)
+	if !ok || o.Token == "" {
+		return nil
+	}
+	if agent == "" {
+		agent = s.calls.DefaultAgent()
+	}
+	switch s.key.Check(o.Token, purposeEmbed, time.Now(), agent) {
+	case nil:
+		return nil
+	case signed.ErrExpired:
+		return &webrtc.Refusal{Status: http.StatusUnauthorized, Message: "This page's call token has expired: reload the page."}
+	}
+	return &webrtc.Refusal{Status: http.StatusUnauthorized, Message: "This page's call token is not valid for this agent."}
 }
 
 // callToken is the token a browser call's page follows its call with.

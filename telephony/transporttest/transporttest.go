@@ -1,6 +1,7 @@
 // Package transporttest is the conformance suite every transport runs,
 // as speech/speechtest is for speech providers: Twilio's
-// (telephony/twiliovoice) now, the browser's and SIP's next.
+// (telephony/twiliovoice) and the browser's (telephony/webrtc) now, SIP's
+// next.
 //
 // Run answers the calls the transport brings with a scripted Answerer
 // instead of the voice runtime, so each check holds the Line in one hand

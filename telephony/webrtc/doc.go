@@ -1,0 +1,95 @@
+// Package webrtc is the browser's transport: a page places a call with
+// WebRTC, and the transport hands it to a telephony.Answerer with a Line
+// to the caller, as telephony/twiliovoice does for Twilio's, and passes
+// the same conformance suite (telephony/transporttest). It knows nothing
+// of agents, models or the call layer: a Config's hooks say which agents
+// answer (Agents) and which requests the server admits (Admit).
+//
+// # Signalling
+//
+// Plain HTTP, one request per call, without trickle ICE: the page
+// gathers its candidates, then
+//
+//	POST /webrtc/offer   {"agent": "ana", "sdp": "<offer>", "token": "<the page's, if any>"}
+//	200                  {"call": "<id>", "sdp": "<answer>", "token": "<the call's, if any>"}
+//
+// and the answer carries every candidate of the server. The tokens are
+// the server's: Config.Admit reads the page's (an embed's) with Offered,
+// and Config.CallToken makes the call's (for its events). Refusals are
+// JSON, {"error": "<a sentence a page can show>"}, checked in this
+// order, all before any PeerConnection is made: the page's origin
+// (Config.Origins; none listed means the server's own origin; a request
+// without Origin only from a client that is not a browser) 403;
+// draining 503; offers from one address past Config.OffersPerMinute 429;
+// a body over 64 KB 413; JSON that is not an offer, SDP that does not
+// parse, has no audio or does not offer PCMU 400; Config.Admit's refusal
+// (a *Refusal: Unauthorized 401, Forbidden 403; any other error 403); an
+// agent Config.Agents does not know 404; Config.MaxCalls calls in
+// progress, counting those connecting, 503. Listed origins get CORS
+// headers and their preflight. GET /webrtc/config answers
+// {"iceServers": [...]}, Config.ICEServers, for the page's
+// RTCPeerConnection.
+//
+// # Media
+//
+// Every call's media uses one UDP port (Config.UDPPort, pion's ICE UDP
+// mux), with host candidates only: the server's own addresses
+// (Config.IPs), or Config.PublicIP in their place behind a 1:1 NAT. The
+// caller may use STUN and TURN (Config.ICEServers); the server needs
+// neither.
+//
+// Audio is PCMU (G.711 μ-law, 8 kHz) both ways, and the answer offers
+// nothing else but telephone-event: an offer without PCMU is refused. A
+// browser offers PCMU by default; a page may put it first with
+// RTCRtpTransceiver.setCodecPreferences, though the answer decides
+// either way. Opus would halve the bandwidth and add loss concealment,
+// and github.com/pion/opus v0.1.0 (pure Go) now decodes all of it —
+// SILK, CELT and hybrid frames from libopus, the browsers' encoder, to
+// within 51-101 dB of libopus's own decoder — but the runtime hears the
+// caller at 8 kHz, where Opus's wideband is lost, and decoding costs
+// 25-110 µs a 20 ms packet against under 1 µs for μ-law, with 17-25
+// allocations a packet in hybrid mode, which browsers use for speech at
+// their default 32 kbit/s; and pion/opus has no public encoder for the
+// agent's side. PCMU is the telephone network's own codec, costs
+// nothing, and keeps the receive path free of allocations.
+//
+// The caller's audio is read from RTP as it comes: late and repeated
+// packets are dropped, audio that never came (lost packets, a key's
+// events) is written as silence up to a second, and the call gets whole
+// 20 ms frames in order. The agent's audio, which the runtime writes
+// 200 ms ahead, is queued and sent as 20 ms RTP packets in real time:
+// a browser's jitter buffer takes no bursts (it would play them sped
+// up). Clear drops the queue at once (what was sent, a packet or two,
+// still plays).
+//
+// # The control channel
+//
+// The page opens a data channel labelled "control" with its offer; the
+// call is answered once the media is connected and the channel open (an
+// offer without a data channel section is answered on the media alone).
+// Messages are JSON text:
+//
+//	page → server  {"type":"dtmf","digit":"5"}   a key: 0-9, * or #
+//	page → server  {"type":"hangup"}             the caller hangs up
+//	page → server  {"type":"mark","id":7}        mark 7's audio has played
+//	server → page  {"type":"mark","id":7,"ts":N} echo mark 7 once the frame of RTP timestamp N has played
+//	server → page  {"type":"hangup","ts":N}      the agent hung up
+//	server → page  {"type":"transfer","number":"+34...","ts":N}  the agent transferred the call
+//
+// The end of a call comes once the agent's last words have been sent:
+// the page should close its side once it has played the frame of
+// timestamp ts (there is none when nothing was said); the server closes
+// its side when the page has, or a second after ts should have played.
+// Keys may also come as RFC 4733 telephone-events (RTCDTMFSender), which
+// the answer offers. Closing the control channel, or the PeerConnection,
+// hangs up too; a caller whose network goes silent (no packet, not even
+// ICE's keep-alives) for Config.Grace is hung up.
+//
+// Marks: WebRTC has no echo of them, as Twilio's media streams have. A
+// mark is reported (Inbound.Marked) once the audio before it has been
+// sent and then either the page echoes it — a page knows what it has
+// played from RTCRtpReceiver.getSynchronizationSources()'s rtpTimestamp
+// — or, for a page that does not, Config.PlayoutDelay has passed, an
+// estimate of the network and the jitter buffer. A browser cannot be
+// transferred to a number: the page is told it, and may show it.
+package webrtc
