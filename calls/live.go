@@ -222,6 +222,10 @@ func (h *hub) subscribe(id string) (chan struct{}, func()) {
 	}
 }
 
+// callWait is how long the events of a call not opened yet are waited
+// for.
+const callWait = 10 * time.Second
+
 // keepAlive is how often a quiet stream gets a comment, so that proxies
 // keep it open.
 const keepAlive = 15 * time.Second
@@ -232,13 +236,24 @@ const keepAlive = 15 * time.Second
 func (l *Layer) events(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	last, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
-	ch, unsubscribe := l.hub.subscribe(id)
-	defer unsubscribe()
+	// A browser asks for its call's events as soon as it has the answer to
+	// its offer, which may be before the call is connected and opened: a
+	// call not known yet is waited for a little.
 	evs, done, ok := l.hub.since(id, last)
+	for wait := time.Now().Add(callWait); !ok && time.Now().Before(wait); evs, done, ok = l.hub.since(id, last) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 	if !ok {
 		http.Error(w, "no such call", http.StatusNotFound)
 		return
 	}
+	ch, unsubscribe := l.hub.subscribe(id)
+	defer unsubscribe()
+	evs, done, _ = l.hub.since(id, last) // what came while subscribing
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // the server's write timeout is for requests, not streams
 	_ = rc.SetReadDeadline(time.Time{})

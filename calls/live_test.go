@@ -130,7 +130,16 @@ func TestEventsStream(t *testing.T) {
 	if rest := sse(t, srv.URL+"/v1/calls/w1/events", "3"); len(rest) != len(got)-3 || rest[0] != got[3] {
 		t.Errorf("after Last-Event-ID 3: %d events, want %d", len(rest), len(got)-3)
 	}
-	if resp, err := http.Get(srv.URL + "/v1/calls/nope/events"); err != nil || resp.StatusCode != 404 {
-		t.Errorf("unknown call: %v %v", resp, err)
+	// A call asked for before it opens is waited for.
+	early := make(chan []string)
+	go func() { early <- sse(t, srv.URL+"/v1/calls/w2/events", "") }()
+	time.Sleep(100 * time.Millisecond)
+	conv2, err := l.Open(ctx, telephony.CallInfo{ID: "w2", Transport: "webrtc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv2.Session.Close("caller-hangup")
+	if got := <-early; len(got) < 2 || !strings.HasPrefix(got[0], "opened ") {
+		t.Errorf("events of a call asked for before it opened: %q", got)
 	}
 }
