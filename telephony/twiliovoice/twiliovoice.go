@@ -47,7 +47,7 @@ type Transport struct {
 	authToken string
 	publicURL string
 	log       *slog.Logger
-	warn      *warnings
+	warn      *telephony.Warnings
 	upgrader  websocket.Upgrader
 	agents    func(name string) (lang string, ok bool)
 	tokens    *tokens
@@ -115,7 +115,7 @@ func New(a telephony.Answerer, cfg Config) *Transport {
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
-	t.warn = &warnings{log: t.log, every: warnEvery}
+	t.warn = &telephony.Warnings{Log: t.log}
 	if t.limit <= 0 {
 		t.limit = 1000
 	}
@@ -240,13 +240,13 @@ func (t *Transport) voice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !t.signed(r, "https", r.PostForm) {
-		t.warn.warn("twilio webhook with a bad signature", "remote", r.RemoteAddr)
+		t.warn.Warn("twilio webhook with a bad signature", "remote", r.RemoteAddr)
 		http.Error(w, "bad signature", http.StatusForbidden)
 		return
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	if why := t.full(); why != "" {
-		t.warn.warn("call refused", "reason", why)
+		t.warn.Warn("call refused", "reason", why)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write(twilio.Say("Lo sentimos, ahora no podemos atender su llamada. Sorry, we cannot take your call right now.", "es-ES"))
 		return
@@ -254,7 +254,7 @@ func (t *Transport) voice(w http.ResponseWriter, r *http.Request) {
 	agent := r.URL.Query().Get("agent")
 	if _, ok := t.agents(agent); !ok {
 		lang, _ := t.agents("")
-		t.warn.warn("call for an unknown agent", "agent", clip(agent, 64))
+		t.warn.Warn("call for an unknown agent", "agent", clip(agent, 64))
 		_, _ = w.Write(twilio.Say(sorryNoAgent(lang)))
 		return
 	}
@@ -312,7 +312,7 @@ func (t *Transport) after(w http.ResponseWriter, r *http.Request) {
 // stream runs one call over a Media Streams websocket.
 func (t *Transport) stream(w http.ResponseWriter, r *http.Request) {
 	if !t.signed(r, "wss", nil) {
-		t.warn.warn("twilio stream with a bad signature", "remote", r.RemoteAddr)
+		t.warn.Warn("twilio stream with a bad signature", "remote", r.RemoteAddr)
 		http.Error(w, "bad signature", http.StatusForbidden)
 		return
 	}
@@ -335,7 +335,7 @@ func (t *Transport) stream(w http.ResponseWriter, r *http.Request) {
 	}
 	t.mu.Unlock()
 	if why != "" {
-		t.warn.warn("stream refused", "reason", why)
+		t.warn.Warn("stream refused", "reason", why)
 		http.Error(w, why, code)
 		return
 	}
@@ -386,12 +386,12 @@ func (t *Transport) serveCall(conn *websocket.Conn, base context.Context, w8 *wa
 
 	start, err := readStart(conn, t.startWait)
 	if err != nil {
-		t.warn.warn("twilio stream without a start", "err", err)
+		t.warn.Warn("twilio stream without a start", "err", err)
 		return
 	}
 	p := start.CustomParameters
 	if err := t.tokens.spend(p["token"], p["agent"], p["from"], start.CallSid, time.Now()); err != nil {
-		t.warn.warn("twilio stream refused", "err", err)
+		t.warn.Warn("twilio stream refused", "err", err)
 		closeWith(conn, websocket.ClosePolicyViolation, "not admitted")
 		return
 	}
@@ -421,7 +421,7 @@ func (t *Transport) serveCall(conn *websocket.Conn, base context.Context, w8 *wa
 	line := newLine(t, conn, start, release)
 	call, err := t.answer.Answer(ctx, info, line)
 	if err != nil {
-		t.warn.warn("call refused", "err", err)
+		t.warn.Warn("call refused", "err", err)
 		release()
 		closeWith(conn, websocket.ClosePolicyViolation, "no such agent")
 		return

@@ -278,7 +278,7 @@ func (c *call) serve() string {
 		case <-c.ctx.Done():
 			return "stopped"
 		case <-timeout.C:
-			c.t.warn.warn("webrtc call never connected", "call", c.id)
+			c.t.warn.Warn("webrtc call never connected", "call", c.id)
 			return "never connected"
 		}
 	}
@@ -292,7 +292,7 @@ func (c *call) serve() string {
 	}
 	call, err := c.t.answer.Answer(c.ctx, c.info, c.line)
 	if err != nil {
-		c.t.warn.warn("webrtc call refused", "call", c.id, "err", err)
+		c.t.warn.Warn("webrtc call refused", "call", c.id, "err", err)
 		c.send(controlMsg{Type: "hangup"})
 		return "refused"
 	}

@@ -98,7 +98,7 @@ type Transport struct {
 	answer   telephony.Answerer
 	cfg      Config
 	log      *slog.Logger
-	warn     *warnings
+	warn     *telephony.Warnings
 	origins  origins
 	limiter  *limiter
 	now      func() time.Time // the limiter's clock
@@ -163,7 +163,7 @@ func New(a telephony.Answerer, cfg Config) (*Transport, error) {
 		limiter: newLimiter(cfg.OffersPerMinute), now: time.Now, mux: mux, api: api,
 		calls: map[string]*call{},
 	}
-	t.warn = &warnings{log: t.log, every: warnEvery}
+	t.warn = &telephony.Warnings{Log: t.log}
 	t.ctx, t.stop = context.WithCancel(context.Background())
 	return t, nil
 }
@@ -351,7 +351,7 @@ func (t *Transport) preflight(w http.ResponseWriter, r *http.Request) {
 func (t *Transport) config(w http.ResponseWriter, r *http.Request) {
 	ok, cross := t.origins.check(r)
 	if !ok {
-		t.warn.warn("webrtc config refused", "reason", "origin")
+		t.warn.Warn("webrtc config refused", "reason", "origin")
 		writeRefusal(w, errOrigin)
 		return
 	}
@@ -378,10 +378,10 @@ func (t *Transport) admit(r *http.Request, agent string) error {
 	}
 	var ref *Refusal
 	if errors.As(err, &ref) && ref.Status >= 400 && ref.Status < 500 {
-		t.warn.warn("webrtc offer not admitted", "status", ref.Status)
+		t.warn.Warn("webrtc offer not admitted", "status", ref.Status)
 		return ref
 	}
-	t.warn.warn("webrtc offer not admitted", "err", err)
+	t.warn.Warn("webrtc offer not admitted", "err", err)
 	return errNotAdmitted
 }
 
@@ -392,7 +392,7 @@ func (t *Transport) admit(r *http.Request, agent string) error {
 func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 	ok, cross := t.origins.check(r)
 	if !ok {
-		t.warn.warn("webrtc offer refused", "reason", "origin", "origin", clip(r.Header.Get("Origin"), 100))
+		t.warn.Warn("webrtc offer refused", "reason", "origin", "origin", clip(r.Header.Get("Origin"), 100))
 		writeRefusal(w, errOrigin)
 		return
 	}
@@ -408,7 +408,7 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 		addr = r.RemoteAddr
 	}
 	if !t.limiter.allow(addr, t.now()) {
-		t.warn.warn("webrtc offer refused", "reason", "rate")
+		t.warn.Warn("webrtc offer refused", "reason", "rate")
 		writeRefusal(w, errRate)
 		return
 	}
@@ -432,13 +432,13 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, ok := t.cfg.Agents(o.agent); !ok {
-		t.warn.warn("webrtc offer for an unknown agent", "agent", clip(o.agent, maxAgentName))
+		t.warn.Warn("webrtc offer for an unknown agent", "agent", clip(o.agent, maxAgentName))
 		writeRefusal(w, errNoAgent(o.agent))
 		return
 	}
 	c, err := t.reserve(o)
 	if err != nil {
-		t.warn.warn("webrtc offer refused", "reason", err.(*Refusal).Message)
+		t.warn.Warn("webrtc offer refused", "reason", err.(*Refusal).Message)
 		writeRefusal(w, err)
 		return
 	}
@@ -448,7 +448,7 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ref *Refusal
 		if !errors.As(err, &ref) || ref.Status >= 500 {
-			t.warn.warn("webrtc call setup failed", "err", err)
+			t.warn.Warn("webrtc call setup failed", "err", err)
 		}
 		c.abandon()
 		writeRefusal(w, err)
