@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
+	"github.com/voiceagent/voiceagent/telephony/webrtc/webrtctest"
 )
 
 func postForm(t *testing.T, u string, form url.Values) string {
@@ -327,5 +328,40 @@ func TestServeWebTokens(t *testing.T) {
 	<-client.Done()
 	if got := get("/v1/calls/" + id + "/events?token=" + tok); got != 200 {
 		t.Errorf("events of the ended call with its token: %d", got)
+	}
+}
+
+// TestServeSharedCallLimit: --max-calls bounds phone and browser calls
+// together: a phone call in progress fills a server with a limit of one
+// for browsers too, and a browser call for phones.
+func TestServeSharedCallLimit(t *testing.T) {
+	vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_MAX_CALLS": "1", "VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1"}
+	srv, base := startServe(t, &serveFlags{}, vars, nil)
+	ctx := context.Background()
+	phone := ring(t, ctx, base, "clinica-central", "CA1")
+	for deadline := time.Now().Add(5 * time.Second); srv.twilio.Active() != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the phone call did not start")
+		}
+	}
+	_, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base})
+	var refused *webrtctest.Refused
+	if !errors.As(err, &refused) || refused.Status != http.StatusServiceUnavailable {
+		t.Errorf("a browser call beside a phone call with --max-calls 1: %v; want 503", err)
+	}
+	_ = phone.Hangup()
+	<-phone.Done()
+	for deadline := time.Now().Add(5 * time.Second); srv.twilio.Active() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the phone call did not end")
+		}
+	}
+	browser, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base})
+	if err != nil {
+		t.Fatalf("a browser call once the phone call ended: %v", err)
+	}
+	defer browser.Close()
+	if resp, err := http.PostForm(base+"/twilio/voice", url.Values{"CallSid": {"CA2"}}); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a phone call beside a browser call with --max-calls 1: %v %v; want 503", resp, err)
 	}
 }

@@ -276,6 +276,9 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 			}
 		}
 	}
+	if maxCalls == 0 {
+		maxCalls = 1000 // phone and browser calls together
+	}
 	redact := f.redact
 	if v := getenv("VOICEAGENT_REDACT_TRANSCRIPTS"); !redact && v != "" {
 		b, err := strconv.ParseBool(v)
@@ -340,6 +343,12 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	s.twilio = twiliovoice.New(rt, twiliovoice.Config{
 		AuthToken: token, PublicURL: env(f.publicURL, "VOICEAGENT_PUBLIC_URL", getenv), MaxCalls: maxCalls, Logger: a.log,
 		Agents: s.calls.Answers, Secret: getenv("VOICEAGENT_SECRET"),
+		Others: func() int { // --max-calls bounds phone and browser calls together
+			if s.webrtc == nil {
+				return 0
+			}
+			return s.webrtc.Active()
+		},
 	})
 	if s.webrtc, err = s.webrtcTransport(rt, &f.webrtc, maxCalls, getenv); err != nil {
 		s.set.Close()
@@ -385,7 +394,7 @@ func (s *server) webrtcTransport(rt telephony.Answerer, f *webrtcFlags, maxCalls
 		}
 		return out
 	}
-	cfg := webrtc.Config{Agents: s.calls.Answers, MaxCalls: maxCalls, Logger: s.log, Admit: s.admitOffer,
+	cfg := webrtc.Config{Agents: s.calls.Answers, MaxCalls: maxCalls, Others: s.twilio.Active, Logger: s.log, Admit: s.admitOffer,
 		CallToken: func(call, _ string) string { return s.callToken(call) },
 		IPs:       list(f.ips, "VOICEAGENT_WEBRTC_IPS"), Origins: list(f.origins, "VOICEAGENT_WEBRTC_ORIGINS"),
 		PublicIP: env(f.publicIP, "VOICEAGENT_WEBRTC_PUBLIC_IP", getenv)}

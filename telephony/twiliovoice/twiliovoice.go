@@ -52,6 +52,7 @@ type Transport struct {
 	agents    func(name string) (lang string, ok bool)
 	tokens    *tokens
 	startWait time.Duration
+	othersFn  func() int
 
 	mu        sync.Mutex
 	calls     map[string]context.CancelFunc // by our call id
@@ -93,7 +94,10 @@ type Config struct {
 	// StartTimeout bounds the wait for a stream's start message; zero
 	// means 5 s.
 	StartTimeout time.Duration
-	Logger       *slog.Logger
+	// Others, when set, counts the calls other transports of the same
+	// server carry, which MaxCalls bounds too.
+	Others func() int
+	Logger *slog.Logger
 }
 
 // maxPendingPerAddress bounds the streams one address may hold open
@@ -106,7 +110,7 @@ func New(a telephony.Answerer, cfg Config) *Transport {
 	t := &Transport{
 		answer: a, authToken: cfg.AuthToken, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger,
 		calls: map[string]context.CancelFunc{}, pendingAt: map[string]int{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
-		agents: cfg.Agents, startWait: cfg.StartTimeout,
+		agents: cfg.Agents, startWait: cfg.StartTimeout, othersFn: cfg.Others,
 		// A call's messages are small (Twilio's under 1 KB, ours 100 ms of
 		// audio); write buffers are shared, held only while a message is
 		// written.
@@ -218,14 +222,23 @@ func (t *Transport) signed(r *http.Request, scheme string, params url.Values) bo
 func (t *Transport) full() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.fullLocked()
+	return t.fullLocked(t.others())
 }
 
-func (t *Transport) fullLocked() string {
+// others is the calls other transports carry; it is read before t.mu is
+// taken, as they take their own locks.
+func (t *Transport) others() int {
+	if t.othersFn == nil {
+		return 0
+	}
+	return t.othersFn()
+}
+
+func (t *Transport) fullLocked(others int) string {
 	switch {
 	case t.draining:
 		return "shutting down"
-	case len(t.calls)+t.pending >= t.limit:
+	case len(t.calls)+t.pending+others >= t.limit:
 		return "too many calls"
 	}
 	return ""
@@ -322,8 +335,9 @@ func (t *Transport) stream(w http.ResponseWriter, r *http.Request) {
 	if t.authToken == "" {
 		addr, _, _ = net.SplitHostPort(r.RemoteAddr)
 	}
+	others := t.others()
 	t.mu.Lock()
-	why, code := t.fullLocked(), http.StatusServiceUnavailable
+	why, code := t.fullLocked(others), http.StatusServiceUnavailable
 	if why == "" && addr != "" && t.pendingAt[addr] >= maxPendingPerAddress {
 		why, code = "too many streams waiting to start from one address", http.StatusTooManyRequests
 	}

@@ -56,6 +56,9 @@ type Config struct {
 	// connecting; beyond it offers are refused with 503 before any
 	// PeerConnection is made. Zero means 200.
 	MaxCalls int
+	// Others, when set, counts the calls other transports of the same
+	// server carry, which MaxCalls bounds too.
+	Others func() int
 	// UDPPort is the one UDP port every call's media uses (ICE over a
 	// shared socket); zero means a port the system picks.
 	UDPPort int
@@ -464,12 +467,16 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 
 // reserve takes a place among the calls for o, or refuses it.
 func (t *Transport) reserve(o offer) (*call, error) {
+	others := 0
+	if t.cfg.Others != nil {
+		others = t.cfg.Others() // before the lock: the other transport takes its own
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
 	case t.draining:
 		return nil, errDraining
-	case len(t.calls) >= t.cfg.MaxCalls:
+	case len(t.calls)+others >= t.cfg.MaxCalls:
 		return nil, errFull
 	}
 	c := newCall(t, o)
