@@ -17,6 +17,7 @@ import (
 
 	"github.com/voiceagent/voiceagent/telephony/twilio"
 	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
+	"github.com/voiceagent/voiceagent/telephony/webrtc/webrtctest"
 )
 
 // target is the server under load.
@@ -46,6 +47,10 @@ type tally struct {
 	replies  []time.Duration // the caller's wait for each answer, while holding
 	failures map[string]int  // why calls failed, by reason
 	clients  twiliotest.Stats
+
+	// Browser callers pace themselves: their packets, late ones, the latest.
+	ticks, lateTicks int64
+	maxLate          time.Duration
 }
 
 func newTally() *tally { return &tally{failures: map[string]int{}} }
@@ -64,6 +69,19 @@ func (t *tally) reply(d time.Duration) {
 		t.replies = append(t.replies, d)
 		t.mu.Unlock()
 	}
+}
+
+// endedWebRTC adds a finished browser call's counts: its packets, and
+// its caller's ticks.
+func (t *tally) endedWebRTC(s webrtctest.Stats, ticks, late int64, maxLate time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.clients.FramesSent += s.Sent
+	t.clients.MediaReceived += s.Received
+	t.clients.BytesReceived += s.Received * 160 // 20 ms of PCMU a packet
+	t.ticks += ticks
+	t.lateTicks += late
+	t.maxLate = max(t.maxLate, maxLate)
 }
 
 // ended adds a finished call's counts.
