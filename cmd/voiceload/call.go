@@ -17,6 +17,7 @@ import (
 
 	"github.com/voiceagent/voiceagent/telephony/twilio"
 	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
+	"github.com/voiceagent/voiceagent/telephony/webrtc/webrtctest"
 )
 
 // target is the server under load.
@@ -46,6 +47,10 @@ type tally struct {
 	replies  []time.Duration // the caller's wait for each answer, while holding
 	failures map[string]int  // why calls failed, by reason
 	clients  twiliotest.Stats
+
+	// Browser callers pace themselves: their packets, late ones, the latest.
+	ticks, lateTicks int64
+	maxLate          time.Duration
 }
 
 func newTally() *tally { return &tally{failures: map[string]int{}} }
@@ -64,6 +69,19 @@ func (t *tally) reply(d time.Duration) {
 		t.replies = append(t.replies, d)
 		t.mu.Unlock()
 	}
+}
+
+// endedWebRTC adds a finished browser call's counts: its packets, and
+// its caller's ticks.
+func (t *tally) endedWebRTC(s webrtctest.Stats, ticks, late int64, maxLate time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.clients.FramesSent += s.Sent
+	t.clients.MediaReceived += s.Received
+	t.clients.BytesReceived += s.Received * 160 // 20 ms of PCMU a packet
+	t.ticks += ticks
+	t.lateTicks += late
+	t.maxLate = max(t.maxLate, maxLate)
 }
 
 // ended adds a finished call's counts.
@@ -126,7 +144,7 @@ func call(ctx context.Context, stop <-chan struct{}, tg *target, clock *twiliote
 		}
 		cancel()
 	}()
-	err = converse(cctx, c, clips, n, t)
+	err = converse(cctx, twilioLine{c}, clips, n, t)
 	stopped := isClosed(stop)
 	if stopped {
 		err = c.Hangup()
@@ -150,23 +168,53 @@ func call(ctx context.Context, stop <-chan struct{}, tg *target, clock *twiliote
 	}
 }
 
+// line is the caller's end of a call, whatever the transport.
+type line interface {
+	// waitQuiet returns once the agent has said nothing for d.
+	waitQuiet(ctx context.Context, d time.Duration) error
+	// say says pcm in real time and returns when its last frame was sent.
+	say(ctx context.Context, pcm []int16) (time.Time, error)
+	// answer waits for the agent's first audio to arrive after the
+	// caller's last frame (at last), and returns when it came.
+	answer(ctx context.Context, last time.Time) (time.Time, error)
+}
+
+// twilioLine is a Twilio media stream's caller.
+type twilioLine struct{ c *twiliotest.Client }
+
+func (l twilioLine) waitQuiet(ctx context.Context, d time.Duration) error {
+	return l.c.WaitQuiet(ctx, d)
+}
+
+func (l twilioLine) say(ctx context.Context, pcm []int16) (time.Time, error) {
+	u := l.c.Say(pcm)
+	if err := u.Wait(ctx); err != nil {
+		return time.Time{}, err
+	}
+	return u.LastFrame(), nil
+}
+
+func (l twilioLine) answer(ctx context.Context, last time.Time) (time.Time, error) {
+	e, err := l.c.WaitEntry(ctx, func(e twiliotest.Entry) bool { return e.Kind == twiliotest.KindMedia && e.At.After(last) })
+	return e.At, err
+}
+
 // converse says the script until ctx ends.
-func converse(ctx context.Context, c *twiliotest.Client, clips []clip, n int, t *tally) error {
-	if err := c.WaitQuiet(ctx, quietAfter); err != nil { // the greeting
+func converse(ctx context.Context, c line, clips []clip, n int, t *tally) error {
+	if err := c.waitQuiet(ctx, quietAfter); err != nil { // the greeting
 		return err
 	}
 	for turn := 0; ; turn++ {
-		u := c.Say(clips[turn%len(clips)].PCM)
-		if err := u.Wait(ctx); err != nil {
+		last, err := c.say(ctx, clips[turn%len(clips)].PCM)
+		if err != nil {
 			return err
 		}
-		last := u.LastFrame()
 		wctx, cancel := context.WithTimeout(ctx, answerWait)
-		e, err := c.WaitEntry(wctx, func(e twiliotest.Entry) bool { return e.Kind == twiliotest.KindMedia && e.At.After(last) })
+		at, err := c.answer(wctx, last)
 		cancel()
 		switch {
 		case err == nil:
-			t.reply(e.At.Sub(last))
+			t.reply(at.Sub(last))
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
@@ -174,7 +222,7 @@ func converse(ctx context.Context, c *twiliotest.Client, clips []clip, n int, t 
 		default:
 			return err
 		}
-		if err := c.WaitQuiet(ctx, quietAfter); err != nil {
+		if err := c.waitQuiet(ctx, quietAfter); err != nil {
 			return err
 		}
 		think := thinkMin + time.Duration((n*7919+turn*104729)%int(thinkSpan/time.Millisecond))*time.Millisecond

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,7 +21,11 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "fakes" {
 		os.Exit(run(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if built != "" {
+		os.RemoveAll(filepath.Dir(built))
+	}
+	os.Exit(code)
 }
 
 // The script's lines are told apart by how long their voice lasts: no two
@@ -85,18 +91,45 @@ func TestProcCPU(t *testing.T) {
 }
 
 // TestLoad runs voiceload as a user does, against voiceagent serve built
-// from this tree: a few calls, held for a few seconds, every one answered.
-func TestLoad(t *testing.T) {
+// from this tree: a few Twilio calls, held for a few seconds, every one
+// answered.
+func TestLoad(t *testing.T) { testLoad(t, "twilio") }
+
+// TestLoadWebRTC does the same with browser calls.
+func TestLoadWebRTC(t *testing.T) { testLoad(t, "webrtc") }
+
+var (
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+// voiceagentBin builds voiceagent once for the tests that load it.
+func voiceagentBin(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "voiceload-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = filepath.Join(dir, "voiceagent")
+		if out, err := exec.Command("go", "build", "-o", built, "../voiceagent").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+func testLoad(t *testing.T, transport string) {
 	if testing.Short() {
 		t.Skip("builds voiceagent")
 	}
-	bin := filepath.Join(t.TempDir(), "voiceagent")
-	build := exec.Command("go", "build", "-o", bin, "../voiceagent")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := voiceagentBin(t)
 	var stdout, stderr bytes.Buffer
-	o := &options{calls: 3, hold: 6 * time.Second, voiceagent: bin, agent: "clinica-central", llm: true, json: true, every: time.Second}
+	o := &options{calls: 3, transport: transport, hold: 6 * time.Second, voiceagent: bin, agent: "clinica-central", llm: true, json: true, every: time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := load(ctx, o, &stdout, &stderr); err != nil {
@@ -105,6 +138,9 @@ func TestLoad(t *testing.T) {
 	var r report
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatalf("the JSON report: %v\n%s", err, stdout.String())
+	}
+	if r.Transport != transport {
+		t.Errorf("transport %q", r.Transport)
 	}
 	if r.Held != 3 || r.Failed != 0 || r.Unanswered != 0 || r.Turns < 3 {
 		t.Errorf("held %d, failed %d (%v), turns %d, unanswered %d", r.Held, r.Failed, r.Failures, r.Turns, r.Unanswered)
@@ -120,6 +156,9 @@ func TestLoad(t *testing.T) {
 	if r.ServerMessages != 0 {
 		t.Errorf("%d invalid messages from the server", r.ServerMessages)
 	}
+	if r.FramesHeard <= 0 || r.CallerFrames <= 0 {
+		t.Errorf("%d frames heard, %d caller ticks", r.FramesHeard, r.CallerFrames)
+	}
 	if !strings.Contains(stderr.String(), "calls up 3/3") {
 		t.Errorf("no progress line:\n%s", stderr.String())
 	}
@@ -127,7 +166,7 @@ func TestLoad(t *testing.T) {
 
 // Bad command lines exit 2 before anything starts.
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{"--calls", "x"}, {"--calls", "0"}, {"--nope"}, {"extra"}} {
+	for _, args := range [][]string{{"--calls", "x"}, {"--calls", "0"}, {"--nope"}, {"extra"}, {"--transport", "sip"}} {
 		if code := run(args); code != 2 {
 			t.Errorf("voiceload %v: exit %d, want 2", args, code)
 		}

@@ -110,7 +110,13 @@ func startProcesses(o *options, stderr io.Writer) (*processes, error) {
 	p.server.Env = append(os.Environ(),
 		"OPENAI_API_KEY=sk-voiceload", "OPENAI_BASE_URL="+fakesURL,
 		"VOICEAGENT_STT=openai", "VOICEAGENT_TTS=openai", "VOICEAGENT_LLM="+llm,
-		"TWILIO_AUTH_TOKEN="+p.authToken, "VOICEAGENT_PUBLIC_URL=", "VOICEAGENT_RECORD=")
+		"TWILIO_AUTH_TOKEN="+p.authToken, "VOICEAGENT_PUBLIC_URL=", "VOICEAGENT_RECORD=",
+		// Browser calls' media on loopback, and every offer admitted:
+		// they all come from this one address.
+		"VOICEAGENT_WEBRTC_IPS=127.0.0.1", "VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE="+strconv.Itoa(2*o.calls+100))
+	if o.transport == "webrtc" {
+		p.server.Env = append(p.server.Env, "VOICEAGENT_WEBRTC=1")
+	}
 	logFile, err := os.CreateTemp("", "voiceload-serve-*.log")
 	if err != nil {
 		p.stop()

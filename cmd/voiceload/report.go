@@ -10,11 +10,12 @@ import (
 // report is what a run measured. Durations are in milliseconds; the
 // server's figures cover the hold, when every call was up.
 type report struct {
-	Server string  `json:"server"`
-	Agent  string  `json:"agent"`
-	Calls  int     `json:"calls"`
-	RampS  float64 `json:"rampSeconds"`
-	HoldS  float64 `json:"holdSeconds"`
+	Transport string  `json:"transport"` // twilio or webrtc
+	Server    string  `json:"server"`
+	Agent     string  `json:"agent"`
+	Calls     int     `json:"calls"`
+	RampS     float64 `json:"rampSeconds"`
+	HoldS     float64 `json:"holdSeconds"`
 
 	Held       int64          `json:"held"`   // calls up at the end of the hold
 	Failed     int64          `json:"failed"` // calls that failed at any point
@@ -25,12 +26,12 @@ type report struct {
 	// The callers' side.
 	ReplyP50        float64 `json:"replyDelayP50Ms"` // last frame of the caller's line to the agent's first audio
 	ReplyP99        float64 `json:"replyDelayP99Ms"`
-	FramesHeard     int64   `json:"framesReceived"`  // 20 ms frames of the agent's audio the callers received, whole run
-	Underruns       int64   `json:"underruns"`       // gaps the callers heard inside the agent's audio
-	CallerFrames    int64   `json:"callerTicks"`     // steps of the callers' clocks, each a frame for every call
-	CallerLate      int64   `json:"callerLateTicks"` // of which came more than 2 ms late (the load generator falling behind)
-	CallerMaxLateMs float64 `json:"callerMaxLateMs"` // the latest
-	ServerMessages  int64   `json:"invalidServerMessages"`
+	FramesHeard     int64   `json:"framesReceived"`        // 20 ms frames of the agent's audio the callers received, whole run
+	Underruns       int64   `json:"underruns"`             // gaps the callers heard inside the agent's audio (Twilio: its playback buffer)
+	CallerFrames    int64   `json:"callerTicks"`           // steps of the callers' clocks, each a frame for every call (WebRTC: each caller's packets)
+	CallerLate      int64   `json:"callerLateTicks"`       // of which came more than 2 ms late (the load generator falling behind; WebRTC: over 22 ms after the caller's last)
+	CallerMaxLateMs float64 `json:"callerMaxLateMs"`       // the latest
+	ServerMessages  int64   `json:"invalidServerMessages"` // Twilio only
 
 	// The server's metrics.
 	ServerReplyP50     float64 `json:"serverReplyDelayP50Ms"`
@@ -74,7 +75,7 @@ func newReport(o *options, tg *target, t *tally, held int64, idle, from, to, end
 	h := func(name string) histogram { return to.histogram(name).since(from.histogram(name)) }
 	reply, ep, orch := h("voiceagent_reply_delay_seconds"), h("voiceagent_endpointing_wait_seconds"), h("voiceagent_orchestrator_seconds")
 	r := &report{
-		Server: tg.base, Agent: tg.agent, Calls: o.calls, RampS: o.ramp.Seconds(), HoldS: hold.Seconds(),
+		Transport: o.transport, Server: tg.base, Agent: tg.agent, Calls: o.calls, RampS: o.ramp.Seconds(), HoldS: hold.Seconds(),
 		Held: held, Failed: t.failed.Load(), Failures: t.failures, Turns: t.turns.Load(), Unanswered: t.unanswered.Load(),
 		ReplyP50: ms(percentile(t.replies, 50)), ReplyP99: ms(percentile(t.replies, 99)),
 		FramesHeard: t.clients.BytesReceived / 160, Underruns: t.clients.Underruns, ServerMessages: t.clients.Errors,
@@ -104,7 +105,7 @@ func newReport(o *options, tg *target, t *tally, held int64, idle, from, to, end
 }
 
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "voiceload: %d calls to %s (agent %s), ramp %.0fs, hold %.0fs\n", r.Calls, r.Server, r.Agent, r.RampS, r.HoldS)
+	fmt.Fprintf(w, "voiceload: %d %s calls to %s (agent %s), ramp %.0fs, hold %.0fs\n", r.Calls, r.Transport, r.Server, r.Agent, r.RampS, r.HoldS)
 	fmt.Fprintf(w, "Calls:        %d held, %d failed\n", r.Held, r.Failed)
 	for reason, n := range r.Failures {
 		fmt.Fprintf(w, "              %d× %s\n", n, reason)
@@ -115,11 +116,21 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "Endpointing:  p50 %.0f ms, p99 %.0f ms\n", r.EndpointingP50, r.EndpointingP99)
 	fmt.Fprintf(w, "Orchestrator: p50 %.3f ms, p99 %.3f ms (%.1f%% within 1 ms, %.2f%% within 5 ms)\n",
 		r.OrchestratorP50, r.OrchestratorP99, 100*r.OrchestratorUnder1, 100*r.OrchestratorUnder5)
-	fmt.Fprintf(w, "Audio:        %d frames to callers: %.0f late, %d gaps heard; %.0f inbound frames dropped; %d invalid messages\n",
-		r.FramesHeard, r.LateFrames, r.Underruns, r.DroppedFrames, r.ServerMessages)
+	if r.Transport == "webrtc" {
+		// No playback buffer and no messages to check: the callers only count packets.
+		fmt.Fprintf(w, "Audio:        %d frames to callers: %.0f late; %.0f inbound frames dropped (gaps heard, invalid messages: Twilio only)\n",
+			r.FramesHeard, r.LateFrames, r.DroppedFrames)
+	} else {
+		fmt.Fprintf(w, "Audio:        %d frames to callers: %.0f late, %d gaps heard; %.0f inbound frames dropped; %d invalid messages\n",
+			r.FramesHeard, r.LateFrames, r.Underruns, r.DroppedFrames, r.ServerMessages)
+	}
 	fmt.Fprintf(w, "Server:       %.2f cores, RSS %.0f MB (idle %.0f MB): %.0f KB per call (%.0f KB with the idle share), %.0f goroutines\n",
 		r.Cores, r.RSSMB, r.IdleRSSMB, r.RSSPerCallKB, r.TotalRSSPerCallKB, r.Goroutines)
-	fmt.Fprintf(w, "Load:         generator %.2f cores (%d of %d ticks late, the latest by %.0f ms)", r.LoadCores, r.CallerLate, r.CallerFrames, r.CallerMaxLateMs)
+	ticks := "ticks"
+	if r.Transport == "webrtc" {
+		ticks = "packets" // each caller's own, late when over 22 ms after its last
+	}
+	fmt.Fprintf(w, "Load:         generator %.2f cores (%d of %d %s late, the latest by %.0f ms)", r.LoadCores, r.CallerLate, r.CallerFrames, ticks, r.CallerMaxLateMs)
 	f := r.Fakes
 	if f == nil {
 		fmt.Fprintln(w, "; the fakes are not voiceload's (--url)")

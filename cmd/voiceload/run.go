@@ -22,6 +22,7 @@ import (
 // options are voiceload's flags.
 type options struct {
 	calls      int
+	transport  string // twilio or webrtc
 	ramp, hold time.Duration
 	url        string // a server already running
 	voiceagent string // else, the binary to start
@@ -38,11 +39,13 @@ func run(args []string) int {
 	o := &options{}
 	root := &cobra.Command{
 		Use:   "voiceload [--calls N] [--voiceagent BIN | --url URL]",
-		Short: "Put a voiceagent server under load with simulated Twilio calls",
+		Short: "Put a voiceagent server under load with simulated Twilio or browser calls",
 		Long: `voiceload makes --calls simultaneous phone calls to voiceagent serve, as Twilio
 would: each rings the voice webhook, opens the media stream and, in real time,
 says a Spanish booking at Clínica Central line by line, waiting for the agent's
 answer to each. Calls start over --ramp, are held for --hold, then hang up.
+With --transport webrtc the calls are a browser's instead: each offers to
+POST /webrtc/offer (a pion peer, PCMU over UDP) and says the same lines.
 
 With --voiceagent BIN it starts "BIN serve" on loopback itself, and the fake
 speech-to-text, text-to-speech and language model ("voiceload fakes") in a
@@ -75,6 +78,7 @@ server's OPENAI_BASE_URL at "voiceload fakes" (see the README).`,
 	}
 	fs := root.Flags()
 	fs.IntVarP(&o.calls, "calls", "n", 100, "simultaneous calls")
+	fs.StringVar(&o.transport, "transport", "twilio", "how the calls come: twilio (media streams) or webrtc (browser calls)")
 	fs.DurationVar(&o.ramp, "ramp", 0, "how long starting the calls takes (default: 50 calls a second)")
 	fs.DurationVar(&o.hold, "hold", 30*time.Second, "how long all the calls are held once started; the report covers this window")
 	fs.StringVar(&o.url, "url", "", "a running voiceagent serve, such as http://127.0.0.1:8080")
@@ -121,6 +125,13 @@ func load(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	stderr = &lockedWriter{w: stderr}
 	if o.calls < 1 {
 		return usageError{errors.New("--calls must be at least 1")}
+	}
+	switch o.transport {
+	case "":
+		o.transport = "twilio"
+	case "twilio", "webrtc":
+	default:
+		return usageError{fmt.Errorf("--transport %q: twilio or webrtc", o.transport)}
 	}
 	if o.ramp == 0 {
 		o.ramp = time.Duration(o.calls) * time.Second / 50
@@ -187,9 +198,14 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 		return nil, err
 	}
 	t := newTally()
-	// The callers' clocks, each stepping its share of the calls every
-	// 20 ms, 2 ms apart: Twilio's calls do not all send at the same instant.
+	// The Twilio callers' clocks, each stepping its share of the calls
+	// every 20 ms, 2 ms apart: Twilio's calls do not all send at the same
+	// instant. Browser callers pace themselves.
+	webrtc := o.transport == "webrtc"
 	clocks := make([]*twiliotest.Clock, 10)
+	if webrtc {
+		clocks = nil
+	}
 	for i := range clocks {
 		clocks[i] = twiliotest.NewClock()
 		time.Sleep(audio.FrameDuration / time.Duration(len(clocks)))
@@ -225,6 +241,10 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if webrtc {
+				callWebRTC(ctx, stop, tg, clips, i, t)
+				return
+			}
 			call(ctx, stop, tg, clocks[i%len(clocks)], clips, i, t)
 		}()
 	}
@@ -268,6 +288,11 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 		r.CallerFrames += s.Frames
 		r.CallerLate += s.Late
 		r.CallerMaxLateMs = max(r.CallerMaxLateMs, ms(s.MaxLate))
+	}
+	if webrtc {
+		t.mu.Lock()
+		r.CallerFrames, r.CallerLate, r.CallerMaxLateMs = t.ticks, t.lateTicks, ms(t.maxLate)
+		t.mu.Unlock()
 	}
 	if procs != nil {
 		r.FakesCores = (cpu1.fakes - cpu0.fakes).Seconds() / at1.Sub(at0).Seconds()

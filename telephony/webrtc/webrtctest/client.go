@@ -71,6 +71,15 @@ type Config struct {
 	// Quiet sends nothing while there is nothing to say; by default the
 	// caller sends silence, as a microphone does.
 	Quiet bool
+	// OnSend, if set, is called as each 20 ms packet of the caller's
+	// audio goes out, from the sending goroutine: at is when, said the
+	// samples of what Say queued it carried (0: silence), left those
+	// still queued. It must not block. A load generator times its lines
+	// with it.
+	OnSend func(at time.Time, said, left int)
+	// OnHeard, if set, is called as each packet of the agent's audio
+	// arrives, from pion's goroutine, with the time. It must not block.
+	OnHeard func(at time.Time)
 }
 
 // Refused is the server's refusal of an offer.
@@ -539,6 +548,9 @@ func (c *Client) hear(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			continue
 		}
 		c.received.Add(1)
+		if c.cfg.OnHeard != nil {
+			c.cfg.OnHeard(time.Now())
+		}
 		var echo []int64
 		c.mu.Lock()
 		c.played = audio.DecodeUlaw(c.played, p.Payload)
@@ -601,6 +613,7 @@ func (c *Client) speak() {
 			ulaw = audio.EncodeUlaw(ulaw[:0], pcm)
 			c.queued = c.queued[n:]
 		}
+		left := len(c.queued)
 		c.mu.Unlock()
 		if n == 0 {
 			if c.cfg.Quiet {
@@ -614,6 +627,9 @@ func (c *Client) speak() {
 		}
 		c.track.audio(ulaw)
 		c.sent.Add(1)
+		if c.cfg.OnSend != nil {
+			c.cfg.OnSend(time.Now(), n, left)
+		}
 	}
 }
 
