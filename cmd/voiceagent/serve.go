@@ -92,7 +92,7 @@ Environment (flags override it; keys are read only from the environment):
                          --redact-transcripts  (the calls API's and --record's)
   VOICEAGENT_WEBRTC      --webrtc      take browser calls (WebRTC, PCMU) at the page / (default
                                        true; --webrtc=false or VOICEAGENT_WEBRTC=0 turns them off)
-  VOICEAGENT_WEBRTC_PORT --webrtc-port the one UDP port of every browser call's media
+  VOICEAGENT_WEBRTC_UDP_PORT --webrtc-udp-port the one UDP port of every browser call's media
                                        (default: one the system picks, logged at start)
   VOICEAGENT_WEBRTC_IPS  --webrtc-ips  local IPv4 addresses for media, separated by commas
                                        (default: all but loopback)
@@ -181,7 +181,7 @@ func (a *app) serveCmd() *cobra.Command {
 	fs.StringVar(&f.speech.ttsModel, "tts-model", "", "text-to-speech model (env VOICEAGENT_TTS_MODEL)")
 	fs.StringVar(&f.speech.voice, "tts-voice", "", "text-to-speech voice (env VOICEAGENT_TTS_VOICE)")
 	fs.BoolVar(&f.webrtc.on, "webrtc", true, "take browser calls over WebRTC (env VOICEAGENT_WEBRTC; --webrtc=false turns them off)")
-	fs.IntVar(&f.webrtc.port, "webrtc-port", 0, "the UDP port of browser calls' media (env VOICEAGENT_WEBRTC_PORT; default: any)")
+	fs.IntVar(&f.webrtc.port, "webrtc-udp-port", 0, "the UDP port of browser calls' media (env VOICEAGENT_WEBRTC_UDP_PORT; default: any)")
 	fs.StringVar(&f.webrtc.ips, "webrtc-ips", "", "local IPv4 addresses for browser media, comma-separated (env VOICEAGENT_WEBRTC_IPS)")
 	fs.StringVar(&f.webrtc.publicIP, "webrtc-public-ip", "", "the public IP browsers reach behind a 1:1 NAT (env VOICEAGENT_WEBRTC_PUBLIC_IP)")
 	fs.StringVar(&f.webrtc.origins, "webrtc-origins", "", "other origins whose pages may call, comma-separated, or * (env VOICEAGENT_WEBRTC_ORIGINS)")
@@ -399,11 +399,11 @@ func (s *server) webrtcTransport(rt telephony.Answerer, f *webrtcFlags, maxCalls
 		IPs:       list(f.ips, "VOICEAGENT_WEBRTC_IPS"), Origins: list(f.origins, "VOICEAGENT_WEBRTC_ORIGINS"),
 		PublicIP: env(f.publicIP, "VOICEAGENT_WEBRTC_PUBLIC_IP", getenv)}
 	var err error
-	if cfg.UDPPort, err = number(f.port, "VOICEAGENT_WEBRTC_PORT"); err != nil {
+	if cfg.UDPPort, err = number(f.port, "VOICEAGENT_WEBRTC_UDP_PORT"); err != nil {
 		return nil, err
 	}
 	if cfg.UDPPort > 65535 {
-		return nil, usageErr("--webrtc-port %d: not a port", cfg.UDPPort)
+		return nil, usageErr("--webrtc-udp-port %d: not a port", cfg.UDPPort)
 	}
 	if cfg.OffersPerMinute, err = number(f.offersPerMinute, "VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE"); err != nil {
 		return nil, err

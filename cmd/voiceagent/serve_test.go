@@ -533,7 +533,7 @@ func TestServeHelpListsTheEnvironment(t *testing.T) {
 	for _, v := range []string{"VOICEAGENT_ADDR", "VOICEAGENT_PUBLIC_URL", "VOICEAGENT_MAX_CALLS", "VOICEAGENT_RECORD", "TWILIO_AUTH_TOKEN",
 		"VOICEAGENT_STT", "VOICEAGENT_TTS", "DEEPGRAM_API_KEY", "DEEPGRAM_URL", "VOICEAGENT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL",
 		"VOICEAGENT_LLM_MODEL", "VOICEAGENT_STT_MODEL", "VOICEAGENT_TTS_MODEL", "VOICEAGENT_TTS_VOICE", "--record", "--max-calls",
-		"VOICEAGENT_REDACT_TRANSCRIPTS", "--redact-transcripts", "VOICEAGENT_WEBRTC", "--webrtc-port", "VOICEAGENT_WEBRTC_PUBLIC_IP",
+		"VOICEAGENT_REDACT_TRANSCRIPTS", "--redact-transcripts", "VOICEAGENT_WEBRTC", "--webrtc-udp-port", "VOICEAGENT_WEBRTC_PUBLIC_IP",
 		"VOICEAGENT_WEBRTC_ORIGINS", "--ice-server", "/webrtc/offer"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("serve --help lacks %s", v)
@@ -638,8 +638,8 @@ func TestServeWebRTCSettings(t *testing.T) {
 		want string // in the error; "" for none
 	}{
 		{map[string]string{"VOICEAGENT_WEBRTC": "maybe"}, "VOICEAGENT_WEBRTC"},
-		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_PORT": "-1"}, "VOICEAGENT_WEBRTC_PORT"},
-		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_PORT": "70000"}, "not a port"},
+		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_UDP_PORT": "-1"}, "VOICEAGENT_WEBRTC_UDP_PORT"},
+		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_UDP_PORT": "70000"}, "not a port"},
 		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_PUBLIC_IP": "example.com"}, "public IP"},
 		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE": "x"}, "OFFERS_PER_MINUTE"},
 		{map[string]string{"VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1", "VOICEAGENT_WEBRTC_ORIGINS": "https://a.example, https://b.example"}, ""},
