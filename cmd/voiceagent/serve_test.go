@@ -436,7 +436,7 @@ func TestServeStartsBare(t *testing.T) {
 	}
 	srv.printReport(ln.Addr().String())
 	for _, want := range []string{"Agent clinica-central (es, default)", "Services: answered by demo stubs",
-		"Understanding: rules only", "Speech-to-text: none (set DEEPGRAM_API_KEY or OPENAI_API_KEY", "only use the keypad (DTMF)",
+		"Understanding: rules only", "Speech-to-text: none (set DEEPGRAM_API_KEY or OPENAI_API_KEY", "phone callers can only use the keypad, browser callers type",
 		"Text-to-speech: none (VOICEAGENT_TTS=off)", "signatures not checked (set TWILIO_AUTH_TOKEN)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("start-up report lacks %q:\n%s", want, out.String())

@@ -147,7 +147,7 @@ func (v *voices) report() []string {
 		slices.Sort(names)
 		lines = append(lines, "Speech-to-text: "+strings.Join(slices.Compact(names), "; "))
 	} else {
-		lines = append(lines, "Speech-to-text: none ("+v.sttMissing+"); callers can only use the keypad (DTMF)")
+		lines = append(lines, "Speech-to-text: none ("+v.sttMissing+"); phone callers can only use the keypad, browser callers type or use their browser's recognition")
 	}
 	if v.tts != nil {
 		lines = append(lines, "Text-to-speech: "+v.tts.String())
