@@ -846,7 +846,12 @@ func (c *Call) endLine(number string) {
 	}
 	c.lineEnded = true
 	if err := c.line.End(number); err != nil {
-		c.log.Warn("ending the call", "err", err)
+		select {
+		case <-c.hungUp: // the caller left first: the line may be gone already
+			c.log.Debug("ending the call after the caller hung up", "err", err)
+		default:
+			c.log.Warn("ending the call", "err", err)
+		}
 	}
 }
 
