@@ -227,16 +227,19 @@ func (c *call) onTrack(tr *pion.TrackRemote, rec *pion.RTPReceiver) {
 	if tr.Kind() != pion.RTPCodecTypeAudio || !c.reading.CompareAndSwap(false, true) {
 		return
 	}
-	var pcmu, event uint8 = ptPCMU, 0
+	var pcmu, event, opus uint8 = ptPCMU, 0, 0
 	for _, codec := range rec.GetParameters().Codecs {
 		switch {
 		case strings.EqualFold(codec.MimeType, pion.MimeTypePCMU):
 			pcmu = uint8(codec.PayloadType)
+		case strings.EqualFold(codec.MimeType, pion.MimeTypeOpus):
+			opus = uint8(codec.PayloadType)
 		case strings.EqualFold(codec.MimeType, mimeEvent) && codec.ClockRate == 8000:
 			event = uint8(codec.PayloadType)
 		}
 	}
 	in := newInbound(pcmu, event)
+	in.opus = opus
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := tr.Read(buf)

@@ -144,9 +144,10 @@ func wait(t *testing.T, what string, ch <-chan struct{}) {
 	}
 }
 
-// TestCodecs: the answer has PCMU and telephone-event, whatever else the
-// browser prefers; an offer without PCMU is refused with a sentence that
-// names it.
+// TestCodecs: the answer has PCMU and telephone-event, and Opus when the
+// browser offers it (it may send Opus, which is decoded; the agent's side
+// is PCMU); an offer without PCMU is refused with a sentence that names
+// it.
 func TestCodecs(t *testing.T) {
 	a := &agent{calls: make(chan *answered, 1)}
 	cfg := testConfig()
@@ -160,7 +161,7 @@ func TestCodecs(t *testing.T) {
 	if want := "tok-" + c.CallID() + "-ana"; c.Token() != want {
 		t.Errorf("the answer's token %q; want %q", c.Token(), want)
 	}
-	if got, want := c.Codecs(), []string{"PCMU/8000", "telephone-event/8000"}; !slices.Equal(got, want) {
+	if got, want := c.Codecs(), []string{"opus/48000/2", "PCMU/8000", "telephone-event/8000"}; !slices.Equal(got, want) {
 		t.Errorf("answered with %q; want %q", got, want)
 	}
 	call := <-a.calls

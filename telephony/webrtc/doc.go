@@ -38,20 +38,20 @@
 // caller may use STUN and TURN (Config.ICEServers); the server needs
 // neither.
 //
-// Audio is PCMU (G.711 μ-law, 8 kHz) both ways, and the answer offers
-// nothing else but telephone-event: an offer without PCMU is refused. A
-// browser offers PCMU by default; a page may put it first with
-// RTCRtpTransceiver.setCodecPreferences, though the answer decides
-// either way. Opus would halve the bandwidth and add loss concealment,
-// and github.com/pion/opus v0.1.0 (pure Go) now decodes all of it —
-// SILK, CELT and hybrid frames from libopus, the browsers' encoder, to
-// within 51-101 dB of libopus's own decoder — but the runtime hears the
-// caller at 8 kHz, where Opus's wideband is lost, and decoding costs
-// 25-110 µs a 20 ms packet against under 1 µs for μ-law, with 17-25
-// allocations a packet in hybrid mode, which browsers use for speech at
-// their default 32 kbit/s; and pion/opus has no public encoder for the
-// agent's side. PCMU is the telephone network's own codec, costs
-// nothing, and keeps the receive path free of allocations.
+// The agent's audio is PCMU (G.711 μ-law, 8 kHz); the caller's is PCMU
+// or Opus, whichever the browser sends, and the answer offers those and
+// telephone-event: an offer without PCMU is refused (every WebRTC
+// browser has it, RFC 7874). Opus is decoded in pure Go
+// (github.com/pion/opus, which decodes SILK, CELT and hybrid frames from
+// libopus, the browsers' encoder, to within 51-101 dB of libopus's own
+// decoder) straight to 8 kHz. The page prefers PCMU with
+// RTCRtpTransceiver.setCodecPreferences, and so should any client that
+// can: the runtime hears the caller at 8 kHz, where Opus's wideband is
+// lost, and decoding Opus costs 25-110 µs a 20 ms packet against under
+// 1 µs for μ-law, with 17-25 allocations a packet in hybrid mode (which
+// browsers use for speech at their default 32 kbit/s); the PCMU path
+// allocates nothing. pion/opus has no public encoder, so the agent's side
+// is PCMU whatever the client prefers.
 //
 // The caller's audio is read from RTP as it comes: late and repeated
 // packets are dropped, audio that never came (lost packets, a key's

@@ -3,6 +3,8 @@ package webrtc
 import (
 	"encoding/binary"
 
+	"github.com/pion/opus"
+
 	"github.com/voiceagent/voiceagent/telephony"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 )
@@ -56,6 +58,13 @@ func parseRTP(b []byte) (rtpHeader, []byte, bool) {
 // to the largest packet.
 type inbound struct {
 	pcmu, event uint8 // the payload types negotiated; event 0 when none
+	// opus is Opus's payload type when it was negotiated too (0 when
+	// not): a client that prefers it sends it, decoded in pure Go to
+	// telephony.Rate. Its RTP clock is 48 kHz.
+	opus uint8
+	dec  *opus.Decoder // made on the first Opus packet
+	// opusBad counts Opus packets that did not decode.
+	opusBad int
 
 	started bool
 	lastSeq uint16 // of the newest packet taken
@@ -95,6 +104,8 @@ func (in *inbound) packet(b []byte, call telephony.Inbound) {
 	switch {
 	case h.pt == in.pcmu:
 		in.audio(h.ts, payload, call)
+	case in.opus != 0 && h.pt == in.opus:
+		in.opusAudio(h.ts, payload, call)
 	case in.event != 0 && h.pt == in.event:
 		in.key(h.ts, payload, call)
 	}
@@ -103,6 +114,50 @@ func (in *inbound) packet(b []byte, call telephony.Inbound) {
 // audio writes a packet of PCMU: first any gap before it as silence,
 // then its samples, in whole frames.
 func (in *inbound) audio(ts uint32, ulaw []byte, call telephony.Inbound) {
+	in.fill(ts, call)
+	in.heard, in.nextTS = true, ts+uint32(len(ulaw))
+	in.pcm = audio.DecodeUlaw(in.pcm[:0], ulaw)
+	in.framer.Write(in.pcm)
+	in.flush(call)
+}
+
+// opusPerSample is how many ticks of Opus's 48 kHz RTP clock one sample
+// at telephony.Rate lasts.
+const opusPerSample = 48000 / telephony.Rate
+
+// maxOpus is the most samples one Opus packet holds at telephony.Rate:
+// 120 ms.
+const maxOpus = telephony.Rate * 120 / 1000
+
+// opusAudio decodes a packet of Opus to telephony.Rate and writes it as
+// audio does PCMU; a packet that does not decode counts as lost.
+func (in *inbound) opusAudio(ts uint32, payload []byte, call telephony.Inbound) {
+	if in.dec == nil {
+		d, err := opus.NewDecoderWithOutput(telephony.Rate, 1)
+		if err != nil {
+			in.opusBad++
+			return
+		}
+		in.dec = &d
+	}
+	t := ts / opusPerSample // in samples at telephony.Rate (a wrap of the 48 kHz clock, every 25 hours, skips one fill)
+	if cap(in.pcm) < maxOpus {
+		in.pcm = make(audio.PCM16, 0, maxOpus)
+	}
+	n, err := in.dec.DecodeToInt16(payload, in.pcm[:maxOpus])
+	if err != nil || n <= 0 {
+		in.opusBad++
+		return
+	}
+	in.fill(t, call)
+	in.heard, in.nextTS = true, t+uint32(n)
+	in.framer.Write(in.pcm[:n])
+	in.flush(call)
+}
+
+// fill writes as silence the audio that never came before the sample at
+// ts (in samples at telephony.Rate), up to maxFill.
+func (in *inbound) fill(ts uint32, call telephony.Inbound) {
 	if gap := int32(ts - in.nextTS); in.heard && gap > 0 && gap <= maxFill {
 		in.filled += int(gap)
 		for n := int(gap); n > 0; {
@@ -112,10 +167,6 @@ func (in *inbound) audio(ts uint32, ulaw []byte, call telephony.Inbound) {
 			in.flush(call)
 		}
 	}
-	in.heard, in.nextTS = true, ts+uint32(len(ulaw))
-	in.pcm = audio.DecodeUlaw(in.pcm[:0], ulaw)
-	in.framer.Write(in.pcm)
-	in.flush(call)
 }
 
 func (in *inbound) flush(call telephony.Inbound) {

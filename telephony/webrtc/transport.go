@@ -207,11 +207,12 @@ func openMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
 // Payload types the answer offers when the offer has none of its own.
 const (
 	ptPCMU  = 0
+	ptOpus  = 111
 	ptEvent = 101
 )
 
-// newAPI makes the pion API every call's PeerConnection comes from: PCMU
-// and telephone-event only, host candidates on the shared port (the
+// newAPI makes the pion API every call's PeerConnection comes from: PCMU,
+// Opus (received only) and telephone-event, host candidates on the shared port (the
 // public IP in their place when set), no mDNS, no interceptors (audio
 // needs neither NACKs nor bandwidth estimation), pion's logs dropped (they
 // name addresses).
@@ -220,6 +221,16 @@ func newAPI(cfg Config, mux ice.UDPMux) (*pion.API, error) {
 	if err := me.RegisterCodec(pion.RTPCodecParameters{
 		RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypePCMU, ClockRate: 8000},
 		PayloadType:        ptPCMU,
+	}, pion.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	// Opus too, for the caller's side: a client that prefers it sends it,
+	// and it is decoded in pure Go (pion/opus). The agent's side is PCMU
+	// whatever the client prefers: there is no pure-Go encoder.
+	if err := me.RegisterCodec(pion.RTPCodecParameters{
+		RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine: "minptime=10;useinbandfec=1"},
+		PayloadType: ptOpus,
 	}, pion.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
