@@ -365,3 +365,39 @@ func TestServeSharedCallLimit(t *testing.T) {
 		t.Errorf("a phone call beside a browser call with --max-calls 1: %v %v; want 503", resp, err)
 	}
 }
+
+// TestServeBrowserTokens: an offer with an embed token needs a good one
+// for its agent; with VOICEAGENT_WEBRTC_REQUIRE_TOKEN every offer needs
+// one.
+func TestServeBrowserTokens(t *testing.T) {
+	ctx := context.Background()
+	for _, require := range []bool{false, true} {
+		vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1",
+			"VOICEAGENT_WEBRTC_REQUIRE_TOKEN": fmt.Sprint(require)}
+		srv, base := startServe(t, &serveFlags{}, vars, nil)
+		exp := time.Now().Add(time.Minute)
+		for _, tt := range []struct {
+			name, agent, token string
+			want               int // 0: admitted
+		}{
+			{"no token", "", "", map[bool]int{false: 0, true: 401}[require]},
+			{"a token for the agent", "tienda-online", srv.key.Mint(purposeEmbed, exp, "tienda-online"), 0},
+			{"a token for the default agent", "", srv.key.Mint(purposeEmbed, exp, "clinica-central"), 0},
+			{"a token for another agent", "tienda-online", srv.key.Mint(purposeEmbed, exp, "clinica-central"), 401},
+			{"an expired token", "tienda-online", srv.key.Mint(purposeEmbed, time.Now().Add(-time.Minute), "tienda-online"), 401},
+			{"a call token", "tienda-online", srv.key.Mint(purposeCall, exp, "tienda-online"), 401},
+		} {
+			c, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base, Agent: tt.agent, Token: tt.token})
+			var refused *webrtctest.Refused
+			switch {
+			case tt.want == 0 && err != nil:
+				t.Errorf("require %v, %s: %v", require, tt.name, err)
+			case tt.want != 0 && (!errors.As(err, &refused) || refused.Status != tt.want):
+				t.Errorf("require %v, %s: %v; want %d", require, tt.name, err, tt.want)
+			}
+			if err == nil {
+				c.Close()
+			}
+		}
+	}
+}

@@ -52,6 +52,7 @@ type webrtcFlags struct {
 	port                   int
 	ips, publicIP, origins string
 	offersPerMinute        int
+	requireToken           bool // every offer needs an embed token
 }
 
 const serveHelp = `serve answers phone calls (Twilio Media Streams) with the agents, and
@@ -100,6 +101,8 @@ Environment (flags override it; keys are read only from the environment):
                                        NAT (a cloud instance's public IP)
   VOICEAGENT_WEBRTC_ORIGINS  --webrtc-origins  pages of other origins that may call,
                                        separated by commas, or * (default: same origin only)
+  VOICEAGENT_WEBRTC_REQUIRE_TOKEN  --webrtc-require-token  every browser call needs an embed
+                                       token (POST /v1/web/tokens), the page at / included
   VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE  --webrtc-offers-per-minute  per remote address
                                        (default 10)
                          --ice-server  a STUN or TURN server handed to pages, repeatable:
@@ -185,6 +188,7 @@ func (a *app) serveCmd() *cobra.Command {
 	fs.StringVar(&f.webrtc.ips, "webrtc-ips", "", "local IPv4 addresses for browser media, comma-separated (env VOICEAGENT_WEBRTC_IPS)")
 	fs.StringVar(&f.webrtc.publicIP, "webrtc-public-ip", "", "the public IP browsers reach behind a 1:1 NAT (env VOICEAGENT_WEBRTC_PUBLIC_IP)")
 	fs.StringVar(&f.webrtc.origins, "webrtc-origins", "", "other origins whose pages may call, comma-separated, or * (env VOICEAGENT_WEBRTC_ORIGINS)")
+	fs.BoolVar(&f.webrtc.requireToken, "webrtc-require-token", false, "every browser call needs an embed token minted with the API key, the page's too (env VOICEAGENT_WEBRTC_REQUIRE_TOKEN)")
 	fs.IntVar(&f.webrtc.offersPerMinute, "webrtc-offers-per-minute", 0, "browser calls one address may place a minute (env VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE; default 10)")
 	f.model.add(fs, true)
 	return cmd
@@ -211,6 +215,7 @@ type server struct {
 	guard         guard
 	key           signed.Key  // signs the browser's tokens
 	iceServers    []iceServer // handed to the page
+	requireToken  bool        // browser calls need an embed token
 	metricsPublic bool
 	timeouts      timeouts
 	log           *slog.Logger
@@ -407,6 +412,14 @@ func (s *server) webrtcTransport(rt telephony.Answerer, f *webrtcFlags, maxCalls
 	}
 	if cfg.OffersPerMinute, err = number(f.offersPerMinute, "VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE"); err != nil {
 		return nil, err
+	}
+	s.requireToken = f.requireToken
+	if v := getenv("VOICEAGENT_WEBRTC_REQUIRE_TOKEN"); !f.requireToken && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, usageErr("VOICEAGENT_WEBRTC_REQUIRE_TOKEN %q: want true or false", v)
+		}
+		s.requireToken = b
 	}
 	for _, ice := range s.iceServers {
 		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: ice.URLs, Username: ice.Username, Credential: ice.Credential})

@@ -99,10 +99,14 @@ func (s *server) mintEmbed(w http.ResponseWriter, r *http.Request) {
 
 // admitOffer is the server's rule for a browser's offer, after the
 // transport's own (origin, rate, limit): an offer with an embed token
-// must carry a good one for its agent.
+// must carry a good one for its agent, and with --webrtc-require-token
+// every offer must carry one.
 func (s *server) admitOffer(r *http.Request, agent string) error {
 	o, ok := webrtc.Offered(r)
 	if !ok || o.Token == "" {
+		if s.requireToken {
+			return &webrtc.Refusal{Status: http.StatusUnauthorized, Message: "This server takes browser calls only from pages given a call token."}
+		}
 		return nil
 	}
 	if agent == "" {
