@@ -216,6 +216,7 @@ type server struct {
 	key           signed.Key  // signs the browser's tokens
 	iceServers    []iceServer // handed to the page
 	requireToken  bool        // browser calls need an embed token
+	webrtcOff     string      // why browser calls are off although asked for
 	metricsPublic bool
 	timeouts      timeouts
 	log           *slog.Logger
@@ -425,6 +426,12 @@ func (s *server) webrtcTransport(rt telephony.Answerer, f *webrtcFlags, maxCalls
 		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: ice.URLs, Username: ice.Username, Credential: ice.Credential})
 	}
 	t, err := webrtc.New(rt, cfg)
+	if errors.Is(err, webrtc.ErrNoAddress) && len(cfg.IPs) == 0 {
+		// A machine off every network still serves phone calls and the
+		// page; browsers could not reach its media anyway.
+		s.webrtcOff = "no IPv4 address but loopback to take their media on; --webrtc-ips 127.0.0.1 takes a browser on this machine"
+		return nil, nil
+	}
 	if err != nil {
 		return nil, usageErr("--webrtc: %v", err)
 	}
@@ -504,7 +511,11 @@ func (s *server) printReport(addr string) {
 		fmt.Fprintf(w, "Browser calls: media on UDP %s\n", strings.Join(s.webrtc.MediaAddrs(), ", "))
 		fmt.Fprintf(w, "\nOpen %s in a browser and talk to the agents.\n", pageURL(addr))
 	} else {
-		fmt.Fprintln(w, "Browser calls: off (--webrtc=false); the page at / can still be opened")
+		if s.webrtcOff != "" {
+			fmt.Fprintf(w, "Browser calls: off: %s\n", s.webrtcOff)
+		} else {
+			fmt.Fprintln(w, "Browser calls: off (--webrtc=false); the page at / can still be opened")
+		}
 	}
 }
 

@@ -171,6 +171,10 @@ func New(a telephony.Answerer, cfg Config) (*Transport, error) {
 	return t, nil
 }
 
+// ErrNoAddress is New's error when the host has no address to take media
+// on (Config.IPs empty, and no IPv4 address but loopback).
+var ErrNoAddress = errors.New("webrtc: no local address to take media on")
+
 // openMux opens the UDP port of every call, on each address taken.
 func openMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
 	opts := []ice.UDPMuxFromPortOption{
@@ -199,7 +203,7 @@ func openMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
 	}
 	if len(mux.GetListenAddresses()) == 0 {
 		_ = mux.Close()
-		return nil, errors.New("webrtc: no local address to take media on")
+		return nil, ErrNoAddress
 	}
 	return mux, nil
 }
