@@ -179,7 +179,7 @@ var ErrNoAddress = errors.New("webrtc: no local address to take media on")
 func openMux(cfg Config) (*ice.MultiUDPMuxDefault, error) {
 	opts := []ice.UDPMuxFromPortOption{
 		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
-		ice.UDPMuxFromPortWithLogger(quiet{}),
+		ice.UDPMuxFromPortWithLogger(quiet.NewLogger("ice")),
 	}
 	if len(cfg.IPs) > 0 {
 		keep := map[string]bool{}
@@ -245,7 +245,7 @@ func newAPI(cfg Config, mux ice.UDPMux) (*pion.API, error) {
 		return nil, err
 	}
 	var se pion.SettingEngine
-	se.LoggerFactory = quiet{}
+	se.LoggerFactory = quiet
 	se.SetICEUDPMux(mux)
 	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -522,16 +522,4 @@ func clip(s string, n int) string {
 
 // quiet drops pion's logs: they name addresses, and what matters of them
 // the transport logs itself.
-type quiet struct{}
-
-func (quiet) NewLogger(string) logging.LeveledLogger { return quiet{} }
-func (quiet) Trace(string)                           {}
-func (quiet) Tracef(string, ...any)                  {}
-func (quiet) Debug(string)                           {}
-func (quiet) Debugf(string, ...any)                  {}
-func (quiet) Info(string)                            {}
-func (quiet) Infof(string, ...any)                   {}
-func (quiet) Warn(string)                            {}
-func (quiet) Warnf(string, ...any)                   {}
-func (quiet) Error(string)                           {}
-func (quiet) Errorf(string, ...any)                  {}
+var quiet = &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelDisabled}

@@ -197,8 +197,8 @@ func newAPI(cfg Config) (*webrtc.API, *cuttable, error) {
 	}
 	conn := &cuttable{PacketConn: udp}
 	var se webrtc.SettingEngine
-	se.LoggerFactory = quiet{}
-	se.SetICEUDPMux(webrtc.NewICEUDPMux(quiet{}, conn))
+	se.LoggerFactory = quiet
+	se.SetICEUDPMux(webrtc.NewICEUDPMux(quiet.NewLogger("ice"), conn))
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
@@ -741,16 +741,4 @@ func (c *cuttable) WriteTo(b []byte, addr net.Addr) (int, error) {
 }
 
 // quiet drops pion's logs.
-type quiet struct{}
-
-func (quiet) NewLogger(string) logging.LeveledLogger { return quiet{} }
-func (quiet) Trace(string)                           {}
-func (quiet) Tracef(string, ...any)                  {}
-func (quiet) Debug(string)                           {}
-func (quiet) Debugf(string, ...any)                  {}
-func (quiet) Info(string)                            {}
-func (quiet) Infof(string, ...any)                   {}
-func (quiet) Warn(string)                            {}
-func (quiet) Warnf(string, ...any)                   {}
-func (quiet) Error(string)                           {}
-func (quiet) Errorf(string, ...any)                  {}
+var quiet = &logging.DefaultLoggerFactory{Writer: io.Discard, DefaultLogLevel: logging.LogLevelDisabled}
