@@ -5,17 +5,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,22 +115,8 @@ func TestBrowserCall(t *testing.T) {
 	caller := e2eSpeech(t)
 	dir := t.TempDir()
 
-	var mu sync.Mutex
-	var bodies []map[string]any
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&body)
-		mu.Lock()
-		bodies = append(bodies, body)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"id":"A-17"}`))
-	}))
-	defer api.Close()
-	agentFile := filepath.Join(dir, "clinica.yaml")
-	if err := os.WriteFile(agentFile, fmt.Appendf(nil, e2eAgent, api.URL), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	api := newBookingAPI(t)
+	agentFile := api.agentFile(t, dir)
 
 	// The recogniser hears what the agent is asking for: the microphone
 	// says the same line each time, so the words come from the call.
@@ -267,11 +249,9 @@ func TestBrowserCall(t *testing.T) {
 	until("the fields panel", `document.querySelector('#fields li[data-field="nombre"] .value')`, 5*time.Second)
 	shot("browser-call.png")
 
-	mu.Lock()
-	if len(bodies) != 1 || bodies[0]["paciente"] != "María López" || bodies[0]["telefono"] != "612345678" {
+	if bodies := api.bookings(); len(bodies) != 1 || bodies[0]["paciente"] != "María López" || bodies[0]["telefono"] != "612345678" {
 		t.Errorf("bookings %v", bodies)
 	}
-	mu.Unlock()
 	if got := eval(`document.querySelector('#fields li[data-field="nombre"] .value').textContent`); got != "María López" {
 		t.Errorf("fields panel: nombre %q", got)
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,46 @@ services:
       codigo: "$.id"
     responseMessage: "Listo, tu cita queda reservada con el código {{codigo}}."
 `
+
+// bookingAPI is the customer's API the e2e agent books through: it
+// answers every request {"id":"A-17"} and keeps the bodies it got.
+type bookingAPI struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	bodies []map[string]any
+}
+
+func newBookingAPI(t *testing.T) *bookingAPI {
+	b := &bookingAPI{}
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		b.mu.Lock()
+		b.bodies = append(b.bodies, body)
+		b.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"A-17"}`))
+	}))
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+// agentFile writes e2eAgent, booking through the API, into dir.
+func (b *bookingAPI) agentFile(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "clinica.yaml")
+	if err := os.WriteFile(path, fmt.Appendf(nil, e2eAgent, b.srv.URL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// bookings are the bodies the API got so far.
+func (b *bookingAPI) bookings() []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.bodies)
+}
 
 // e2eSpeech is espeak-ng, which speaks the caller's words; the test skips
 // without it unless VOICEAGENT_REQUIRE_ESPEAK=1.
@@ -115,22 +156,9 @@ func TestServePhoneCall(t *testing.T) {
 	caller := e2eSpeech(t)
 
 	var mu sync.Mutex
-	var bodies []map[string]any
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&body)
-		mu.Lock()
-		bodies = append(bodies, body)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"id":"A-17"}`))
-	}))
-	defer api.Close()
+	api := newBookingAPI(t)
 	dir := t.TempDir()
-	agentFile := filepath.Join(dir, "clinica.yaml")
-	if err := os.WriteFile(agentFile, fmt.Appendf(nil, e2eAgent, api.URL), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	agentFile := api.agentFile(t, dir)
 
 	// What the recogniser hears, in order: one transcription per turn.
 	heard := []string{"quiero pedir una cita", "María López", "el lunes", "sí"}
@@ -278,12 +306,11 @@ func TestServePhoneCall(t *testing.T) {
 	answer("the read-back", time.Now())
 	answer("the booking", say("sí").LastFrame())
 
-	mu.Lock()
+	bodies := api.bookings()
 	if len(bodies) != 1 {
 		t.Fatalf("the customer API got %d requests: %v; log:\n%s", len(bodies), bodies, logs.String())
 	}
 	got := bodies[0]
-	mu.Unlock()
 	if got["paciente"] != "María López" || got["telefono"] != "612345678" || got["llamada"] != "+34600111222" {
 		t.Errorf("booking %v", got)
 	}
