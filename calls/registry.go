@@ -37,14 +37,21 @@ type record struct {
 
 // View is a call in the API.
 type View struct {
-	ID         string       `json:"id"`
-	Agent      string       `json:"agent"`
-	From       string       `json:"from,omitempty"`
-	Transport  string       `json:"transport"`
-	ProviderID string       `json:"providerId,omitempty"`
-	Started    time.Time    `json:"started"`
-	Ended      *time.Time   `json:"ended,omitempty"`
-	Live       bool         `json:"live"`
+	ID         string     `json:"id"`
+	Agent      string     `json:"agent"`
+	From       string     `json:"from,omitempty"`
+	Transport  string     `json:"transport"`
+	ProviderID string     `json:"providerId,omitempty"`
+	Started    time.Time  `json:"started"`
+	Ended      *time.Time `json:"ended,omitempty"`
+	Live       bool       `json:"live"`
+	// Outcome is how the call ended; "connection-lost" while a call whose
+	// connection dropped waits to be taken over.
+	Outcome string `json:"outcome,omitempty"`
+	// Instance is the server instance the call runs on (or ran on last);
+	// Handovers counts the times another connection took it over.
+	Instance   string       `json:"instance,omitempty"`
+	Handovers  int          `json:"handovers,omitempty"`
 	State      dialog.State `json:"state"`
 	Turns      int          `json:"turns"`
 	Transcript any          `json:"transcript,omitempty"`
