@@ -155,7 +155,7 @@ var PhraseKeys = []string{
 	"invalidTime", "invalidEmail", "invalidPhone", "invalidString", "invalidOption", "invalidFormat",
 	"readback", "confirmAgain", "whatToChange", "changed", "cancelled", "anythingElse",
 	"stillThere", "goodbye", "working", "takeYourTime", "howCanIHelp", "askTimeToo", "askDateToo", "unavailable",
-	"transferring", "cannotTransfer", "smallTalk", "greetBack", "youAreWelcome", "cannotAnswer",
+	"transferring", "cannotTransfer", "resumed", "outcomeUnknown", "smallTalk", "greetBack", "youAreWelcome", "cannotAnswer",
 }
 
 // Service is one thing the agent can do for a caller: the data it needs and
