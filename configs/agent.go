@@ -180,6 +180,11 @@ type Service struct {
 	// voice.waitMessageAfter); "" says the agent's "working" phrase. Plain
 	// text, at most MaxWaitMessage characters.
 	WaitMessage string `yaml:"waitMessage"`
+	// IdempotencyKey: false sends no Idempotency-Key header with the
+	// service's requests (an API that refuses unknown headers); by
+	// default each run confirmed once carries a key of its own, the same
+	// if the run is attempted again after a lost connection.
+	IdempotencyKey *bool `yaml:"idempotencyKey"`
 
 	// Integration names the integration the service belongs to ("" for a
 	// service declared at the top level). Set by Load.
