@@ -257,7 +257,7 @@ type hubSource struct {
 }
 
 func (s hubSource) since(last int64) ([]sseEvent, bool, bool) { return s.h.since(s.id, last) }
-func (s hubSource) subscribe() (<-chan struct{}, func())     { return s.h.subscribe(s.id) }
+func (s hubSource) subscribe() (<-chan struct{}, func())      { return s.h.subscribe(s.id) }
 
 // storeSource reads a call's events from the store; the call is over
 // once its record says so.

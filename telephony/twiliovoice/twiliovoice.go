@@ -57,8 +57,8 @@ type Transport struct {
 
 	mu        sync.Mutex
 	calls     map[string]active // by our call id
-	pending   int                           // streams upgraded, waiting for their start
-	pendingAt map[string]int                // the same, by remote address, when not signed
+	pending   int               // streams upgraded, waiting for their start
+	pendingAt map[string]int    // the same, by remote address, when not signed
 	limit     int
 	draining  bool
 	transfers map[string]transfer // by CallSid: where the Connect action sends the call
@@ -109,7 +109,7 @@ type Config struct {
 	// with a new stream that goes on with the call, on whichever instance
 	// the new stream reaches.
 	Continuer telephony.Continuer
-	Logger *slog.Logger
+	Logger    *slog.Logger
 }
 
 // maxPendingPerAddress bounds the streams one address may hold open
