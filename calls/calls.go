@@ -303,3 +303,6 @@ func (l *Layer) Warm(ctx context.Context, w Warmer) {
 }
 
 var _ telephony.Opener = (*Layer)(nil)
+
+// Instance is this instance's name in the store and the calls API.
+func (l *Layer) Instance() string { return l.instance }
