@@ -332,7 +332,16 @@ func (c *Call) Run(ctx context.Context) {
 	c.rt.metrics.callStarted()
 	start := time.Now()
 	c.log.Info("call started", "transport", c.info.Transport, "stt", name(c.conv.STT), "tts", name(c.conv.TTS), "line", c.line.String())
-	if c.conv.STT != nil {
+	// A call hung up before it ran (a transport that answered it and lost
+	// the caller while connecting) says nothing and hears nothing: it
+	// only ends.
+	early := false
+	select {
+	case <-c.hungUp:
+		early = true
+	default:
+	}
+	if c.conv.STT != nil && !early {
 		stream, err := c.conv.STT.Stream(ctx, Rate)
 		if err != nil {
 			c.log.Warn("speech recognition unavailable; only keys reach the agent", "err", err)
@@ -345,9 +354,11 @@ func (c *Call) Run(ctx context.Context) {
 	if d := c.conv.Agent.Voice.MaxDuration.Std(); d > 0 {
 		c.alarms.set(alarmMaxDuration, d)
 	}
-	if c.info.Resume {
+	switch {
+	case early:
+	case c.info.Resume:
 		c.deliver(ctx, dialog.Resume{At: start})
-	} else {
+	default:
 		c.deliver(ctx, dialog.Start{At: start})
 	}
 	c.loop(ctx)
@@ -882,6 +893,9 @@ func (c *Call) endLine(number string) {
 	c.lineEnded = true
 	if e, ok := c.sess.(Ender); ok && c.outcome != OutcomeHandover && c.outcome != OutcomeLost {
 		e.Ending(c.outcome, number)
+	}
+	if o, ok := c.line.(Outcomer); ok {
+		o.Outcome(c.outcome)
 	}
 	if err := c.line.End(number); err != nil {
 		select {

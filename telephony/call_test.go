@@ -27,8 +27,22 @@ type fakeLine struct {
 
 	mu     sync.Mutex
 	log    []string // "media", "mark NAME", "clear", "end NUMBER"
-	frames int
-	ended  chan string
+	frames   int
+	ended    chan string
+	outcomes []string // what Outcome was told
+}
+
+// Outcome records the call's outcome: fakeLine is an Outcomer.
+func (l *fakeLine) Outcome(outcome string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.outcomes = append(l.outcomes, outcome)
+}
+
+func (l *fakeLine) told() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.outcomes)
 }
 
 func newFakeLine(echo bool) *fakeLine { return &fakeLine{echo: echo, ended: make(chan string, 1)} }
@@ -746,6 +760,31 @@ func TestCallGoesOn(t *testing.T) {
 		if h.sess.outcome != OutcomeLost || len(h.sess.endings) != 0 {
 			t.Errorf("outcome %q, endings %v", h.sess.outcome, h.sess.endings)
 		}
+		if got := h.line.told(); !slices.Equal(got, []string{OutcomeLost}) {
+			t.Errorf("the line was told the outcome %q", got)
+		}
+	})
+	t.Run("lost before it ran", func(t *testing.T) {
+		// A transport that answered a call and lost its caller while
+		// connecting runs it hung up: nothing is said, Resume is not
+		// handled, and it ends as connection-lost.
+		sess := &fakeSession{resume: true, reply: func(dialog.Event) Reply {
+			return Reply{Actions: []dialog.Action{say("Perdona, se ha cortado un momento.", dialog.Info)}}
+		}}
+		line := newFakeLine(true)
+		agent := &configs.Agent{Name: "test", Language: "es", Voice: testVoice}
+		call := NewRuntime(Options{}).NewCall(&Conversation{Session: sess, Agent: agent, STT: &fakeSTT{}, TTS: &fakeTTS{}},
+			CallInfo{ID: "c1", Transport: "test", Resume: true}, line)
+		line.call = call
+		call.Lost()
+		call.Hangup()
+		call.Run(context.Background())
+		if evs := sess.got(); len(evs) != 0 {
+			t.Errorf("a call hung up before it ran was sent %v", evs)
+		}
+		if sess.outcome != OutcomeLost || line.sent() != 0 || !slices.Equal(line.told(), []string{OutcomeLost}) {
+			t.Errorf("outcome %q, %d frames sent, the line told %q", sess.outcome, line.sent(), line.told())
+		}
 	})
 	t.Run("handover", func(t *testing.T) {
 		slow := make(chan struct{})
@@ -772,6 +811,9 @@ func TestCallGoesOn(t *testing.T) {
 		if sess.outcome != OutcomeHandover || len(sess.endings) != 0 {
 			t.Errorf("outcome %q, endings %v", sess.outcome, sess.endings)
 		}
+		if got := h.line.told(); !slices.Equal(got, []string{OutcomeHandover}) {
+			t.Errorf("the line was told the outcome %q", got)
+		}
 	})
 	t.Run("ends", func(t *testing.T) {
 		h := newHarness(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
@@ -780,8 +822,8 @@ func TestCallGoesOn(t *testing.T) {
 		h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
 		h.speak(300*time.Millisecond, 700*time.Millisecond)
 		<-h.done
-		if !slices.Equal(h.sess.endings, []string{"transfer +34910000000"}) {
-			t.Errorf("endings %v", h.sess.endings)
+		if !slices.Equal(h.sess.endings, []string{"transfer +34910000000"}) || !slices.Equal(h.line.told(), []string{"transfer"}) {
+			t.Errorf("endings %v; the line told %q", h.sess.endings, h.line.told())
 		}
 	})
 }

@@ -74,6 +74,16 @@ type Ender interface {
 	Ending(outcome, transfer string)
 }
 
+// Outcomer, when a Line implements it, is told how the call ends just
+// before Line.End, whatever the outcome — those of a call that goes on
+// over another connection (OutcomeHandover, OutcomeLost) too — so that
+// the transport can tell its caller: a browser page told its call is
+// handed over reconnects at once instead of hanging up. It must return
+// at once.
+type Outcomer interface {
+	Outcome(outcome string)
+}
+
 // Outcomes of a call that ends on this connection but may go on over
 // another: handed over by a draining instance, or its connection lost.
 const (
