@@ -25,8 +25,8 @@ type fakeLine struct {
 	call *Call
 	echo bool
 
-	mu     sync.Mutex
-	log    []string // "media", "mark NAME", "clear", "end NUMBER"
+	mu       sync.Mutex
+	log      []string // "media", "mark NAME", "clear", "end NUMBER"
 	frames   int
 	ended    chan string
 	outcomes []string // what Outcome was told
