@@ -221,6 +221,14 @@ func (l *Layer) emit(ev Event) {
 // language.
 func (l *Layer) Open(ctx context.Context, info telephony.CallInfo) (*telephony.Conversation, error) {
 	name := info.Agent
+	if info.Resume {
+		// A call that goes on is its own agent's: the one named, if any,
+		// must be it (a page names the agent it called).
+		var err error
+		if name, err = l.agentOf(ctx, info.ID, name); err != nil {
+			return nil, err
+		}
+	}
 	if name == "" {
 		name = l.defaultAgent
 	}

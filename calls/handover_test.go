@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -223,5 +224,64 @@ func TestExactlyOnce(t *testing.T) {
 				t.Errorf("the booking was sent %d times", n)
 			}
 		})
+	}
+}
+
+// TestResumeAgent: a call goes on with its own agent: a new connection
+// that names none gets it, one that names another is refused before the
+// call is taken over.
+func TestResumeAgent(t *testing.T) {
+	set := agents.New(agents.Options{})
+	t.Cleanup(func() { set.Close() })
+	for _, src := range []string{strings.Replace(bookingAgent, "name: clinica", "name: otra", 1), bookingAgent} {
+		a, err := configs.Parse(filepath.Join(t.TempDir(), "agent.yaml"), []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := set.Add(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := NewMemoryStore()
+	l, err := New(Options{Agents: set, Store: store, Instance: "a", Executors: map[string]session.Executor{"clinica": &bookings{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.DefaultAgent() != "otra" {
+		t.Fatalf("default agent %q", l.DefaultAgent())
+	}
+	conv, err := l.Open(context.Background(), telephony.CallInfo{ID: "call-3", Agent: "clinica", Transport: "webrtc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv.Session.Handle(context.Background(), dialog.Start{At: time.Now()}, func(string) {})
+	conv.Session.Close(telephony.OutcomeLost)
+	epoch := func() int64 {
+		rec, err := store.Load(context.Background(), "call-3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.Epoch
+	}
+	before := epoch()
+	if _, err := l.Open(context.Background(), telephony.CallInfo{ID: "call-3", Agent: "otra", Transport: "webrtc", Resume: true}); !errors.Is(err, ErrNoAgent) {
+		t.Errorf("resumed with another agent: %v", err)
+	}
+	if epoch() != before {
+		t.Error("a refused connection took the call over")
+	}
+	if _, err := l.Open(context.Background(), telephony.CallInfo{ID: "call-9", Transport: "webrtc", Resume: true}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("resumed an unknown call: %v", err)
+	}
+	conv, err = l.Open(context.Background(), telephony.CallInfo{ID: "call-3", Transport: "webrtc", Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Agent.Name != "clinica" || epoch() != before+1 {
+		t.Errorf("resumed with agent %q, epoch %d after %d", conv.Agent.Name, epoch(), before)
+	}
+	conv.Session.Close("caller-hangup")
+	if _, err := l.Open(context.Background(), telephony.CallInfo{ID: "call-3", Agent: "clinica", Transport: "webrtc", Resume: true}); !errors.Is(err, ErrEnded) {
+		t.Errorf("resumed an ended call: %v", err)
 	}
 }

@@ -282,6 +282,22 @@ func (c *call) Ending(outcome, transfer string) {
 	c.save(outcome, transfer, false)
 }
 
+// agentOf is the agent of the saved call id, which a new connection
+// takes over: an error when there is no such call, or named is not ""
+// and not its agent (nothing is taken over then).
+func (l *Layer) agentOf(ctx context.Context, id, named string) (string, error) {
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	rec, err := l.keep.store.Load(lctx, id)
+	if err != nil {
+		return "", fmt.Errorf("taking the call over: %w", err)
+	}
+	if named != "" && named != rec.View.Agent {
+		return "", fmt.Errorf("taking the call over: %w %q: the call is %q's", ErrNoAgent, named, rec.View.Agent)
+	}
+	return rec.View.Agent, nil
+}
+
 // resume opens a call that goes on over a new connection: it takes the
 // call over in the store (no other connection's saves count from now)
 // and restores its session.
