@@ -17,17 +17,26 @@ import (
 	"github.com/voiceagent/voiceagent/telephony"
 )
 
-// call is one browser call: its PeerConnection, the line to the caller,
-// and the call it is handed to once connected.
+// call is one browser call's connection: its PeerConnection, the line
+// to the caller, and the call it is handed to once connected. A call
+// that goes on over a new connection (an offer to resume it) has one of
+// these per connection, all with its id.
 type call struct {
 	t     *Transport
 	id    string
 	info  telephony.CallInfo
-	ctx   context.Context
+	ctx   context.Context // the connection's
 	stop  context.CancelFunc
 	pc    *pion.PeerConnection
 	track *track
 	line  *line
+	// runCtx is the answered call's (Inbound.Run's): HandOver cancels it
+	// with telephony.ErrHandover, leaving the connection to say so.
+	runCtx    context.Context
+	runCancel context.CancelCauseFunc
+	// pre is the call answered at the offer, before its connection: a
+	// call that goes on (resume).
+	pre telephony.Inbound
 
 	wantControl bool                             // the offer has a data channel section
 	control     atomic.Pointer[pion.DataChannel] // the page's "control" channel
@@ -36,7 +45,10 @@ type call struct {
 
 	connected, opened, gone             chan struct{}
 	connectOnce, openOnce, goneOnce     sync.Once
-	goneWhy                             string // why the caller's side ended, set before gone is closed
+	goneWhy                             string        // why the caller's side ended, set before gone is closed
+	hungUp                              atomic.Bool   // the page said it hangs up: not a lost connection
+	handing                             atomic.Bool   // HandOver was asked of this call
+	ended                               chan struct{} // closed once the connection is over and its call has ended
 	ctrlMsgs, badMsgs, packets, lateRTP atomic.Int64
 }
 
@@ -46,10 +58,14 @@ type sink struct{ call telephony.Inbound }
 func newCall(t *Transport, o offer) *call {
 	c := &call{
 		t: t, id: newID(), track: &track{}, wantControl: o.control,
-		connected: make(chan struct{}), opened: make(chan struct{}), gone: make(chan struct{}),
+		connected: make(chan struct{}), opened: make(chan struct{}), gone: make(chan struct{}), ended: make(chan struct{}),
 	}
-	c.info = telephony.CallInfo{ID: c.id, Agent: o.agent, Transport: "webrtc"}
+	if o.resume != "" {
+		c.id = o.resume
+	}
+	c.info = telephony.CallInfo{ID: c.id, Agent: o.agent, Transport: "webrtc", Resume: o.resume != ""}
 	c.ctx, c.stop = context.WithCancel(t.ctx)
+	c.runCtx, c.runCancel = context.WithCancelCause(c.ctx)
 	c.line = newLine(c, t.cfg.PlayoutDelay)
 	return c
 }
@@ -100,14 +116,71 @@ func (c *call) negotiate(ctx context.Context, o offer) (string, error) {
 	return local.SDP, nil
 }
 
-// abandon frees an offer that was refused after its place was taken.
+// resume answers the call an offer goes on with, before its connection
+// is made: an older connection of it on this transport is taken as lost
+// and waited for (a page offers again only once it has left it), then
+// the Answerer takes the call over. Its refusal is a *Refusal of its
+// own, else a 409.
+func (c *call) resume() error {
+	for _, old := range c.t.older(c) {
+		old.leave("replaced by a new connection")
+		select {
+		case <-old.ended:
+		case <-time.After(replaceWait):
+			c.t.warn.Warn("webrtc: an older connection of a resumed call is still ending", "call", c.id)
+		}
+	}
+	in, err := c.t.answer.Answer(c.ctx, c.info, c.line)
+	if err != nil {
+		c.t.warn.Warn("webrtc call not resumed", "call", c.id, "err", err)
+		var ref *Refusal
+		if errors.As(err, &ref) {
+			return ref
+		}
+		return errEndedCall
+	}
+	c.pre = in
+	return nil
+}
+
+// replaceWait bounds the wait for an older connection of a resumed call
+// to end (its call saved as it stood).
+const replaceWait = 3 * time.Second
+
+// abandon frees an offer that was refused after its place was taken; a
+// call answered for it ends as a lost connection.
 func (c *call) abandon() {
 	c.stop()
 	if c.pc != nil {
 		_ = c.pc.Close()
 	}
+	if c.pre != nil {
+		c.discard(c.pre)
+	}
 	c.t.release(c)
+	close(c.ended)
 	c.t.wg.Done()
+}
+
+// discard ends a call answered for a connection that never carried it:
+// lost, before it ran, so that it may go on over another.
+func (c *call) discard(call telephony.Inbound) {
+	if l, ok := call.(interface{ Lost() }); ok {
+		l.Lost()
+	}
+	call.Hangup()
+	call.Run(c.runCtx)
+}
+
+// handOver asks the answered call to end at its next quiet moment, to go
+// on elsewhere; a call not answered yet is asked once it is.
+func (c *call) handOver() {
+	c.handing.Store(true)
+	if s := c.sink.Load(); s != nil {
+		if h, ok := s.call.(interface{ HandOver() }); ok {
+			h.HandOver()
+		}
+	}
 }
 
 func (c *call) onState(s pion.PeerConnectionState) {
@@ -137,7 +210,9 @@ func (c *call) onDataChannel(dc *pion.DataChannel) {
 	}
 	dc.OnOpen(func() { c.openOnce.Do(func() { close(c.opened) }) })
 	dc.OnMessage(func(m pion.DataChannelMessage) { c.onControl(m.Data) })
-	dc.OnClose(func() { c.leave("hung up") }) // a page that closes its control channel has hung up
+	// A page that closes its control channel without saying it hangs up
+	// has lost its call (reloaded, crashed): it may come back to it.
+	dc.OnClose(func() { c.leave("control channel closed") })
 }
 
 func (c *call) controlOpen() bool {
@@ -189,6 +264,7 @@ func (c *call) onControl(data []byte) {
 			}
 		}
 	case "hangup":
+		c.hungUp.Store(true)
 		c.leave("hung up")
 	case "mark":
 		c.line.echoed(m.ID)
@@ -259,6 +335,7 @@ func (c *call) onTrack(tr *pion.TrackRemote, rec *pion.RTPReceiver) {
 // call's place.
 func (c *call) run() {
 	defer c.t.wg.Done()
+	defer close(c.ended)
 	why := c.serve()
 	c.t.release(c) // before the close, so that a caller who calls again finds the place free
 	c.stop()
@@ -278,32 +355,40 @@ func (c *call) serve() string {
 			return ""
 		case <-c.gone:
 			return c.goneWhy
-		case <-c.ctx.Done():
+		case <-c.runCtx.Done():
 			return "stopped"
 		case <-timeout.C:
 			c.t.warn.Warn("webrtc call never connected", "call", c.id)
 			return "never connected"
 		}
 	}
-	if why := wait(c.connected); why != "" {
+	why := wait(c.connected)
+	if why == "" && c.wantControl {
+		why = wait(c.opened)
+	}
+	if why != "" {
+		if c.pre != nil {
+			c.discard(c.pre) // answered, and lost before it was connected
+		}
 		return why
 	}
-	if c.wantControl {
-		if why := wait(c.opened); why != "" {
-			return why
+	call := c.pre
+	if call == nil {
+		var err error
+		if call, err = c.t.answer.Answer(c.runCtx, c.info, c.line); err != nil {
+			c.t.warn.Warn("webrtc call refused", "call", c.id, "err", err)
+			c.send(controlMsg{Type: "hangup"})
+			return "refused"
 		}
 	}
-	call, err := c.t.answer.Answer(c.ctx, c.info, c.line)
-	if err != nil {
-		c.t.warn.Warn("webrtc call refused", "call", c.id, "err", err)
-		c.send(controlMsg{Type: "hangup"})
-		return "refused"
-	}
 	c.sink.Store(&sink{call: call})
+	if c.handing.Load() || c.t.handingOver() {
+		c.handOver() // HandOver came while the call was being answered
+	}
 	ran := make(chan struct{})
 	go func() {
 		defer close(ran)
-		call.Run(c.ctx)
+		call.Run(c.runCtx)
 	}()
 	sent := make(chan struct{})
 	go func() {
@@ -312,10 +397,19 @@ func (c *call) serve() string {
 			c.goodbye(end)
 		}
 	}()
-	why := "agent ended"
+	why = "agent ended"
 	select {
 	case <-c.gone:
 		why = "caller: " + c.goneWhy
+		if !c.hungUp.Load() {
+			// The media failed, or the connection or the control channel
+			// closed, without a hang-up: the page may come back to the
+			// call, here or on another instance.
+			why = "lost: " + c.goneWhy
+			if l, ok := call.(interface{ Lost() }); ok {
+				l.Lost()
+			}
+		}
 		call.Hangup()
 	case <-ran:
 	}
@@ -327,12 +421,16 @@ func (c *call) serve() string {
 
 // goodbye tells the page the call is over — hang up, or the number it
 // is transferred to (a browser cannot be, but its page can show it) —
-// and the timestamp of the last frame sent, which it plays before it
-// closes; and waits a little for it to close its side, so that the
-// message is not lost to the close.
+// or, for a call handed over, that it goes on over a new connection
+// (reconnect), and the timestamp of the last frame sent, which it plays
+// before it closes; and waits a little for it to close its side, so that
+// the message is not lost to the close.
 func (c *call) goodbye(end ending) {
 	m := controlMsg{Type: "hangup", TS: end.last}
-	if end.number != "" {
+	switch {
+	case end.outcome == telephony.OutcomeHandover:
+		m.Type = "reconnect"
+	case end.number != "":
 		m.Type, m.Number = "transfer", end.number
 	}
 	c.send(m)

@@ -26,6 +26,8 @@ import (
 type agent struct {
 	calls  chan *answered // nil: calls are not reported
 	refuse error
+	// refuseResume, when set, refuses the calls that go on (Resume).
+	refuseResume error
 	// script plays the agent's part; it returns true when it ended the
 	// line itself.
 	script func(ctx context.Context, a *answered) bool
@@ -35,7 +37,11 @@ func (g *agent) Answer(_ context.Context, info telephony.CallInfo, line telephon
 	if g.refuse != nil {
 		return nil, g.refuse
 	}
-	a := &answered{info: info, line: line, script: g.script, hungUp: make(chan struct{}), ran: make(chan struct{}), marked: map[string]chan struct{}{}}
+	if info.Resume && g.refuseResume != nil {
+		return nil, g.refuseResume
+	}
+	a := &answered{info: info, line: line, script: g.script, hungUp: make(chan struct{}), ran: make(chan struct{}),
+		handover: make(chan struct{}), marked: map[string]chan struct{}{}}
 	if g.calls != nil {
 		g.calls <- a
 	}
@@ -51,6 +57,12 @@ type answered struct {
 	hungUp  chan struct{}
 	once    sync.Once
 	ran     chan struct{}
+	// lost: Lost was called (the connection broke); lostFirst: before
+	// Hangup.
+	lost, lostFirst atomic.Bool
+	handover        chan struct{} // closed by HandOver
+	handOnce        sync.Once
+	outcome         atomic.Value // the outcome Run ended with: "handover", "connection-lost" or ""
 
 	mmu    sync.Mutex
 	marked map[string]chan struct{}
@@ -59,8 +71,18 @@ type answered struct {
 
 func (a *answered) Hangup() {
 	a.hangups.Add(1)
-	a.once.Do(func() { close(a.hungUp) })
+	a.once.Do(func() {
+		a.lostFirst.Store(a.lost.Load())
+		close(a.hungUp)
+	})
 }
+
+// Lost records that the connection broke, as *telephony.Call does.
+func (a *answered) Lost() { a.lost.Store(true) }
+
+// HandOver ends the call as handed over, as *telephony.Call does at its
+// next quiet moment (here at once, unless the script is running).
+func (a *answered) HandOver() { a.handOnce.Do(func() { close(a.handover) }) }
 
 func (a *answered) Marked(name string) {
 	a.sinkRec.Marked(name)
@@ -89,11 +111,30 @@ func (a *answered) Run(ctx context.Context) {
 	if a.script != nil && a.script(ctx, a) {
 		return
 	}
+	outcome := ""
 	select {
 	case <-a.hungUp:
+		if a.lost.Load() {
+			outcome = telephony.OutcomeLost
+		}
+	case <-a.handover:
+		outcome = telephony.OutcomeHandover
 	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), telephony.ErrHandover) {
+			outcome = telephony.OutcomeHandover
+		}
+	}
+	a.outcome.Store(outcome)
+	if o, ok := a.line.(telephony.Outcomer); ok && outcome != "" {
+		o.Outcome(outcome)
 	}
 	_ = a.line.End("")
+}
+
+// ended is the outcome Run ended with, once it has.
+func (a *answered) ended() string {
+	s, _ := a.outcome.Load().(string)
+	return s
 }
 
 // say writes n frames of a tone and marks name after them.
@@ -285,15 +326,18 @@ func TestTyped(t *testing.T) {
 
 // TestCallerHangsUp: however the caller leaves — a hang-up message, the
 // control channel closed, the PeerConnection closed — the call is told
-// once, Run ends, and its place is free.
+// once, Run ends, and its place is free. Only the hang-up message is a
+// hang-up: without it the connection is lost (Lost before Hangup), and
+// the page may come back to the call.
 func TestCallerHangsUp(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		leave func(*webrtctest.Client) error
+		lost  bool
 	}{
-		{"hang-up message", (*webrtctest.Client).Hangup},
-		{"control channel closed", (*webrtctest.Client).CloseControl},
-		{"PeerConnection closed", func(c *webrtctest.Client) error { c.Close(); return nil }},
+		{"hang-up message", (*webrtctest.Client).Hangup, false},
+		{"control channel closed", (*webrtctest.Client).CloseControl, true},
+		{"PeerConnection closed", func(c *webrtctest.Client) error { c.Close(); return nil }, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &agent{calls: make(chan *answered, 1)}
@@ -310,6 +354,9 @@ func TestCallerHangsUp(t *testing.T) {
 			waitFor(t, "the call's place", func() bool { return s.tr.Active() == 0 })
 			if n := call.hangups.Load(); n != 1 {
 				t.Errorf("Hangup called %d times; want once", n)
+			}
+			if call.lost.Load() != tt.lost || call.lostFirst.Load() != tt.lost {
+				t.Errorf("Lost called: %v (before Hangup: %v); want %v", call.lost.Load(), call.lostFirst.Load(), tt.lost)
 			}
 		})
 	}
@@ -344,7 +391,8 @@ func TestAgentHangsUp(t *testing.T) {
 }
 
 // TestNetworkLost: a caller whose network goes silent, without a word,
-// is hung up after the grace.
+// has lost the connection after the grace: Lost, then Hangup, and the
+// call ends as connection-lost.
 func TestNetworkLost(t *testing.T) {
 	a := &agent{calls: make(chan *answered, 1)}
 	s := newServer(t, a, testConfig())
@@ -359,6 +407,9 @@ func TestNetworkLost(t *testing.T) {
 	waitFor(t, "the call's place", func() bool { return s.tr.Active() == 0 })
 	if n := call.hangups.Load(); n != 1 {
 		t.Errorf("Hangup called %d times; want once", n)
+	}
+	if !call.lostFirst.Load() || call.ended() != telephony.OutcomeLost {
+		t.Errorf("Lost before Hangup: %v; the call ended as %q", call.lostFirst.Load(), call.ended())
 	}
 }
 

@@ -15,18 +15,37 @@
 //
 // and the answer carries every candidate of the server. The tokens are
 // the server's: Config.Admit reads the page's (an embed's) with Offered,
-// and Config.CallToken makes the call's (for its events). Refusals are
-// JSON, {"error": "<a sentence a page can show>"}, checked in this
-// order, all before any PeerConnection is made: the page's origin
-// (Config.Origins; none listed means the server's own origin; a request
-// without Origin only from a client that is not a browser) 403;
+// and Config.CallToken makes the call's (for its events).
+//
+// A page whose connection was lost (or handed over: below) goes on with
+// its call by offering again, to any instance that shares the calls:
+//
+//	POST /webrtc/offer   {"agent": "ana", "sdp": "<offer>", "resume": "<call id>", "token": "<the call's token>"}
+//	200                  {"call": "<the same id>", "sdp": "<answer>", "token": "<the call's>"}
+//
+// Config.Admit decides whether the page may (the server checks that the
+// token is the call's); without an Admit no call is resumed (403). The
+// call is then answered at once, before any PeerConnection is made, with
+// CallInfo{ID: the id, Resume: true}: the Answerer takes the call over
+// (the call layer claims it from its store) or refuses it, and a refusal
+// answers the offer — the Answerer's own *Refusal, else 409 (the call
+// has ended, or is not known). An older connection of the call still on
+// this instance is taken as lost first, and its end waited for. The
+// runtime then says the call's Resume (an apology and the pending
+// question) instead of the greeting.
+//
+// Refusals are JSON, {"error": "<a sentence a page can show>"}, checked
+// in this order, all before any PeerConnection is made: the page's
+// origin (Config.Origins; none listed means the server's own origin; a
+// request without Origin only from a client that is not a browser) 403;
 // draining 503; offers from one address past Config.OffersPerMinute 429;
-// a body over 64 KB 413; JSON that is not an offer, SDP that does not
-// parse, has no audio or does not offer PCMU 400; Config.Admit's refusal
-// (a *Refusal: Unauthorized 401, Forbidden 403; any other error 403); an
-// agent Config.Agents does not know 404; Config.MaxCalls calls in
-// progress, counting those connecting, 503. Listed origins get CORS
-// headers and their preflight. GET /webrtc/config answers
+// a body over 64 KB 413; JSON that is not an offer, a resume that is not
+// a call id, SDP that does not parse, has no audio or does not offer PCMU
+// 400; Config.Admit's refusal (a *Refusal: Unauthorized 401, Forbidden
+// 403; any other error 403); an agent Config.Agents does not know 404;
+// Config.MaxCalls calls in progress, counting those connecting, 503; a
+// call that cannot go on 409 (or the Answerer's Refusal). Listed origins
+// get CORS headers and their preflight. GET /webrtc/config answers
 // {"iceServers": [...]}, Config.ICEServers, for the page's
 // RTCPeerConnection.
 //
@@ -75,15 +94,28 @@
 //	server → page  {"type":"mark","id":7,"ts":N} echo mark 7 once the frame of RTP timestamp N has played
 //	server → page  {"type":"hangup","ts":N}      the agent hung up
 //	server → page  {"type":"transfer","number":"+34...","ts":N}  the agent transferred the call
+//	server → page  {"type":"reconnect","ts":N}   the call is handed over: offer again to resume it
 //
 // The end of a call comes once the agent's last words have been sent:
 // the page should close its side once it has played the frame of
 // timestamp ts (there is none when nothing was said); the server closes
 // its side when the page has, or a second after ts should have played.
 // Keys may also come as RFC 4733 telephone-events (RTCDTMFSender), which
-// the answer offers. Closing the control channel, or the PeerConnection,
-// hangs up too; a caller whose network goes silent (no packet, not even
-// ICE's keep-alives) for Config.Grace is hung up.
+// the answer offers.
+//
+// A hang-up is said: the page's {"type":"hangup"} (then it closes). A
+// caller whose network goes silent (no packet, not even ICE's
+// keep-alives) for Config.Grace, or whose PeerConnection or control
+// channel closes without a hang-up, has lost the connection, not hung
+// up: the call ends here as telephony.OutcomeLost (Lost is called on an
+// Inbound that has it, before Hangup), and the page may resume it.
+//
+// Transport.HandOver, for an instance that drains while others share its
+// calls, ends each call at its next quiet moment as
+// telephony.OutcomeHandover and tells its page {"type":"reconnect"}
+// instead of hanging up (the runtime tells the line the outcome:
+// telephony.Outcomer); the page offers again at once, and the load
+// balancer sends it to an instance that takes calls.
 //
 // Marks: WebRTC has no echo of them, as Twilio's media streams have. A
 // mark is reported (Inbound.Marked) once the audio before it has been

@@ -242,9 +242,10 @@ type line struct {
 	enc  audio.Writer[audio.PCM16]
 	wake chan struct{}
 
-	mu     sync.Mutex
-	q      queue
-	number string // where End sends the caller
+	mu      sync.Mutex
+	q       queue
+	number  string // where End sends the caller
+	outcome string // how the call ended, as the runtime said (telephony.Outcomer)
 }
 
 func newLine(c *call, playout time.Duration) *line {
@@ -315,6 +316,15 @@ func (l *line) End(number string) error {
 	return nil
 }
 
+// Outcome learns how the call ends, before End: a call handed over
+// tells its page to reconnect instead of hanging up
+// (telephony.Outcomer).
+func (l *line) Outcome(outcome string) {
+	l.mu.Lock()
+	l.outcome = outcome
+	l.mu.Unlock()
+}
+
 // echoed reports the marks up to id, which the page has played.
 func (l *line) echoed(id int64) {
 	l.mu.Lock()
@@ -327,11 +337,12 @@ func (l *line) echoed(id int64) {
 }
 
 // ending is how the agent ended the call: the number it transferred to
-// ("" for a hang-up) and the timestamp of the last frame sent (nil when
-// none was).
+// ("" for a hang-up), the call's outcome when the runtime told it, and
+// the timestamp of the last frame sent (nil when none was).
 type ending struct {
-	number string
-	last   *uint32
+	number  string
+	outcome string
+	last    *uint32
 }
 
 // send is the call's sender: it paces the queue out as RTP until End's
@@ -346,7 +357,7 @@ func (l *line) send(ctx context.Context, gone <-chan struct{}) (ending, bool) {
 		var end ending
 		l.mu.Lock()
 		l.q.step(time.Now(), l.c.controlOpen(), &o)
-		end.number = l.number
+		end.number, end.outcome = l.number, l.outcome
 		if l.q.sent > 0 {
 			last := l.q.ts - frameLen
 			end.last = &last

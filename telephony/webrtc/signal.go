@@ -17,10 +17,18 @@ import (
 // for the default one) and the browser's offer, with every ICE candidate
 // gathered (no trickle). Token is the page's credential (an embed's), for
 // Config.Admit to read with Offered; the transport does not.
+//
+// Resume, when set, is the id of a call in progress whose connection was
+// lost (or handed over): the offer asks to go on with it, and Token is
+// then the call's own credential, the one the page got with its first
+// answer. Whether that is allowed is Config.Admit's to say (without an
+// Admit, no call is resumed); the call is then answered as that call,
+// CallInfo.Resume set, and the Answerer decides whether it goes on.
 type OfferRequest struct {
-	Agent string `json:"agent"`
-	SDP   string `json:"sdp"`
-	Token string `json:"token,omitempty"`
+	Agent  string `json:"agent"`
+	SDP    string `json:"sdp"`
+	Token  string `json:"token,omitempty"`
+	Resume string `json:"resume,omitempty"`
 }
 
 // OfferAnswer is the answer to a taken offer: the call's id, the
@@ -51,6 +59,7 @@ type ErrorBody struct {
 const (
 	maxBody      = 64 << 10 // the request body
 	maxAgentName = 64
+	maxCallID    = 64
 )
 
 // Refusal is an error with the HTTP status and the message a page is
@@ -85,6 +94,9 @@ var (
 	errNoAudio     = refuse(http.StatusBadRequest, "The call offer has no audio: the page must add a microphone track or an audio transceiver.")
 	errNoCodec     = refuse(http.StatusBadRequest, "The browser offered no audio codec this service takes: it needs PCMU (G.711 mu-law).")
 	errBadAgent    = refuse(http.StatusBadRequest, "The agent name is not valid.")
+	errBadResume   = refuse(http.StatusBadRequest, "The call to resume is not a valid call id.")
+	errNoResume    = refuse(http.StatusForbidden, "This service does not resume calls.")
+	errEndedCall   = refuse(http.StatusConflict, "This call cannot go on: it has ended, or this service does not know it.")
 	errTooLarge    = refuse(http.StatusRequestEntityTooLarge, "The call offer is too large.")
 	errOrigin      = refuse(http.StatusForbidden, "This page is not allowed to place calls to this service.")
 	errRate        = refuse(http.StatusTooManyRequests, "Too many calls from your network. Please wait a minute and try again.")
@@ -109,6 +121,9 @@ type offer struct {
 	// control says the offer has a data channel section, where the page
 	// opens the "control" channel.
 	control bool
+	// resume is the id of the call the offer goes on with; "" for a new
+	// call.
+	resume string
 }
 
 // parseOffer reads an offer request: JSON with an agent name (printable,
@@ -122,6 +137,9 @@ func parseOffer(body []byte) (offer, error) {
 	if !validAgent(req.Agent) {
 		return offer{}, errBadAgent
 	}
+	if req.Resume != "" && !validCallID(req.Resume) {
+		return offer{}, errBadResume
+	}
 	if strings.TrimSpace(req.SDP) == "" {
 		return offer{}, errNoSDP
 	}
@@ -129,7 +147,7 @@ func parseOffer(body []byte) (offer, error) {
 	if err := desc.UnmarshalString(req.SDP); err != nil {
 		return offer{}, errBadSDP
 	}
-	o := offer{req: req, agent: req.Agent, sdp: req.SDP}
+	o := offer{req: req, agent: req.Agent, sdp: req.SDP, resume: req.Resume}
 	audio, pcmu := false, false
 	for _, m := range desc.MediaDescriptions {
 		switch m.MediaName.Media {
@@ -187,6 +205,20 @@ func validAgent(name string) bool {
 	}
 	for _, r := range name {
 		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// validCallID: a call id is 1-64 bytes of letters, digits, '.', '_'
+// and '-' (the transport's ids are 16 hex digits).
+func validCallID(id string) bool {
+	if id == "" || len(id) > maxCallID {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
 			return false
 		}
 	}

@@ -36,7 +36,9 @@ type Config struct {
 	// with its status and message, any other error with 403 and a message
 	// that tells nothing of it. Errors are logged: they must not quote
 	// the credentials they refuse. For an offer, Offered(r) is the request
-	// the page sent, with its token.
+	// the page sent, with its token; an offer to resume a call
+	// (OfferRequest.Resume) must be admitted here for that call — the
+	// transport resumes none without an Admit.
 	Admit func(r *http.Request, agent string) error
 	// CallToken, when set, makes a credential for a call just taken (its
 	// id, its agent), handed to the page in the answer as "token": for
@@ -74,8 +76,8 @@ type Config struct {
 	// none: it is reached at its own (or its public) address.
 	ICEServers []ICEServer
 	// Grace is how long a call outlives the silence of the caller's
-	// network (a network change, a suspended tab) before it ends; zero
-	// means 5 s.
+	// network (a network change, a suspended tab) before it ends as a
+	// lost connection, for the page to resume; zero means 5 s.
 	Grace time.Duration
 	// ConnectTimeout bounds the time from the answer to the media
 	// flowing; zero means 20 s.
@@ -113,8 +115,9 @@ type Transport struct {
 	stopOnce sync.Once
 
 	mu       sync.Mutex
-	calls    map[string]*call // connecting or in progress
+	calls    map[*call]struct{} // connecting or in progress
 	draining bool
+	handover bool // HandOver was called: calls end to go on elsewhere
 	wg       sync.WaitGroup
 }
 
@@ -164,7 +167,7 @@ func New(a telephony.Answerer, cfg Config) (*Transport, error) {
 	t := &Transport{
 		answer: a, cfg: cfg, log: cfg.Logger, origins: newOrigins(cfg.Origins),
 		limiter: newLimiter(cfg.OffersPerMinute), now: time.Now, mux: mux, api: api,
-		calls: map[string]*call{},
+		calls: map[*call]struct{}{},
 	}
 	t.warn = &telephony.Warnings{Log: t.log}
 	t.ctx, t.stop = context.WithCancel(context.Background())
@@ -336,6 +339,49 @@ func (t *Transport) Drain(ctx context.Context) {
 	<-done
 }
 
+// HandOver refuses new calls from now on and ends the calls in progress
+// at their next quiet moment (an Inbound with a HandOver method, as
+// *telephony.Call has; no answer being worked on or said) so that they
+// go on elsewhere: each page is told {"type":"reconnect"} and offers
+// again, to any instance that shares the calls, with its call's id and
+// token. Calls still busy when ctx is done are handed over then. It
+// returns once every call is gone.
+func (t *Transport) HandOver(ctx context.Context) {
+	t.mu.Lock()
+	t.draining, t.handover = true, true
+	calls := make([]*call, 0, len(t.calls))
+	for c := range t.calls {
+		calls = append(calls, c)
+	}
+	t.mu.Unlock()
+	for _, c := range calls {
+		c.handOver()
+	}
+	done := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	t.mu.Lock()
+	for c := range t.calls {
+		c.runCancel(telephony.ErrHandover)
+	}
+	t.mu.Unlock()
+	<-done
+}
+
+// handingOver says whether HandOver was called.
+func (t *Transport) handingOver() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.handover
+}
+
 // Close ends every call, waits for them, and closes the UDP port.
 func (t *Transport) Close() error {
 	var err error
@@ -445,6 +491,12 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 		writeRefusal(w, err)
 		return
 	}
+	if o.resume != "" && t.cfg.Admit == nil {
+		// Whether a page may go on with a call is the server's to say: a
+		// transport without its rule resumes none.
+		writeRefusal(w, errNoResume)
+		return
+	}
 	if err := t.admit(r.WithContext(context.WithValue(r.Context(), offeredKey{}, o.req)), o.agent); err != nil {
 		writeRefusal(w, err)
 		return
@@ -459,6 +511,15 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 		t.warn.Warn("webrtc offer refused", "reason", err.(*Refusal).Message)
 		writeRefusal(w, err)
 		return
+	}
+	if o.resume != "" {
+		// The call is answered now, before any PeerConnection: one that
+		// cannot go on (ended, unknown) is refused in the answer.
+		if err := c.resume(); err != nil {
+			c.abandon()
+			writeRefusal(w, err)
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
@@ -495,7 +556,7 @@ func (t *Transport) reserve(o offer) (*call, error) {
 		return nil, errFull
 	}
 	c := newCall(t, o)
-	t.calls[c.id] = c
+	t.calls[c] = struct{}{}
 	t.wg.Add(1)
 	return c, nil
 }
@@ -503,8 +564,22 @@ func (t *Transport) reserve(o offer) (*call, error) {
 // release gives up the call's place.
 func (t *Transport) release(c *call) {
 	t.mu.Lock()
-	delete(t.calls, c.id)
+	delete(t.calls, c)
 	t.mu.Unlock()
+}
+
+// older are the other connections of c's call on this transport: those a
+// page that offers again to go on with it has left.
+func (t *Transport) older(c *call) []*call {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []*call
+	for o := range t.calls {
+		if o != c && o.id == c.id {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func newID() string {

@@ -4,7 +4,9 @@
 // data channel), says PCM16 8 kHz audio in real time as PCMU, hears and
 // decodes the agent's audio, echoes marks once it has heard their audio,
 // presses keys (control messages, or RFC 4733 telephone-events), hangs
-// up, and can lose its network without a word (Cut).
+// up, can lose its network without a word (Cut), and goes on with its
+// call over a new connection, as a page does after a lost connection or
+// when told to reconnect (Reconnect).
 //
 // It speaks only the transport's wire protocol and the audio leaf, as a
 // page would, so it can serve a load generator; it satisfies
@@ -52,6 +54,10 @@ type Config struct {
 	Header http.Header
 	// Token goes in the offer's body, as a page sends its embed token.
 	Token string
+	// Resume, when set, is the id of a call to go on with (its
+	// connection lost, or handed over): the offer says so, and Token must
+	// be that call's token (Client.Token). Reconnect sets both.
+	Resume string
 	// HTTPClient sends the offer; nil means a client of its own.
 	HTTPClient *http.Client
 	// IP is the local address of the caller's media; "" means 127.0.0.1.
@@ -115,6 +121,7 @@ type Client struct {
 	heardAny    bool
 	pending     []mark // marks waiting for their audio
 	transferred string
+	reconnect   bool // the server asked the caller to offer again
 	ended       bool
 
 	done     chan struct{}
@@ -276,6 +283,9 @@ func (c *Client) post(ctx context.Context, offer string) (string, error) {
 	if c.cfg.Token != "" {
 		fields["token"] = c.cfg.Token
 	}
+	if c.cfg.Resume != "" {
+		fields["resume"] = c.cfg.Resume
+	}
 	body, _ := json.Marshal(fields)
 	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(c.cfg.URL, "/")+"/webrtc/offer", bytes.NewReader(body))
 	if err != nil {
@@ -352,6 +362,30 @@ func (c *Client) Codecs() []string { return c.codec }
 // Answer is the server's answer, as it came.
 func (c *Client) Answer() string { return c.answer }
 
+// Reconnect goes on with the call over a new connection, as a page does
+// once its connection is lost or the server asks it to reconnect: it
+// closes this client (without a hang-up) and dials again with the same
+// configuration, the call's id as Resume and its token. It returns the
+// new client; a refusal is a *Refused.
+func (c *Client) Reconnect(ctx context.Context) (*Client, error) {
+	if c.id == "" {
+		return nil, errors.New("webrtctest: no call to reconnect to")
+	}
+	cfg := c.cfg
+	cfg.Resume, cfg.Token = c.id, c.token
+	c.Close()
+	return Dial(ctx, cfg)
+}
+
+// Reconnecting says whether the server asked the caller to reconnect
+// ({"type":"reconnect"}: the call was handed over); the client has then
+// closed its side, and Reconnect goes on with the call.
+func (c *Client) Reconnecting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reconnect
+}
+
 // CloseControl closes the control channel alone, as a page may.
 func (c *Client) CloseControl() error {
 	if c.dc == nil {
@@ -409,8 +443,10 @@ func (c *Client) Played() audio.PCM16 {
 	return append(audio.PCM16(nil), c.played...)
 }
 
-// Hangup ends the call from the caller's side: a hang-up message, then
-// the PeerConnection closed. It fails once the call has ended.
+// Hangup ends the call from the caller's side: a hang-up message, then,
+// once the server has closed its side or after a second (a close at
+// once could lose the message, and the server would take the call as
+// lost), the PeerConnection closed. It fails once the call has ended.
 func (c *Client) Hangup() error {
 	c.mu.Lock()
 	ended := c.ended
@@ -419,8 +455,14 @@ func (c *Client) Hangup() error {
 	if ended {
 		return errors.New("webrtctest: the call has ended")
 	}
-	if c.dc != nil {
-		_ = c.Send(control{Type: "hangup"})
+	if c.dc != nil && c.Send(control{Type: "hangup"}) == nil {
+		for until := time.Now().Add(500 * time.Millisecond); c.dc.BufferedAmount() > 0 && time.Now().Before(until); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		select { // the server ends the call, and closes
+		case <-c.done:
+		case <-time.After(time.Second):
+		}
 	}
 	err := c.pc.Close()
 	c.end()
@@ -481,7 +523,8 @@ func (c *Client) end() {
 }
 
 // onControl takes the server's messages: marks to echo once heard, and
-// the end of the call (then the caller closes its side, as a page does).
+// the end of the call, or of its connection (then the caller closes its
+// side, as a page does).
 func (c *Client) onControl(data []byte) {
 	var m control
 	if json.Unmarshal(data, &m) != nil {
@@ -501,9 +544,10 @@ func (c *Client) onControl(data []byte) {
 		if heard {
 			c.echo(m.ID)
 		}
-	case "hangup", "transfer":
+	case "hangup", "transfer", "reconnect":
 		c.mu.Lock()
 		c.transferred = m.Number
+		c.reconnect = m.Type == "reconnect"
 		c.mu.Unlock()
 		go func() { // not on pion's goroutine, which Close waits for
 			// The agent's last words are heard before the caller closes,
