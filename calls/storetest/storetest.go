@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"BeginConcurrent", testBeginConcurrent},
 		{"Events", testEvents},
 		{"Subscribe", testSubscribe},
+		{"SubscribeThenAppend", testSubscribeThenAppend},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
@@ -834,6 +835,25 @@ func testSubscribe(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 	woken(t, "a new subscriber", wake3)
+}
+
+// testSubscribeThenAppend: once Subscribe returns, an event appended
+// anywhere wakes the subscriber (Subscribe does not return before the
+// backend would tell it).
+func testSubscribeThenAppend(t *testing.T, b Backend) {
+	ctx := ctxOf(t)
+	for i := range 30 {
+		call := fmt.Sprint("c", i)
+		wake, cancel, err := b.Store.Subscribe(ctx, call)
+		if err != nil {
+			t.Fatalf("Subscribe: %v", err)
+		}
+		if err := b.Peer.Append(ctx, call, 1, []byte("data: 1\n\n"), long); err != nil {
+			t.Fatal(err)
+		}
+		woken(t, "a subscriber to "+call, wake)
+		cancel()
+	}
 }
 
 func woken(t *testing.T, who string, ch <-chan struct{}) {
