@@ -1,170 +1,137 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"os"
+	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/voiceagent/voiceagent/agents"
 	"github.com/voiceagent/voiceagent/calls"
 	"github.com/voiceagent/voiceagent/calls/redisstore"
+	"github.com/voiceagent/voiceagent/configs"
+	"github.com/voiceagent/voiceagent/dialog"
 	"github.com/voiceagent/voiceagent/internal/redistest"
+	"github.com/voiceagent/voiceagent/session"
+	"github.com/voiceagent/voiceagent/telephony"
+	"github.com/voiceagent/voiceagent/transcript"
 )
 
-// TestOutage: while Redis is down every method fails fast with
-// calls.ErrUnavailable, and the store works again once it is back,
-// its subscribers woken again by appends. With REDIS_URL set the outage
-// is of a redis-server of the test's own (redistest.Process), which loses
-// its keys; otherwise of a miniredis, which keeps them.
-func TestOutage(t *testing.T) {
-	var url string
-	var stop, start func()
-	if os.Getenv("REDIS_URL") != "" {
-		p := redistest.Process(t)
-		url, stop, start = p.URL(), p.Stop, p.Start
-	} else {
-		srv := redistest.Start(t)
-		url, stop, start = srv.URL, srv.Stop, srv.Restart
+const outageAgent = `name: clinica
+language: es
+services:
+  - intent: pedir_cita
+    reference: pedir una cita
+    examples: ["quiero pedir una cita"]
+    method: POST
+    endpoint: https://api.clinica.example/citas
+    requiredFields:
+      - {name: nombre, type: string, promptHint: "¿A nombre de quién?"}
+      - {name: fecha, type: date, promptHint: "¿Para qué día?"}
+      - {name: motivo, type: string, promptHint: "¿Cuál es el motivo?"}
+    confirmation: {required: true}
+`
+
+// outage is a Redis the test can stop and start: a redis-server process
+// when the tests have a real Redis (REDIS_URL), else an embedded one.
+func outage(t *testing.T) (url string, stop, start func()) {
+	t.Helper()
+	if s := redistest.Start(t); !s.Real() {
+		return s.URL, s.Stop, s.Restart
 	}
-	s, peer := open(t, url, "va:"), open(t, url, "va:")
-	ctx := t.Context()
-	rec := &calls.Record{View: calls.View{ID: "c1", Transport: "twilio", ProviderID: "CA1", Started: time.Now()}, Epoch: 1, Version: 1}
-	if err := s.Save(ctx, rec, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	wake, cancel, err := s.Subscribe(ctx, "c1")
+	p := redistest.Process(t)
+	return p.URL(), p.Stop, p.Start
+}
+
+// TestRedisOutage: Redis stops in the middle of a call. The call goes on
+// from memory (each turn answered, none waiting for Redis beyond the
+// first failure), the layer says the store is down and how many calls'
+// saves wait; once Redis is back the saves catch up, and the stored call
+// is the call as it stands, ready to be taken over.
+func TestRedisOutage(t *testing.T) {
+	url, stop, start := outage(t)
+	store, err := redisstore.Open(url, "outage:")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer store.Close()
+	a, err := configs.Parse(filepath.Join(t.TempDir(), "clinica.yaml"), []byte(outageAgent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := agents.New(agents.Options{})
+	defer set.Close()
+	if _, err := set.Add(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	l, err := calls.New(calls.Options{Agents: set, Store: store, Instance: "a",
+		Executors: map[string]session.Executor{"clinica": &session.Stubs{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go l.Run(ctx)
+
+	conv, err := l.Open(ctx, telephony.CallInfo{ID: "call-1", Transport: "twilio", Provider: "CA1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := conv.Session
+	turn := func(text string) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.Handle(ctx, dialog.Utterance{At: time.Now(), Text: text}, func(string) {})
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the turn %q waited for Redis", text)
+		}
+	}
+	s.Handle(ctx, dialog.Start{At: time.Now()}, func(string) {})
+	turn("quiero pedir una cita")
+	if up, pending := l.Health(); !up || pending != 0 {
+		t.Fatalf("before the outage: up %v, %d pending", up, pending)
+	}
 
 	stop()
-	ops := []struct {
-		name string
-		f    func(ctx context.Context) error
-	}{
-		{"Save", func(ctx context.Context) error { rec.Version++; return s.Save(ctx, rec, time.Hour) }},
-		{"Load", func(ctx context.Context) error { _, err := s.Load(ctx, "c1"); return err }},
-		{"Claim", func(ctx context.Context) error { _, err := s.Claim(ctx, "c1", "b"); return err }},
-		{"Lookup", func(ctx context.Context) error { _, err := s.Lookup(ctx, "twilio", "CA1"); return err }},
-		{"List", func(ctx context.Context) error { _, err := s.List(ctx, 10); return err }},
-		{"Delete", func(ctx context.Context) error { _, err := s.Delete(ctx, "c1"); return err }},
-		{"Begin", func(ctx context.Context) error { _, err := s.Begin(ctx, "c1", "k", "a", time.Hour); return err }},
-		{"Finish", func(ctx context.Context) error {
-			return s.Finish(ctx, "c1", "k", &calls.Entry{Owner: "a", Done: true}, time.Hour)
-		}},
-		{"Append", func(ctx context.Context) error { return s.Append(ctx, "c1", 1, []byte("data: 1\n\n"), time.Hour) }},
-		{"Events", func(ctx context.Context) error { _, err := s.Events(ctx, "c1", 0); return err }},
-		{"Subscribe", func(ctx context.Context) error {
-			_, cancel, err := s.Subscribe(ctx, "c2")
-			if err == nil {
-				cancel()
-			}
-			return err
-		}},
-		{"Ping", func(ctx context.Context) error { return s.Ping(ctx) }},
-	}
-	for round := range 2 { // on connections that broke, then on none
-		for _, op := range ops {
-			t0 := time.Now()
-			err := op.f(ctx)
-			took := time.Since(t0)
-			if !errors.Is(err, calls.ErrUnavailable) {
-				t.Errorf("%s while Redis is down: %v, want ErrUnavailable", op.name, err)
-			} else if errors.Is(err, calls.ErrNotFound) || errors.Is(err, calls.ErrStale) {
-				t.Errorf("%s while Redis is down: %v is also another error of the store", op.name, err)
-			}
-			if took > 1200*time.Millisecond {
-				t.Errorf("%s while Redis is down took %v", op.name, took)
-			}
-			if round == 0 {
-				t.Logf("%s: %v in %v", op.name, err, took.Round(time.Millisecond))
-			}
-		}
+	turn("María López")
+	turn("el lunes")
+	if up, pending := l.Health(); up || pending != 1 {
+		t.Errorf("during the outage: up %v, %d pending; want down, 1", up, pending)
 	}
 
 	start()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Ping(ctx) != nil {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if up, pending := l.Health(); up && pending == 0 {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("the store did not reach Redis again within 10 s")
+			up, pending := l.Health()
+			t.Fatalf("after the outage: up %v, %d pending", up, pending)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	rec.Epoch, rec.Version = 10, 1
-	if err := s.Save(ctx, rec, time.Hour); err != nil {
-		t.Fatalf("Save once Redis is back: %v", err)
-	}
-	if got, err := peer.Load(ctx, "c1"); err != nil || got.Epoch != 10 {
-		t.Fatalf("Load once Redis is back: %+v, %v", got, err)
-	}
-	// The subscription comes back: an append wakes the subscriber.
-	for i := int64(2); ; i++ {
-		drain(wake)
-		if err := peer.Append(ctx, "c1", i, []byte("data: x\n\n"), time.Hour); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-wake:
-		case <-time.After(200 * time.Millisecond):
-			if time.Now().After(deadline) {
-				t.Fatal("the subscriber was not woken again within 10 s")
-			}
-			continue
-		}
-		break
-	}
-	drain(wake)
-	if err := peer.Append(ctx, "c1", 100, []byte("data: 100\n\n"), time.Hour); err != nil {
+	rec, err := store.Load(ctx, "call-1")
+	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-wake:
-	case <-time.After(5 * time.Second):
-		t.Fatal("an append after the subscription came back did not wake the subscriber")
+	var snap session.Snapshot
+	if err := json.Unmarshal(rec.Snapshot, &snap); err != nil {
+		t.Fatal(err)
 	}
-	evs, err := s.Events(ctx, "c1", 99)
-	if err != nil || len(evs) != 1 || !bytes.Equal(evs[0].Data, []byte("data: 100\n\n")) {
-		t.Errorf("Events once Redis is back: %v, %v", evs, err)
+	var st dialog.State
+	if err := json.Unmarshal(snap.State, &st); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func drain(ch <-chan struct{}) {
-	for {
-		select {
-		case <-ch:
-		default:
-			return
-		}
+	if len(snap.Transcript.Turns) != 3 || st.Slots["nombre"] != "María López" || st.Slots["fecha"] == "" || st.Asking != "motivo" {
+		t.Errorf("saved after the outage: %d turns, state %+v", len(snap.Transcript.Turns), st)
 	}
-}
-
-func TestOpenBadURL(t *testing.T) {
-	for _, u := range []string{"", "http://localhost:6379", "redis://host:notaport"} {
-		if s, err := redisstore.Open(u, "va:"); err == nil {
-			s.Close()
-			t.Errorf("Open(%q) did not fail", u)
-		}
-	}
-}
-
-// BenchmarkSave is the per-turn save of a call: a record with a 4 KB
-// snapshot, a new version each time.
-func BenchmarkSave(b *testing.B) {
-	srv := redistest.Start(b)
-	s := open(b, srv.URL, srv.Prefix)
-	ctx := context.Background()
-	snap := bytes.Repeat([]byte(`{"k":"v"},`), 410)
-	rec := &calls.Record{View: calls.View{ID: "bench", Agent: "dental", Transport: "twilio", ProviderID: "CAbench", Started: time.Now(), Live: true},
-		Epoch: 1, Snapshot: snap, Transcript: []byte(`{"turns":[]}`)}
-	b.SetBytes(int64(len(snap)))
-	for b.Loop() {
-		rec.Version++
-		if err := s.Save(ctx, rec, time.Hour); err != nil {
-			b.Fatal(fmt.Errorf("version %d: %w", rec.Version, err))
-		}
+	var tr transcript.Transcript
+	if err := json.Unmarshal(rec.Transcript, &tr); err != nil || len(tr.Turns) != 3 {
+		t.Errorf("the calls API's transcript: %d turns, %v", len(tr.Turns), err)
 	}
 }

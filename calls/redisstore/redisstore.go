@@ -37,6 +37,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -108,6 +109,7 @@ func Open(rawURL, prefix string) (*Store, error) {
 	// Redis Enterprise's maintenance notifications: a plain Redis
 	// refuses the handshake on every new connection.
 	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	quiet.Do(func() { redis.SetLogger(silent{}) })
 	s := New(redis.NewClient(opt), prefix)
 	s.owned = true
 	return s, nil
@@ -561,3 +563,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Addr is the Redis server the store uses, as host:port.
+func (s *Store) Addr() string {
+	if c, ok := s.c.(*redis.Client); ok {
+		return c.Options().Addr
+	}
+	return "redis"
+}
+
+// quiet silences go-redis's own log, which writes every failed dial to
+// stderr: during an outage that is a line per save. The call layer says
+// once that Redis is down, and once that it is back (calls.Layer).
+var quiet sync.Once
+
+type silent struct{}
+
+func (silent) Printf(context.Context, string, ...any) {}

@@ -100,7 +100,6 @@ func record(id string) *calls.Record {
 		// must come back too.
 		Snapshot:   []byte("{\"dialog\": {\"state\": \"confirming\"},\n \"raw\": \"\xff\x00\xfe\"}"),
 		Transcript: []byte(`{"turns": [ {"caller": "quiero una cita"} ], "empty": [], "obj": {}, "big": 12345678901234567890}`),
-		LastEvent:  17,
 	}
 }
 
