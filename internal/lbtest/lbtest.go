@@ -63,6 +63,10 @@ func Run(t testing.TB, backends ...string) *LB {
 	}
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
+		// Debian puts it in /usr/sbin, which only root's PATH has.
+		bin, err = exec.LookPath("/usr/sbin/haproxy")
+	}
+	if err != nil {
 		if os.Getenv(EnvRequire) == "1" {
 			t.Fatalf("lbtest: haproxy is not installed and %s=1", EnvRequire)
 		}
