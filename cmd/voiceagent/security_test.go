@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiceagent/voiceagent/calls"
 	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 	"github.com/voiceagent/voiceagent/telephony/webrtc/webrtctest"
 )
@@ -398,6 +399,75 @@ func TestServeBrowserTokens(t *testing.T) {
 			if err == nil {
 				c.Close()
 			}
+		}
+	}
+}
+
+// TestServeBrowserResume: a page goes on with its call only with that
+// call's token (an embed token, another call's or an expired one will
+// not do, whatever --webrtc-require-token says); the call must still be
+// going on (409 otherwise); and it is then the same call, taken over.
+func TestServeBrowserResume(t *testing.T) {
+	ctx := context.Background()
+	for _, require := range []bool{false, true} {
+		vars := map[string]string{"VOICEAGENT_TTS": "off", "VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1",
+			"VOICEAGENT_WEBRTC_REQUIRE_TOKEN": fmt.Sprint(require)}
+		srv, base := startServe(t, &serveFlags{}, vars, nil)
+		exp := time.Now().Add(time.Minute)
+		c, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base, Agent: "tienda-online", Token: srv.key.Mint(purposeEmbed, exp, "tienda-online")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := c.CallID()
+		c.Close() // the page is gone without a hang-up: the call is lost, not over
+		waitCall := func(what string, ok func(calls.View) bool) calls.View {
+			t.Helper()
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				for _, v := range srv.calls.Calls() {
+					if v.ID == id && ok(v) {
+						return v
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("require %v: waiting for the call %s", require, what)
+				}
+			}
+		}
+		waitCall("to be lost", func(v calls.View) bool { return v.Outcome == "connection-lost" })
+		for _, tt := range []struct {
+			name, resume, token string
+			want                int
+		}{
+			{"no token", id, "", 401},
+			{"the embed token", id, srv.key.Mint(purposeEmbed, exp, "tienda-online"), 403},
+			{"another call's token", id, srv.callToken("another"), 403},
+			{"an expired token", id, srv.key.Mint(purposeCall, time.Now().Add(-time.Minute), id), 401},
+			{"an unknown call", "0123456789abcdef", srv.callToken("0123456789abcdef"), 409},
+		} {
+			_, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base, Agent: "tienda-online", Resume: tt.resume, Token: tt.token})
+			var refused *webrtctest.Refused
+			if !errors.As(err, &refused) || refused.Status != tt.want {
+				t.Errorf("require %v, %s: %v; want %d", require, tt.name, err, tt.want)
+			}
+		}
+		if n := srv.webrtc.Active(); n != 0 {
+			t.Errorf("require %v: %d calls left by refused offers", require, n)
+		}
+		next, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base, Agent: "tienda-online", Resume: id, Token: srv.callToken(id)})
+		if err != nil {
+			t.Fatalf("require %v: resuming with the call's token: %v", require, err)
+		}
+		if next.CallID() != id {
+			t.Errorf("require %v: resumed as call %q; want %q", require, next.CallID(), id)
+		}
+		waitCall("to go on, taken over", func(v calls.View) bool { return v.Live && v.Outcome == "" && v.Handovers == 1 })
+		if err := next.Hangup(); err != nil {
+			t.Fatal(err)
+		}
+		waitCall("to end", func(v calls.View) bool { return !v.Live && v.Outcome == "caller-hangup" })
+		if _, err := webrtctest.Dial(ctx, webrtctest.Config{URL: base, Agent: "tienda-online", Resume: id, Token: srv.callToken(id)}); err == nil ||
+			!strings.Contains(err.Error(), "409") {
+			t.Errorf("require %v: resuming a call hung up: %v; want 409", require, err)
 		}
 	}
 }

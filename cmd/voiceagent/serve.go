@@ -65,7 +65,9 @@ serves the calls API and metrics on one address:
   POST /twilio/after   where the call goes when the stream ends (a transfer, a
                        hang-up, or a new stream when the call goes on)
   POST /webrtc/offer   with --webrtc, a browser's call: {"agent", "sdp"} (an offer
-                       with its candidates) answered with {"call", "sdp"}
+                       with its candidates) answered with {"call", "sdp", "token"};
+                       {"resume": call, "token": the call's} goes on with a call
+                       whose connection was lost
   GET  /webrtc/config  with --webrtc, the STUN/TURN servers a page should use
   GET  /v1/calls, /v1/calls/{id}, /v1/calls/{id}/transcript
   DELETE /v1/calls/{id} a finished call's record, transcript and recording
@@ -461,7 +463,7 @@ func (s *server) webrtcTransport(rt telephony.Answerer, f *webrtcFlags, maxCalls
 	for _, ice := range s.iceServers {
 		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: ice.URLs, Username: ice.Username, Credential: ice.Credential})
 	}
-	t, err := webrtc.New(rt, cfg)
+	t, err := webrtc.New(resumeAnswerer{rt}, cfg)
 	if errors.Is(err, webrtc.ErrNoAddress) && len(cfg.IPs) == 0 {
 		// A machine off every network still serves phone calls and the
 		// page; browsers could not reach its media anyway.
@@ -635,7 +637,13 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var drained sync.WaitGroup
 	if s.webrtc != nil {
-		drained.Go(func() { s.webrtc.Drain(dctx) })
+		drained.Go(func() {
+			if s.store != nil {
+				s.webrtc.HandOver(dctx) // each page reconnects, to another instance
+			} else {
+				s.webrtc.Drain(dctx)
+			}
+		})
 	}
 	if s.store != nil {
 		// Another instance takes the calls over: they are handed over at

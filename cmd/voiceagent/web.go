@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/voiceagent/voiceagent/calls"
 	"github.com/voiceagent/voiceagent/internal/signed"
+	"github.com/voiceagent/voiceagent/telephony"
 	"github.com/voiceagent/voiceagent/telephony/webrtc"
 )
 
@@ -98,11 +103,16 @@ func (s *server) mintEmbed(w http.ResponseWriter, r *http.Request) {
 }
 
 // admitOffer is the server's rule for a browser's offer, after the
-// transport's own (origin, rate, limit): an offer with an embed token
+// transport's own (origin, rate, limit): an offer to resume a call must
+// carry that call's token (the one its page got with the call, good on
+// every instance that shares the secret); an offer with an embed token
 // must carry a good one for its agent, and with --webrtc-require-token
-// every offer must carry one.
+// every new call's offer must carry one.
 func (s *server) admitOffer(r *http.Request, agent string) error {
 	o, ok := webrtc.Offered(r)
+	if ok && o.Resume != "" {
+		return s.admitResume(o)
+	}
 	if !ok || o.Token == "" {
 		if s.requireToken {
 			return &webrtc.Refusal{Status: http.StatusUnauthorized, Message: "This server takes browser calls only from pages given a call token."}
@@ -119,6 +129,39 @@ func (s *server) admitOffer(r *http.Request, agent string) error {
 		return &webrtc.Refusal{Status: http.StatusUnauthorized, Message: "This page's call token has expired: reload the page."}
 	}
 	return &webrtc.Refusal{Status: http.StatusUnauthorized, Message: "This page's call token is not valid for this agent."}
+}
+
+// admitResume lets a page go on with its call (its connection lost, or
+// handed over) with the call's own token, for exactly that call.
+func (s *server) admitResume(o webrtc.OfferRequest) error {
+	switch s.key.Check(o.Token, purposeCall, time.Now(), o.Resume) {
+	case nil:
+		return nil
+	case signed.ErrMissing:
+		return &webrtc.Refusal{Status: http.StatusUnauthorized, Message: "Resuming a call needs the call's token."}
+	case signed.ErrExpired:
+		return &webrtc.Refusal{Status: http.StatusUnauthorized, Message: "This call's token has expired: start a new call."}
+	}
+	return &webrtc.Refusal{Status: http.StatusForbidden, Message: "This token does not open this call."}
+}
+
+// resumeAnswerer says, to a page that asks to go on with its call, why
+// it cannot: the call store not answering is worth trying again (503);
+// a call ended, unknown or of another agent is not (409, the transport's
+// own).
+type resumeAnswerer struct{ telephony.Answerer }
+
+func (a resumeAnswerer) Answer(ctx context.Context, info telephony.CallInfo, line telephony.Line) (telephony.Inbound, error) {
+	in, err := a.Answerer.Answer(ctx, info, line)
+	switch {
+	case err == nil || !info.Resume:
+	case errors.Is(err, calls.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return nil, fmt.Errorf("%w (%v)", &webrtc.Refusal{Status: http.StatusServiceUnavailable,
+			Message: "The call cannot be found just now. Please try again in a moment."}, err)
+	case errors.Is(err, calls.ErrEnded):
+		return nil, fmt.Errorf("%w (%v)", &webrtc.Refusal{Status: http.StatusConflict, Message: "This call has ended."}, err)
+	}
+	return in, err
 }
 
 // callToken is the token a browser call's page follows its call with.

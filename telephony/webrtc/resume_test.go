@@ -120,7 +120,7 @@ func TestResume(t *testing.T) {
 			if tt.after {
 				wait(t, "the lost connection to end", first.ran)
 			}
-			next, err := c.Reconnect(ctx)
+			next, err := c.Reconnect(ctx, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -365,14 +365,18 @@ func (c *Client) Answer() string { return c.answer }
 // Reconnect goes on with the call over a new connection, as a page does
 // once its connection is lost or the server asks it to reconnect: it
 // closes this client (without a hang-up) and dials again with the same
-// configuration, the call's id as Resume and its token. It returns the
-// new client; a refusal is a *Refused.
-func (c *Client) Reconnect(ctx context.Context) (*Client, error) {
+// configuration, the call's id as Resume and its token, to url ("" for
+// the same server; another instance that shares the calls). It returns
+// the new client; a refusal is a *Refused.
+func (c *Client) Reconnect(ctx context.Context, url string) (*Client, error) {
 	if c.id == "" {
 		return nil, errors.New("webrtctest: no call to reconnect to")
 	}
 	cfg := c.cfg
 	cfg.Resume, cfg.Token = c.id, c.token
+	if url != "" {
+		cfg.URL = url
+	}
 	c.Close()
 	return Dial(ctx, cfg)
 }
