@@ -311,13 +311,18 @@ func (l *Layer) source(ctx context.Context, id string) (source, bool) {
 }
 
 // events answers GET /v1/calls/{id}/events: the call's events as
-// Server-Sent Events, from the start (or after Last-Event-ID), until the
-// call ends or the reader goes. A call that goes on over a new connection
-// keeps its stream: the reader, reconnecting with Last-Event-ID to any
-// instance, gets the rest.
+// Server-Sent Events, from the start (or after Last-Event-ID, or
+// ?lastEventId=), until the call ends or the reader goes. A call that
+// goes on over a new connection keeps its stream: the reader,
+// reconnecting with Last-Event-ID to any instance, gets the rest.
 func (l *Layer) events(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	last, _ := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64)
+	if last == 0 {
+		// A browser's EventSource sets the header itself when it comes
+		// back; a page that opens the stream anew says it in the query.
+		last, _ = strconv.ParseInt(r.URL.Query().Get("lastEventId"), 10, 64)
+	}
 	// A browser asks for its call's events as soon as it has the answer to
 	// its offer, which may be before the call is connected and opened: a
 	// call not known yet is waited for a little.

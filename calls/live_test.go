@@ -130,6 +130,10 @@ func TestEventsStream(t *testing.T) {
 	if rest := sse(t, srv.URL+"/v1/calls/w1/events", "3"); len(rest) != len(got)-3 || rest[0] != got[3] {
 		t.Errorf("after Last-Event-ID 3: %d events, want %d", len(rest), len(got)-3)
 	}
+	// So does a page that opens the stream anew, saying where it was.
+	if rest := sse(t, srv.URL+"/v1/calls/w1/events?lastEventId=3", ""); len(rest) != len(got)-3 || rest[0] != got[3] {
+		t.Errorf("after ?lastEventId=3: %d events, want %d", len(rest), len(got)-3)
+	}
 	// A call asked for before it opens is waited for.
 	early := make(chan []string)
 	go func() { early <- sse(t, srv.URL+"/v1/calls/w2/events", "") }()

@@ -5,8 +5,8 @@ import { pathToFileURL } from "node:url";
 
 const dir = process.argv[2];
 const load = (name) => import(pathToFileURL(`${dir}/static/${name}`).href);
-const { newState, reset, apply, typed, splitHeard } = await load("model.js");
-const { orderCodecs } = await load("call.js");
+const { newState, reset, apply, typed, splitHeard, goesOn } = await load("model.js");
+const { orderCodecs, retryDelay, RECONNECT_MS } = await load("call.js");
 const { offerError, normalizeConfig, eventsURL, transcriptURL } = await load("api.js");
 const { display } = await load("meter.js");
 
@@ -73,6 +73,39 @@ test("fields, the one asked, and the state's slots", () => {
   assert.deepEqual(s.ended, { outcome: "caller-hangup" });
 });
 
+test("an ended connection of a call that goes on is not the end of the call", () => {
+  const s = newState();
+  reset(s, "clinica-central");
+  apply(s, "turn", { state: "listening" });
+  apply(s, "state", { state: { state: "collecting", slots: { nombre: "María López" }, asking: "fecha" } });
+  for (const outcome of ["handover", "connection-lost"]) {
+    assert.ok(goesOn(outcome));
+    apply(s, "ended", { outcome, state: { state: "collecting", slots: {}, asking: "fecha" } });
+    assert.equal(s.ended, null, outcome);
+    assert.equal(s.agentState, "");
+    assert.equal(s.asking, "fecha");
+  }
+  // The call goes on over the new connection, with its transcript.
+  apply(s, "opened", { transport: "webrtc" });
+  apply(s, "saying", { text: "Perdona, se ha cortado un momento." });
+  assert.equal(s.transcript.length, 1);
+  apply(s, "ended", { outcome: "caller-hangup" });
+  assert.ok(!goesOn("caller-hangup"));
+  assert.deepEqual(s.ended, { outcome: "caller-hangup" });
+});
+
+test("a lost connection is tried again with backoff, unless the call cannot go on", () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => retryDelay(n, "network")), [500, 1000, 2000, 4000, 8000, 8000]);
+  for (const kind of ["server-full", "too-many", "server"]) assert.equal(retryDelay(1, kind), 500, kind);
+  for (const kind of ["call-ended", "not-admitted", "bad-request", "unknown-agent", "unsupported", undefined]) {
+    assert.equal(retryDelay(1, kind), -1, kind);
+  }
+  // Every attempt within the time allowed: at least 6.
+  let t = 0, n = 0;
+  while (t + retryDelay(n + 1, "network") <= RECONNECT_MS) t += retryDelay(++n, "network");
+  assert.ok(n >= 6, `${n} attempts`);
+});
+
 test("services run, then finish ok or failed with their time", () => {
   const s = newState();
   apply(s, "service_started", { intent: "a", waitMessage: "Un momento" });
@@ -137,6 +170,8 @@ test("a refused offer says the server's sentence, or one for its status", () => 
   assert.equal(offerError(404, { error: "x" }).kind, "unknown-agent");
   assert.equal(offerError(404, null).kind, "unsupported");
   assert.equal(offerError(503, { error: "Full." }).kind, "server-full");
+  assert.equal(offerError(409, { error: "This call has ended." }).kind, "call-ended");
+  assert.match(offerError(409, null).message, /ended/);
   assert.match(offerError(503, null).message, /full/);
   assert.equal(offerError(429, null).kind, "too-many");
   assert.equal(offerError(401, null).kind, "not-admitted");
@@ -151,6 +186,7 @@ test("a configuration with parts missing gets defaults", () => {
   assert.deepEqual(c.agents, [{ name: "a", language: "", description: "", services: [] }]);
   assert.deepEqual(c.speech, { stt: false, tts: true });
   assert.equal(eventsURL("CA 1", "t+/="), "/v1/calls/CA%201/events?token=t%2B%2F%3D");
+  assert.equal(eventsURL("CA1", "t", "1000005"), "/v1/calls/CA1/events?token=t&lastEventId=1000005");
   assert.equal(transcriptURL("CA1", "t"), "/v1/calls/CA1/transcript?token=t");
 });
 

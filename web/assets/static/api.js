@@ -5,7 +5,7 @@
 // PageError is a failure to tell the visitor: message is a plain
 // sentence; kind names it for code and tests (mic-denied, no-mic,
 // insecure, network, bad-request, not-admitted, unknown-agent,
-// too-many, server-full, unsupported, server).
+// too-many, server-full, call-ended, unsupported, server).
 export class PageError extends Error {
   constructor(kind, message) {
     super(message);
@@ -16,7 +16,10 @@ export class PageError extends Error {
 // Paths of the server's side of the contract.
 export const CONFIG_PATH = "/v1/web/config";
 export const OFFER_PATH = "/webrtc/offer";
-export const eventsURL = (call, token) => `/v1/calls/${encodeURIComponent(call)}/events?token=${encodeURIComponent(token || "")}`;
+// eventsURL is the call's events; after, when set, is the id of the last
+// event seen (as Last-Event-ID, for a stream opened anew).
+export const eventsURL = (call, token, after) => `/v1/calls/${encodeURIComponent(call)}/events?token=${encodeURIComponent(token || "")}` +
+  (after ? `&lastEventId=${encodeURIComponent(after)}` : "");
 export const transcriptURL = (call, token) => `/v1/calls/${encodeURIComponent(call)}/transcript?token=${encodeURIComponent(token || "")}`;
 
 // defaultConfig is assumed when the server gives none: no agents listed
@@ -67,9 +70,12 @@ export async function loadConfig() {
 }
 
 // postOffer sends the offer and returns the answer {call, sdp, token}.
-export async function postOffer(agent, sdp, token) {
+// resume, when set, is the id of the call to go on with (its connection
+// lost, or handed over); token is then the call's token.
+export async function postOffer(agent, sdp, token, resume) {
   const body = { agent, sdp };
   if (token) body.token = token;
+  if (resume) body.resume = resume;
   let res;
   try {
     res = await fetch(OFFER_PATH, {
@@ -98,13 +104,14 @@ export async function postOffer(agent, sdp, token) {
 // sentence when it gave one, else one for the status.
 export function offerError(status, data) {
   const said = data && typeof data.error === "string" && data.error.trim() ? data.error.trim() : "";
-  const kinds = { 400: "bad-request", 401: "not-admitted", 403: "not-admitted", 404: "unknown-agent", 429: "too-many", 503: "server-full" };
+  const kinds = { 400: "bad-request", 401: "not-admitted", 403: "not-admitted", 404: "unknown-agent", 409: "call-ended", 429: "too-many", 503: "server-full" };
   let kind = kinds[status] || "server";
   if (said) return new PageError(kind, said);
   const plain = {
     400: "The server could not read the call request (HTTP 400).",
     401: "The server did not admit this call (HTTP 401). If this page was opened from another site, reload it for a fresh token.",
     403: "The server did not admit this call (HTTP 403).",
+    409: "The call has ended and cannot be resumed.",
     429: "Too many calls from here at once. Wait a moment and try again.",
     503: "The server is full or shutting down. Try again in a moment.",
   };

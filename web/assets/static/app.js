@@ -18,7 +18,8 @@
 //                    are in voiceagentPage.state.levels
 //   #agent-state     the agent's turn as text; data-state is listening,
 //                    thinking or speaking in a call, else the connection
-//                    (idle, connecting, connected, ended, failed)
+//                    (idle, connecting, connected, reconnecting, ended,
+//                    failed)
 //   #status          one line: what the page is doing
 //   #error           role=alert, hidden when there is no error; its
 //                    text is state.lastError, its kind state.errorKind
@@ -53,11 +54,22 @@
 //                    muted, codec}; the same object for the page's life,
 //                    levels updated every 50 ms
 //   call(), hangup(), setMuted(bool), sendText(text), sendDigit(d), save()
+//   reconnects       how many times the call's connection was won back
+//
+// A call whose connection drops — the RTCPeerConnection "failed", or
+// "disconnected" for DROP_MS, or the control channel closed — without
+// the call having ended (the server's hangup or transfer message, an
+// "ended" event whose outcome is not handover or connection-lost) or the
+// visitor hanging up, or that the server hands over ({"type":
+// "reconnect"}), is won back: "Reconnecting…", and a new offer with the
+// call's id and token (resume), to whichever instance answers, retried
+// with backoff for up to RECONNECT_MS. The call keeps its id, its
+// transcript and its events stream.
 
 import { PageError, defaultConfig, eventsURL, fetchTranscript, loadConfig } from "./api.js";
-import { Call } from "./call.js";
+import { Call, DROP_MS, RECONNECT_MS, retryDelay } from "./call.js";
 import { Meter, display } from "./meter.js";
-import { apply, newState, reset, typed } from "./model.js";
+import { apply, goesOn, newState, reset, typed } from "./model.js";
 import { Listener, canRecognize, canSpeak, hush, say } from "./speech.js";
 import { renderAll, renderTranscript, setStatus, showError } from "./view.js";
 
@@ -77,12 +89,18 @@ let audioCtx = null;
 let mic = null; // the microphone's MediaStream, while in a call
 let micMeter = null;
 let agentMeter = null;
-let call = null; // the Call in progress
-let callToken = ""; // the last call's token (events, transcript)
+let call = null; // the Call in progress: its connection
+let callToken = ""; // the last call's token (events, transcript, resuming)
 let aborted = false; // hang up pressed while connecting
 let events = null; // the call's EventSource
 let eventsDown = false; // the call's events could not be followed
 let eventsTimer = 0;
+let lastEventId = ""; // the id of the last event of the call seen
+let connections = 0; // counts connections made: a handler of an older one is ignored
+let wasConnected = false; // the call's media has connected once: it can be resumed
+let serverEnded = false; // the server said the call is over (hangup, transfer)
+let dropTimer = 0; // a connection "disconnected", given DROP_MS to come back
+let reconnect = null; // {until, attempt, timer} while the call's connection is won back
 let listener = null; // the browser's speech recognition
 
 const page = {
@@ -95,6 +113,7 @@ const page = {
   sendText: (text) => sendText(text, "typed"),
   sendDigit,
   save,
+  reconnects: 0,
 };
 window.voiceagentPage = page;
 
@@ -125,7 +144,7 @@ function lang() {
 
 // controls enables what can be done now.
 function controls() {
-  const connecting = state.connection === "connecting";
+  const connecting = state.connection === "connecting" || !!reconnect;
   const inCall = !!call;
   const open = call?.channel?.readyState === "open";
   $("call").disabled = !page.ready || inCall || connecting;
@@ -276,6 +295,9 @@ async function startCall() {
   aborted = false;
   eventsDown = false;
   callToken = "";
+  lastEventId = "";
+  wasConnected = false;
+  serverEnded = false;
   clearError();
   setMuted(false);
   renderAll(state);
@@ -301,10 +323,7 @@ async function startCall() {
     }
   }
   try {
-    call = await Call.connect({
-      agent, token: embedToken, iceServers: config.iceServers, stream: mic,
-      onTrack, onConnection, onChannel,
-    });
+    call = await Call.connect({ agent, token: embedToken, iceServers: config.iceServers, stream: mic, ...handlers() });
   } catch (e) {
     stopMedia();
     state.connection = "failed";
@@ -330,6 +349,14 @@ async function startCall() {
   controls();
 }
 
+// handlers are the page's handlers for a new connection: those of an
+// older one, left for it, are ignored.
+function handlers() {
+  const n = ++connections;
+  const mine = (f) => (...args) => n === connections && f(...args);
+  return { onTrack: mine(onTrack), onConnection: mine(onConnection), onChannel: mine(onChannel), onMessage: mine(onMessage) };
+}
+
 function onTrack(stream) {
   const audio = $("remote-audio");
   audio.srcObject = stream;
@@ -344,17 +371,25 @@ function onConnection(st) {
   if (!call && st !== "connected") return;
   switch (st) {
     case "connected":
+      clearTimeout(dropTimer);
+      dropTimer = 0;
+      wasConnected = true;
       state.connection = "connected";
+      if (reconnect) {
+        if (call) reconnected();
+        else reconnect.up = true; // before its offer's answer was taken: tryReconnect finishes
+        return;
+      }
       setStatus(`In a call with ${state.agent}.`);
       break;
     case "disconnected":
+      if (reconnect) break;
       setStatus("The connection is interrupted; trying to recover…");
+      clearTimeout(dropTimer);
+      dropTimer = setTimeout(() => dropped("disconnected"), DROP_MS);
       break;
     case "failed":
-      state.connection = "failed";
-      fail(new PageError("network",
-        "The call's connection failed (network): the audio could not reach the server. A firewall may block it, or the server needs a TURN server."));
-      endCall("Not connected.");
+      dropped("failed");
       return;
   }
   renderAll(state);
@@ -363,15 +398,155 @@ function onConnection(st) {
 
 function onChannel(open) {
   if (!open && call) {
-    endCall("The server ended the call.");
+    dropped("closed");
     return;
   }
+  controls();
+}
+
+// onMessage takes the server's control messages: the end of the call
+// (hangup, transfer: then the server closes the connection), or its
+// hand-over (reconnect: offer again at once).
+function onMessage(msg) {
+  switch (msg.type) {
+    case "hangup":
+    case "transfer":
+      serverEnded = true;
+      if (msg.type === "transfer" && msg.number) setStatus(`The agent transferred the call to ${msg.number}.`);
+      break;
+    case "reconnect":
+      if (call) startReconnect();
+      break;
+  }
+}
+
+// over says whether the call is over, not just its connection.
+function over() {
+  return serverEnded || (state.ended && !goesOn(state.ended.outcome));
+}
+
+// dropped: the connection failed, or closed. A call that had connected
+// and is not over is won back; otherwise it ends here.
+function dropped(why) {
+  clearTimeout(dropTimer);
+  dropTimer = 0;
+  if (reconnect) {
+    retryLater(new PageError("network", "The new connection did not come up."));
+    return;
+  }
+  if (!call) return;
+  if (wasConnected && !over() && state.callId && callToken) {
+    startReconnect();
+    return;
+  }
+  if (why === "failed") {
+    state.connection = "failed";
+    fail(new PageError("network",
+      "The call's connection failed (network): the audio could not reach the server. A firewall may block it, or the server needs a TURN server."));
+    endCall("Not connected.");
+    return;
+  }
+  endCall("The server ended the call.");
+}
+
+// startReconnect leaves the connection and offers a new one for the same
+// call; the microphone, the transcript and the events stream stay.
+function startReconnect() {
+  if (reconnect || !call) return;
+  const old = call;
+  call = null;
+  connections++; // the old connection's handlers are ignored from now
+  old.close();
+  hush();
+  state.connection = "reconnecting";
+  state.agentState = "";
+  reconnect = { until: Date.now() + RECONNECT_MS, attempt: 0, timer: 0, up: false };
+  setStatus("Reconnecting…");
+  renderAll(state);
+  controls();
+  tryReconnect();
+}
+
+async function tryReconnect() {
+  const r = reconnect;
+  if (!r) return;
+  r.attempt++;
+  let c;
+  try {
+    c = await Call.connect({
+      agent: state.agent, token: callToken, resume: state.callId, iceServers: config.iceServers, stream: mic, ...handlers(),
+    });
+  } catch (e) {
+    if (r === reconnect) retryLater(e);
+    return;
+  }
+  if (r !== reconnect) { // hung up meanwhile
+    c.hangup();
+    return;
+  }
+  call = c;
+  callToken = c.token || callToken;
+  state.codec = c.codec;
+  if (r.up) {
+    reconnected();
+    return;
+  }
+  // Won once the media connects (onConnection); a connection that does
+  // not come up is tried again.
+  clearTimeout(r.timer);
+  r.timer = setTimeout(() => r === reconnect && dropped("timeout"), 10000);
+  controls();
+}
+
+// retryLater tries again after the backoff, or gives up: the call is
+// over, or the time is.
+function retryLater(e) {
+  const r = reconnect;
+  if (call) {
+    call.close();
+    call = null;
+    connections++;
+  }
+  clearTimeout(r.timer);
+  r.up = false;
+  const wait = retryDelay(r.attempt, e?.kind);
+  if (wait < 0 || Date.now() + wait > r.until) {
+    reconnect = null;
+    state.connection = "failed";
+    fail(wait < 0 ? e : new PageError("network",
+      "The call's connection was lost and could not be won back (network). Check the connection and call again."));
+    endCall("Disconnected.");
+    return;
+  }
+  setStatus(`Reconnecting… (attempt ${r.attempt + 1})`);
+  r.timer = setTimeout(tryReconnect, wait);
+}
+
+// reconnected: the call goes on over its new connection.
+function reconnected() {
+  clearTimeout(reconnect.timer);
+  reconnect = null;
+  page.reconnects++;
+  if (state.errorKind === "events") clearError();
+  if (!events) {
+    eventsDown = false;
+    openEvents(state.callId, callToken); // from the last event seen
+  }
+  setStatus(`In a call with ${state.agent} (reconnected).`);
+  renderAll(state);
   controls();
 }
 
 // endCall releases the call's media; the events stream stays open a few
 // seconds for the call's last events (ended).
 function endCall(status) {
+  clearTimeout(dropTimer);
+  dropTimer = 0;
+  if (reconnect) {
+    clearTimeout(reconnect.timer);
+    reconnect = null;
+  }
+  connections++;
   listener?.stop();
   if (call) {
     call.close();
@@ -388,6 +563,10 @@ function endCall(status) {
 }
 
 async function hangup() {
+  if (reconnect && !call) { // between connections: nothing to tell the server
+    endCall("Hung up.");
+    return;
+  }
   if (!call) {
     if (state.connection === "connecting") aborted = true;
     return;
@@ -412,12 +591,13 @@ function stopMedia() {
 // --- events -----------------------------------------------------------
 
 function openEvents(id, token) {
-  let got = false;
-  const es = new EventSource(eventsURL(id, token));
+  let got = !!lastEventId;
+  const es = new EventSource(eventsURL(id, token, lastEventId));
   events = es;
   for (const name of EVENTS) {
     es.addEventListener(name, (e) => {
       got = true;
+      if (e.lastEventId) lastEventId = e.lastEventId;
       let d;
       try {
         d = JSON.parse(e.data);
@@ -432,12 +612,13 @@ function openEvents(id, token) {
     if (es.readyState === EventSource.CLOSED) {
       events = null;
       eventsDown = true;
+      if (reconnect) return; // reopened once the call is back
       if (!state.ended) {
         fail(new PageError("events", got
           ? "The call's live events stopped: the transcript, fields and services are no longer updated."
           : "This call's live events are not available: the call goes on, but the transcript, fields and services will not show."));
       }
-    } else if (call) {
+    } else if (call && !reconnect && state.connection === "connected") {
       setStatus("Live events interrupted; reconnecting…");
     }
   };
@@ -460,6 +641,7 @@ function onEvent(name, d) {
       if (d.interrupted && state.speech.tts === "browser") hush();
       break;
     case "ended":
+      if (goesOn(d.outcome)) break; // its connection ended; the call goes on over another
       closeEvents();
       endCall(`Call ended${d.outcome ? ` (${d.outcome})` : ""}.`);
       break;

@@ -1,7 +1,8 @@
 // call.js: one browser call over WebRTC. The page creates the control
 // data channel and the audio transceiver (PCMU preferred, then Opus),
 // gathers every ICE candidate (no trickle), posts the offer and applies
-// the answer.
+// the answer. A call whose connection is lost goes on over a new one:
+// the same offer, with the call's id and token (resume).
 
 import { PageError, postOffer } from "./api.js";
 
@@ -51,12 +52,29 @@ function iceComplete(pc, ms) {
   });
 }
 
-// Call is one call in progress.
+// How a lost connection is won back: offers with resume, retried with
+// backoff (0.5, 1, 2, 4, 8, 8… s) while RECONNECT_MS have not passed;
+// a connection "disconnected" for DROP_MS is taken as lost.
+export const RECONNECT_MS = 30000;
+export const DROP_MS = 2000;
+
+// retryDelay is how long to wait before attempt n+1 (n >= 1) of a
+// reconnection whose attempt n failed with a PageError of kind, or -1
+// when it is not worth trying again (the call is over, or not this
+// page's).
+export function retryDelay(n, kind) {
+  if (!["network", "server-full", "too-many", "server"].includes(kind)) return -1;
+  return Math.min(500 * 2 ** (n - 1), 8000);
+}
+
+// Call is one connection of a call in progress.
 export class Call {
-  // connect starts a call to agent. stream is the microphone (null: the
-  // page only listens, and types); handlers: onTrack(MediaStream),
-  // onConnection(state), onChannel(open bool).
-  static async connect({ agent, token, iceServers, stream, onTrack, onConnection, onChannel }) {
+  // connect starts a call to agent, or, with resume (a call's id), goes
+  // on with that call over a new connection (token is then the call's).
+  // stream is the microphone (null: the page only listens, and types);
+  // handlers: onTrack(MediaStream), onConnection(state), onChannel(open
+  // bool), onMessage(the server's control message, parsed).
+  static async connect({ agent, token, resume, iceServers, stream, onTrack, onConnection, onChannel, onMessage }) {
     if (typeof RTCPeerConnection !== "function") {
       throw new PageError("unsupported", "This browser cannot make calls (no WebRTC).");
     }
@@ -66,6 +84,15 @@ export class Call {
       c.channel = pc.createDataChannel("control", { ordered: true });
       c.channel.onopen = () => onChannel?.(true);
       c.channel.onclose = () => onChannel?.(false);
+      c.channel.onmessage = (e) => {
+        let msg;
+        try {
+          msg = JSON.parse(e.data);
+        } catch {
+          return;
+        }
+        if (msg && typeof msg.type === "string") onMessage?.(msg);
+      };
       const track = stream?.getAudioTracks()[0];
       c.transceiver = track
         ? pc.addTransceiver(track, { direction: "sendrecv", streams: [stream] })
@@ -75,7 +102,7 @@ export class Call {
       pc.onconnectionstatechange = () => onConnection?.(pc.connectionState);
       await pc.setLocalDescription(await pc.createOffer());
       c.iceComplete = await iceComplete(pc, ICE_TIMEOUT_MS);
-      const answer = await postOffer(agent, pc.localDescription.sdp, token);
+      const answer = await postOffer(agent, pc.localDescription.sdp, token, resume);
       c.id = answer.call;
       c.token = answer.token;
       await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });

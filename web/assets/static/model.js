@@ -10,7 +10,7 @@ export function newState() {
     agent: "", // the agent called
     callId: "", // from the offer's answer
     transport: "", // as the opened event names it (webrtc)
-    connection: "idle", // idle | connecting | connected | ended | failed
+    connection: "idle", // idle | connecting | connected | reconnecting | ended | failed
     agentState: "", // "" | listening | thinking | speaking (from turn events)
     phase: "", // the dialog's state (from state events)
     levels: { mic: 0, agent: 0 }, // RMS 0..1, updated continuously by the page
@@ -97,12 +97,24 @@ export function apply(s, name, d) {
       if (s.timings.length > 50) s.timings.shift();
       break;
     case "ended":
+      if (goesOn(d.outcome)) {
+        // This connection ended, not the call: it goes on over a new one.
+        s.agentState = "";
+        break;
+      }
       s.ended = { outcome: d.outcome || "" };
       s.agentState = "";
       if (d.state) fromState(s, d.state);
       s.asking = "";
       break;
   }
+}
+
+// goesOn says whether a call's "ended" outcome is the end of a
+// connection only: the call goes on over a new one (the page
+// reconnects).
+export function goesOn(outcome) {
+  return outcome === "handover" || outcome === "connection-lost";
 }
 
 // typed shows words the caller sent as text (typed, or recognised by the

@@ -22,12 +22,15 @@ const stateNames = { listening: "listening", thinking: "thinking", speaking: "sp
 
 export function renderAgentState(s) {
   const e = $("agent-state");
-  let text = stateNames[s.agentState] || "";
+  let text = s.connection === "reconnecting" ? "" : stateNames[s.agentState] || "";
   if (!text) {
-    text = { idle: "not in a call", connecting: "connecting…", connected: "connected", ended: "call ended", failed: "not in a call" }[s.connection] || s.connection;
+    text = {
+      idle: "not in a call", connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…",
+      ended: "call ended", failed: "not in a call",
+    }[s.connection] || s.connection;
   }
   e.textContent = text;
-  e.dataset.state = s.agentState || s.connection;
+  e.dataset.state = (s.connection !== "reconnecting" && s.agentState) || s.connection;
 }
 
 export function renderTranscript(s) {
