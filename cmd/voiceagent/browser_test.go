@@ -5,13 +5,20 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"io"
+	"log"
 	"log/slog"
 	"net"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +27,7 @@ import (
 
 	"github.com/voiceagent/voiceagent/dialog"
 	"github.com/voiceagent/voiceagent/internal/openaitest"
+	"github.com/voiceagent/voiceagent/internal/redistest"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 )
 
@@ -291,4 +299,181 @@ func TestBrowserCall(t *testing.T) {
 	}
 	cancel()
 	<-served
+}
+
+// TestBrowserReconnect: the real page in headless Chromium, on two serve
+// instances sharing Redis behind one origin (a proxy that sends the
+// page's requests to the first, then, once it drains, to the second).
+// Mid-call the first shuts down: the page is told to reconnect, shows it
+// is reconnecting, offers again with its call's id and token and goes on
+// with the same call on the second — the same id, its transcript kept,
+// the apology heard and shown — without the call being shown as ended.
+func TestBrowserReconnect(t *testing.T) {
+	exe := chromium(t)
+	caller := e2eSpeech(t)
+	dir := t.TempDir()
+	api := newBookingAPI(t)
+	agentFile := api.agentFile(t, dir)
+	redisURL, prefix := redistest.URL(t)
+
+	var mu sync.Mutex
+	heard := []string{"quiero pedir una cita"}
+	fake := openaitest.New(openaitest.Always(openaitest.Reply{}))
+	defer fake.Close()
+	fake.OnTranscription(func(*openaitest.Transcription) openaitest.AudioReply {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(heard) == 0 {
+			return openaitest.AudioReply{Text: ""}
+		}
+		text := heard[0]
+		heard = heard[1:]
+		return openaitest.AudioReply{Text: text}
+	})
+	fake.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
+		return openaitest.AudioReply{Duration: time.Duration(len([]rune(s.Input))) * 40 * time.Millisecond}
+	})
+	vars := map[string]string{
+		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL, "VOICEAGENT_LLM": "off",
+		"VOICEAGENT_STT": "openai", "VOICEAGENT_TTS": "openai", "VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1",
+		"REDIS_URL": redisURL, "VOICEAGENT_REDIS_PREFIX": prefix, "VOICEAGENT_SECRET": "shared-secret-of-the-test",
+	}
+	var logs syncBuffer
+	type instance struct {
+		url    *url.URL
+		stop   context.CancelFunc
+		served chan error
+	}
+	start := func(name string) *instance {
+		t.Helper()
+		a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, log: slog.New(slog.NewTextHandler(&logs, nil)).With("instance", name)}
+		ctx, cancel := context.WithCancel(context.Background())
+		srv, err := a.newServer(ctx, &serveFlags{configs: []string{agentFile}, drain: 5 * time.Second, instance: name},
+			func(k string) string { return vars[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &instance{url: &url.URL{Scheme: "http", Host: ln.Addr().String()}, stop: cancel, served: make(chan error, 1)}
+		go func() { in.served <- srv.serve(ctx, ln) }()
+		t.Cleanup(func() {
+			cancel()
+			<-in.served
+			srv.close()
+		})
+		return in
+	}
+	a, b := start("a"), start("b")
+	// The page's one origin: requests go to the instance that takes calls.
+	var backend atomic.Pointer[url.URL]
+	backend.Store(a.url)
+	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(backend.Load())
+		r.Out.Host = r.In.Host // the page's origin is the proxy's
+	}, ErrorLog: log.New(io.Discard, "", 0)})
+	defer proxy.Close()
+
+	// The microphone: 1.5 s of quiet, a line, 2.3 s of quiet, looped.
+	line := callerSays(t, caller, "hola, buenos días")
+	pcm := make([]int16, 12000)
+	pcm = append(pcm, line...)
+	pcm = append(pcm, make([]int16, 18400)...)
+	up, err := audio.NewResampler(8000, 48000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wav := filepath.Join(dir, "caller.wav")
+	writeWAV(t, wav, 48000, up.Resample(nil, pcm))
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]), chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.UserDataDir(filepath.Join(dir, "profile")), chromedp.WindowSize(1200, 1000),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("use-fake-ui-for-media-stream", true), chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav), chromedp.Flag("allow-loopback-in-peer-connection", true))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelA()
+	bctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	bctx, cancelT := context.WithTimeout(bctx, 2*time.Minute)
+	defer cancelT()
+	do := func(what string, action chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, action); err != nil {
+			t.Fatalf("%s: %v; log:\n%s", what, err, logs.String())
+		}
+	}
+	eval := func(expr string) any {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[any](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	until := func(what, expr string, limit time.Duration) {
+		t.Helper()
+		for deadline := time.Now().Add(limit); ; time.Sleep(50 * time.Millisecond) {
+			if ok, _ := eval("!!(" + expr + ")").(bool); ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				state, _ := json.Marshal(eval(`(() => { const s = {...window.voiceagentPage.state}; delete s.events; return s })()`))
+				t.Fatalf("waiting for %s: %.3000s\nlog:\n%s", what, state, logs.String())
+			}
+		}
+	}
+
+	do("open the page", chromedp.Navigate(proxy.URL+"/?agent=clinica-telefono"))
+	until("the page", "window.voiceagentPage && window.voiceagentPage.ready", 10*time.Second)
+	// What the page shows, as it changes: its status line and its
+	// connection.
+	do("the probe", chromedp.Evaluate[chromedp.Void](`(() => {
+  window.seen = [];
+  const note = () => window.seen.push(document.getElementById("agent-state").dataset.state + " | " + document.getElementById("status").textContent);
+  const o = new MutationObserver(note);
+  for (const id of ["status", "agent-state"]) o.observe(document.getElementById(id), { childList: true, characterData: true, subtree: true, attributes: true });
+})()`))
+	do("call", chromedp.Click("#call"))
+	until("the name question", `window.voiceagentPage.state.asking === "nombre" && window.voiceagentPage.state.agentState === "listening"`, 30*time.Second)
+	id, _ := eval("window.voiceagentPage.state.callId").(string)
+	before, _ := eval(`window.voiceagentPage.state.transcript.length`).(float64)
+
+	// The first instance drains: the second takes calls from now on.
+	backend.Store(b.url)
+	a.stop()
+	until("the page to reconnect", "window.voiceagentPage.reconnects === 1", 30*time.Second)
+	until("the apology in the transcript", `window.voiceagentPage.state.transcript.some(e => e.who === "agent" && e.text.startsWith("Perdona, se ha cortado"))`, 20*time.Second)
+	until("the agent's voice again", "window.voiceagentPage.state.levels.agent > 0.02", 20*time.Second)
+	var seen []string
+	raw, _ := json.Marshal(eval("window.seen"))
+	_ = json.Unmarshal(raw, &seen)
+	if !slices.ContainsFunc(seen, func(s string) bool { return strings.HasPrefix(s, "reconnecting | Reconnecting…") }) {
+		t.Errorf("the page never showed it was reconnecting: %q", seen)
+	}
+	if slices.ContainsFunc(seen, func(s string) bool { return strings.Contains(s, "Call ended") || strings.HasPrefix(s, "ended") }) {
+		t.Errorf("the page showed the call as ended: %q", seen)
+	}
+	if got := eval("window.voiceagentPage.state.callId"); got != id {
+		t.Errorf("the call's id is %v after reconnecting; want %s", got, id)
+	}
+	if got := eval("window.voiceagentPage.state.connection"); got != "connected" {
+		t.Errorf("connection %v", got)
+	}
+	if n, _ := eval(`window.voiceagentPage.state.transcript.length`).(float64); n <= before {
+		t.Errorf("the transcript has %v entries after reconnecting, %v before", n, before)
+	}
+	if got := eval(`document.getElementById("call-id").textContent`); got != id {
+		t.Errorf("#call-id shows %v", got)
+	}
+	if e, _ := eval("window.voiceagentPage.state.lastError").(string); e != "" {
+		t.Errorf("the page shows an error: %s", e)
+	}
+	t.Logf("the page showed: %q", seen)
+	do("hang up", chromedp.Click("#hangup"))
+	until("the end", `window.voiceagentPage.state.connection === "ended"`, 10*time.Second)
 }

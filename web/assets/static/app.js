@@ -96,6 +96,7 @@ let events = null; // the call's EventSource
 let eventsDown = false; // the call's events could not be followed
 let eventsTimer = 0;
 let lastEventId = ""; // the id of the last event of the call seen
+let handedOff = false; // the events said this connection ended, the call going on over another
 let connections = 0; // counts connections made: a handler of an older one is ignored
 let wasConnected = false; // the call's media has connected once: it can be resumed
 let serverEnded = false; // the server said the call is over (hangup, transfer)
@@ -296,6 +297,7 @@ async function startCall() {
   eventsDown = false;
   callToken = "";
   lastEventId = "";
+  handedOff = false;
   wasConnected = false;
   serverEnded = false;
   clearError();
@@ -526,6 +528,7 @@ function retryLater(e) {
 function reconnected() {
   clearTimeout(reconnect.timer);
   reconnect = null;
+  handedOff = false;
   page.reconnects++;
   if (state.errorKind === "events") clearError();
   if (!events) {
@@ -618,7 +621,7 @@ function openEvents(id, token) {
           ? "The call's live events stopped: the transcript, fields and services are no longer updated."
           : "This call's live events are not available: the call goes on, but the transcript, fields and services will not show."));
       }
-    } else if (call && !reconnect && state.connection === "connected") {
+    } else if (call && !reconnect && !handedOff && state.connection === "connected") {
       setStatus("Live events interrupted; reconnecting…");
     }
   };
@@ -641,7 +644,10 @@ function onEvent(name, d) {
       if (d.interrupted && state.speech.tts === "browser") hush();
       break;
     case "ended":
-      if (goesOn(d.outcome)) break; // its connection ended; the call goes on over another
+      if (goesOn(d.outcome)) { // its connection ended; the call goes on over another
+        handedOff = true;
+        break;
+      }
       closeEvents();
       endCall(`Call ended${d.outcome ? ` (${d.outcome})` : ""}.`);
       break;
