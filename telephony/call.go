@@ -159,6 +159,9 @@ type Call struct {
 	alarms                alarms
 	wmu                   sync.Mutex // orders WriteSample/Mark against Clear
 	wg                    sync.WaitGroup
+	// sessWG counts the goroutines that use the session (an answer worked
+	// on, one said): the session is used by one at a time.
+	sessWG sync.WaitGroup
 	speakBuf              speakBuffers
 }
 
@@ -366,6 +369,7 @@ func (c *Call) Run(ctx context.Context) {
 	cancel()
 	c.Hangup() // the transport's DTMF and Marked no longer wait for the loop
 	c.stopSpeaking(false)
+	c.sessWG.Wait() // cancelled: an answer worked on or said stops, and Ending may use the session
 	c.endLine("")
 	if c.stream != nil {
 		_ = c.stream.Close()
@@ -645,8 +649,10 @@ func (c *Call) handle(ctx context.Context, ev dialog.Event, timing *TurnTiming) 
 	c.setTurn(thinking)
 	c.alarms.stop(alarmNoInput)
 	c.wg.Add(1)
+	c.sessWG.Add(1)
 	go func() {
 		defer c.wg.Done()
+		defer c.sessWG.Done()
 		reply := c.sess.Handle(ctx, ev, func(message string) {
 			select {
 			case c.news <- news{kind: newsFiller, filler: message}:

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -826,4 +827,52 @@ func TestCallGoesOn(t *testing.T) {
 			t.Errorf("endings %v; the line told %q", h.sess.endings, h.line.told())
 		}
 	})
+}
+
+// endingSession is a session whose answer to Resume takes until it is
+// cancelled, and which notes whether Ending came while it was still at
+// work: the session is used by one goroutine at a time.
+type endingSession struct {
+	fakeSession
+	working, overlapped atomic.Bool
+	started             chan struct{}
+}
+
+func (s *endingSession) Handle(ctx context.Context, ev dialog.Event, wait func(string)) Reply {
+	if _, ok := ev.(dialog.Resume); ok {
+		s.working.Store(true)
+		close(s.started)
+		<-ctx.Done()
+		time.Sleep(20 * time.Millisecond) // abandoning the services takes a moment
+		s.working.Store(false)
+		return Reply{}
+	}
+	return s.fakeSession.Handle(ctx, ev, wait)
+}
+
+func (s *endingSession) Ending(outcome, transfer string) {
+	s.overlapped.Store(s.working.Load())
+	s.fakeSession.Ending(outcome, transfer)
+}
+
+// TestCallEndingAfterWork: a call hung up while its answer is worked on
+// tells Ending once that work has stopped, not during it.
+func TestCallEndingAfterWork(t *testing.T) {
+	sess := &endingSession{fakeSession: fakeSession{resume: true, reply: func(dialog.Event) Reply { return Reply{} }}, started: make(chan struct{})}
+	line := newFakeLine(true)
+	agent := &configs.Agent{Name: "test", Language: "es", Voice: testVoice}
+	call := NewRuntime(Options{}).NewCall(&Conversation{Session: sess, Agent: agent, TTS: &fakeTTS{}},
+		CallInfo{ID: "c1", Transport: "test", Resume: true}, line)
+	line.call = call
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		call.Run(context.Background())
+	}()
+	<-sess.started
+	call.Hangup()
+	<-done
+	if sess.overlapped.Load() || !slices.Equal(sess.endings, []string{"caller-hangup "}) {
+		t.Errorf("Ending came while the answer was worked on: %v; endings %q", sess.overlapped.Load(), sess.endings)
+	}
 }

@@ -103,8 +103,10 @@ func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cac
 	c.utt = u
 	last := c.state == ending
 	c.wg.Add(1)
+	c.sessWG.Add(1)
 	go func() {
 		defer c.wg.Done()
+		defer c.sessWG.Done()
 		defer close(u.done)
 		defer cancel()
 		// A frame is late when the caller's buffer, leadFrames ahead, has
