@@ -161,8 +161,8 @@ type Call struct {
 	wg                    sync.WaitGroup
 	// sessWG counts the goroutines that use the session (an answer worked
 	// on, one said): the session is used by one at a time.
-	sessWG sync.WaitGroup
-	speakBuf              speakBuffers
+	sessWG   sync.WaitGroup
+	speakBuf speakBuffers
 }
 
 type inFrame struct {
