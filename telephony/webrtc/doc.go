@@ -38,7 +38,10 @@
 // in this order, all before any PeerConnection is made: the page's
 // origin (Config.Origins; none listed means the server's own origin; a
 // request without Origin only from a client that is not a browser) 403;
-// draining 503; offers from one address past Config.OffersPerMinute 429;
+// draining 503; offers from one address past Config.OffersPerMinute 429
+// (an offer to resume a call that Config.Admit admits is neither held to
+// that rate nor counted: pages behind a proxy share its address, and a
+// hand-over sends them all at once);
 // a body over 64 KB 413; JSON that is not an offer, a resume that is not
 // a call id, SDP that does not parse, has no audio or does not offer PCMU
 // 400; Config.Admit's refusal (a *Refusal: Unauthorized 401, Forbidden

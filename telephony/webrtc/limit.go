@@ -53,6 +53,16 @@ func (l *limiter) allow(addr string, now time.Time) bool {
 	return true
 }
 
+// refund gives addr back an offer allow took (one that turned out not to
+// count).
+func (l *limiter) refund(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.buckets[addr]; b != nil {
+		b.tokens = min(float64(l.perMinute), b.tokens+1)
+	}
+}
+
 func (l *limiter) pruneLocked(now time.Time) {
 	for addr, b := range l.buckets {
 		if now.Sub(b.at) >= time.Minute {

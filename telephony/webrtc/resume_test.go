@@ -224,3 +224,38 @@ func TestHandOver(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeRate: an offer that resumes a call, once admitted, is not
+// held to the address's rate and does not count against it (pages behind
+// a proxy share an address, and a hand-over sends them all at once); one
+// that is not admitted is.
+func TestResumeRate(t *testing.T) {
+	cfg := resumeConfig()
+	cfg.OffersPerMinute = 1
+	s := newServer(t, &agent{refuseResume: errors.New("no such call")}, cfg)
+	clock := t0
+	s.tr.now = func() time.Time { return clock }
+	good, bad := resumeBody("", offerSDP, "c1", "token-c1"), resumeBody("", offerSDP, "c1", "token-c2")
+	for i, step := range []struct {
+		after time.Duration
+		body  string
+		code  int
+	}{
+		{0, good, 409},              // admitted: not counted
+		{0, "not json", 400},        // the address's one offer
+		{0, "not json", 429},        // past its rate
+		{0, bad, 429},               // not admitted: held to the rate
+		{0, good, 409},              // admitted: past the rate all the same
+		{time.Minute, good, 409},    // refilled; admitted: not counted
+		{0, "not json", 400},        // so the offer is still there
+		{0, offerBody("", ""), 429}, // and then it is not
+	} {
+		clock = clock.Add(step.after)
+		if status, says, _ := s.post(t, "/webrtc/offer", nil, step.body); status != step.code {
+			t.Errorf("offer %d: %d %q; want %d", i, status, says, step.code)
+		}
+	}
+	if n := s.tr.pcs.Load(); n != 0 {
+		t.Errorf("%d PeerConnections made", n)
+	}
+}

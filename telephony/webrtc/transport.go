@@ -52,7 +52,8 @@ type Config struct {
 	Origins []string
 	// OffersPerMinute bounds the offers one remote address may make in a
 	// minute (429 past it); zero means 10. Behind a proxy every caller
-	// shares its address: raise it, or limit at the proxy.
+	// shares its address: raise it, or limit at the proxy. Offers that
+	// resume a call, once admitted, neither count nor are refused for it.
 	OffersPerMinute int
 	// MaxCalls bounds the calls in progress, counting those still
 	// connecting; beyond it offers are refused with 503 before any
@@ -471,35 +472,57 @@ func (t *Transport) offer(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		addr = r.RemoteAddr
 	}
-	if !t.limiter.allow(addr, t.now()) {
+	// An offer past the address's rate is refused — unless it resumes a
+	// call and is admitted: pages behind a proxy share its address, and a
+	// draining instance hands every call over at once. An admitted resume
+	// does not count.
+	allowed := t.limiter.allow(addr, t.now())
+	limited := func() {
 		t.warn.Warn("webrtc offer refused", "reason", "rate")
 		writeRefusal(w, errRate)
-		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		switch {
+		case !allowed:
+			limited()
+		case errors.As(err, &tooLarge):
 			writeRefusal(w, errTooLarge)
-		} else {
+		default:
 			writeRefusal(w, errNotJSON)
 		}
 		return
 	}
 	o, err := parseOffer(body)
-	if err != nil {
+	switch {
+	case !allowed && (err != nil || o.resume == ""):
+		limited()
+		return
+	case err != nil:
 		writeRefusal(w, err)
 		return
 	}
 	if o.resume != "" && t.cfg.Admit == nil {
 		// Whether a page may go on with a call is the server's to say: a
 		// transport without its rule resumes none.
+		if !allowed {
+			limited()
+			return
+		}
 		writeRefusal(w, errNoResume)
 		return
 	}
 	if err := t.admit(r.WithContext(context.WithValue(r.Context(), offeredKey{}, o.req)), o.agent); err != nil {
+		if !allowed {
+			limited()
+			return
+		}
 		writeRefusal(w, err)
 		return
+	}
+	if o.resume != "" && allowed {
+		t.limiter.refund(addr)
 	}
 	if _, ok := t.cfg.Agents(o.agent); !ok {
 		t.warn.Warn("webrtc offer for an unknown agent", "agent", clip(o.agent, maxAgentName))
