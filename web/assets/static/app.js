@@ -100,6 +100,7 @@ let handedOff = false; // the events said this connection ended, the call going 
 let connections = 0; // counts connections made: a handler of an older one is ignored
 let wasConnected = false; // the call's media has connected once: it can be resumed
 let serverEnded = false; // the server said the call is over (hangup, transfer)
+let transferredTo = ""; // the number the agent transferred the call to
 let dropTimer = 0; // a connection "disconnected", given DROP_MS to come back
 let reconnect = null; // {until, attempt, timer} while the call's connection is won back
 let listener = null; // the browser's speech recognition
@@ -300,6 +301,7 @@ async function startCall() {
   handedOff = false;
   wasConnected = false;
   serverEnded = false;
+  transferredTo = "";
   clearError();
   setMuted(false);
   renderAll(state);
@@ -414,7 +416,7 @@ function onMessage(msg) {
     case "hangup":
     case "transfer":
       serverEnded = true;
-      if (msg.type === "transfer" && msg.number) setStatus(`The agent transferred the call to ${msg.number}.`);
+      if (msg.type === "transfer") transferredTo = String(msg.number || "");
       break;
     case "reconnect":
       if (call) startReconnect();
@@ -448,7 +450,7 @@ function dropped(why) {
     endCall("Not connected.");
     return;
   }
-  endCall("The server ended the call.");
+  endCall(transferredTo ? `The agent transferred the call to ${transferredTo}.` : "The server ended the call.");
 }
 
 // startReconnect leaves the connection and offers a new one for the same
