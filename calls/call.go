@@ -20,6 +20,7 @@ import (
 type call struct {
 	l       *Layer
 	id      string
+	info    telephony.CallInfo
 	agent   *session.Agent
 	exec    session.Executor // the agent's services
 	sess    *session.Session
@@ -28,6 +29,13 @@ type call struct {
 	started time.Time
 	slots   map[string]string // the fields collected as of the last event
 	live    atomic.Pointer[liveView]
+
+	// Where the call stands in the store.
+	shownFrom string // the caller's number, masked
+	epoch     int64  // the connections that took the call over
+	version   int64  // saves in this epoch
+	handovers int
+	transfer  string // the number the call was transferred to
 }
 
 // Handle feeds ev to the session. The turn's services run through a
@@ -51,6 +59,9 @@ func (c *call) Handle(ctx context.Context, ev dialog.Event, wait func(string)) t
 	}
 	c.changed(t.State, w.fields)
 	c.freeze()
+	if _, hangup := ev.(dialog.Hangup); !hangup {
+		c.save("", "", true)
+	}
 	return telephony.Reply{Actions: t.Actions, External: external}
 }
 
@@ -105,7 +116,14 @@ func (c *call) Spoken(said, heard string, interrupted bool) {
 
 func (c *call) Deadline() time.Time { return c.sess.Deadline() }
 
+// Close saves how the call ended, and its last words; a call handed over
+// or lost is saved as going on, for a new connection to take over.
 func (c *call) Close(outcome string) {
+	goesOn := outcome == telephony.OutcomeHandover || outcome == telephony.OutcomeLost
+	c.save(outcome, c.transfer, goesOn)
+	if goesOn {
+		c.l.keep.flush(c.id)
+	}
 	c.emit(Ended{Outcome: outcome, Started: c.started, State: c.sess.MaskState(c.sess.State()), Transcript: c.transcript()})
 }
 
@@ -166,7 +184,7 @@ func (w *turnWork) Execute(ctx context.Context, svc *tools.Service, in tools.Inp
 	maps.Copy(w.fields, in.Fields)
 	w.wait(msg)
 	start := time.Now()
-	res := c.exec.Execute(ctx, svc, in)
+	res := w.ledgered(ctx, svc, in)
 	d := time.Since(start)
 	w.external += d
 	c.l.services.observe(c.agent.Catalog.Agent.Name, svc.Intent, d, res.Failed())

@@ -22,6 +22,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -73,6 +74,15 @@ type Options struct {
 	// transcripts and recordings — once Expire runs; zero means
 	// DefaultRetention.
 	Retention time.Duration
+	// Store keeps every call's record and state, the execution ledger and
+	// the calls' recent events where every instance of the server reads
+	// them (calls/redisstore); nil means this process's memory
+	// (MemoryStore): calls then go on over a new connection only to this
+	// instance, and the calls API shows its calls alone.
+	Store Store
+	// Instance names this instance of the server in the store and the
+	// calls API; "" means the host name and the process id.
+	Instance string
 	// Metrics, when not nil, gets the services' metrics
 	// (voiceagent_service_duration_seconds, voiceagent_service_errors_total).
 	Metrics prometheus.Registerer
@@ -96,6 +106,10 @@ type Layer struct {
 	hub          *hub
 	record       string
 	retention    time.Duration
+	keep         *keeper
+	shared       bool // the store is shared with other instances
+	instance     string
+	metrics      *persistMetrics
 
 	mu        sync.RWMutex
 	observers []func(Event)
@@ -124,12 +138,34 @@ func New(o Options) (*Layer, error) {
 	if l.services, err = newServiceMetrics(o.Metrics); err != nil {
 		return nil, err
 	}
+	if l.metrics, err = newPersistMetrics(o.Metrics); err != nil {
+		return nil, err
+	}
+	l.instance = o.Instance
+	if l.instance == "" {
+		host, _ := os.Hostname()
+		l.instance = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	store := o.Store
+	l.shared = store != nil
+	if store == nil {
+		store = NewMemoryStore()
+	}
+	l.keep = newKeeper(store, l.instance, l.log, l.metrics)
 	keep := o.Keep
 	if keep <= 0 {
 		keep = 200
 	}
 	l.calls = newRegistry(keep)
 	l.hub = newHub(keep)
+	if l.shared {
+		l.hub.sink = func(call string, id int64, data []byte) {
+			select {
+			case l.keep.events <- storedEvent{call, StoredEvent{ID: id, Data: data}}:
+			default: // the store is far behind: a watcher elsewhere misses it
+			}
+		}
+	}
 	l.observers = []func(Event){l.calls.observe, l.hub.observe}
 	if o.Record != "" {
 		l.observers = append(l.observers, recorder{dir: o.Record, log: l.log}.observe)
@@ -183,7 +219,7 @@ func (l *Layer) emit(ev Event) {
 // Open starts a call's conversation: the agent it asks for (or the
 // default), its services, the model and the speech providers of its
 // language.
-func (l *Layer) Open(_ context.Context, info telephony.CallInfo) (*telephony.Conversation, error) {
+func (l *Layer) Open(ctx context.Context, info telephony.CallInfo) (*telephony.Conversation, error) {
 	name := info.Agent
 	if name == "" {
 		name = l.defaultAgent
@@ -197,8 +233,15 @@ func (l *Layer) Open(_ context.Context, info telephony.CallInfo) (*telephony.Con
 		exec = l.agents.Executor()
 	}
 	cfg := ag.Catalog.Agent
-	c := &call{l: l, id: info.ID, agent: ag, exec: exec, ref: l.ref(cfg), started: time.Now()}
-	c.sess = session.New(ag, exec, info.ID, info.From)
+	c := &call{l: l, id: info.ID, info: info, agent: ag, exec: exec, ref: l.ref(cfg), started: time.Now()}
+	if info.Resume {
+		if err := l.resume(ctx, c); err != nil {
+			return nil, err
+		}
+		info.From = c.info.From
+	} else {
+		c.sess = session.New(ag, exec, info.ID, info.From)
+	}
 	if l.model.Understander != nil || l.model.Phraser != nil {
 		m := l.model
 		if m.Understander != nil {
@@ -209,8 +252,11 @@ func (l *Layer) Open(_ context.Context, info telephony.CallInfo) (*telephony.Con
 	}
 	shown := info
 	shown.From = configs.Mask(info.From) // personal, and a phone field may take it
+	c.shownFrom = shown.From
 	c.freeze()
-	c.emit(Opened{Info: shown, Agent: cfg.Name, Ref: c.ref})
+	c.emit(Opened{Info: shown, Agent: cfg.Name, Ref: c.ref, Started: c.started, Handovers: c.handovers, Instance: l.instance,
+		firstEvent: c.epoch * epochEvents})
+	c.save("", "", true) // before the first turn: a call lost in its greeting goes on too
 	return &telephony.Conversation{Session: c, Agent: cfg, Location: ag.Catalog.Location, STT: l.stt[cfg.Language], TTS: l.tts}, nil
 }
 
@@ -257,3 +303,6 @@ func (l *Layer) Warm(ctx context.Context, w Warmer) {
 }
 
 var _ telephony.Opener = (*Layer)(nil)
+
+// Instance is this instance's name in the store and the calls API.
+func (l *Layer) Instance() string { return l.instance }

@@ -37,6 +37,14 @@ type Opened struct {
 	Info  telephony.CallInfo
 	Agent string // the agent's name
 	Ref   string // the agent as the call's transcript names it
+	// Started is when the call started: before this connection when it
+	// goes on over a new one (Info.Resume), after Handovers of them.
+	Started   time.Time
+	Handovers int
+	// Instance is the server instance the call runs on now.
+	Instance string
+
+	firstEvent int64 // the ids of this connection's events start above it
 }
 
 // Heard: the caller's turn, as the conversation takes it: words, keys,

@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -108,7 +109,7 @@ func wire(ev Event) (string, any) {
 
 // sseEvent is an event encoded for the stream.
 type sseEvent struct {
-	id   int
+	id   int64
 	data []byte
 }
 
@@ -119,6 +120,8 @@ type sseEvent struct {
 // state is GET /v1/calls/{id}). The last finished calls' events are kept
 // too.
 type hub struct {
+	sink func(call string, id int64, data []byte) // also gets every event, when set
+
 	mu    sync.Mutex
 	calls map[string]*stream
 	ended []string // finished calls kept, oldest first
@@ -126,6 +129,7 @@ type hub struct {
 }
 
 type stream struct {
+	last   int64 // the id of the last event
 	events []sseEvent
 	subs   map[chan struct{}]struct{} // woken when events come
 	done   bool
@@ -154,17 +158,24 @@ func (h *hub) observe(ev Event) {
 		s = &stream{subs: map[chan struct{}]struct{}{}}
 		h.calls[ev.Call] = s
 	}
+	if o, ok := ev.What.(Opened); ok {
+		// A call that goes on over a new connection goes on with its
+		// events, whose ids keep growing.
+		s.done, s.last = false, max(s.last, o.firstEvent)
+	}
 	if s.done {
 		return
 	}
-	id := 1
-	if n := len(s.events); n > 0 {
-		id = s.events[n-1].id + 1
-	}
+	s.last++
+	id := s.last
 	if len(s.events) >= maxStreamEvents {
 		s.events = append(s.events[:0], s.events[len(s.events)-maxStreamEvents/2:]...)
 	}
-	s.events = append(s.events, sseEvent{id: id, data: fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", id, kind, body)})
+	data := fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", id, kind, body)
+	s.events = append(s.events, sseEvent{id: id, data: data})
+	if h.sink != nil {
+		h.sink(ev.Call, id, data)
+	}
 	if _, ok := ev.What.(Ended); ok {
 		s.done = true
 		h.ended = append(h.ended, ev.Call)
@@ -190,7 +201,7 @@ func (h *hub) forget(id string) {
 
 // since returns the call's events after the id last, whether the call has
 // ended, and whether it is known at all.
-func (h *hub) since(id string, last int) ([]sseEvent, bool, bool) {
+func (h *hub) since(id string, last int64) ([]sseEvent, bool, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.calls[id]
@@ -206,7 +217,7 @@ func (h *hub) since(id string, last int) ([]sseEvent, bool, bool) {
 	return out, s.done, true
 }
 
-func (h *hub) subscribe(id string) (chan struct{}, func()) {
+func (h *hub) subscribe(id string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -230,17 +241,87 @@ const callWait = 10 * time.Second
 // keep it open.
 const keepAlive = 15 * time.Second
 
+// source is where a reader of a call's events gets them: this
+// instance's hub, or, for a call running on another instance, the shared
+// store.
+type source interface {
+	// since returns the events after last, whether the call is over, and
+	// whether it is known at all.
+	since(last int64) ([]sseEvent, bool, bool)
+	subscribe() (<-chan struct{}, func())
+}
+
+type hubSource struct {
+	h  *hub
+	id string
+}
+
+func (s hubSource) since(last int64) ([]sseEvent, bool, bool) { return s.h.since(s.id, last) }
+func (s hubSource) subscribe() (<-chan struct{}, func())      { return s.h.subscribe(s.id) }
+
+// storeSource reads a call's events from the store; the call is over
+// once its record says so.
+type storeSource struct {
+	ctx   context.Context
+	store Store
+	id    string
+}
+
+func (s storeSource) since(last int64) ([]sseEvent, bool, bool) {
+	rec, err := s.store.Load(s.ctx, s.id)
+	if err != nil {
+		return nil, false, false
+	}
+	stored, err := s.store.Events(s.ctx, s.id, last)
+	if err != nil {
+		return nil, false, true
+	}
+	out := make([]sseEvent, len(stored))
+	for i, e := range stored {
+		out[i] = sseEvent{id: e.ID, data: e.Data}
+	}
+	return out, rec.Ended(), true
+}
+
+func (s storeSource) subscribe() (<-chan struct{}, func()) {
+	ch, cancel, err := s.store.Subscribe(s.ctx, s.id)
+	if err != nil {
+		return nil, func() {}
+	}
+	return ch, cancel
+}
+
+// source finds a call's events: here, else, with a shared store, there.
+func (l *Layer) source(ctx context.Context, id string) (source, bool) {
+	_, done, here := l.hub.since(id, 1<<62)
+	if here && (!done || !l.shared) {
+		return hubSource{l.hub, id}, true
+	}
+	if l.shared { // elsewhere, or gone from here to go on elsewhere
+		s := storeSource{ctx, l.keep.store, id}
+		if _, over, ok := s.since(1 << 62); ok && (!here || !over) {
+			return s, true
+		}
+	}
+	if here {
+		return hubSource{l.hub, id}, true
+	}
+	return nil, false
+}
+
 // events answers GET /v1/calls/{id}/events: the call's events as
 // Server-Sent Events, from the start (or after Last-Event-ID), until the
-// call ends or the reader goes.
+// call ends or the reader goes. A call that goes on over a new connection
+// keeps its stream: the reader, reconnecting with Last-Event-ID to any
+// instance, gets the rest.
 func (l *Layer) events(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	last, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
+	last, _ := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64)
 	// A browser asks for its call's events as soon as it has the answer to
 	// its offer, which may be before the call is connected and opened: a
 	// call not known yet is waited for a little.
-	evs, done, ok := l.hub.since(id, last)
-	for wait := time.Now().Add(callWait); !ok && time.Now().Before(wait); evs, done, ok = l.hub.since(id, last) {
+	src, ok := l.source(r.Context(), id)
+	for wait := time.Now().Add(callWait); !ok && time.Now().Before(wait); src, ok = l.source(r.Context(), id) {
 		select {
 		case <-r.Context().Done():
 			return
@@ -251,9 +332,9 @@ func (l *Layer) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such call", http.StatusNotFound)
 		return
 	}
-	ch, unsubscribe := l.hub.subscribe(id)
+	ch, unsubscribe := src.subscribe()
 	defer unsubscribe()
-	evs, done, _ = l.hub.since(id, last) // what came while subscribing
+	evs, done, _ := src.since(last) // what came while subscribing
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // the server's write timeout is for requests, not streams
 	_ = rc.SetReadDeadline(time.Time{})
@@ -282,6 +363,6 @@ func (l *Layer) events(w http.ResponseWriter, r *http.Request) {
 			}
 		case <-ch:
 		}
-		evs, done, _ = l.hub.since(id, last)
+		evs, done, _ = src.since(last)
 	}
 }

@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/dialog"
+	"github.com/voiceagent/voiceagent/telephony"
 	"github.com/voiceagent/voiceagent/transcript"
 )
 
@@ -62,7 +64,10 @@ func (r *registry) observe(ev Event) {
 	switch w := ev.What.(type) {
 	case Opened:
 		c := &record{ref: w.Ref, v: View{ID: ev.Call, Agent: w.Agent, From: w.Info.From, Transport: w.Info.Transport,
-			ProviderID: w.Info.Provider, Started: ev.At, Live: true}}
+			ProviderID: w.Info.Provider, Started: w.Started, Live: true, Instance: w.Instance, Handovers: w.Handovers}}
+		if c.v.Started.IsZero() {
+			c.v.Started = ev.At
+		}
 		r.mu.Lock()
 		r.live[ev.Call] = c
 		r.mu.Unlock()
@@ -78,7 +83,10 @@ func (r *registry) observe(ev Event) {
 		c.update(w.State, w.Transcript)
 		at := ev.At
 		c.mu.Lock()
-		c.v.Ended, c.v.Live = &at, false
+		c.v.Outcome = w.Outcome
+		if w.Outcome != telephony.OutcomeHandover && w.Outcome != telephony.OutcomeLost {
+			c.v.Ended, c.v.Live = &at, false
+		}
 		c.mu.Unlock()
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -167,30 +175,70 @@ func (l *Layer) Register(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /v1/calls/{id}", l.deleteCall)
 }
 
-func (l *Layer) listCalls(w http.ResponseWriter, _ *http.Request) {
+func (l *Layer) listCalls(w http.ResponseWriter, r *http.Request) {
+	views := l.Calls()
+	if l.shared {
+		// Every instance's calls: those of the store this instance does
+		// not hold, whose own views are the freshest.
+		here := map[string]bool{}
+		for _, v := range views {
+			here[v.ID] = true
+		}
+		recs, err := l.keep.store.List(r.Context(), l.calls.keep)
+		if err != nil {
+			l.log.Warn("could not list the calls of other instances", "err", err)
+			w.Header().Set("Warning", `199 - "the calls of other instances are missing: the call store cannot be reached"`)
+		}
+		for _, rec := range recs {
+			if !here[rec.View.ID] {
+				views = append(views, rec.View)
+			}
+		}
+		slices.SortFunc(views, func(a, b View) int { return b.Started.Compare(a.Started) })
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = writeJSON(w, map[string]any{"calls": l.Calls()})
+	_ = writeJSON(w, map[string]any{"calls": views})
+}
+
+// find returns the call as the API shows it, with its transcript: held
+// here, else, with a shared store, by another instance.
+func (l *Layer) find(ctx context.Context, id string) (View, *transcript.Transcript, bool) {
+	if c := l.calls.get(id); c != nil {
+		return c.view(false), c.transcript(), true
+	}
+	if !l.shared {
+		return View{}, nil, false
+	}
+	rec, err := l.keep.store.Load(ctx, id)
+	if err != nil {
+		return View{}, nil, false
+	}
+	t := &transcript.Transcript{}
+	if len(rec.Transcript) > 0 && json.Unmarshal(rec.Transcript, t) != nil {
+		return View{}, nil, false
+	}
+	return rec.View, t, true
 }
 
 func (l *Layer) getCall(w http.ResponseWriter, r *http.Request) {
-	c := l.calls.get(r.PathValue("id"))
-	if c == nil {
+	v, t, ok := l.find(r.Context(), r.PathValue("id"))
+	if !ok {
 		http.Error(w, "no such call", http.StatusNotFound)
 		return
 	}
+	v.Transcript = t
 	w.Header().Set("Content-Type", "application/json")
-	_ = writeJSON(w, c.view(true))
+	_ = writeJSON(w, v)
 }
 
 // getTranscript answers the call as a transcript file: YAML, or JSON when
 // asked with Accept: application/json.
 func (l *Layer) getTranscript(w http.ResponseWriter, r *http.Request) {
-	c := l.calls.get(r.PathValue("id"))
-	if c == nil {
+	_, t, ok := l.find(r.Context(), r.PathValue("id"))
+	if !ok {
 		http.Error(w, "no such call", http.StatusNotFound)
 		return
 	}
-	t := c.transcript()
 	if strings.Contains(r.Header.Get("Accept"), "application/json") {
 		w.Header().Set("Content-Type", "application/json")
 		_ = writeJSON(w, t)

@@ -18,6 +18,18 @@ const DefaultRetention = 7 * 24 * time.Hour
 // ErrLive is Delete's error for a call still in progress.
 var ErrLive = errors.New("the call is in progress")
 
+// Run keeps the layer's house until ctx is done: it tries again the saves
+// the store refused while it was down, sends the calls' events to a
+// shared store, and deletes expired calls (Expire).
+func (l *Layer) Run(ctx context.Context) {
+	go l.keep.run(ctx)
+	l.Expire(ctx)
+}
+
+// Health says whether the call store answered last, and how many calls'
+// saves wait for it.
+func (l *Layer) Health() (storeUp bool, pendingSaves int) { return l.keep.health() }
+
 // Expire deletes, until ctx is done, the finished calls older than the
 // retention — their records and their recordings — looking every tenth
 // of the retention, at least once an hour.
@@ -100,6 +112,16 @@ func (l *Layer) Delete(id string) (bool, error) {
 	r.recent = slices.DeleteFunc(r.recent, func(c *record) bool { return c.v.ID == id })
 	found := len(r.recent) < n
 	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if rec, err := l.keep.store.Load(ctx, id); err == nil && !rec.Ended() {
+		return false, ErrLive // going on, here or elsewhere
+	}
+	if gone, err := l.keep.store.Delete(ctx, id); err != nil {
+		return found, err
+	} else if gone {
+		found = true
+	}
 	l.hub.forget(id)
 	if l.record != "" && validID(id) {
 		files, _ := filepath.Glob(filepath.Join(l.record, "*-"+id+".yaml"))

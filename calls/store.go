@@ -98,8 +98,6 @@ type Record struct {
 	// number an ended call was transferred to.
 	Outcome  string `json:"outcome,omitempty"`
 	Transfer string `json:"transfer,omitempty"`
-	// LastEvent is the id of the last event the call had when saved.
-	LastEvent int64 `json:"lastEvent,omitempty"`
 }
 
 // Ended says whether the record is of a call that is over.

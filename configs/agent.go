@@ -155,7 +155,7 @@ var PhraseKeys = []string{
 	"invalidTime", "invalidEmail", "invalidPhone", "invalidString", "invalidOption", "invalidFormat",
 	"readback", "confirmAgain", "whatToChange", "changed", "cancelled", "anythingElse",
 	"stillThere", "goodbye", "working", "takeYourTime", "howCanIHelp", "askTimeToo", "askDateToo", "unavailable",
-	"transferring", "cannotTransfer", "smallTalk", "greetBack", "youAreWelcome", "cannotAnswer",
+	"transferring", "cannotTransfer", "resumed", "outcomeUnknown", "smallTalk", "greetBack", "youAreWelcome", "cannotAnswer",
 }
 
 // Service is one thing the agent can do for a caller: the data it needs and
@@ -180,6 +180,11 @@ type Service struct {
 	// voice.waitMessageAfter); "" says the agent's "working" phrase. Plain
 	// text, at most MaxWaitMessage characters.
 	WaitMessage string `yaml:"waitMessage"`
+	// IdempotencyKey: false sends no Idempotency-Key header with the
+	// service's requests (an API that refuses unknown headers); by
+	// default each run confirmed once carries a key of its own, the same
+	// if the run is attempted again after a lost connection.
+	IdempotencyKey *bool `yaml:"idempotencyKey"`
 
 	// Integration names the integration the service belongs to ("" for a
 	// service declared at the top level). Set by Load.

@@ -451,6 +451,45 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 }
 
+// TestResumeEvent: a call taken over after a lost connection hears an
+// apology and the pending question, whatever it was waiting for; one
+// never greeted is greeted; the no-input timer starts again from then.
+func TestResumeEvent(t *testing.T) {
+	e := engine(t, "clinica.yaml")
+	fresh := e.NewCall("c", "")
+	if acts := fresh.Step(Resume{At: wednesday}); len(acts) != 1 || acts[0].(Say).Kind != Greeting {
+		t.Errorf("resume before the greeting: %#v", acts)
+	}
+	for _, tt := range []struct {
+		name  string
+		steps []step
+		want  func(Action) bool
+	}{
+		{"listening", nil, func(a Action) bool { s, ok := a.(Say); return ok && s.Text == "¿En qué puedo ayudarte?" }},
+		{"collecting", []step{{in: "quiero reservar una cita de cardiología para el viernes a las 10", asks: "nombre"}},
+			func(a Action) bool { ask, ok := a.(Ask); return ok && ask.Field == "nombre" }},
+		{"confirming", []step{
+			{in: "quiero reservar una cita de cardiología para el viernes a las 10", asks: "nombre"},
+			{in: "Juan Pérez, juan@email.com, 987654321", phase: PhaseConfirming}},
+			func(a Action) bool { s, ok := a.(Say); return ok && strings.Contains(s.Text, "Juan Pérez") }},
+	} {
+		c := play(t, e, tt.steps)
+		data, _ := c.MarshalJSON()
+		r, err := e.Restore(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		later := wednesday.Add(time.Hour)
+		acts := r.Step(Resume{At: later})
+		if len(acts) != 2 || acts[0].(Say).Text != "Perdona, se ha cortado un momento." || !tt.want(acts[1]) {
+			t.Errorf("%s: resumed with %#v", tt.name, acts)
+		}
+		if r.State().Phase != c.State().Phase || !r.Deadline().After(later) {
+			t.Errorf("%s: after resuming: %+v, deadline %v", tt.name, r.State(), r.Deadline())
+		}
+	}
+}
+
 func TestPhrasesOverride(t *testing.T) {
 	a, err := configs.Parse("p.yaml", []byte(`name: p
 language: es

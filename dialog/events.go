@@ -42,6 +42,11 @@ type Result struct {
 // Hangup is the caller hanging up.
 type Hangup struct{ At time.Time }
 
+// Resume is the call going on over a new connection after its last one
+// was lost (another server instance took it over, from a saved state):
+// the caller hears a short apology and the pending question again.
+type Resume struct{ At time.Time }
+
 // At is when ev happened.
 func At(ev Event) time.Time {
 	switch ev := ev.(type) {
@@ -57,6 +62,8 @@ func At(ev Event) time.Time {
 		return ev.At
 	case Hangup:
 		return ev.At
+	case Resume:
+		return ev.At
 	}
 	return time.Time{}
 }
@@ -67,6 +74,7 @@ func (DTMF) isEvent()      {}
 func (Timeout) isEvent()   {}
 func (Result) isEvent()    {}
 func (Hangup) isEvent()    {}
+func (Resume) isEvent()    {}
 
 // Action is something the runtime must do. The set is closed: Say, Ask,
 // Confirm, Execute, End, Transfer.

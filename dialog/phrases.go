@@ -55,7 +55,10 @@ var phrases = map[string]phrase{
 	"greetBack":        {"¡Hola!", "Hi there!", nil},
 	"youAreWelcome":    {"¡Con gusto!", "You're welcome!", nil},
 	"cannotAnswer":     {"Eso no lo sé, lo siento.", "I'm sorry, I don't know that.", nil},
-	"cannotTransfer":   {"Ahora mismo no puedo pasarte con una persona, pero puedo ayudarte yo.", "I can't put you through to a person right now, but I can help you myself.", nil},
+	"resumed":          {"Perdona, se ha cortado un momento.", "Sorry, we were cut off for a moment.", nil},
+	"outcomeUnknown": {"Se cortó justo mientras lo enviaba y no puedo saber si llegó a completarse. Para no hacerlo dos veces no lo repito; compruébalo más tarde, por favor.",
+		"We were cut off just as I was sending it, and I can't tell whether it went through. So as not to do it twice I won't send it again; please check later.", nil},
+	"cannotTransfer": {"Ahora mismo no puedo pasarte con una persona, pero puedo ayudarte yo.", "I can't put you through to a person right now, but I can help you myself.", nil},
 }
 
 // phraseBook is an agent's phrases, compiled.

@@ -123,6 +123,9 @@ func (e *Engine) Restore(data []byte) (*Call, error) {
 	if st.Intent != "" && e.service(st.Intent) == nil {
 		return nil, fmt.Errorf("%w: the agent has no service %q", ErrBadState, st.Intent)
 	}
+	if st.Slots == nil && st.Intent != "" {
+		st.Slots = map[string]string{} // empty slots are not written
+	}
 	return &Call{e: e, st: st}, nil
 }
 

@@ -43,8 +43,20 @@ func (c *Call) Step(ev Event) []Action {
 		out = c.result(ev)
 	case Hangup:
 		c.st.Phase = PhaseEnded
+	case Resume:
+		out = c.resume(ev.At)
 	}
 	return out
+}
+
+// resume goes on after a lost connection: an apology and the pending
+// question, asked again from now. A call never greeted is greeted.
+func (c *Call) resume(at time.Time) []Action {
+	if c.st.Phase == PhaseGreeting {
+		return c.Step(Start{At: at})
+	}
+	c.st.Since, c.st.Silent = at, 0
+	return []Action{Say{Text: c.phrase("resumed"), Kind: Info}, c.repeat()}
 }
 
 func (c *Call) input(at time.Time) {

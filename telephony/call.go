@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voiceagent/voiceagent/configs"
@@ -117,6 +118,7 @@ type Call struct {
 	ctrl     chan control
 	hungUp   chan struct{}
 	hangOnce sync.Once
+	lost     atomic.Bool // the connection broke, the caller did not hang up
 
 	// from the call's helpers: the recogniser's reader, the session's
 	// handler
@@ -144,6 +146,7 @@ type Call struct {
 	end           callEnd        // how the call ends, once the turn is ending
 	lastMarkHeard bool           // the caller heard the agent's last words to the end
 	lineEnded     bool           // Line.End has been called
+	handover      bool           // HandOver was asked: the call ends at the next quiet moment
 	outcome       string
 	nextUtt       int
 	keys          strings.Builder
@@ -171,6 +174,7 @@ const (
 	ctlDTMF controlKind = iota
 	ctlMark
 	ctlText
+	ctlHandover
 )
 
 type control struct {
@@ -294,6 +298,24 @@ func (c *Call) Marked(name string) { c.control(control{ctlMark, name}) }
 // gone). It is idempotent.
 func (c *Call) Hangup() { c.hangOnce.Do(func() { close(c.hungUp) }) }
 
+// Lost tells the call that its connection broke without the caller
+// hanging up: the call ends here as "connection-lost", and may go on over
+// a new connection (CallInfo.Resume), on this instance or another. Call
+// it before Hangup.
+func (c *Call) Lost() { c.lost.Store(true) }
+
+// HandOver ends the call here at its next quiet moment (no answer being
+// worked on or said) as "handover", so that it goes on over a new
+// connection elsewhere: what a draining instance does with its calls.
+func (c *Call) HandOver() { c.control(control{kind: ctlHandover}) }
+
+func (c *Call) hungUpOutcome() string {
+	if c.lost.Load() {
+		return OutcomeLost
+	}
+	return "caller-hangup"
+}
+
 func (c *Call) control(ev control) {
 	select {
 	case c.ctrl <- ev:
@@ -323,7 +345,11 @@ func (c *Call) Run(ctx context.Context) {
 	if d := c.conv.Agent.Voice.MaxDuration.Std(); d > 0 {
 		c.alarms.set(alarmMaxDuration, d)
 	}
-	c.deliver(ctx, dialog.Start{At: start})
+	if c.info.Resume {
+		c.deliver(ctx, dialog.Resume{At: start})
+	} else {
+		c.deliver(ctx, dialog.Start{At: start})
+	}
 	c.loop(ctx)
 
 	cancel()
@@ -371,20 +397,27 @@ func (c *Call) recv(ctx context.Context) {
 // audio, transcripts, answers and timers.
 func (c *Call) loop(ctx context.Context) {
 	for c.outcome == "" {
+		if c.handover && !c.busy() && c.state != ending {
+			c.outcome = OutcomeHandover
+			return
+		}
 		select {
 		case ev := <-c.ctrl:
 			c.onControl(ctx, ev)
 			continue
 		case <-c.hungUp:
-			c.outcome = "caller-hangup"
+			c.outcome = c.hungUpOutcome()
 			return
 		default:
 		}
 		select {
 		case <-ctx.Done():
 			c.outcome = "shutdown"
+			if errors.Is(context.Cause(ctx), ErrHandover) {
+				c.outcome = OutcomeHandover
+			}
 		case <-c.hungUp:
-			c.outcome = "caller-hangup"
+			c.outcome = c.hungUpOutcome()
 		case ev := <-c.ctrl:
 			c.onControl(ctx, ev)
 		case c.cur = <-c.frames:
@@ -463,6 +496,8 @@ func (c *Call) onControl(ctx context.Context, ev control) {
 	switch ev.kind {
 	case ctlMark:
 		c.onMark(ev.value)
+	case ctlHandover:
+		c.handover = true
 	case ctlText:
 		if c.state == ending {
 			return
@@ -845,6 +880,9 @@ func (c *Call) endLine(number string) {
 		return
 	}
 	c.lineEnded = true
+	if e, ok := c.sess.(Ender); ok && c.outcome != OutcomeHandover && c.outcome != OutcomeLost {
+		e.Ending(c.outcome, number)
+	}
 	if err := c.line.End(number); err != nil {
 		select {
 		case <-c.hungUp: // the caller left first: the line may be gone already

@@ -92,6 +92,7 @@ func (l *fakeLine) sent() int {
 // fakeSession answers events with a script and records what it is told.
 type fakeSession struct {
 	reply   func(ev dialog.Event) Reply
+	resume  bool          // the call goes on over a new connection
 	slow    chan struct{} // when not nil, services wait for it
 	noInput time.Duration // when not zero, the caller is silent too long this long after an event (not after a Timeout)
 
@@ -100,6 +101,14 @@ type fakeSession struct {
 	heard    []string
 	deadline time.Time
 	closed   bool
+	outcome  string
+	endings  []string // what Ending was told: outcome and transfer
+}
+
+func (s *fakeSession) Ending(outcome, transfer string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endings = append(s.endings, outcome+" "+transfer)
 }
 
 func (s *fakeSession) Handle(ctx context.Context, ev dialog.Event, wait func(string)) Reply {
@@ -151,10 +160,10 @@ func (s *fakeSession) Deadline() time.Time {
 	return s.deadline
 }
 
-func (s *fakeSession) Close(string) {
+func (s *fakeSession) Close(outcome string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closed = true
+	s.closed, s.outcome = true, outcome
 }
 
 func (s *fakeSession) got() []dialog.Event {
@@ -283,7 +292,7 @@ func newHarnessSTT(t *testing.T, voice configs.Voice, echo bool, sess *fakeSessi
 	h := &harness{t: t, line: newFakeLine(echo), sess: sess, stt: fake, tts: &fakeTTS{perChar: 5 * time.Millisecond}, done: make(chan struct{})}
 	agent := &configs.Agent{Name: "test", Language: "es", Timezone: "Europe/Madrid", Voice: voice}
 	rt := NewRuntime(Options{DTMFPause: 100 * time.Millisecond})
-	h.call = rt.NewCall(&Conversation{Session: h.sess, Agent: agent, STT: stt, TTS: h.tts}, CallInfo{ID: "c1", Transport: "test"}, h.line)
+	h.call = rt.NewCall(&Conversation{Session: h.sess, Agent: agent, STT: stt, TTS: h.tts}, CallInfo{ID: "c1", Transport: "test", Resume: sess.resume}, h.line)
 	h.line.call = h.call
 	go func() {
 		defer close(h.done)
@@ -705,4 +714,74 @@ func TestPhraseCache(t *testing.T) {
 	if _, ok := c.get("long"); ok {
 		t.Error("a sentence longer than cacheOneSamples was kept")
 	}
+}
+
+// TestCallGoesOn: how a call ends here to go on elsewhere, and starts
+// again there. A call that goes on starts with Resume, not the greeting;
+// a connection lost ends it as connection-lost and a hand-over, once the
+// answer in progress has been said, as handover: neither is an end of
+// the call (Ending is not told), and each ends the line without a
+// transfer. An ordinary end is told to Ending before the line ends.
+func TestCallGoesOn(t *testing.T) {
+	t.Run("resume", func(t *testing.T) {
+		sess := &fakeSession{resume: true, reply: func(ev dialog.Event) Reply {
+			if _, ok := ev.(dialog.Resume); ok {
+				return Reply{Actions: []dialog.Action{say("Perdona, se ha cortado un momento.", dialog.Info)}}
+			}
+			return Reply{}
+		}}
+		stt := &fakeSTT{}
+		h := newHarnessSTT(t, configs.Voice{}, true, sess, stt, stt)
+		h.until("the apology", func() bool { return h.hasEvent("mark 0.0") })
+		if evs := sess.got(); len(evs) != 1 || evs[0] != (dialog.Resume{At: dialog.At(evs[0])}) {
+			t.Errorf("a resumed call was sent %v", evs)
+		}
+	})
+	t.Run("lost", func(t *testing.T) {
+		h := newHarness(t, configs.Voice{}, true, greetThen(nil))
+		h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+		h.call.Lost()
+		h.call.Hangup()
+		<-h.done
+		if h.sess.outcome != OutcomeLost || len(h.sess.endings) != 0 {
+			t.Errorf("outcome %q, endings %v", h.sess.outcome, h.sess.endings)
+		}
+	})
+	t.Run("handover", func(t *testing.T) {
+		slow := make(chan struct{})
+		sess := &fakeSession{slow: slow, reply: greetThen(func(ev dialog.Event) Reply {
+			return Reply{Actions: []dialog.Action{dialog.Execute{Intent: "x"}, say("Hecho.", dialog.Reply)}}
+		})}
+		stt := &fakeSTT{texts: []string{"hazlo"}}
+		h := newHarnessSTT(t, configs.Voice{}, true, sess, stt, stt)
+		h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+		h.speak(300*time.Millisecond, 700*time.Millisecond)
+		h.until("the filler of the service", func() bool { return h.hasEvent("mark 1.0") })
+		h.call.HandOver()
+		select {
+		case <-h.done:
+			t.Fatal("the call was handed over in the middle of a service")
+		case <-time.After(100 * time.Millisecond):
+		}
+		close(slow)
+		<-h.done
+		evs := h.line.events()
+		if !slices.Contains(evs, "mark 2.0") || slices.Index(evs, "mark 2.0") > slices.Index(evs, "end ") {
+			t.Errorf("handed over before the answer was said: %v", evs)
+		}
+		if sess.outcome != OutcomeHandover || len(sess.endings) != 0 {
+			t.Errorf("outcome %q, endings %v", sess.outcome, sess.endings)
+		}
+	})
+	t.Run("ends", func(t *testing.T) {
+		h := newHarness(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+			return Reply{Actions: []dialog.Action{say("Te paso.", dialog.Info), dialog.Transfer{Number: "+34910000000"}}}
+		}), "con una persona")
+		h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+		h.speak(300*time.Millisecond, 700*time.Millisecond)
+		<-h.done
+		if !slices.Equal(h.sess.endings, []string{"transfer +34910000000"}) {
+			t.Errorf("endings %v", h.sess.endings)
+		}
+	})
 }

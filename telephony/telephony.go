@@ -15,6 +15,7 @@ package telephony
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/voiceagent/voiceagent/configs"
@@ -63,6 +64,27 @@ type Watcher interface {
 	Timed(t TurnTiming)
 }
 
+// Ender, when a Session implements it, is told how the call ends just
+// before its line is ended (hung up, or transferred to transfer), so that
+// whoever the carrier asks next about the call — another instance, when
+// a stream ends and Twilio asks what to do — learns it ended. It is not
+// told of calls that end here to go on elsewhere (OutcomeHandover,
+// OutcomeLost). It may block briefly.
+type Ender interface {
+	Ending(outcome, transfer string)
+}
+
+// Outcomes of a call that ends on this connection but may go on over
+// another: handed over by a draining instance, or its connection lost.
+const (
+	OutcomeHandover = "handover"
+	OutcomeLost     = "connection-lost"
+)
+
+// ErrHandover, as the cause of a call's cancelled context, ends it as
+// OutcomeHandover instead of "shutdown".
+var ErrHandover = errors.New("telephony: handed over to another connection")
+
 // Reply is what the agent does in answer to an event.
 type Reply struct {
 	Actions []dialog.Action
@@ -92,6 +114,30 @@ type CallInfo struct {
 	From      string // the caller's number, when known
 	Transport string // "twilio"
 	Provider  string // the carrier's own id (Twilio's CallSid)
+	// Resume: the call is one already in progress, going on over a new
+	// connection (its ID is the call's); the conversation is opened from
+	// its saved state and the runtime sends dialog.Resume, not Start.
+	Resume bool
+}
+
+// Continuer finds, for a transport, what became of a call whose
+// connection ended without the caller hanging up — on whichever
+// instance of the server it ran: the call layer is one. Transports
+// consume it to answer their carrier's reconnect hook (Twilio's
+// <Connect action>).
+type Continuer interface {
+	// Continue says how the carrier's call provider on transport goes on.
+	// An error (no such call, the store unreachable) means it cannot.
+	Continue(ctx context.Context, transport, provider string) (Continuation, error)
+}
+
+// Continuation is how a call goes on after its connection ended.
+type Continuation struct {
+	// Call, when the call is still in progress, is the call to answer over
+	// a new connection: its ID, agent and caller, with Resume set.
+	Call *CallInfo
+	// Transfer, when the call ended by a transfer, is the number.
+	Transfer string
 }
 
 // Opener opens conversations. It is safe for concurrent use.

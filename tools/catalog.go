@@ -39,7 +39,9 @@ type Service struct {
 	message    *expr.Template // nil without a responseMessage
 	conditions []condition
 	header     http.Header // built once; cloned per request
-	bodySize   int         // a capacity hint for rendering the body
+	// idempotencyKey: requests carry Input.IdempotencyKey as a header
+	idempotencyKey bool
+	bodySize       int // a capacity hint for rendering the body
 }
 
 type mapping struct {
@@ -150,6 +152,8 @@ func (c *compiler) service(cat *Catalog, cs *configs.Service) *Service {
 	for _, h := range cs.Headers {
 		s.header.Set(h.Key, h.Value)
 	}
+	// The author's own Idempotency-Key header, or their no, wins over ours.
+	s.idempotencyKey = (cs.IdempotencyKey == nil || *cs.IdempotencyKey) && s.header.Get("Idempotency-Key") == ""
 	if cs.BodyTemplate != nil {
 		body, errs := expr.CompileBody(bodyValue(cs.BodyTemplate))
 		for _, e := range errs {

@@ -138,3 +138,32 @@ func TestSystemVarsResolved(t *testing.T) {
 		}
 	}
 }
+
+// TestIdempotencyKey: a run's key goes out as the Idempotency-Key header,
+// unless the service says idempotencyKey: false or sets the header
+// itself; no key, no header.
+func TestIdempotencyKey(t *testing.T) {
+	cat := compile(t, `name: test
+language: en
+services:
+  - {intent: a, endpoint: "https://api.example.com/a", method: POST}
+  - {intent: b, endpoint: "https://api.example.com/b", method: POST, idempotencyKey: false}
+  - {intent: c, endpoint: "https://api.example.com/c", method: POST, headers: {Idempotency-Key: "mine-{{call_id}}"}}
+`)
+	for _, tt := range []struct {
+		intent, key, want string
+	}{
+		{"a", "k1", "k1"},
+		{"a", "", ""},
+		{"b", "k1", ""},
+		{"c", "k1", "mine-{{call_id}}"},
+	} {
+		req, err := cat.Service(tt.intent).NewRequest(Input{IdempotencyKey: tt.key, CallID: "c-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := req.Header.Get("Idempotency-Key"); got != tt.want {
+			t.Errorf("%s with key %q: header %q, want %q", tt.intent, tt.key, got, tt.want)
+		}
+	}
+}

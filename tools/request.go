@@ -18,6 +18,10 @@ type Input struct {
 	CallerNumber string
 	// Now is the time of the call; the zero value means time.Now().
 	Now time.Time
+	// IdempotencyKey names this run of the service for the API: sent as
+	// the Idempotency-Key header of HTTP requests unless the service
+	// turns it off (idempotencyKey: false). "" sends none.
+	IdempotencyKey string
 }
 
 // Request is a rendered request, ready to send.
@@ -102,6 +106,9 @@ func (s *Service) NewRequest(in Input) (*Request, error) {
 		}
 	}
 	req := &Request{Method: s.Method, Header: s.header.Clone(), svc: s}
+	if s.idempotencyKey && in.IdempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", in.IdempotencyKey)
+	}
 	if s.body != nil {
 		if s.Method == http.MethodGet || s.Method == http.MethodDelete {
 			if len(u) == query {

@@ -146,25 +146,32 @@ func TestStreamToken(t *testing.T) {
 func TestTokens(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	k := newTokens("s")
-	tok := k.mint("a", "+1", "CA1", now)
-	if err := k.spend(tok, "a", "+1", "CA1", now.Add(tokenTTL+2*time.Second)); !errors.Is(err, errExpiredToken) {
+	tok := k.mint("a", "+1", "CA1", "", now)
+	if err := k.spend(tok, "a", "+1", "CA1", "", now.Add(tokenTTL+2*time.Second)); !errors.Is(err, errExpiredToken) {
 		t.Errorf("expired: %v", err)
 	}
-	if err := newTokens("other").spend(tok, "a", "+1", "CA1", now); !errors.Is(err, errBadToken) {
+	if err := newTokens("other").spend(tok, "a", "+1", "CA1", "", now); !errors.Is(err, errBadToken) {
 		t.Errorf("another key: %v", err)
 	}
 	// Values are length-prefixed: moving a character between them changes the token.
-	if err := k.spend(tok, "a+", "1", "CA1", now); !errors.Is(err, errBadToken) {
+	if err := k.spend(tok, "a+", "1", "CA1", "", now); !errors.Is(err, errBadToken) {
 		t.Errorf("shifted values: %v", err)
 	}
-	if err := newTokens("s").spend(tok, "a", "+1", "CA1", now); err != nil {
+	if err := newTokens("s").spend(tok, "a", "+1", "CA1", "", now); err != nil {
 		t.Errorf("another instance with the same secret: %v", err)
 	}
-	if err := k.spend(tok, "a", "+1", "CA1", now); err != nil {
+	if err := k.spend(tok, "a", "+1", "CA1", "", now); err != nil {
 		t.Errorf("valid: %v", err)
 	}
-	if err := k.spend(tok, "a", "+1", "CA1", now); !errors.Is(err, errSpentToken) {
+	if err := k.spend(tok, "a", "+1", "CA1", "", now); !errors.Is(err, errSpentToken) {
 		t.Errorf("spent: %v", err)
+	}
+	// A new call's token does not resume a call, nor one call's another.
+	if err := k.spend(k.mint("a", "+1", "CA2", "", now), "a", "+1", "CA2", "c-1", now); !errors.Is(err, errBadToken) {
+		t.Errorf("a new call's token taken to resume one: %v", err)
+	}
+	if err := k.spend(k.mint("a", "+1", "CA2", "c-1", now), "a", "+1", "CA2", "c-2", now); !errors.Is(err, errBadToken) {
+		t.Errorf("one call's resume token taken for another: %v", err)
 	}
 }
 

@@ -43,14 +43,15 @@ func newTokens(secret string) *tokens {
 	return &tokens{key: signed.NewKey(secret), ttl: tokenTTL, used: map[string]time.Time{}}
 }
 
-// mint returns the token of a call admitted now.
-func (k *tokens) mint(agent, from, callSid string, now time.Time) string {
-	return k.key.Mint(purpose, now.Add(k.ttl), agent, from, callSid)
+// mint returns the token of a call admitted now; resume is the id of the
+// call a new stream goes on with, "" for a new call.
+func (k *tokens) mint(agent, from, callSid, resume string, now time.Time) string {
+	return k.key.Mint(purpose, now.Add(k.ttl), agent, from, callSid, resume)
 }
 
 // spend checks tok against the call's values and uses it up.
-func (k *tokens) spend(tok, agent, from, callSid string, now time.Time) error {
-	if err := k.key.Check(tok, purpose, now, agent, from, callSid); err != nil {
+func (k *tokens) spend(tok, agent, from, callSid, resume string, now time.Time) error {
+	if err := k.key.Check(tok, purpose, now, agent, from, callSid, resume); err != nil {
 		return err
 	}
 	exp, _ := signed.Expiry(tok)

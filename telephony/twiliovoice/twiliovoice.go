@@ -53,15 +53,22 @@ type Transport struct {
 	tokens    *tokens
 	startWait time.Duration
 	othersFn  func() int
+	continuer telephony.Continuer
 
 	mu        sync.Mutex
-	calls     map[string]context.CancelFunc // by our call id
-	pending   int                           // streams upgraded, waiting for their start
-	pendingAt map[string]int                // the same, by remote address, when not signed
+	calls     map[string]active // by our call id
+	pending   int               // streams upgraded, waiting for their start
+	pendingAt map[string]int    // the same, by remote address, when not signed
 	limit     int
 	draining  bool
 	transfers map[string]transfer // by CallSid: where the Connect action sends the call
 	wg        sync.WaitGroup
+}
+
+// active is a call in progress on this instance.
+type active struct {
+	cancel context.CancelCauseFunc
+	call   telephony.Inbound
 }
 
 type transfer struct {
@@ -97,7 +104,12 @@ type Config struct {
 	// Others, when set, counts the calls other transports of the same
 	// server carry, which MaxCalls bounds too.
 	Others func() int
-	Logger *slog.Logger
+	// Continuer, when set, answers the end of a stream whose call did not
+	// end — its connection broke, or a draining instance handed it over —
+	// with a new stream that goes on with the call, on whichever instance
+	// the new stream reaches.
+	Continuer telephony.Continuer
+	Logger    *slog.Logger
 }
 
 // maxPendingPerAddress bounds the streams one address may hold open
@@ -109,8 +121,8 @@ const maxPendingPerAddress = 8
 func New(a telephony.Answerer, cfg Config) *Transport {
 	t := &Transport{
 		answer: a, authToken: cfg.AuthToken, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger,
-		calls: map[string]context.CancelFunc{}, pendingAt: map[string]int{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
-		agents: cfg.Agents, startWait: cfg.StartTimeout, othersFn: cfg.Others,
+		calls: map[string]active{}, pendingAt: map[string]int{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
+		agents: cfg.Agents, startWait: cfg.StartTimeout, othersFn: cfg.Others, continuer: cfg.Continuer,
 		// A call's messages are small (Twilio's under 1 KB, ours 100 ms of
 		// audio); write buffers are shared, held only while a message is
 		// written.
@@ -176,8 +188,42 @@ func (t *Transport) Drain(ctx context.Context) {
 	case <-ctx.Done():
 	}
 	t.mu.Lock()
-	for _, cancel := range t.calls {
-		cancel()
+	for _, a := range t.calls {
+		a.cancel(nil)
+	}
+	t.mu.Unlock()
+	<-done
+}
+
+// HandOver refuses new calls from now on and ends the calls in progress
+// at their next quiet moment so that they go on elsewhere: each stream
+// is closed, Twilio asks the <Connect> action what next, and the answer
+// (from this instance or another: they share the calls) opens a stream
+// that the load balancer sends to an instance that takes calls. Calls
+// still busy when ctx is done are handed over then. It returns once
+// every call is gone.
+func (t *Transport) HandOver(ctx context.Context) {
+	t.mu.Lock()
+	t.draining = true
+	for _, a := range t.calls {
+		if h, ok := a.call.(interface{ HandOver() }); ok {
+			h.HandOver()
+		}
+	}
+	t.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		t.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	t.mu.Lock()
+	for _, a := range t.calls {
+		a.cancel(telephony.ErrHandover)
 	}
 	t.mu.Unlock()
 	<-done
@@ -272,7 +318,7 @@ func (t *Transport) voice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	from, sid := r.PostForm.Get("From"), r.PostForm.Get("CallSid")
-	params := map[string]string{"token": t.tokens.mint(agent, from, sid, time.Now())}
+	params := map[string]string{"token": t.tokens.mint(agent, from, sid, "", time.Now())}
 	if agent != "" {
 		params["agent"] = agent
 	}
@@ -310,14 +356,40 @@ func (t *Transport) after(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusForbidden)
 		return
 	}
+	sid := r.PostForm.Get("CallSid")
 	t.mu.Lock()
-	tr, ok := t.transfers[r.PostForm.Get("CallSid")]
-	delete(t.transfers, r.PostForm.Get("CallSid"))
+	tr, ok := t.transfers[sid]
+	delete(t.transfers, sid)
 	t.mu.Unlock()
 	w.Header().Set("Content-Type", "text/xml")
 	if ok {
 		_, _ = w.Write(twilio.Dial(tr.number))
 		return
+	}
+	if t.continuer != nil && sid != "" {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		next, err := t.continuer.Continue(ctx, "twilio", sid)
+		cancel()
+		switch {
+		case err != nil:
+			t.log.Debug("a stream ended with no call to go on", "err", err)
+		case next.Call != nil:
+			// The call goes on over a new stream, signed for it.
+			c := next.Call
+			params := map[string]string{"token": t.tokens.mint(c.Agent, c.From, sid, c.ID, time.Now()), "resume": c.ID}
+			if c.Agent != "" {
+				params["agent"] = c.Agent
+			}
+			if c.From != "" {
+				params["from"] = c.From
+			}
+			t.log.Info("handing a call over to a new stream", "call", c.ID)
+			_, _ = w.Write(twilio.ConnectStream(t.base(r, "wss")+"/twilio/stream", t.base(r, "https")+"/twilio/after", params))
+			return
+		case next.Transfer != "":
+			_, _ = w.Write(twilio.Dial(next.Transfer))
+			return
+		}
 	}
 	_, _ = w.Write(twilio.Hangup())
 }
@@ -404,14 +476,17 @@ func (t *Transport) serveCall(conn *websocket.Conn, base context.Context, w8 *wa
 		return
 	}
 	p := start.CustomParameters
-	if err := t.tokens.spend(p["token"], p["agent"], p["from"], start.CallSid, time.Now()); err != nil {
+	if err := t.tokens.spend(p["token"], p["agent"], p["from"], start.CallSid, p["resume"], time.Now()); err != nil {
 		t.warn.Warn("twilio stream refused", "err", err)
 		closeWith(conn, websocket.ClosePolicyViolation, "not admitted")
 		return
 	}
 	info := telephony.CallInfo{ID: newID(), Agent: p["agent"], From: p["from"], Transport: "twilio", Provider: start.CallSid}
-	ctx, cancel := context.WithCancel(base)
-	defer cancel()
+	if id := p["resume"]; id != "" {
+		info.ID, info.Resume = id, true
+	}
+	ctx, cancel := context.WithCancelCause(base)
+	defer cancel(nil)
 	t.mu.Lock()
 	if t.draining {
 		t.mu.Unlock()
@@ -419,7 +494,7 @@ func (t *Transport) serveCall(conn *websocket.Conn, base context.Context, w8 *wa
 		return
 	}
 	w8.freeLocked() // the call takes the place over
-	t.calls[info.ID] = cancel
+	t.calls[info.ID] = active{cancel: cancel}
 	t.wg.Add(1)
 	t.mu.Unlock()
 	defer t.wg.Done()
@@ -440,12 +515,27 @@ func (t *Transport) serveCall(conn *websocket.Conn, base context.Context, w8 *wa
 		closeWith(conn, websocket.ClosePolicyViolation, "no such agent")
 		return
 	}
+	t.mu.Lock()
+	if _, ok := t.calls[info.ID]; ok {
+		t.calls[info.ID] = active{cancel: cancel, call: call}
+	}
+	draining := t.draining
+	t.mu.Unlock()
+	if h, ok := call.(interface{ HandOver() }); ok && draining {
+		h.HandOver() // HandOver came while the call was being answered
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		call.Run(ctx)
 	}()
-	t.read(conn, call)
+	if stopped := t.read(conn, call); !stopped {
+		// The connection broke, or was closed by the server (the call is
+		// over then, and this changes nothing): the caller did not hang up.
+		if l, ok := call.(interface{ Lost() }); ok {
+			l.Lost()
+		}
+	}
 	call.Hangup()
 	<-done // Run ended the line
 }
@@ -490,7 +580,10 @@ func readStart(conn *websocket.Conn, wait time.Duration) (*twilio.Start, error) 
 // read is the stream's read loop: media (by the fast path, into reused
 // buffers) through the inbound chain, ulaw-decode(8000) -> call(8000), and
 // every other event to the call.
-func (t *Transport) read(conn *websocket.Conn, call telephony.Inbound) {
+//
+// It says whether the stream ended with Twilio's stop (the caller hung
+// up), not a broken connection.
+func (t *Transport) read(conn *websocket.Conn, call telephony.Inbound) (stopped bool) {
 	var msg bytes.Buffer
 	var ulaw []byte
 	in := audio.NewUlawDecoder(call)
@@ -504,11 +597,11 @@ func (t *Transport) read(conn *websocket.Conn, call telephony.Inbound) {
 		}
 		_, r, err := conn.NextReader()
 		if err != nil {
-			return
+			return false
 		}
 		msg.Reset()
 		if _, err := msg.ReadFrom(r); err != nil {
-			return
+			return false
 		}
 		if payload, ok := twilio.ParseMedia(ulaw[:0], msg.Bytes()); ok {
 			ulaw = payload
@@ -530,7 +623,7 @@ func (t *Transport) read(conn *websocket.Conn, call telephony.Inbound) {
 				call.Marked(ev.Mark.Name)
 			}
 		case "stop":
-			return
+			return true
 		}
 	}
 }

@@ -227,3 +227,186 @@ func TestTransfer(t *testing.T) {
 		t.Errorf("asked again: %q %v; want a hang-up", got, err)
 	}
 }
+
+// recording answers calls with an agent that stays until hung up, and
+// keeps what it was told: each call's info, and whether its connection
+// was lost or handed over.
+type recording struct {
+	mu    sync.Mutex
+	infos []telephony.CallInfo
+	calls []*held
+}
+
+type held struct {
+	agent
+	lost, handover atomic.Bool
+	hung           chan struct{}
+	once           sync.Once
+}
+
+func (h *held) Hangup()   { h.once.Do(func() { close(h.hung) }) }
+func (h *held) Lost()     { h.lost.Store(true) }
+func (h *held) HandOver() { h.handover.Store(true); h.Hangup() }
+func (h *held) Run(ctx context.Context) {
+	select {
+	case <-h.hung:
+	case <-ctx.Done():
+	}
+	if h.handover.Load() {
+		_ = h.line.End("") // as the runtime does: the stream ends, not the call
+	}
+}
+
+func (r *recording) Answer(_ context.Context, info telephony.CallInfo, line telephony.Line) (telephony.Inbound, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := &held{agent: agent{line: line}, hung: make(chan struct{})}
+	r.infos = append(r.infos, info)
+	r.calls = append(r.calls, h)
+	return h, nil
+}
+
+func (r *recording) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.infos)
+}
+
+func (r *recording) last() (telephony.CallInfo, *held) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.infos[len(r.infos)-1], r.calls[len(r.calls)-1]
+}
+
+// continuer is the calls as every instance shares them: by CallSid, the
+// call that goes on, or the transfer it ended with.
+type continuer map[string]telephony.Continuation
+
+func (c continuer) Continue(_ context.Context, transport, provider string) (telephony.Continuation, error) {
+	next, ok := c[provider]
+	if !ok || transport != "twilio" {
+		return telephony.Continuation{}, fmt.Errorf("no call %s", provider)
+	}
+	return next, nil
+}
+
+// TestContinue: when a stream ends without a stop, the call is told its
+// connection was lost; Twilio's question to /twilio/after is answered,
+// for a call that goes on, with a new stream signed for it, which opens
+// the call with Resume; a resume token does not open another call; a
+// transfer another instance recorded is dialled; a stop is a hang-up.
+func TestContinue(t *testing.T) {
+	rec := &recording{}
+	next := continuer{
+		"CA1": {Call: &telephony.CallInfo{ID: "call-1", Agent: "clinica", From: "+34600111222", Resume: true}},
+		"CA2": {Transfer: "+34910000000"},
+	}
+	s := newServerWith(t, rec, Config{AuthToken: token, Continuer: next, Agents: func(string) (string, bool) { return "es", true }})
+	ctx := context.Background()
+	u, params, err := s.ring("/twilio/voice", "CA1", "+34600111222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.open(ctx, u, "CA1", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.tw.Active() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, first := rec.last()
+	c.Close() // the connection breaks: no stop
+	<-first.hung
+	if !first.lost.Load() {
+		t.Error("a broken stream was not reported as a lost connection")
+	}
+
+	status, body, err := s.post("/twilio/after", url.Values{"CallSid": {"CA1"}, "CallStatus": {"in-progress"}})
+	var doc twiml
+	if err != nil || status != 200 || xml.Unmarshal([]byte(body), &doc) != nil || doc.Stream.URL == "" {
+		t.Fatalf("after a lost connection: %d %s %v", status, body, err)
+	}
+	params = map[string]string{}
+	for _, p := range doc.Stream.Params {
+		params[p.Name] = p.Value
+	}
+	if params["resume"] != "call-1" || params["agent"] != "clinica" || params["from"] != "+34600111222" {
+		t.Errorf("the new stream's parameters: %v", params)
+	}
+	// The token opens this call's stream only.
+	forged := maps(params, "resume", "call-2")
+	if c, err := s.open(ctx, doc.Stream.URL, "CA1", forged); err == nil {
+		select {
+		case <-c.Done():
+		case <-time.After(5 * time.Second):
+			t.Error("a stream resuming another call was answered")
+		}
+	}
+	c2, err := s.open(ctx, doc.Stream.URL, "CA1", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); rec.count() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	info, second := rec.last()
+	if !info.Resume || info.ID != "call-1" || info.From != "+34600111222" || info.Provider != "CA1" {
+		t.Errorf("resumed as %+v", info)
+	}
+	if err := c2.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	<-second.hung
+	if second.lost.Load() {
+		t.Error("a stop was taken for a lost connection")
+	}
+	if got, err := s.after("CA2"); err != nil || got != "+34910000000" {
+		t.Errorf("after another instance's transfer: %q %v", got, err)
+	}
+	if got, err := s.after("CA3"); err != nil || got != "" {
+		t.Errorf("after an unknown call: %q %v; want a hang-up", got, err)
+	}
+}
+
+func maps(m map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for key, val := range m {
+		if key != k {
+			out[key] = val
+		}
+	}
+	return out
+}
+
+// TestHandOverDrain: a draining instance hands its calls over: each ends its
+// stream (not the call) at once, and no new call is taken.
+func TestHandOverDrain(t *testing.T) {
+	rec := &recording{}
+	s := newServerWith(t, rec, Config{AuthToken: token})
+	ctx := context.Background()
+	u, params, err := s.ring("/twilio/voice", "CA7", "+34600111222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.open(ctx, u, "CA7", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.tw.Active() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s.tw.HandOver(dctx)
+	if _, h := rec.last(); !h.handover.Load() {
+		t.Error("the call was not handed over")
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream outlived the hand-over")
+	}
+	if status, _, _ := s.post("/twilio/voice", url.Values{"CallSid": {"CA8"}}); status != http.StatusServiceUnavailable {
+		t.Errorf("a new call while handing over: %d", status)
+	}
+}
