@@ -43,6 +43,8 @@ var rules = []rule{
 	{"telephony/webrtc/webrtctest", []string{"configs", "tools", "dialog", "telephony", "llm", "speech", "calls", "cmd"}, "the fake browser caller speaks only the transport's wire protocol and the audio leaf", []string{"telephony/audio"}},
 	{"telephony", []string{"tools", "session", "agents", "replay", "transcript", "llm", "speech/openai", "speech/deepgram", "speech/espeak", "calls", "cmd"}, "the runtime and transports know nothing of integrations, sessions, model or speech providers, or the call layer", []string{"tools/expr"}},
 	{"calls", []string{"llm", "speech/openai", "speech/deepgram", "speech/espeak", "telephony/twiliovoice", "telephony/twilio", "replay", "cmd"}, "the call layer takes its model and providers through interfaces and knows no carrier", nil},
+	{"calls/storetest", []string{"llm", "speech/openai", "speech/deepgram", "speech/espeak", "telephony/twiliovoice", "telephony/twilio", "replay", "cmd", "calls/redisstore", "internal/redistest"}, "the store suite knows only the contract, whatever keeps the calls", nil},
+	{"calls/redisstore", []string{"llm", "speech/openai", "speech/deepgram", "speech/espeak", "telephony/twiliovoice", "telephony/twilio", "replay", "cmd", "calls/storetest", "internal/redistest"}, "a store implements the contract, and its tests' helpers stay in its tests", nil},
 	{"web", []string{"configs", "tools", "dialog", "session", "agents", "replay", "transcript", "telephony", "llm", "speech", "calls", "cmd", "internal"}, "the page reaches the server only over HTTP", nil},
 	{"llm", []string{"telephony", "tools", "session", "agents", "replay", "transcript", "speech", "calls", "cmd"}, "model clients read the dialog's queries and know nothing of calls, audio or integrations", []string{"tools/expr"}},
 }
@@ -133,6 +135,9 @@ func TestViolationsDetects(t *testing.T) {
 		"calls":                       {"session", "telephony", "llm"},
 		"telephony/webrtc":            {"telephony", "telephony/audio", "speech", "calls", "session"},
 		"telephony/webrtc/webrtctest": {"telephony/audio", "telephony/webrtc"},
+		"calls/redisstore":            {"calls", "internal/redistest"},
+		"calls/storetest":             {"calls", "calls/redisstore"},
+		"internal/redistest":          {"calls"},
 	}
 	got := strings.Join(violations(graph, rules), "\n")
 	for _, want := range []string{
@@ -145,6 +150,9 @@ func TestViolationsDetects(t *testing.T) {
 		"telephony/webrtc imports calls",
 		"telephony/webrtc imports session",
 		"telephony/webrtc/webrtctest imports telephony/webrtc",
+		"calls/redisstore imports internal/redistest",
+		"calls/storetest imports calls/redisstore",
+		"internal/redistest imports calls",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missed %q in:\n%s", want, got)

@@ -78,7 +78,8 @@ func wire(ev Event) (string, any) {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	switch w := ev.What.(type) {
 	case Opened:
-		return "opened", map[string]any{"agent": w.Agent, "transport": w.Info.Transport, "from": w.Info.From}
+		return "opened", map[string]any{"agent": w.Agent, "transport": w.Info.Transport, "from": w.Info.From,
+			"resumed": w.Info.Resume, "handovers": w.Handovers, "instance": w.Instance}
 	case Heard:
 		return "heard", map[string]any{"text": w.Text, "keys": w.Keys, "silence": w.Silence, "private": w.Private}
 	case Hearing:

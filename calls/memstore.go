@@ -3,22 +3,28 @@ package calls
 import (
 	"bytes"
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/voiceagent/voiceagent/dialog"
 )
 
 // MemoryStore is a Store in this process's memory: what a single
 // instance uses without Redis. Expiry is lazy: a record past its time is
-// gone when next read.
+// gone when next read, and a write sweeps out everything expired at most
+// once a minute. It keeps no reference to a record it is given or
+// returns: each is copied, down to the dialog state's maps.
 type MemoryStore struct {
 	now func() time.Time
 
-	mu      sync.Mutex
-	recs    map[string]memRecord
-	ledger  map[string]memEntry // by call+"\x00"+key
-	events  map[string]*memEvents
-	byCarry map[string]string // transport+"\x00"+provider → call
+	mu        sync.Mutex
+	nextSweep time.Time
+	recs      map[string]memRecord
+	ledger    map[string]memEntry // by call+"\x00"+key
+	events    map[string]*memEvents
+	byCarry   map[string]string // transport+"\x00"+provider → call
 }
 
 type memRecord struct {
@@ -43,11 +49,71 @@ func NewMemoryStore() *MemoryStore {
 		events: map[string]*memEvents{}, byCarry: map[string]string{}}
 }
 
+// copyRecord copies r so that nothing of it is shared: a caller's dialog
+// goes on changing its state's maps after a Save, and a record loaded is
+// the caller's to change. (View.Transcript, which a Record does not
+// carry, is not copied.)
 func copyRecord(r *Record) *Record {
 	c := *r
+	c.View = cloneView(r.View)
 	c.Snapshot = bytes.Clone(r.Snapshot)
 	c.Transcript = bytes.Clone(r.Transcript)
 	return &c
+}
+
+func cloneView(v View) View {
+	if v.Ended != nil {
+		e := *v.Ended
+		v.Ended = &e
+	}
+	v.State = cloneState(v.State)
+	return v
+}
+
+// cloneState copies the maps, slices and pointers of a dialog state
+// (TestCloneStateCoversState fails when State gains one this misses).
+func cloneState(s dialog.State) dialog.State {
+	s.Slots = maps.Clone(s.Slots)
+	s.Partial = maps.Clone(s.Partial)
+	s.Choices = slices.Clone(s.Choices)
+	if s.Readback != nil {
+		r := *s.Readback
+		r.Values = maps.Clone(r.Values)
+		s.Readback = &r
+	}
+	if s.Last != nil {
+		l := *s.Last
+		l.Fields = maps.Clone(l.Fields)
+		s.Last = &l
+	}
+	return s
+}
+
+// sweepEvery is how often writes sweep out what expired.
+const sweepEvery = time.Minute
+
+// sweep forgets what expired, at most once every sweepEvery: without it
+// the records of calls nobody reads again, and their ledger entries and
+// events, would stay for the life of the process.
+func (m *MemoryStore) sweep() {
+	now := m.now()
+	if now.Before(m.nextSweep) {
+		return
+	}
+	m.nextSweep = now.Add(sweepEvery)
+	for id := range m.recs {
+		m.live(id)
+	}
+	for k, e := range m.ledger {
+		if !e.expires.After(now) {
+			delete(m.ledger, k)
+		}
+	}
+	for id, s := range m.events {
+		if !s.expires.After(now) && len(s.subs) == 0 {
+			delete(m.events, id)
+		}
+	}
 }
 
 // live returns the call's record unless it expired (which it forgets).
@@ -62,7 +128,10 @@ func (m *MemoryStore) live(id string) (memRecord, bool) {
 
 func (m *MemoryStore) forget(id string) {
 	if r, ok := m.recs[id]; ok {
-		delete(m.byCarry, r.rec.View.Transport+"\x00"+r.rec.View.ProviderID)
+		// Only this call's: the carrier's id may have gone to another.
+		if k := r.rec.View.Transport + "\x00" + r.rec.View.ProviderID; m.byCarry[k] == id {
+			delete(m.byCarry, k)
+		}
 	}
 	delete(m.recs, id)
 	delete(m.events, id)
@@ -77,6 +146,7 @@ func (m *MemoryStore) forget(id string) {
 func (m *MemoryStore) Save(_ context.Context, rec *Record, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweep()
 	id := rec.View.ID
 	if old, ok := m.live(id); ok {
 		if old.rec.Epoch > rec.Epoch || old.rec.Epoch == rec.Epoch && old.rec.Version >= rec.Version {
@@ -140,11 +210,15 @@ func (m *MemoryStore) Lookup(_ context.Context, transport, provider string) (str
 }
 
 func (m *MemoryStore) List(_ context.Context, n int) ([]*Record, error) {
+	if n <= 0 {
+		return nil, nil
+	}
 	m.mu.Lock()
 	var out []*Record
 	for id := range m.recs {
 		if r, ok := m.live(id); ok {
 			c := r.rec
+			c.View = cloneView(c.View)
 			c.Snapshot, c.Transcript = nil, nil
 			out = append(out, &c)
 		}
@@ -168,6 +242,7 @@ func (m *MemoryStore) Delete(_ context.Context, id string) (bool, error) {
 func (m *MemoryStore) Begin(_ context.Context, call, key, owner string, ttl time.Duration) (*Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweep()
 	k := call + "\x00" + key
 	if e, ok := m.ledger[k]; ok && e.expires.After(m.now()) {
 		c := e.e
@@ -180,6 +255,7 @@ func (m *MemoryStore) Begin(_ context.Context, call, key, owner string, ttl time
 func (m *MemoryStore) Finish(_ context.Context, call, key string, e *Entry, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweep()
 	m.ledger[call+"\x00"+key] = memEntry{e: *e, expires: m.now().Add(ttl)}
 	return nil
 }
@@ -187,6 +263,7 @@ func (m *MemoryStore) Finish(_ context.Context, call, key string, e *Entry, ttl 
 func (m *MemoryStore) Append(_ context.Context, call string, id int64, data []byte, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweep()
 	s := m.events[call]
 	if s == nil {
 		s = &memEvents{subs: map[chan struct{}]struct{}{}}
