@@ -81,6 +81,10 @@ func validateChaos(o *options) error {
 		o.voiceagent = bin
 	}
 	bin, err := exec.LookPath(c.haproxy)
+	if err != nil && c.haproxy == "haproxy" {
+		// Debian puts it in /usr/sbin, which only root's PATH has.
+		bin, err = exec.LookPath("/usr/sbin/haproxy")
+	}
 	if err != nil {
 		return usageError{fmt.Errorf("--chaos needs HAProxy (apt-get install haproxy, or --haproxy BIN): %w", err)}
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/internal/openaitest"
+	"github.com/voiceagent/voiceagent/internal/redistest"
 	"github.com/voiceagent/voiceagent/replay"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
@@ -421,5 +423,63 @@ func TestClaimDB(t *testing.T) {
 				t.Errorf("keys after: %v", f.keys)
 			}
 		})
+	}
+}
+
+// TestChaos runs voiceload --chaos as a user does, against serve built
+// from this tree, with a Redis of its own: three callers booking while
+// instances are killed under them. No booking may lose a field or be
+// made twice, and a hand-over's caller must hear the agent again.
+func TestChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds voiceagent, kills servers for a minute")
+	}
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		haproxy, err = exec.LookPath("/usr/sbin/haproxy")
+	}
+	if err != nil {
+		if os.Getenv("VOICEAGENT_REQUIRE_HAPROXY") == "1" {
+			t.Fatal("haproxy is not installed and VOICEAGENT_REQUIRE_HAPROXY=1")
+		}
+		t.Skip("haproxy is not installed (apt-get install haproxy)")
+	}
+	bin := voiceagentBin(t)
+	if help, _ := exec.Command(bin, "serve", "--help").CombinedOutput(); !bytes.Contains(help, []byte("REDIS_URL")) {
+		t.Skip("serve shares no calls through Redis (no REDIS_URL): nothing to hand calls over with")
+	}
+	redis := redistest.Process(t)
+	var stdout, stderr bytes.Buffer
+	o := &options{calls: 3, hold: 30 * time.Second, voiceagent: bin, llm: true, json: true, every: 5 * time.Second,
+		chaos: chaosOptions{on: true, redis: redis.URL(), every: 6 * time.Second, down: time.Second, drain: 2 * time.Minute, seed: 1,
+			lbConfig: "../../deploy/haproxy.cfg", haproxy: haproxy}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := load(ctx, o, &stdout, &stderr); err != nil {
+		t.Fatalf("load: %v\n%s", err, stderr.String())
+	}
+	var r chaosReport
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("the JSON report: %v\n%s", err, stdout.String())
+	}
+	t.Logf("report: %s", stdout.String())
+	if r.Kills < 2 || r.Restarts != r.Kills {
+		t.Errorf("%d kills, %d restarts", r.Kills, r.Restarts)
+	}
+	if r.Started < 3 || r.Bookings < 1 {
+		t.Errorf("%d calls, %d bookings", r.Started, r.Bookings)
+	}
+	if r.FieldsLost != 0 || r.DuplicateCalls != 0 || r.SharedKeyPosts != 0 || r.PostsWithoutKey != 0 || r.StrayPosts != 0 {
+		t.Errorf("bookings: %d with fields lost %v, %d calls booked twice, %d keys reused, %d without one, %d stray",
+			r.FieldsLost, r.FieldsLostBy, r.DuplicateCalls, r.SharedKeyPosts, r.PostsWithoutKey, r.StrayPosts)
+	}
+	if r.HandOvers > int64(r.UnheardHandOvers) && r.SilenceMax <= 0 {
+		t.Errorf("hand-overs heard without a silence: %+v", r)
+	}
+	if r.RedisOps <= 0 || r.CPUMsPerCallS <= 0 {
+		t.Errorf("cost: %d Redis commands, %.1f CPU-ms per call-second", r.RedisOps, r.CPUMsPerCallS)
+	}
+	if t.Failed() {
+		t.Logf("stderr:\n%s", stderr.String())
 	}
 }
