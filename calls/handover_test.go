@@ -76,7 +76,7 @@ func (d *dropping) Save(ctx context.Context, rec *Record, ttl time.Duration) err
 }
 
 // instances are two layers sharing a store, as two servers share Redis.
-func instances(t *testing.T, store Store, exec session.Executor) (*Layer, *Layer) {
+func instances(t testing.TB, store Store, exec session.Executor) (*Layer, *Layer) {
 	t.Helper()
 	a, err := configs.Parse(filepath.Join(t.TempDir(), "clinica.yaml"), []byte(bookingAgent))
 	if err != nil {
@@ -223,5 +223,28 @@ func TestExactlyOnce(t *testing.T) {
 				t.Errorf("the booking was sent %d times", n)
 			}
 		})
+	}
+}
+
+// BenchmarkTurnSave is what saving costs a turn in the layer: the
+// session's snapshot and the transcript, encoded, and the record written
+// to a MemoryStore (a Redis round trip adds BenchmarkSave in
+// calls/redisstore), for a booking five turns in.
+func BenchmarkTurnSave(b *testing.B) {
+	api := &bookings{}
+	a, _ := instances(b, NewMemoryStore(), api)
+	conv, err := a.Open(context.Background(), telephony.CallInfo{ID: "call-b", From: "+34600111222", Transport: "twilio", Provider: "CAb"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := conv.Session
+	s.Handle(context.Background(), dialog.Start{At: time.Now()}, func(string) {})
+	for _, line := range []string{"quiero pedir una cita", "María López", "el lunes", "no", "el martes"} {
+		say(s, line)
+	}
+	c := s.(*call)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.save("", "", true)
 	}
 }

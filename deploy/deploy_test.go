@@ -28,15 +28,6 @@ import (
 
 const module = "github.com/voiceagent/voiceagent"
 
-// pendingEnv are variables the compose file sets for serve that serve does
-// not read yet: the shared state (REDIS_URL) and the instance's name
-// (VOICEAGENT_INSTANCE) are being added to serve in another change. Remove
-// a name from here once serve reads it (the test says so).
-var pendingEnv = map[string]string{
-	"REDIS_URL":           "the shared Redis",
-	"VOICEAGENT_INSTANCE": "the instance's name in the calls API",
-}
-
 // compose is the part of docker-compose.yml checked here.
 type compose struct {
 	Services map[string]service `yaml:"services"`
@@ -235,16 +226,11 @@ func TestComposeEnvironmentIsServes(t *testing.T) {
 	dir := root(t)
 	c := loadCompose(t, dir)
 	reads := serveReads(t, dir)
-	for pending := range pendingEnv {
-		if reads[pending] {
-			t.Logf("serve reads %s now: remove it from pendingEnv", pending)
-		}
-	}
 	shared := map[string]string{} // VOICEAGENT_SECRET and REDIS_URL as the first instance sets them
 	for _, name := range voiceagents(t, c) {
 		env := c.Services[name].env(t, name)
 		for k := range env {
-			if !reads[k] && pendingEnv[k] == "" {
+			if !reads[k] {
 				t.Errorf("service %s sets %s, which serve does not read (a typo, or a setting serve lost?)", name, k)
 			}
 		}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/voiceagent/voiceagent/agents"
 	"github.com/voiceagent/voiceagent/calls"
+	"github.com/voiceagent/voiceagent/calls/redisstore"
 	"github.com/voiceagent/voiceagent/internal/signed"
 	"github.com/voiceagent/voiceagent/llm"
 	"github.com/voiceagent/voiceagent/session"
@@ -37,7 +38,7 @@ import (
 type serveFlags struct {
 	configs, iceServers            []string
 	addr, agent, publicURL, record string
-	debugAddr, retention           string
+	debugAddr, retention, instance string
 	maxCalls                       int
 	drain                          time.Duration
 	live, metricsPublic, redact    bool
@@ -61,7 +62,8 @@ serves the calls API and metrics on one address:
   POST /twilio/voice   the voice webhook of a Twilio number (?agent=NAME picks
                        the agent; without it the default agent answers)
   GET  /twilio/stream  the Media Stream the webhook connects the call to
-  POST /twilio/after   where the call goes when the stream ends (transfers)
+  POST /twilio/after   where the call goes when the stream ends (a transfer, a
+                       hang-up, or a new stream when the call goes on)
   POST /webrtc/offer   with --webrtc, a browser's call: {"agent", "sdp"} (an offer
                        with its candidates) answered with {"call", "sdp"}
   GET  /webrtc/config  with --webrtc, the STUN/TURN servers a page should use
@@ -111,6 +113,14 @@ Environment (flags override it; keys are read only from the environment):
   VOICEAGENT_SECRET                    signs the per-call stream tokens (default: derived from
                                        TWILIO_AUTH_TOKEN, else random per process; set it when
                                        several instances share a number without a Twilio token)
+  REDIS_URL                            share calls with the other instances through Redis
+                                       (redis://[:PASSWORD@]HOST:6379/DB; rediss:// for TLS): the
+                                       calls API shows every instance's calls, and a call whose
+                                       instance dies or drains goes on on another (default: off,
+                                       calls kept in this process's memory)
+  VOICEAGENT_REDIS_PREFIX              the prefix of its keys, for deployments sharing one Redis
+                                       (default voiceagent:)
+  VOICEAGENT_INSTANCE    --instance    this instance's name in the calls API (default host-pid)
   VOICEAGENT_STT         --stt         speech-to-text: openai, deepgram or off
                                        (default: deepgram if DEEPGRAM_API_KEY is set, else
                                        openai if OPENAI_API_KEY is set, else off)
@@ -170,6 +180,7 @@ func (a *app) serveCmd() *cobra.Command {
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this private address (env VOICEAGENT_DEBUG_ADDR)")
 	fs.StringVar(&f.agent, "agent", "", "the agent that answers calls that do not name one (default: the first loaded)")
 	fs.StringVar(&f.publicURL, "public-url", "", "the server's address as Twilio reaches it (env VOICEAGENT_PUBLIC_URL)")
+	fs.StringVar(&f.instance, "instance", "", "this instance's name in the calls API and the shared store (env VOICEAGENT_INSTANCE; default host-pid)")
 	fs.StringVar(&f.record, "record", "", "write each finished call's transcript to this folder (env VOICEAGENT_RECORD)")
 	fs.BoolVar(&f.redact, "redact-transcripts", false, "mask callers' personal data in the transcripts kept (env VOICEAGENT_REDACT_TRANSCRIPTS)")
 	fs.IntVar(&f.maxCalls, "max-calls", 0, "concurrent calls before answering 503 (env VOICEAGENT_MAX_CALLS; default 1000)")
@@ -207,6 +218,7 @@ type server struct {
 	modelConf     llm.Config
 	voices        *voices
 	calls         *calls.Layer
+	store         *redisstore.Store // shared with other instances; nil without REDIS_URL
 	twilio        *twiliovoice.Transport
 	webrtc        *webrtc.Transport // nil without --webrtc
 	reg           *prometheus.Registry
@@ -266,6 +278,25 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	var err error
 	if s.guard, err = parseKeys(getenv("VOICEAGENT_API_KEY")); err != nil {
 		return nil, err
+	}
+	if u := getenv("REDIS_URL"); u != "" {
+		if getenv("VOICEAGENT_SECRET") == "" && getenv("TWILIO_AUTH_TOKEN") == "" {
+			return nil, usageErr("REDIS_URL shares calls between instances, whose tokens must be signed alike: set VOICEAGENT_SECRET, the same on every instance")
+		}
+		prefix := getenv("VOICEAGENT_REDIS_PREFIX")
+		if prefix == "" {
+			prefix = "voiceagent:"
+		}
+		if s.store, err = redisstore.Open(u, prefix); err != nil {
+			return nil, usageErr("REDIS_URL: %v", err)
+		}
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := s.store.Ping(pctx); err != nil {
+			// Calls can be taken without it: they go on from memory, and
+			// their saves catch up when Redis answers.
+			a.log.Warn("Redis does not answer; calls are kept in memory until it does", "err", err)
+		}
+		cancel()
 	}
 	for _, v := range f.iceServers {
 		ice, err := parseICEServer(v)
@@ -327,10 +358,15 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 		s.set.Close()
 		return nil, err
 	}
-	s.calls, err = calls.New(calls.Options{
+	opts := calls.Options{
 		Agents: s.set, DefaultAgent: f.agent, Executors: execs, Model: model, STT: s.voices.stts, TTS: s.voices.tts,
 		ByName: s.embedded, Record: record, Retention: retention, RedactTranscripts: redact, Metrics: s.reg, Logger: a.log,
-	})
+		Instance: env(f.instance, "VOICEAGENT_INSTANCE", getenv),
+	}
+	if s.store != nil {
+		opts.Store = s.store
+	}
+	s.calls, err = calls.New(opts)
 	if errors.Is(err, calls.ErrNoAgent) {
 		err = usageErr("--agent %q: no such agent; loaded: %s", f.agent, strings.Join(agentNames(s.set.Agents()), ", "))
 	}
@@ -348,7 +384,7 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	s.authSet = token != ""
 	s.twilio = twiliovoice.New(rt, twiliovoice.Config{
 		AuthToken: token, PublicURL: env(f.publicURL, "VOICEAGENT_PUBLIC_URL", getenv), MaxCalls: maxCalls, Logger: a.log,
-		Agents: s.calls.Answers, Secret: getenv("VOICEAGENT_SECRET"),
+		Agents: s.calls.Answers, Secret: getenv("VOICEAGENT_SECRET"), Continuer: s.calls,
 		Others: func() int { // --max-calls bounds phone and browser calls together
 			if s.webrtc == nil {
 				return 0
@@ -471,6 +507,9 @@ func (s *server) close() {
 		_ = s.webrtc.Close()
 	}
 	s.set.Close()
+	if s.store != nil {
+		_ = s.store.Close()
+	}
 }
 
 // printReport says what runs and what is missing.
@@ -491,6 +530,10 @@ func (s *server) printReport(addr string) {
 	fmt.Fprintln(w, modelNote(s.modelConf))
 	for _, line := range s.voices.report() {
 		fmt.Fprintln(w, line)
+	}
+	if s.store != nil {
+		fmt.Fprintf(w, "Calls: shared through Redis (%s) as instance %s; a call whose instance is lost goes on on another\n",
+			s.store.Addr(), s.calls.Instance())
 	}
 	if s.authSet {
 		fmt.Fprintln(w, "Twilio: requests must carry a valid X-Twilio-Signature")
@@ -565,7 +608,7 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	to := s.timeouts
 	hs := &http.Server{Handler: s.handler(), ReadHeaderTimeout: to.header, ReadTimeout: to.read, WriteTimeout: to.write,
 		IdleTimeout: to.idle, MaxHeaderBytes: 64 << 10}
-	go s.calls.Expire(ctx)
+	go s.calls.Run(ctx)
 	if s.debugAddr != "" {
 		dl, err := net.Listen("tcp", s.debugAddr)
 		if err != nil {
@@ -594,7 +637,13 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	if s.webrtc != nil {
 		drained.Go(func() { s.webrtc.Drain(dctx) })
 	}
-	s.twilio.Drain(dctx)
+	if s.store != nil {
+		// Another instance takes the calls over: they are handed over at
+		// their next quiet moment, not waited out.
+		s.twilio.HandOver(dctx)
+	} else {
+		s.twilio.Drain(dctx)
+	}
 	drained.Wait()
 	sctx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel2()
@@ -632,6 +681,12 @@ func (s *server) ready(w http.ResponseWriter, _ *http.Request) {
 	if len(down) > 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "MCP servers down: %s\n", strings.Join(down, ", "))
+		return
+	}
+	if up, pending := s.calls.Health(); !up {
+		// Still ready: calls are taken and go on from memory; they cannot
+		// be handed over until the saves catch up.
+		fmt.Fprintf(w, "ready; Redis does not answer: %d calls' saves wait for it\n", pending)
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))
