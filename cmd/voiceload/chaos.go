@@ -282,7 +282,8 @@ func (ch *chaosRun) monkey(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		in := ch.cl.inst[rng.IntN(len(ch.cl.inst))]
+		i := rng.IntN(len(ch.cl.inst))
+		in := ch.cl.inst[i]
 		if err := in.kill(); err != nil {
 			fmt.Fprintf(ch.stderr, "voiceload: %4.0fs  could not kill serve %s: %v\n", time.Since(ch.start).Seconds(), in.name, err)
 			continue
@@ -299,7 +300,10 @@ func (ch *chaosRun) monkey(stop <-chan struct{}) {
 			return
 		}
 		ch.restarts.Add(1)
-		fmt.Fprintf(ch.stderr, "voiceload: %4.0fs  serve %s listening again (%.1fs to start)\n", time.Since(ch.start).Seconds(), in.name, time.Since(at).Seconds())
+		started := time.Since(at)
+		ch.cl.waitUp(i) // one instance down at a time: the next kill once HAProxy sends to this one again
+		fmt.Fprintf(ch.stderr, "voiceload: %4.0fs  serve %s listening again (%.1fs to start, %.1fs to be up in HAProxy)\n",
+			time.Since(ch.start).Seconds(), in.name, started.Seconds(), time.Since(at).Seconds())
 	}
 }
 

@@ -483,3 +483,41 @@ func TestChaos(t *testing.T) {
 		t.Logf("stderr:\n%s", stderr.String())
 	}
 }
+
+// lbStatus reads a server's status from HAProxy's "show stat".
+func TestLBStatus(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "haproxy.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			if line == "show stat\n" {
+				io.WriteString(c, "# pxname,svname,qcur,status,weight\n"+
+					"voiceagent,FRONTEND,,OPEN,\n"+
+					"voiceagents,voiceagent-1,0,UP,1\n"+
+					"voiceagents,voiceagent-2,0,DOWN 1/2,1\n"+
+					"voiceagents,BACKEND,0,UP,1\n\n")
+			}
+			c.Close()
+		}
+	}()
+	for server, want := range map[string]string{"voiceagent-1": "UP", "voiceagent-2": "DOWN 1/2"} {
+		if got, err := lbStatus(sock, server); err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", server, got, err, want)
+		}
+	}
+	if _, err := lbStatus(sock, "voiceagent-3"); err == nil {
+		t.Error("a server that is not there has a status")
+	}
+	if _, err := lbStatus(filepath.Join(t.TempDir(), "none.sock"), "voiceagent-1"); err == nil {
+		t.Error("no socket, and a status")
+	}
+}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -31,7 +34,7 @@ type cluster struct {
 	lbDone                chan struct{} // closed when HAProxy has exited
 	fakesOut              *bufio.Scanner
 	fakesURL, bookingsURL string
-	lbURL, lbLog          string
+	lbURL, lbLog, lbStats string // lbStats: HAProxy's runtime API socket
 	authToken             string
 	inst                  [2]*instance
 	counts                *fakeCounts
@@ -124,8 +127,9 @@ func startCluster(ctx context.Context, o *options, redisURL string, stderr io.Wr
 		return nil, err
 	}
 	defer logFile.Close()
+	c.lbStats = filepath.Join(dir, "haproxy.sock")
 	c.lb = exec.Command(o.chaos.haproxy, "-db", "-f", o.chaos.lbConfig)
-	c.lb.Env = append(os.Environ(), "VOICEAGENT_LB_BIND="+lbAddr,
+	c.lb.Env = append(os.Environ(), "VOICEAGENT_LB_BIND="+lbAddr, "VOICEAGENT_LB_STATS="+c.lbStats,
 		"VOICEAGENT_BACKEND_1="+c.inst[0].addr, "VOICEAGENT_BACKEND_2="+c.inst[1].addr)
 	c.lb.Stdout, c.lb.Stderr = logFile, logFile
 	if err := c.lb.Start(); err != nil {
@@ -147,8 +151,9 @@ func startCluster(ctx context.Context, o *options, redisURL string, stderr io.Wr
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// Both instances up in HAProxy's eyes (two checks 500 ms apart).
-	time.Sleep(1500 * time.Millisecond)
+	for i := range c.inst {
+		c.waitUp(i)
+	}
 	fmt.Fprintf(stderr, "voiceload: HAProxy at %s in front of serve a at %s and b at %s (logs in %s), fakes at %s\n",
 		c.lbURL, c.inst[0].addr, c.inst[1].addr, dir, c.fakesURL)
 	return c, nil
@@ -162,6 +167,62 @@ func (c *cluster) ready(hc *http.Client) bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// lbServers are the names deploy/haproxy.cfg gives the instances, a and
+// b, in its backend.
+var lbServers = []string{"voiceagent-1", "voiceagent-2"}
+
+// waitUp waits (up to 10 s) until HAProxy takes requests to instance i
+// again, as its runtime API says; when that cannot be asked (a
+// configuration without VOICEAGENT_LB_STATS, or other names), 2 s: its
+// health checks' rise at deploy/haproxy.cfg's pace, and some.
+func (c *cluster) waitUp(i int) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		status, err := lbStatus(c.lbStats, lbServers[i])
+		if err != nil {
+			time.Sleep(2 * time.Second)
+			return
+		}
+		if status == "UP" || strings.HasPrefix(status, "UP ") {
+			return
+		}
+	}
+}
+
+// lbStatus asks HAProxy's runtime API ("show stat") for a server's
+// status in the backend voiceagents: UP, DOWN, "DOWN 1/2" (coming up)...
+func lbStatus(socket, server string) (string, error) {
+	c, err := net.DialTimeout("unix", socket, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "show stat\n"); err != nil {
+		return "", err
+	}
+	data, err := io.ReadAll(c)
+	if err != nil {
+		return "", err
+	}
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(bytes.TrimSpace(data), []byte("# "))))
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil || len(recs) < 2 {
+		return "", fmt.Errorf("show stat: %q: %v", data, err)
+	}
+	col := map[string]int{}
+	for i, k := range recs[0] {
+		col[k] = i
+	}
+	px, sv, st := col["pxname"], col["svname"], col["status"]
+	for _, rec := range recs[1:] {
+		if len(rec) > max(px, sv, st) && rec[px] == "voiceagents" && rec[sv] == server {
+			return rec[st], nil
+		}
+	}
+	return "", fmt.Errorf("show stat: no server %s in the backend voiceagents", server)
 }
 
 func randomHex() string {
