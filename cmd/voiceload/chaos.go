@@ -113,6 +113,7 @@ type chaosRun struct {
 	calls                               []*chaosCall
 	failures                            map[string]int
 	silences                            []time.Duration
+	steps                               [3][]time.Duration // of each heard hand-over: drop to action answered, to stream open, to first audio
 	unheardHandOvers                    int
 	restartErr                          error
 	callTime                            time.Duration
@@ -416,6 +417,11 @@ func (ch *chaosRun) ended(rec *chaosCall, p *twiliotest.Phone, reason string) {
 			continue
 		}
 		ch.silences = append(ch.silences, h.Silence())
+		if !h.Answered.IsZero() {
+			ch.steps[0] = append(ch.steps[0], h.Answered.Sub(h.Dropped))
+			ch.steps[1] = append(ch.steps[1], h.Opened.Sub(h.Answered))
+			ch.steps[2] = append(ch.steps[2], h.FirstAudio.Sub(h.Opened))
+		}
 	}
 	if s := p.Stream(); s != nil {
 		ch.invalid.Add(s.Stats().Errors)

@@ -225,7 +225,8 @@ func TestChaosReport(t *testing.T) {
 	}
 	o := &options{calls: 5, ramp: time.Second, hold: 90 * time.Second, chaos: chaosOptions{every: 15 * time.Second, down: time.Second, seed: 7}}
 	ch := &chaosRun{o: o, calls: calls, failures: map[string]int{"the server hung up before the booking was done": 1},
-		silences: []time.Duration{300 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}, unheardHandOvers: 1, callTime: 200 * time.Second}
+		silences: []time.Duration{300 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}, unheardHandOvers: 1, callTime: 200 * time.Second,
+		steps: [3][]time.Duration{{10 * time.Millisecond}, {20 * time.Millisecond}, {70 * time.Millisecond}}}
 	ch.started.Store(5)
 	ch.completed.Store(4)
 	ch.failed.Store(1)
@@ -242,6 +243,7 @@ func TestChaosReport(t *testing.T) {
 		Bookings: 3, NotBooked: 1, FieldsLost: 2, FieldsLostBy: map[string]int{"email": 1, "fecha": 1, "llamada": 1},
 		DuplicateCalls: 1, DuplicatePosts: 2, SharedKeyPosts: 1, PostsWithoutKey: 1, StrayPosts: 1,
 		HandOvers: 4, UnheardHandOvers: 1, SilenceP50: 200, SilenceP99: 200, SilenceMax: 300,
+		ActionP50: 10, ActionP99: 10, OpenP50: 20, OpenP99: 20, FirstAudioP50: 70, FirstAudioP99: 70,
 		Kills: 3, Restarts: 3, CallSeconds: 200, ServerCPUS: 3, CPUMsPerCallS: 15,
 		RedisOps: 50, RedisOpsPerCall: 10, RedisCommands: map[string]int64{"hset": 40, "evalsha": 10},
 	}
@@ -255,7 +257,8 @@ func TestChaosReport(t *testing.T) {
 		"Calls:       5 started, 4 completed, 1 failed (100s run)\n             1× the server hung up before the booking was done\n",
 		"Bookings:    3 made, 1 completed calls without one; 2 with fields lost (email 1, fecha 1, llamada 1)\n",
 		"Duplicates:  1 calls booked more than once (2 extra POSTs); 1 POSTs reused an Idempotency-Key, 1 had none, 1 were of no call\n",
-		"Hand-overs:  4 seen by callers (1 with no agent audio after); silence heard p50 200 ms, p99 200 ms, max 300 ms\n",
+		"Hand-overs:  4 seen by callers (1 with no agent audio after); silence heard p50 200 ms, p99 200 ms, max 300 ms\n" +
+			"             drop to action answered p50 10 ms (p99 10), to new stream open 20 ms (20), to first audio 70 ms (70)\n",
 		"Chaos:       3 kills, 3 restarts\n",
 		"Cost:        server 15.0 CPU-ms per call-second (3.0 s of CPU, both instances, over 200 call-seconds); Redis 10.0 commands per call (50 in all; MONITOR, database 9)\n             hset 40, evalsha 10\n",
 	} {

@@ -48,6 +48,15 @@ type chaosReport struct {
 	SilenceP50       float64 `json:"handOverSilenceP50Ms"`
 	SilenceP99       float64 `json:"handOverSilenceP99Ms"`
 	SilenceMax       float64 `json:"handOverSilenceMaxMs"`
+	// The hand-over's steps, p50 and p99: from the drop to the action
+	// request's answer, from there to the new stream open, from there to
+	// the agent's first audio on it.
+	ActionP50     float64 `json:"handOverActionP50Ms"`
+	ActionP99     float64 `json:"handOverActionP99Ms"`
+	OpenP50       float64 `json:"handOverOpenP50Ms"`
+	OpenP99       float64 `json:"handOverOpenP99Ms"`
+	FirstAudioP50 float64 `json:"handOverFirstAudioP50Ms"`
+	FirstAudioP99 float64 `json:"handOverFirstAudioP99Ms"`
 
 	Kills      int64  `json:"kills"`
 	Restarts   int64  `json:"restarts"`
@@ -86,6 +95,9 @@ func (ch *chaosRun) report(run, cpu time.Duration, redisCmds map[string]int64, b
 	if len(ch.silences) > 0 {
 		r.SilenceMax = ms(slices.Max(ch.silences))
 	}
+	r.ActionP50, r.ActionP99 = ms(percentile(ch.steps[0], 50)), ms(percentile(ch.steps[0], 99))
+	r.OpenP50, r.OpenP99 = ms(percentile(ch.steps[1], 50)), ms(percentile(ch.steps[1], 99))
+	r.FirstAudioP50, r.FirstAudioP99 = ms(percentile(ch.steps[2], 50)), ms(percentile(ch.steps[2], 99))
 	if r.CallSeconds > 0 {
 		r.CPUMsPerCallS = r.ServerCPUS * 1000 / r.CallSeconds
 	}
@@ -180,6 +192,10 @@ func (r *chaosReport) print(w io.Writer) {
 		r.DuplicateCalls, r.DuplicatePosts, r.SharedKeyPosts, r.PostsWithoutKey, r.StrayPosts)
 	fmt.Fprintf(w, "Hand-overs:  %d seen by callers (%d with no agent audio after); silence heard p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
 		r.HandOvers, r.UnheardHandOvers, r.SilenceP50, r.SilenceP99, r.SilenceMax)
+	if r.HandOvers > 0 {
+		fmt.Fprintf(w, "             drop to action answered p50 %.0f ms (p99 %.0f), to new stream open %.0f ms (%.0f), to first audio %.0f ms (%.0f)\n",
+			r.ActionP50, r.ActionP99, r.OpenP50, r.OpenP99, r.FirstAudioP50, r.FirstAudioP99)
+	}
 	fmt.Fprintf(w, "Chaos:       %d kills, %d restarts", r.Kills, r.Restarts)
 	if r.RestartErr != "" {
 		fmt.Fprintf(w, " (then an instance did not start: %s)", r.RestartErr)
