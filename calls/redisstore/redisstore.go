@@ -517,13 +517,9 @@ func (s *Store) Append(ctx context.Context, call string, id int64, data []byte, 
 	v = strconv.AppendInt(v, id, 10)
 	v = append(v, ' ')
 	v = append(v, data...)
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.RPush(ctx, key, v)
-		p.LTrim(ctx, key, -maxEvents, -1)
-		p.PExpire(ctx, key, time.Duration(millis(ttl))*time.Millisecond)
-		p.Publish(ctx, key, id)
-		return nil
-	})
+	// One script, not MULTI and four commands: a call has about a
+	// hundred events, and each is one command to Redis this way.
+	err := appendScript.Run(ctx, s.c, []string{key}, v, maxEvents, millis(ttl), id).Err()
 	if err != nil {
 		return unavailable("append", err)
 	}
@@ -580,3 +576,13 @@ var quiet sync.Once
 type silent struct{}
 
 func (silent) Printf(context.Context, string, ...any) {}
+
+// appendScript adds an event to a call's list, keeps the last ARGV[2],
+// renews its expiry and wakes the call's subscribers, atomically.
+var appendScript = redis.NewScript(`
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', KEYS[1], ARGV[4])
+return 1
+`)

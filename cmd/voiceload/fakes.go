@@ -35,7 +35,9 @@ type fakes struct {
 	chats, transcriptions, unmatched, speeches atomic.Int64
 }
 
-func startFakes(clips []clip, d delays) *fakes {
+// startFakes starts the fakes; with tones, each of the chaos agent's
+// questions is spoken in a tone of its own (chaosTone).
+func startFakes(clips []clip, d delays, tones bool) *fakes {
 	f := &fakes{}
 	f.Server = openaitest.New(func(r *openaitest.Request) openaitest.Reply {
 		f.chats.Add(1)
@@ -51,8 +53,11 @@ func startFakes(clips []clip, d delays) *fakes {
 		}
 		return openaitest.AudioReply{Text: c.Text, Delay: d.stt}
 	})
-	f.OnSpeech(func(*openaitest.Speech) openaitest.AudioReply {
+	f.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
 		f.speeches.Add(1)
+		if tones {
+			return openaitest.AudioReply{Delay: d.tts, Tone: chaosTone(s.Input)}
+		}
 		return openaitest.AudioReply{Delay: d.tts}
 	})
 	return f

@@ -11,6 +11,7 @@ package main
 
 import (
 	"os"
+	_ "time/tzdata" // the chaos agent's zone, for the dates its bookings must have
 )
 
 func main() {

@@ -166,7 +166,16 @@ func testLoad(t *testing.T, transport string) {
 
 // Bad command lines exit 2 before anything starts.
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{"--calls", "x"}, {"--calls", "0"}, {"--nope"}, {"extra"}, {"--transport", "sip"}} {
+	for _, args := range [][]string{
+		{"--calls", "x"}, {"--calls", "0"}, {"--nope"}, {"extra"}, {"--transport", "sip"},
+		// --chaos's flags: only with --chaos, and not with what it does itself.
+		{"--chaos-every", "5s"}, {"--redis", "redis://127.0.0.1:6379/9"}, {"--lb-config", "x.cfg"},
+		{"--chaos", "--url", "http://127.0.0.1:8080"}, {"--chaos", "--transport", "webrtc"}, {"--chaos", "--agent", "clinica-central"},
+		{"--chaos", "--chaos-every", "0s"}, {"--chaos", "--chaos-down", "-1s"}, {"--chaos", "--chaos-drain", "0s"},
+		{"--chaos", "--redis", "http://127.0.0.1:6379"}, {"--chaos", "--seed", "x"},
+		{"--chaos", "--voiceagent", "/bin/true", "--haproxy", "/nonexistent/haproxy"},
+		{"--chaos", "--voiceagent", "/bin/true", "--haproxy", "/bin/true", "--lb-config", "/nonexistent/haproxy.cfg"},
+	} {
 		if code := run(args); code != 2 {
 			t.Errorf("voiceload %v: exit %d, want 2", args, code)
 		}

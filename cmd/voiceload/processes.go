@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -31,6 +32,7 @@ func addDelays(fs *pflag.FlagSet, d *delays) {
 // they answered as one JSON line.
 func fakesCmd() *cobra.Command {
 	var d delays
+	var chaos bool
 	cmd := &cobra.Command{
 		Use:   "fakes",
 		Short: "Serve the fake speech and language providers on loopback",
@@ -38,7 +40,11 @@ func fakesCmd() *cobra.Command {
 loopback for a voiceagent serve under load: it transcribes the lines voiceload's
 callers say, speaks a tone, and lets the agent's rules read every turn. It
 prints "voiceload fakes: listening on URL"; start serve with OPENAI_BASE_URL=URL.
-On SIGINT or SIGTERM it prints what it answered, as JSON, and stops.`,
+With --chaos it also serves the booking API of voiceload --chaos's agent
+(POST /bookings records each request, GET /bookings lists them), printing
+"voiceload fakes: bookings on URL", and speaks each of that agent's questions
+in a tone of its own. On SIGINT or SIGTERM it prints what it answered, as JSON,
+and stops.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			clips, err := loadScript()
@@ -47,15 +53,24 @@ On SIGINT or SIGTERM it prints what it answered, as JSON, and stops.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			f := startFakes(clips, d)
+			f := startFakes(clips, d, chaos)
 			defer f.Close()
+			var api *httptest.Server
+			if chaos {
+				api = httptest.NewServer(newBookingAPI())
+				defer api.Close()
+			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "voiceload fakes: listening on %s\n", f.URL)
+			if api != nil {
+				fmt.Fprintf(out, "voiceload fakes: bookings on %s\n", api.URL)
+			}
 			<-ctx.Done()
 			return json.NewEncoder(out).Encode(f.counts())
 		},
 	}
 	addDelays(cmd.Flags(), &d)
+	cmd.Flags().BoolVar(&chaos, "chaos", false, "serve the booking API and speak the questions of voiceload --chaos's agent in tones")
 	return cmd
 }
 

@@ -33,12 +33,14 @@ type options struct {
 	json       bool
 	every      time.Duration // between progress lines
 	cpuProfile string
+	agentSet   bool // --agent was given
+	chaos      chaosOptions
 }
 
 func run(args []string) int {
 	o := &options{}
 	root := &cobra.Command{
-		Use:   "voiceload [--calls N] [--voiceagent BIN | --url URL]",
+		Use:   "voiceload [--calls N] [--voiceagent BIN | --url URL] [--chaos]",
 		Short: "Put a voiceagent server under load with simulated Twilio or browser calls",
 		Long: `voiceload makes --calls simultaneous phone calls to voiceagent serve, as Twilio
 would: each rings the voice webhook, opens the media stream and, in real time,
@@ -50,7 +52,19 @@ POST /webrtc/offer (a pion peer, PCMU over UDP) and says the same lines.
 With --voiceagent BIN it starts "BIN serve" on loopback itself, and the fake
 speech-to-text, text-to-speech and language model ("voiceload fakes") in a
 process of their own. With --url it loads a server you started; point that
-server's OPENAI_BASE_URL at "voiceload fakes" (see the README).`,
+server's OPENAI_BASE_URL at "voiceload fakes" (see the README).
+
+With --chaos it checks that calls survive the loss of a server: it starts the
+fakes (with a booking API), two serve instances (a and b, one secret, sharing
+the Redis of --redis, whose database it empties first) running an agent of its
+own, and HAProxy in front of them (--lb-config), and calls through HAProxy.
+Each caller books an appointment, answering the questions the agent asks, then
+hangs up and calls again, until the hold ends; meanwhile an instance is killed
+(SIGKILL) at random moments (--chaos-every, --seed) and started again on its
+port after --chaos-down. The report: calls started, completed and failed (why),
+bookings made, bookings with fields lost and calls booked twice (both should be
+0), hand-overs and the silence callers heard in them, kills, and the cost:
+the servers' CPU per second of call and Redis commands per call.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageError{fmt.Errorf("unexpected argument %q", args[0])}
@@ -60,6 +74,12 @@ server's OPENAI_BASE_URL at "voiceload fakes" (see the README).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.agentSet = cmd.Flags().Changed("agent")
+			for _, name := range []string{"redis", "chaos-every", "chaos-down", "chaos-drain", "seed", "lb-config", "haproxy"} {
+				if cmd.Flags().Changed(name) {
+					o.chaos.onlyFlagsSet = append(o.chaos.onlyFlagsSet, name)
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if o.cpuProfile != "" {
@@ -89,6 +109,14 @@ server's OPENAI_BASE_URL at "voiceload fakes" (see the README).`,
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.DurationVar(&o.every, "progress", 2*time.Second, "between progress lines on stderr (0: none)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
+	fs.BoolVar(&o.chaos.on, "chaos", false, "kill servers under the calls: two serve instances behind HAProxy, sharing Redis; each caller books, hangs up and calls again")
+	fs.StringVar(&o.chaos.redis, "redis", "", "with --chaos: the Redis the instances share, redis://HOST:PORT[/DB]; its database (default 9) is emptied (FLUSHDB) at start, only if empty or voiceload's (default $REDIS_URL, else redis://127.0.0.1:6379)")
+	fs.DurationVar(&o.chaos.every, "chaos-every", 15*time.Second, "with --chaos: the mean time between kills (exponential gaps)")
+	fs.DurationVar(&o.chaos.down, "chaos-down", time.Second, "with --chaos: how long a killed instance stays down before it starts again on its port")
+	fs.DurationVar(&o.chaos.drain, "chaos-drain", 2*time.Minute, "with --chaos: how long the calls under way at the end of the hold may take to end")
+	fs.Uint64Var(&o.chaos.seed, "seed", 1, "with --chaos: seeds the moments of the kills and which instance dies")
+	fs.StringVar(&o.chaos.lbConfig, "lb-config", "deploy/haproxy.cfg", "with --chaos: HAProxy's configuration (VOICEAGENT_LB_BIND, VOICEAGENT_BACKEND_1 and _2 from the environment)")
+	fs.StringVar(&o.chaos.haproxy, "haproxy", "haproxy", "with --chaos: the HAProxy binary")
 	addDelays(fs, &o.delays)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(fakesCmd())
@@ -133,8 +161,14 @@ func load(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	default:
 		return usageError{fmt.Errorf("--transport %q: twilio or webrtc", o.transport)}
 	}
+	if err := validateChaos(o); err != nil {
+		return err
+	}
 	if o.ramp == 0 {
 		o.ramp = time.Duration(o.calls) * time.Second / 50
+	}
+	if o.chaos.on {
+		return chaosLoad(ctx, o, stdout, stderr)
 	}
 	clips, err := loadScript()
 	if err != nil {

@@ -80,10 +80,12 @@ type AudioReply struct {
 	// Hang never answers: the handler returns when the client gives up.
 	Hang bool
 
-	// Speech only. Duration is the length of the tone (default 60 ms per
-	// character of input, at most 30 s). It is written Chunk bytes at a time
+	// Speech only. Tone is the tone's frequency in Hz (default SpeechTone),
+	// Duration its length (default 60 ms per character of input, at most
+	// 30 s). It is written Chunk bytes at a time
 	// (default 4800, 100 ms; odd sizes split samples), flushed, with Gap
 	// between chunks.
+	Tone     float64
 	Duration time.Duration
 	Chunk    int
 	Gap      time.Duration
@@ -429,8 +431,15 @@ func (a *audioFake) speak(w http.ResponseWriter, r *http.Request) {
 		d = min(maxSpeech, time.Duration(utf8.RuneCountInString(req.Input))*speechPerChar)
 	}
 	pcm := make([]byte, 2*int(d.Seconds()*SpeechRate))
-	for i := 0; i < len(pcm); i += len(tonePeriod) {
-		copy(pcm[i:], tonePeriod)
+	if rep.Tone > 0 && rep.Tone != SpeechTone {
+		for i := 0; i < len(pcm); i += 2 {
+			v := int16(math.Round(8000 * math.Sin(2*math.Pi*rep.Tone*float64(i/2)/SpeechRate)))
+			binary.LittleEndian.PutUint16(pcm[i:], uint16(v))
+		}
+	} else {
+		for i := 0; i < len(pcm); i += len(tonePeriod) {
+			copy(pcm[i:], tonePeriod)
+		}
 	}
 	chunk := rep.Chunk
 	if chunk <= 0 {

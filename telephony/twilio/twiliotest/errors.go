@@ -17,6 +17,11 @@ var (
 	ErrUnknownEvent = errors.New("twiliotest: unknown event from server")
 	// ErrWrongStream: a server message whose streamSid is not this call's.
 	ErrWrongStream = errors.New("twiliotest: message for another stream")
+	// ErrRequest: a Phone's webhook or action request failed (no
+	// connection, a status other than 2xx) or its TwiML was not
+	// understood; real Twilio would play an application error and end the
+	// call.
+	ErrRequest = errors.New("twiliotest: the carrier's request failed")
 	// ErrDigit: DTMF was given something other than one of 0-9, * and #.
 	ErrDigit = errors.New("twiliotest: not a DTMF digit")
 )

@@ -16,6 +16,12 @@
 // 8 kHz PCM, bounded), a log of what was received and echoed with wall-clock
 // times, counters and invalid server messages are kept for assertions.
 //
+// A Phone is a whole phone call around the streams: it rings the voice
+// webhook and follows the TwiML, and when a stream ends without the
+// caller hanging up it asks the <Connect>'s action URL, as Twilio does,
+// and opens the next stream of the same call (or ends it, with <Hangup/>
+// or <Dial>), timing each hand-over.
+//
 // # Cost
 //
 // A call runs two goroutines: a reader and a ticker that, paced by
@@ -138,6 +144,8 @@ type Client struct {
 	maxLog    int
 	errs      []error
 	lastMedia time.Time
+	firstAt   time.Time // the first media received
+	endAt     time.Time // when the reader saw the end of the stream
 	idleSince time.Time
 	midAudio  bool // media received since the last mark or clear: more is coming
 	starved   bool // the buffer ran dry while midAudio
@@ -625,6 +633,7 @@ func (c *Client) read() {
 			break
 		}
 	}
+	endAt := time.Now()
 	c.conn.Close()
 	c.cancel()
 	<-c.tickDone
@@ -636,6 +645,7 @@ func (c *Client) read() {
 		c.err = fmt.Errorf("%w: %w", ErrDisconnected, err)
 	}
 	c.ended = true
+	c.endAt = endAt
 	says := c.says
 	c.says = nil
 	c.notifyLocked()
@@ -682,6 +692,9 @@ func (c *Client) receive(m serverMsg, now time.Time) error {
 			c.out, c.outHead = c.out[:n], 0
 		}
 		c.out = append(c.out, m.audio...)
+		if c.firstAt.IsZero() {
+			c.firstAt = now
+		}
 		c.lastMedia = now
 		c.midAudio = true
 		if c.starved {
