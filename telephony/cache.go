@@ -99,7 +99,7 @@ func (rt *Runtime) Warm(ctx context.Context, agent, lang string, tts speech.TTS,
 	err := synthesize(ctx, tts, greeting, lang, &b, func(time.Duration) {}, func(f audio.PCM16) error {
 		pcm = append(pcm, f...)
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		return err
 	}

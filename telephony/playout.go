@@ -49,15 +49,17 @@ type player struct {
 	started   bool
 	n         int       // frames since the schedule started
 	dry       time.Time // when the audio sent so far will have been played
+	sentence  int       // of the frames gathered
 }
 
 // Playout of the agent's speech: the first leadFrames of each stretch go
-// out at once, 200 ms ahead of real time, so a server stalled for less
-// than that is not heard; then chunkFrames to a message, so a speaking
-// call wakes and writes every 100 ms instead of every 20.
+// out as soon as they are synthesised, 200 ms ahead of real time, so a
+// server stalled for less than that is not heard — what one read of the
+// synthesiser gives as one message; then chunkFrames to a message, so a
+// speaking call wakes and writes every 200 ms instead of every 20.
 const (
 	leadFrames  = 10
-	chunkFrames = 5
+	chunkFrames = 10
 )
 
 func (p *player) say(ctx context.Context, text string) {
@@ -120,27 +122,39 @@ func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) 
 			keep = append(keep, frame...)
 		}
 		return emit(frame)
-	})
+	}, func() error { return p.lead(ctx) })
 	if err == nil && keep != nil {
 		c.rt.cache.put(key, keep)
 	}
 	return err
 }
 
-// emit sends a frame of sentence i: at once while the caller's buffer
-// fills, then gathered chunkFrames to a message.
+// emit gathers a frame of sentence i: sent once the lead is complete
+// (or, by lead, once the synthesiser has given what it has), then
+// chunkFrames to a message.
 func (p *player) emit(ctx context.Context, i int, frame audio.PCM16) error {
 	b := &p.c.speakBuf
 	b.chunk = append(b.chunk, frame...)
-	if p.n >= leadFrames && len(b.chunk) < chunkFrames*frameLen {
+	p.sentence = i
+	gathered := len(b.chunk) / frameLen
+	if p.n < leadFrames && p.n+gathered < leadFrames || p.n >= leadFrames && gathered < chunkFrames {
 		return nil
 	}
 	return p.flush(ctx, i)
 }
 
+// lead sends, while the caller's buffer fills, the frames gathered so
+// far: the synthesiser has given all it had for now.
+func (p *player) lead(ctx context.Context) error {
+	if p.n >= leadFrames {
+		return nil
+	}
+	return p.flush(ctx, p.sentence)
+}
+
 // flush sends the frames gathered, in one message, in the slot of the
 // first: the first leadFrames of each stretch of speech at once, then
-// chunkFrames every 100 ms.
+// chunkFrames every 200 ms.
 func (p *player) flush(ctx context.Context, i int) error {
 	b := &p.c.speakBuf
 	frames := len(b.chunk) / frameLen
@@ -211,7 +225,9 @@ func (c *Call) mark(ctx context.Context, name string) {
 // synthesize speaks text with tts and hands emit its audio as 20 ms
 // frames at Rate, the last one padded with silence, through b's chain.
 // first is told how long the first audio took.
-func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speakBuffers, first func(time.Duration), emit func(audio.PCM16) error) error {
+//
+// After each read of the synthesiser's audio it calls read, when not nil.
+func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speakBuffers, first func(time.Duration), emit func(audio.PCM16) error, read func() error) error {
 	start := time.Now()
 	a, err := tts.Synthesize(ctx, text, lang)
 	if err != nil {
@@ -220,7 +236,7 @@ func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speak
 	defer a.Close()
 	if b.framer == nil {
 		b.framer, _ = audio.NewFramer[int16](frameLen)
-		b.in = make([]int16, 960)
+		b.in = make([]int16, 4800) // 200 ms at 24 kHz
 	}
 	if b.chain == nil || b.chain.SampleRate() != tts.SampleRate() {
 		w, err := audio.NewResampleWriter(audio.NewFuncWriter("playout", Rate, b.playout), tts.SampleRate())
@@ -243,6 +259,11 @@ func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speak
 			}
 			if err := b.chain.WriteSample(b.in[:n]); err != nil {
 				return err
+			}
+			if read != nil {
+				if err := read(); err != nil {
+					return err
+				}
 			}
 		}
 		if errors.Is(err, io.EOF) {
