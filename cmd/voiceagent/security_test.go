@@ -419,7 +419,6 @@ func TestServeBrowserResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := c.CallID()
-		c.Close() // the page is gone without a hang-up: the call is lost, not over
 		waitCall := func(what string, ok func(calls.View) bool) calls.View {
 			t.Helper()
 			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -429,10 +428,14 @@ func TestServeBrowserResume(t *testing.T) {
 					}
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("require %v: waiting for the call %s", require, what)
+					t.Fatalf("require %v: waiting for the call %s: %+v", require, what, srv.calls.Calls())
 				}
 			}
 		}
+		// Once the call runs (a page gone before it does leaves no call),
+		// the page goes without a hang-up: the call is lost, not over.
+		waitCall("to run", func(v calls.View) bool { return v.Live && v.Turns == 0 && v.State.Phase == "listening" })
+		c.Close()
 		waitCall("to be lost", func(v calls.View) bool { return v.Outcome == "connection-lost" })
 		for _, tt := range []struct {
 			name, resume, token string

@@ -12,9 +12,15 @@ import (
 // (inserting zeros), low-pass, keep every M-th sample, where L/M is
 // outRate/inRate in lowest terms (2/1 for 8 to 16 kHz, 1/3 for 24 to
 // 8 kHz, 3/2 for 16 to 24 kHz, 160/441 for 22.05 to 8 kHz). The low-pass
-// passes up to 42% of the lower rate (3.36 kHz at 8 kHz) within 0.01 dB
-// and stops from 55% (4.4 kHz at 8 kHz) by at least 68 dB, with a delay
-// of 0.8 to 2.25 ms.
+// passes up to 42% of the lower rate within 0.01 dB and stops from 55% by
+// at least 68 dB, with a delay of 0.8 to 2.25 ms.
+//
+// Down to 8 kHz — the agent's voice on its way to a telephone line, where
+// μ-law's own noise floor is about 38 dB below a full-scale voice — the
+// filter is the telephone's: flat to 3.4 kHz (42.5%) within 0.05 dB,
+// stopping from 4.6 kHz (57.5%, whose aliases fold to 3.4 kHz and above)
+// by at least 48 dB, with about 60% of the taps: the 24 to 8 kHz path was
+// a quarter of a loaded server's CPU (BENCHMARKS.md).
 //
 // The Resampler keeps the filter's history across calls, so feeding a
 // signal in pieces of any size gives exactly the samples that feeding it
@@ -48,11 +54,14 @@ func NewResampler(inRate, outRate int) (*Resampler, error) {
 	r := &Resampler{in: inRate, out: outRate}
 	if l != m {
 		lo := min(inRate, outRate)
-		stop := stopEdge
-		if inRate > outRate && float64(inRate)/2 < stopEdge*float64(lo) {
-			stop = 0.5 // the whole band above lo/2 would otherwise be transition
+		spec := hifi
+		switch {
+		case inRate > outRate && float64(inRate)/2 < stopEdge*float64(lo):
+			spec.stop = 0.5 // the whole band above lo/2 would otherwise be transition
+		case outRate == telephoneRate && inRate > outRate:
+			spec = telephone
 		}
-		r.f = filterFor(l, m, lo, inRate*l, stop)
+		r.f = filterFor(l, m, lo, inRate*l, spec)
 		r.work = make([]float64, r.f.taps-1, r.f.taps-1+FrameSize(inRate))
 	}
 	return r, nil
@@ -140,16 +149,22 @@ func gcd(a, b int) int {
 // Resampler with the same L, M and rates.
 type polyphase struct {
 	l, m, taps int
+	spec       spec
 	// coef holds phase p's taps at [p*taps, (p+1)*taps), in reverse, so
 	// that an output is a dot product with the input window that ends at
 	// its newest sample.
 	coef []float64
-	stop float64 // the stopband edge, as a fraction of the lower rate
+}
+
+// spec is what a filter promises: flat to pass, stopping from stop (as
+// fractions of the lower rate), by db.
+type spec struct {
+	pass, stop, db float64
 }
 
 type filterKey struct {
 	l, m, lo, fs int
-	stop         float64
+	spec         spec
 }
 
 var filters sync.Map // filterKey -> *polyphase
@@ -163,16 +178,24 @@ const (
 	stopDB   = 70.0
 )
 
-func filterFor(l, m, lo, fs int, stop float64) *polyphase {
-	key := filterKey{l, m, lo, fs, stop}
+// The filters: hifi between any rates, telephone down to 8 kHz.
+var (
+	hifi          = spec{pass: passEdge, stop: stopEdge, db: stopDB}
+	telephone     = spec{pass: 0.425, stop: 0.575, db: 50}
+	telephoneRate = 8000
+)
+
+func filterFor(l, m, lo, fs int, s spec) *polyphase {
+	key := filterKey{l, m, lo, fs, s}
 	if f, ok := filters.Load(key); ok {
 		return f.(*polyphase)
 	}
-	f, _ := filters.LoadOrStore(key, design(l, m, float64(lo), float64(fs), stop))
+	f, _ := filters.LoadOrStore(key, design(l, m, float64(lo), float64(fs), s))
 	return f.(*polyphase)
 }
 
-func design(l, m int, lo, fs, stop float64) *polyphase {
+func design(l, m int, lo, fs float64, s spec) *polyphase {
+	passEdge, stop, stopDB := s.pass, s.stop, s.db
 	width := (stop - passEdge) * lo / fs // transition, in cycles per sample
 	n := int(math.Ceil((stopDB-7.95)/(14.36*width))) + 1
 	taps := (n + l - 1) / l
@@ -195,7 +218,7 @@ func design(l, m int, lo, fs, stop float64) *polyphase {
 		h[i] = 2 * fc * sinc * besselI0(beta*math.Sqrt(max(0, 1-r*r))) / besselI0(beta)
 		sum += h[i]
 	}
-	f := &polyphase{l: l, m: m, taps: taps, stop: stop, coef: make([]float64, n)}
+	f := &polyphase{l: l, m: m, taps: taps, spec: s, coef: make([]float64, n)}
 	for p := range l {
 		for t := range taps {
 			// Gain l makes up for the zeros inserted when upsampling.
