@@ -115,7 +115,7 @@ func TestFakesSpeakQuestions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := startFakes(clips, delays{}, true)
+	f := startFakes(clips, delays{}, true, "openai")
 	defer f.Close()
 	speak := func(text string) []int16 {
 		body, _ := json.Marshal(map[string]string{"model": "tts-1", "voice": "alloy", "input": text, "response_format": "pcm"})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/internal/openaitest"
+	"github.com/voiceagent/voiceagent/speech/deepgram/deepgramtest"
 )
 
 // delays are the fake providers' latencies.
@@ -15,10 +16,19 @@ type delays struct {
 // fakeCounts is what the fake providers answered.
 type fakeCounts struct {
 	Transcriptions int64 `json:"transcriptions"`
-	Unmatched      int64 `json:"unmatched"` // transcriptions no line of the script matched
-	Speeches       int64 `json:"speeches"`
-	Chats          int64 `json:"chats"`
+	// With --stt deepgram: the fake Deepgram's streams, and the
+	// utterances it finalized with speech.
+	DeepgramStreams    int64 `json:"deepgramStreams,omitempty"`
+	DeepgramUtterances int64 `json:"deepgramUtterances,omitempty"`
+	Unmatched          int64 `json:"unmatched"` // transcriptions or utterances no line of the script matched
+	Speeches           int64 `json:"speeches"`
+	Chats              int64 `json:"chats"`
 }
+
+// recognised is how many of the callers' utterances the fake recogniser
+// finalized: transcriptions or, with --stt deepgram, the fake Deepgram's
+// utterances.
+func (c *fakeCounts) recognised() int64 { return c.Transcriptions + c.DeepgramUtterances }
 
 // matchTolerance is how far an utterance's voice may last from a line's
 // for the fake recogniser to hear that line; the script's lines are at
@@ -29,16 +39,27 @@ const matchTolerance = 80 * time.Millisecond
 // script's lines (told apart by how long their voice lasts), speaks a
 // tone, and answers every chat by calling the booking service with no
 // arguments: the model picks the service, and the agent's rules read the
-// caller's words.
+// caller's words. With --stt deepgram a fake Deepgram live server beside it
+// recognises the lines the same way, as they stream.
 type fakes struct {
 	*openaitest.Server
+	deepgram                                   *deepgramtest.Server // nil unless --stt deepgram
 	chats, transcriptions, unmatched, speeches atomic.Int64
+	utterances                                 atomic.Int64 // finalized by the fake Deepgram
 }
 
+// deepgramKey is the key the fake Deepgram takes, and serve is given.
+const deepgramKey = "dg-voiceload"
+
 // startFakes starts the fakes; with tones, each of the chaos agent's
-// questions is spoken in a tone of its own (chaosTone).
-func startFakes(clips []clip, d delays, tones bool) *fakes {
+// questions is spoken in a tone of its own (chaosTone); with stt
+// "deepgram", the fake Deepgram too.
+func startFakes(clips []clip, d delays, tones bool, stt string) *fakes {
 	f := &fakes{}
+	if stt == "deepgram" {
+		f.deepgram = deepgramtest.New(deepgramtest.Script{Key: deepgramKey, Recognize: f.recognise(clips)})
+		f.deepgram.Unrecorded()
+	}
 	f.Server = openaitest.New(func(r *openaitest.Request) openaitest.Reply {
 		f.chats.Add(1)
 		return openaitest.Reply{Delay: d.llm, ToolCalls: []openaitest.ToolCall{{ID: "call_1", Name: service(r), Arguments: "{}"}}}
@@ -63,9 +84,42 @@ func startFakes(clips []clip, d delays, tones bool) *fakes {
 	return f
 }
 
+// recognise names an utterance streamed to the fake Deepgram: its final
+// words are the line whose voice lasts nearest to the utterance's, as the
+// transcriptions'; its interim words, while the voice goes on, the
+// shortest line at least as long as the voice so far.
+func (f *fakes) recognise(clips []clip) func(pcm []int16, rate int, final bool) string {
+	return func(pcm []int16, rate int, final bool) string {
+		v := voiced(pcm, rate)
+		if !final {
+			return atLeast(clips, v).Text
+		}
+		f.utterances.Add(1)
+		c, off := nearest(clips, v)
+		if off > matchTolerance {
+			f.unmatched.Add(1)
+			return "eh"
+		}
+		return c.Text
+	}
+}
+
+// Close stops the fakes.
+func (f *fakes) Close() {
+	if f.deepgram != nil {
+		f.deepgram.Close()
+	}
+	f.Server.Close()
+}
+
 // counts is what the fakes have answered so far.
 func (f *fakes) counts() fakeCounts {
-	return fakeCounts{Transcriptions: f.transcriptions.Load(), Unmatched: f.unmatched.Load(), Speeches: f.speeches.Load(), Chats: f.chats.Load()}
+	c := fakeCounts{Transcriptions: f.transcriptions.Load(), Unmatched: f.unmatched.Load(), Speeches: f.speeches.Load(), Chats: f.chats.Load(),
+		DeepgramUtterances: f.utterances.Load()}
+	if f.deepgram != nil {
+		c.DeepgramStreams = int64(f.deepgram.Accepted())
+	}
+	return c
 }
 
 // bookingService is the function the fake model calls: the script is a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,10 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/voiceagent/voiceagent/speech/speechtest"
+	"github.com/voiceagent/voiceagent/telephony/audio"
 )
 
 // TestMain lets the test binary stand in for voiceload when voiceload
@@ -26,6 +31,43 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(built))
 	}
 	os.Exit(code)
+}
+
+// The fake Deepgram hears each line, streamed as μ-law, as that line; a
+// voice the length of none as nothing the script says; and, while the
+// voice goes on, a line it may become.
+func TestRecogniseStreamed(t *testing.T) {
+	clips, err := loadScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakes{}
+	recognise := f.recognise(clips)
+	for _, c := range clips {
+		// The utterance as the fake has it: from its first speech, the
+		// phone line's μ-law decoded, and the silence that ended it.
+		pcm := audio.DecodeUlaw(nil, audio.EncodeUlaw(nil, c.PCM))
+		pcm = append(pcm, make([]int16, 2400)...)
+		if got := recognise(pcm, 8000, true); got != c.Text {
+			t.Errorf("%q heard as %q", c.Text, got)
+		}
+		half := pcm[:len(c.PCM)/2]
+		if got := recognise(half, 8000, false); got == "" || got == "eh" {
+			t.Errorf("half of %q: interim %q", c.Text, got)
+		} else if g := atLeast(clips, voiced(half, 8000)); g.Voice < voiced(half, 8000) {
+			t.Errorf("half of %q: interim %q, shorter than the voice heard", c.Text, got)
+		}
+	}
+	if got := recognise(speechtest.Tone(8000, 100*time.Millisecond), 8000, true); got != "eh" {
+		t.Errorf("100 ms heard as %q", got)
+	}
+	if n, u := f.utterances.Load(), f.unmatched.Load(); n != int64(len(clips))+1 || u != 1 {
+		t.Errorf("%d utterances, %d unmatched; interims must not count", n, u)
+	}
+	longest := slices.MaxFunc(clips, func(a, b clip) int { return cmp.Compare(a.Voice, b.Voice) })
+	if got := atLeast(clips, longest.Voice+time.Second); got.Text != longest.Text {
+		t.Errorf("a voice longer than every line: %q", got.Text)
+	}
 }
 
 // The script's lines are told apart by how long their voice lasts: no two
@@ -93,10 +135,14 @@ func TestProcCPU(t *testing.T) {
 // TestLoad runs voiceload as a user does, against voiceagent serve built
 // from this tree: a few Twilio calls, held for a few seconds, every one
 // answered.
-func TestLoad(t *testing.T) { testLoad(t, "twilio") }
+func TestLoad(t *testing.T) { testLoad(t, "twilio", "openai") }
 
 // TestLoadWebRTC does the same with browser calls.
-func TestLoadWebRTC(t *testing.T) { testLoad(t, "webrtc") }
+func TestLoadWebRTC(t *testing.T) { testLoad(t, "webrtc", "openai") }
+
+// TestLoadDeepgram does it with the server recognising speech through
+// Deepgram's live streaming, answered by the fake Deepgram.
+func TestLoadDeepgram(t *testing.T) { testLoad(t, "twilio", "deepgram") }
 
 var (
 	buildOnce sync.Once
@@ -123,13 +169,13 @@ func voiceagentBin(t *testing.T) string {
 	return built
 }
 
-func testLoad(t *testing.T, transport string) {
+func testLoad(t *testing.T, transport, stt string) {
 	if testing.Short() {
 		t.Skip("builds voiceagent")
 	}
 	bin := voiceagentBin(t)
 	var stdout, stderr bytes.Buffer
-	o := &options{calls: 3, transport: transport, hold: 6 * time.Second, voiceagent: bin, agent: "clinica-central", llm: true, json: true, every: time.Second}
+	o := &options{calls: 3, transport: transport, stt: stt, hold: 6 * time.Second, voiceagent: bin, agent: "clinica-central", llm: true, json: true, every: time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := load(ctx, o, &stdout, &stderr); err != nil {
@@ -139,8 +185,8 @@ func testLoad(t *testing.T, transport string) {
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatalf("the JSON report: %v\n%s", err, stdout.String())
 	}
-	if r.Transport != transport {
-		t.Errorf("transport %q", r.Transport)
+	if r.Transport != transport || r.STT != stt {
+		t.Errorf("transport %q, stt %q", r.Transport, r.STT)
 	}
 	if r.Held != 3 || r.Failed != 0 || r.Unanswered != 0 || r.Turns < 3 {
 		t.Errorf("held %d, failed %d (%v), turns %d, unanswered %d", r.Held, r.Failed, r.Failures, r.Turns, r.Unanswered)
@@ -150,8 +196,15 @@ func testLoad(t *testing.T, transport string) {
 	}
 	// A line can go unmatched only when a stall of the machine splits it
 	// in two: rare, and not the server's doing.
-	if f := r.Fakes; f == nil || f.Transcriptions < 3 || f.Unmatched > f.Transcriptions/4 || f.Chats < 3 {
+	if f := r.Fakes; f == nil || f.recognised() < 3 || f.Unmatched > f.recognised()/4 || f.Chats < 3 {
 		t.Errorf("fakes: %+v", f)
+	}
+	// The recogniser asked was the one given, and only it.
+	if f := r.Fakes; f != nil && stt == "deepgram" && (f.Transcriptions != 0 || f.DeepgramStreams < 3 || f.DeepgramUtterances < 3) {
+		t.Errorf("with Deepgram: %+v", f)
+	}
+	if f := r.Fakes; f != nil && stt == "openai" && (f.DeepgramStreams != 0 || f.DeepgramUtterances != 0) {
+		t.Errorf("with OpenAI: %+v", f)
 	}
 	if r.ServerMessages != 0 {
 		t.Errorf("%d invalid messages from the server", r.ServerMessages)
@@ -168,6 +221,8 @@ func testLoad(t *testing.T, transport string) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"--calls", "x"}, {"--calls", "0"}, {"--nope"}, {"extra"}, {"--transport", "sip"},
+		{"--stt", "whisper"}, {"--url", "http://127.0.0.1:8080", "--stt", "deepgram"}, {"--chaos", "--stt", "deepgram"},
+		{"fakes", "--stt", "whisper"},
 		// --chaos's flags: only with --chaos, and not with what it does itself.
 		{"--chaos-every", "5s"}, {"--redis", "redis://127.0.0.1:6379/9"}, {"--lb-config", "x.cfg"},
 		{"--chaos", "--url", "http://127.0.0.1:8080"}, {"--chaos", "--transport", "webrtc"}, {"--chaos", "--agent", "clinica-central"},

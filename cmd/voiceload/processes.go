@@ -23,7 +23,7 @@ import (
 )
 
 func addDelays(fs *pflag.FlagSet, d *delays) {
-	fs.DurationVar(&d.stt, "stt-delay", 0, "the fake recogniser's latency, per transcription")
+	fs.DurationVar(&d.stt, "stt-delay", 0, "the fake recogniser's latency, per transcription (--stt openai)")
 	fs.DurationVar(&d.llm, "llm-delay", 0, "the fake language model's latency, per turn")
 	fs.DurationVar(&d.tts, "tts-delay", 0, "the fake text-to-speech's latency to its first audio, per sentence")
 }
@@ -33,6 +33,7 @@ func addDelays(fs *pflag.FlagSet, d *delays) {
 func fakesCmd() *cobra.Command {
 	var d delays
 	var chaos bool
+	var stt string
 	cmd := &cobra.Command{
 		Use:   "fakes",
 		Short: "Serve the fake speech and language providers on loopback",
@@ -43,17 +44,24 @@ prints "voiceload fakes: listening on URL"; start serve with OPENAI_BASE_URL=URL
 With --chaos it also serves the booking API of voiceload --chaos's agent
 (POST /bookings records each request, GET /bookings lists them), printing
 "voiceload fakes: bookings on URL", and speaks each of that agent's questions
-in a tone of its own. On SIGINT or SIGTERM it prints what it answered, as JSON,
-and stops.`,
+in a tone of its own. With --stt deepgram it also serves a fake Deepgram live
+speech-to-text (the streaming websocket protocol, linear16 or μ-law) that
+recognises the same lines as they stream, printing "voiceload fakes: deepgram
+on URL"; start serve with VOICEAGENT_STT=deepgram, DEEPGRAM_URL=URL and
+DEEPGRAM_API_KEY=` + deepgramKey + `. On SIGINT or SIGTERM it prints what it
+answered, as JSON, and stops.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkSTT(stt); err != nil {
+				return err
+			}
 			clips, err := loadScript()
 			if err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			f := startFakes(clips, d, chaos)
+			f := startFakes(clips, d, chaos, stt)
 			defer f.Close()
 			var api *httptest.Server
 			if chaos {
@@ -65,13 +73,26 @@ and stops.`,
 			if api != nil {
 				fmt.Fprintf(out, "voiceload fakes: bookings on %s\n", api.URL)
 			}
+			if f.deepgram != nil {
+				fmt.Fprintf(out, "voiceload fakes: deepgram on %s\n", f.deepgram.URL)
+			}
 			<-ctx.Done()
 			return json.NewEncoder(out).Encode(f.counts())
 		},
 	}
 	addDelays(cmd.Flags(), &d)
 	cmd.Flags().BoolVar(&chaos, "chaos", false, "serve the booking API and speak the questions of voiceload --chaos's agent in tones")
+	cmd.Flags().StringVar(&stt, "stt", "openai", "openai (transcriptions only) or deepgram (also a fake Deepgram live server)")
 	return cmd
+}
+
+// checkSTT checks --stt.
+func checkSTT(stt string) error {
+	switch stt {
+	case "openai", "deepgram":
+		return nil
+	}
+	return usageError{fmt.Errorf("--stt %q: openai or deepgram", stt)}
 }
 
 // processes are the server and the fakes voiceload started.
@@ -85,8 +106,9 @@ type processes struct {
 }
 
 var (
-	fakesReady  = regexp.MustCompile(`^voiceload fakes: listening on (\S+)$`)
-	serverReady = regexp.MustCompile(`^voiceagent serve: listening on (\S+)$`)
+	fakesReady    = regexp.MustCompile(`^voiceload fakes: listening on (\S+)$`)
+	deepgramReady = regexp.MustCompile(`^voiceload fakes: deepgram on (\S+)$`)
+	serverReady   = regexp.MustCompile(`^voiceagent serve: listening on (\S+)$`)
 )
 
 // startProcesses starts the fakes, then voiceagent serve on loopback
@@ -109,13 +131,27 @@ func startProcesses(o *options, stderr io.Writer) (*processes, error) {
 		rand.Read(b)
 		p.authToken = hex.EncodeToString(b)
 	}
-	p.fakes = exec.Command(self, "fakes", "--stt-delay", o.delays.stt.String(), "--llm-delay", o.delays.llm.String(), "--tts-delay", o.delays.tts.String())
+	p.fakes = exec.Command(self, "fakes", "--stt", o.stt, "--stt-delay", o.delays.stt.String(), "--llm-delay", o.delays.llm.String(), "--tts-delay", o.delays.tts.String())
 	p.fakes.Stderr = stderr
-	fakesURL, out, err := startAndRead(p.fakes, fakesReady)
+	openaiURL, out, err := startAndRead(p.fakes, fakesReady)
 	if err != nil {
 		return nil, fmt.Errorf("starting the fakes: %w", err)
 	}
 	p.fakesOut = out
+	fakesURL := openaiURL
+	sttEnv := []string{"VOICEAGENT_STT=openai"}
+	if o.stt == "deepgram" {
+		m := []string(nil)
+		if out.Scan() {
+			m = deepgramReady.FindStringSubmatch(out.Text())
+		}
+		if m == nil {
+			p.stop()
+			return nil, fmt.Errorf("the fakes did not say where their Deepgram is (%q)", out.Text())
+		}
+		sttEnv = []string{"VOICEAGENT_STT=deepgram", "DEEPGRAM_API_KEY=" + deepgramKey, "DEEPGRAM_URL=" + m[1]}
+		fakesURL += ", deepgram at " + m[1]
+	}
 
 	llm := "off"
 	if o.llm {
@@ -123,12 +159,13 @@ func startProcesses(o *options, stderr io.Writer) (*processes, error) {
 	}
 	p.server = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--max-calls", strconv.Itoa(o.calls+o.calls/10+10))
 	p.server.Env = append(os.Environ(),
-		"OPENAI_API_KEY=sk-voiceload", "OPENAI_BASE_URL="+fakesURL,
-		"VOICEAGENT_STT=openai", "VOICEAGENT_TTS=openai", "VOICEAGENT_LLM="+llm,
+		"OPENAI_API_KEY=sk-voiceload", "OPENAI_BASE_URL="+openaiURL,
+		"VOICEAGENT_TTS=openai", "VOICEAGENT_LLM="+llm,
 		"TWILIO_AUTH_TOKEN="+p.authToken, "VOICEAGENT_PUBLIC_URL=", "VOICEAGENT_RECORD=",
 		// Browser calls' media on loopback, and every offer admitted:
 		// they all come from this one address.
 		"VOICEAGENT_WEBRTC_IPS=127.0.0.1", "VOICEAGENT_WEBRTC_OFFERS_PER_MINUTE="+strconv.Itoa(2*o.calls+100))
+	p.server.Env = append(p.server.Env, sttEnv...)
 	if o.transport == "webrtc" {
 		p.server.Env = append(p.server.Env, "VOICEAGENT_WEBRTC=1")
 	}

@@ -10,7 +10,8 @@ import (
 // report is what a run measured. Durations are in milliseconds; the
 // server's figures cover the hold, when every call was up.
 type report struct {
-	Transport string  `json:"transport"` // twilio or webrtc
+	Transport string  `json:"transport"`     // twilio or webrtc
+	STT       string  `json:"stt,omitempty"` // the server's recogniser, when voiceload started it: openai or deepgram
 	Server    string  `json:"server"`
 	Agent     string  `json:"agent"`
 	Calls     int     `json:"calls"`
@@ -105,7 +106,11 @@ func newReport(o *options, tg *target, t *tally, held int64, idle, from, to, end
 }
 
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "voiceload: %d %s calls to %s (agent %s), ramp %.0fs, hold %.0fs\n", r.Calls, r.Transport, r.Server, r.Agent, r.RampS, r.HoldS)
+	stt := ""
+	if r.STT != "" {
+		stt = ", speech-to-text " + r.STT
+	}
+	fmt.Fprintf(w, "voiceload: %d %s calls to %s (agent %s%s), ramp %.0fs, hold %.0fs\n", r.Calls, r.Transport, r.Server, r.Agent, stt, r.RampS, r.HoldS)
 	fmt.Fprintf(w, "Calls:        %d held, %d failed\n", r.Held, r.Failed)
 	for reason, n := range r.Failures {
 		fmt.Fprintf(w, "              %d× %s\n", n, reason)
@@ -137,5 +142,10 @@ func (r *report) print(w io.Writer) {
 		return
 	}
 	fmt.Fprintf(w, ", fakes %.2f cores\n", r.FakesCores)
+	if r.STT == "deepgram" {
+		fmt.Fprintf(w, "Fakes:        %d Deepgram streams, %d utterances recognised (%d unmatched), %d speeches, %d chats\n",
+			f.DeepgramStreams, f.DeepgramUtterances, f.Unmatched, f.Speeches, f.Chats)
+		return
+	}
 	fmt.Fprintf(w, "Fakes:        %d transcriptions (%d unmatched), %d speeches, %d chats\n", f.Transcriptions, f.Unmatched, f.Speeches, f.Chats)
 }

@@ -23,6 +23,8 @@ import (
 type options struct {
 	calls      int
 	transport  string // twilio or webrtc
+	stt        string // the recogniser of the serve voiceload starts: openai or deepgram
+	sttSet     bool   // --stt was given
 	ramp, hold time.Duration
 	url        string // a server already running
 	voiceagent string // else, the binary to start
@@ -51,8 +53,14 @@ POST /webrtc/offer (a pion peer, PCMU over UDP) and says the same lines.
 
 With --voiceagent BIN it starts "BIN serve" on loopback itself, and the fake
 speech-to-text, text-to-speech and language model ("voiceload fakes") in a
-process of their own. With --url it loads a server you started; point that
-server's OPENAI_BASE_URL at "voiceload fakes" (see the README).
+process of their own. The server recognises the callers' speech as --stt says:
+openai (one transcription request per utterance) or deepgram (Deepgram's live
+streaming websocket, answered by a fake Deepgram in the fakes' process that
+recognises the lines as they stream; the callers' audio goes to it as 8 kHz
+μ-law). With --url it loads a server you started; point that server's
+OPENAI_BASE_URL (and DEEPGRAM_URL) at "voiceload fakes" (see the README).
+The report keeps apart the CPU of the server, of the load generator (the
+callers) and of the fakes (every fake provider, Deepgram's included).
 
 With --chaos it checks that calls survive the loss of a server: it starts the
 fakes (with a booking API), two serve instances (a and b, one secret, sharing
@@ -75,6 +83,7 @@ the servers' CPU per second of call and Redis commands per call.`,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.agentSet = cmd.Flags().Changed("agent")
+			o.sttSet = cmd.Flags().Changed("stt")
 			for _, name := range []string{"redis", "chaos-every", "chaos-down", "chaos-drain", "seed", "lb-config", "haproxy"} {
 				if cmd.Flags().Changed(name) {
 					o.chaos.onlyFlagsSet = append(o.chaos.onlyFlagsSet, name)
@@ -99,6 +108,7 @@ the servers' CPU per second of call and Redis commands per call.`,
 	fs := root.Flags()
 	fs.IntVarP(&o.calls, "calls", "n", 100, "simultaneous calls")
 	fs.StringVar(&o.transport, "transport", "twilio", "how the calls come: twilio (media streams) or webrtc (browser calls)")
+	fs.StringVar(&o.stt, "stt", "openai", "with --voiceagent: the server's speech-to-text, answered by the fakes: openai (a transcription per utterance) or deepgram (Deepgram's live streaming)")
 	fs.DurationVar(&o.ramp, "ramp", 0, "how long starting the calls takes (default: 50 calls a second)")
 	fs.DurationVar(&o.hold, "hold", 30*time.Second, "how long all the calls are held once started; the report covers this window")
 	fs.StringVar(&o.url, "url", "", "a running voiceagent serve, such as http://127.0.0.1:8080")
@@ -160,6 +170,18 @@ func load(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	case "twilio", "webrtc":
 	default:
 		return usageError{fmt.Errorf("--transport %q: twilio or webrtc", o.transport)}
+	}
+	if o.stt == "" {
+		o.stt = "openai"
+	}
+	if err := checkSTT(o.stt); err != nil {
+		return err
+	}
+	switch {
+	case o.url != "" && o.sttSet:
+		return usageError{errors.New("--stt picks the recogniser of the serve voiceload starts; a server of your own (--url) uses its own (see voiceload fakes --stt)")}
+	case o.chaos.on && o.stt != "openai":
+		return usageError{errors.New("--chaos runs with --stt openai")}
 	}
 	if err := validateChaos(o); err != nil {
 		return err
@@ -330,6 +352,7 @@ func measure(ctx context.Context, o *options, tg *target, clips []clip, procs *p
 	}
 	if procs != nil {
 		r.FakesCores = (cpu1.fakes - cpu0.fakes).Seconds() / at1.Sub(at0).Seconds()
+		r.STT = o.stt
 	}
 	return r, nil
 }

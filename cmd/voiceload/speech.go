@@ -88,3 +88,21 @@ func nearest(clips []clip, d time.Duration) (clip, time.Duration) {
 	}
 	return best, off
 }
+
+// atLeast returns the shortest clip whose voice lasts at least d (the
+// longest when none does): what a voice heard for d so far may become.
+func atLeast(clips []clip, d time.Duration) clip {
+	var best, longest clip
+	for _, c := range clips {
+		if c.Voice >= d && (best.Text == "" || c.Voice < best.Voice) {
+			best = c
+		}
+		if c.Voice > longest.Voice {
+			longest = c
+		}
+	}
+	if best.Text == "" {
+		return longest
+	}
+	return best
+}

@@ -1,21 +1,27 @@
 // Package deepgram recognises speech with Deepgram's live streaming API: a
-// websocket to /v1/listen carrying 16-bit little-endian PCM one way and
-// JSON results the other. It implements speech.STT.
+// websocket to /v1/listen carrying audio one way (G.711 μ-law at 8 kHz,
+// 16-bit little-endian PCM at other rates) and JSON results the other. It
+// implements speech.STT.
 //
 // # Protocol mapping
 //
-// The stream opens with encoding=linear16, the caller's sample_rate,
+// The stream opens with the encoding, the caller's sample_rate,
 // channels=1, the model and language, interim_results, endpointing,
 // utterance_end_ms, vad_events, smart_format and punctuate, authenticated
-// by "Authorization: Token KEY".
+// by "Authorization: Token KEY". The encoding is mulaw for an 8 kHz stream
+// (telephone audio: one byte a sample, 8 KB/s, half of linear16, and the
+// codes the phone line carried, since G.711 decoded and encoded again gives
+// them back) and linear16 at other rates; Config.Encoding sends linear16
+// (or mulaw) at every rate.
 //
-//   - Write queues audio; a writer goroutine sends it as binary frames. The
-//     queue holds at most Config.MaxBuffered of audio (5 s by default):
-//     when that much is waiting the network has stalled, and Write refuses
-//     the frame with ErrQueueFull (dropped; the stream goes on and sends
-//     the rest once the network recovers, or ends with ErrConnection if one
-//     message cannot be sent within Config.WriteTimeout). Write never waits
-//     for the network.
+//   - Write encodes the samples (a table lookup for μ-law) and queues them,
+//     allocating nothing once the queue's buffers have grown; a writer
+//     goroutine sends the queue as binary frames. The queue holds at most
+//     Config.MaxBuffered of audio (5 s by default): when that much is
+//     waiting the network has stalled, and Write refuses the frame with
+//     ErrQueueFull (dropped; the stream goes on and sends the rest once the
+//     network recovers, or ends with ErrConnection if one message cannot be
+//     sent within Config.WriteTimeout). Write never waits for the network.
 //   - Interim transcripts: every Results message that changes the text
 //     gives a Transcript with Final false and the text heard since the last
 //     Final (the final results collected, then the current interim words).
@@ -110,7 +116,21 @@ type Config struct {
 	WriteTimeout time.Duration
 	// MaxBuffered is how much audio may wait to be sent (default 5 s).
 	MaxBuffered time.Duration
+	// Encoding is how audio is sent: empty means EncodingMulaw for 8 kHz
+	// streams (telephone audio: half the bytes, and what the phone line
+	// carried) and EncodingLinear16 at other rates; EncodingLinear16 or
+	// EncodingMulaw sends that at every rate. An encoding in URL's or
+	// Query's parameters counts as Encoding.
+	Encoding string
 }
+
+// The encodings a stream can send, as Deepgram names them.
+const (
+	// EncodingLinear16 is 16-bit little-endian PCM.
+	EncodingLinear16 = "linear16"
+	// EncodingMulaw is G.711 μ-law, one byte a sample.
+	EncodingMulaw = "mulaw"
+)
 
 // STT is Deepgram streaming recognition. It is safe for concurrent use:
 // each Stream opens its own connection.
@@ -156,6 +176,21 @@ func New(cfg Config) (*STT, error) {
 	base, err := parseURL(cfg.URL)
 	if err != nil {
 		return nil, err
+	}
+	// The encoding decides the bytes Write sends: one given as a query
+	// parameter must be one the stream can send, and agree with Encoding.
+	for _, q := range []url.Values{base.Query(), cfg.Query} {
+		if e, ok := q["encoding"]; ok {
+			if len(e) != 1 || cfg.Encoding != "" && e[0] != cfg.Encoding {
+				return nil, fmt.Errorf("%w: encoding %q in the query, %q in Encoding", ErrConfig, strings.Join(e, ","), cfg.Encoding)
+			}
+			cfg.Encoding = e[0]
+		}
+	}
+	switch cfg.Encoding {
+	case "", EncodingLinear16, EncodingMulaw:
+	default:
+		return nil, fmt.Errorf("%w: encoding %q (want %s or %s)", ErrConfig, cfg.Encoding, EncodingLinear16, EncodingMulaw)
 	}
 	if cfg.APIKey == "" && base.Hostname() == "api.deepgram.com" {
 		return nil, fmt.Errorf("%w: no API key for %s", ErrConfig, base.Host)
@@ -210,10 +245,21 @@ func (s *STT) String() string {
 	return "deepgram " + s.cfg.Model + " at " + s.base.Host
 }
 
+// encoding is what a stream at rate Hz sends.
+func (s *STT) encoding(rate int) string {
+	switch {
+	case s.cfg.Encoding != "":
+		return s.cfg.Encoding
+	case rate == 8000:
+		return EncodingMulaw
+	}
+	return EncodingLinear16
+}
+
 // endpoint is the URL of a stream at rate Hz.
 func (s *STT) endpoint(rate int) string {
 	q := url.Values{
-		"encoding":        {"linear16"},
+		"encoding":        {s.encoding(rate)},
 		"sample_rate":     {strconv.Itoa(rate)},
 		"channels":        {"1"},
 		"model":           {s.cfg.Model},
@@ -239,12 +285,14 @@ func (s *STT) endpoint(rate int) string {
 	for k, v := range s.cfg.Query {
 		q[k] = v
 	}
+	q.Set("encoding", s.encoding(rate)) // what Write sends, whatever the query said
 	u := *s.base
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
-// Stream opens a stream for 16-bit mono PCM at rate Hz (8000 to 48000).
+// Stream opens a stream for 16-bit mono PCM at rate Hz (8000 to 48000),
+// sent as Config.Encoding says (μ-law at 8 kHz by default).
 // Cancelling ctx ends it: Recv then returns ctx's error after the
 // transcripts already received. A refused key gives ErrUnauthorized, any
 // other failure ErrConnect.
@@ -271,7 +319,7 @@ func (s *STT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
 	if err != nil {
 		return nil, s.redact(handshakeError(ctx, resp, err))
 	}
-	return start(ctx, conn, s.cfg, rate, s.cfg.APIKey), nil
+	return start(ctx, conn, s.cfg, rate, s.encoding(rate) == EncodingMulaw, s.cfg.APIKey), nil
 }
 
 // handshakeError explains a failed dial, with Deepgram's reason when it

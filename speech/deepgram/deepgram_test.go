@@ -3,6 +3,7 @@ package deepgram_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/url"
 	"runtime"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/voiceagent/voiceagent/speech/deepgram"
 	"github.com/voiceagent/voiceagent/speech/deepgram/deepgramtest"
 	"github.com/voiceagent/voiceagent/speech/speechtest"
+	"github.com/voiceagent/voiceagent/telephony/audio"
 )
 
 const (
@@ -596,4 +598,107 @@ func TestContextDuringStall(t *testing.T) {
 	}
 	s.Close()
 	noneLeft(t, before)
+}
+
+// At 8 kHz the audio goes as μ-law: one byte a sample, the phone line's
+// codes, decoding to the tone written.
+func TestMulawOnTheWire(t *testing.T) {
+	srv := fake(t, deepgramtest.Script{Transcript: heard, KeepAudio: true})
+	s, err := newSTT(t, srv, nil).Stream(context.Background(), 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tone := speechtest.Tone(8000, time.Second)
+	for i := 0; i < len(tone); i += 160 {
+		if err := s.Write(tone[i : i+160]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := untilFinal(t, s); got[len(got)-1].Text != heard {
+		t.Errorf("final %+v: the fake did not hear the tone as speech", got[len(got)-1])
+	}
+	s.Close()
+	ss := srv.Sessions()[0]
+	if q := ss.Query; q.Get("encoding") != "mulaw" || q.Get("sample_rate") != "8000" {
+		t.Errorf("encoding=%s sample_rate=%s, want mulaw at 8000", q.Get("encoding"), q.Get("sample_rate"))
+	}
+	if len(ss.Received) != len(tone) || ss.Audio != len(tone) {
+		t.Fatalf("%d bytes on the wire for %d samples, want one a sample", len(ss.Received), len(tone))
+	}
+	if want := audio.EncodeUlaw(nil, tone); !slices.Equal(ss.Received, []byte(want)) {
+		t.Error("the bytes on the wire are not the μ-law codes of the tone")
+	}
+	// Decoded, they are the tone, to μ-law's precision: half a step, a
+	// step being at most a sixteenth of the value (plus the smallest).
+	dec := audio.DecodeUlaw(nil, ss.Received)
+	var signal, noise float64
+	for i, v := range tone {
+		d := float64(dec[i]) - float64(v)
+		if math.Abs(d) > math.Abs(float64(v))/32+8 {
+			t.Fatalf("sample %d: %d decoded, %d written", i, dec[i], v)
+		}
+		signal += float64(v) * float64(v)
+		noise += d * d
+	}
+	if snr := 10 * math.Log10(signal/noise); snr < 30 {
+		t.Errorf("SNR %.1f dB", snr)
+	}
+}
+
+func TestEncoding(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		rate      int
+		mod       func(*deepgram.Config)
+		url       string // appended to the fake's URL
+		want      string
+		perSample int
+	}{
+		{"8 kHz: mulaw", 8000, nil, "", "mulaw", 1},
+		{"16 kHz: linear16", 16000, nil, "", "linear16", 2},
+		{"linear16 at 8 kHz", 8000, func(c *deepgram.Config) { c.Encoding = deepgram.EncodingLinear16 }, "", "linear16", 2},
+		{"mulaw at 16 kHz", 16000, func(c *deepgram.Config) { c.Encoding = deepgram.EncodingMulaw }, "", "mulaw", 1},
+		{"linear16 in the query", 8000, func(c *deepgram.Config) { c.Query = url.Values{"encoding": {"linear16"}} }, "", "linear16", 2},
+		{"linear16 in the URL", 8000, nil, "/v1/listen?encoding=linear16", "linear16", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fake(t, deepgramtest.Script{Transcript: heard})
+			stt := newSTT(t, srv, func(c *deepgram.Config) {
+				c.URL += tc.url
+				if tc.mod != nil {
+					tc.mod(c)
+				}
+			})
+			s, err := stt.Stream(context.Background(), tc.rate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frame := speechtest.Tone(tc.rate, 20*time.Millisecond)
+			for range 10 {
+				s.Write(frame)
+			}
+			s.Close()
+			ss := srv.Sessions()[0]
+			if got := ss.Query["encoding"]; len(got) != 1 || got[0] != tc.want {
+				t.Errorf("encoding %q, want %s", got, tc.want)
+			}
+			if ss.Audio != 10*len(frame)*tc.perSample {
+				t.Errorf("%d bytes for %d samples, want %d a sample", ss.Audio, 10*len(frame), tc.perSample)
+			}
+		})
+	}
+	for _, c := range []deepgram.Config{
+		{APIKey: "k", Encoding: "opus"},
+		{APIKey: "k", Query: url.Values{"encoding": {"alaw"}}},
+		{APIKey: "k", Encoding: deepgram.EncodingMulaw, Query: url.Values{"encoding": {"linear16"}}},
+		{APIKey: "k", URL: "wss://api.deepgram.com/v1/listen?encoding=linear16", Encoding: deepgram.EncodingMulaw},
+	} {
+		if _, err := deepgram.New(c); !errors.Is(err, deepgram.ErrConfig) {
+			t.Errorf("New(%+v): %v, want ErrConfig", c, err)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package deepgram
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -42,8 +41,10 @@ type item struct {
 // into the transcript queue Recv reads.
 type stream struct {
 	conn      *websocket.Conn
+	transmit  func(typ int, data []byte) error // send, but for tests
 	cfg       Config
 	rate      int
+	ulaw      bool // audio goes as μ-law, else linear16
 	key       string
 	maxQueued int // bytes of audio
 
@@ -69,20 +70,31 @@ type stream struct {
 
 var _ speech.Stream = (*stream)(nil)
 
-// start runs the reader and writer of an open connection; Close waits for
-// them.
-func start(ctx context.Context, conn *websocket.Conn, cfg Config, rate int, key string) *stream {
-	s := &stream{
-		conn:       conn,
+// newStream is a stream's state, before any connection.
+func newStream(cfg Config, rate int, ulaw bool, key string) *stream {
+	bytesPerSample := 2
+	if ulaw {
+		bytesPerSample = 1
+	}
+	return &stream{
 		cfg:        cfg,
 		rate:       rate,
+		ulaw:       ulaw,
 		key:        key,
-		maxQueued:  int(cfg.MaxBuffered.Seconds()*float64(rate)) * 2,
+		maxQueued:  int(cfg.MaxBuffered.Seconds()*float64(rate)) * bytesPerSample,
 		wake:       make(chan struct{}, 1),
 		dead:       make(chan struct{}),
 		readerDone: make(chan struct{}),
 		changed:    make(chan struct{}),
 	}
+}
+
+// start runs the reader and writer of an open connection; Close waits for
+// them. With ulaw the audio is sent as μ-law, else as linear16.
+func start(ctx context.Context, conn *websocket.Conn, cfg Config, rate int, ulaw bool, key string) *stream {
+	s := newStream(cfg, rate, ulaw, key)
+	s.conn = conn
+	s.transmit = s.send
 	conn.SetReadLimit(readLimit)
 	s.wg.Add(2)
 	go func() {
@@ -135,16 +147,20 @@ func (s *stream) push(ts ...speech.Transcript) {
 	s.broadcast()
 }
 
-// Write queues pcm to be sent; it never waits for the network. When
-// Config.MaxBuffered of audio is already waiting it returns ErrQueueFull
-// and drops pcm.
+// Write queues pcm to be sent, encoded (μ-law or linear16); it never
+// waits for the network and, once the queue's buffers have grown to the
+// frames written, allocates nothing. When Config.MaxBuffered of audio is
+// already waiting it returns ErrQueueFull and drops pcm.
 func (s *stream) Write(pcm []int16) error {
 	s.mu.Lock()
 	if err := s.usable(); err != nil {
 		s.mu.Unlock()
 		return err
 	}
-	n := 2 * len(pcm)
+	n := len(pcm)
+	if !s.ulaw {
+		n *= 2
+	}
 	if n == 0 {
 		s.mu.Unlock()
 		return nil
@@ -164,11 +180,11 @@ func (s *stream) Write(pcm []int16) error {
 		s.out = append(s.out, item{audio: buf})
 		k++
 	}
-	buf := s.out[k-1].audio
-	for _, v := range pcm {
-		buf = binary.LittleEndian.AppendUint16(buf, uint16(v))
+	if s.ulaw {
+		s.out[k-1].audio = appendUlaw(s.out[k-1].audio, pcm)
+	} else {
+		s.out[k-1].audio = appendLinear16(s.out[k-1].audio, pcm)
 	}
-	s.out[k-1].audio = buf
 	s.queued += n
 	s.written += int64(len(pcm))
 	s.mu.Unlock()
@@ -336,6 +352,8 @@ func (s *stream) write(ctx context.Context) {
 	defer fin.Stop()
 	var finC <-chan time.Time
 	var batch []item
+	var last bool
+	var err error
 	for {
 		select {
 		case <-ctx.Done():
@@ -355,46 +373,12 @@ func (s *stream) write(ctx context.Context) {
 			s.push(s.asm.expire(now)...)
 			s.mu.Unlock()
 		}
-		s.mu.Lock()
-		batch, s.out = s.out, batch[:0]
-		s.mu.Unlock()
-		for i, it := range batch {
-			switch {
-			case it.ctrl == nil:
-				for b := it.audio; len(b) > 0; {
-					chunk := b[:min(len(b), maxChunk)]
-					b = b[len(chunk):]
-					if err := s.send(websocket.BinaryMessage, chunk); err != nil {
-						s.fail(err)
-						return
-					}
-					s.mu.Lock()
-					s.queued -= len(chunk)
-					s.mu.Unlock()
-				}
-				if keep != nil {
-					keep.Reset(s.cfg.KeepAlive)
-				}
-				s.mu.Lock()
-				if len(s.free) < 4 {
-					s.free = append(s.free, it.audio[:0])
-				}
-				s.mu.Unlock()
-			default:
-				if err := s.send(websocket.TextMessage, it.ctrl); err != nil {
-					s.fail(err)
-					return
-				}
-				if it.seq != 0 {
-					s.mu.Lock()
-					s.asm.sent(it.seq, time.Now().Add(s.cfg.FinalizeTimeout))
-					s.mu.Unlock()
-				}
-				if it.last {
-					return
-				}
-			}
-			batch[i] = item{}
+		if batch, last, err = s.drain(batch, keep); err != nil {
+			s.fail(err)
+			return
+		}
+		if last {
+			return
 		}
 		s.mu.Lock()
 		d := s.asm.deadline()
@@ -407,4 +391,50 @@ func (s *stream) write(ctx context.Context) {
 			finC = fin.C
 		}
 	}
+}
+
+// drain sends what is queued, in order, through batch (returned, emptied,
+// for the next time); last reports that CloseStream was sent. Sending audio
+// restarts keep, when there is one. Once the buffers have grown, it
+// allocates nothing itself.
+func (s *stream) drain(batch []item, keep *time.Timer) (_ []item, last bool, _ error) {
+	s.mu.Lock()
+	batch, s.out = s.out, batch[:0]
+	s.mu.Unlock()
+	for i, it := range batch {
+		batch[i] = item{}
+		if it.ctrl != nil {
+			if err := s.transmit(websocket.TextMessage, it.ctrl); err != nil {
+				return batch[:0], false, err
+			}
+			if it.seq != 0 {
+				s.mu.Lock()
+				s.asm.sent(it.seq, time.Now().Add(s.cfg.FinalizeTimeout))
+				s.mu.Unlock()
+			}
+			if it.last {
+				return batch[:0], true, nil
+			}
+			continue
+		}
+		for b := it.audio; len(b) > 0; {
+			chunk := b[:min(len(b), maxChunk)]
+			b = b[len(chunk):]
+			if err := s.transmit(websocket.BinaryMessage, chunk); err != nil {
+				return batch[:0], false, err
+			}
+			s.mu.Lock()
+			s.queued -= len(chunk)
+			s.mu.Unlock()
+		}
+		if keep != nil {
+			keep.Reset(s.cfg.KeepAlive)
+		}
+		s.mu.Lock()
+		if len(s.free) < 4 {
+			s.free = append(s.free, it.audio[:0])
+		}
+		s.mu.Unlock()
+	}
+	return batch[:0], false, nil
 }

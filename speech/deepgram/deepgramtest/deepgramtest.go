@@ -1,12 +1,18 @@
 // Package deepgramtest is a fake Deepgram live transcription server on
 // loopback for tests: GET /v1/listen upgraded to a websocket (gorilla),
 // speaking the wire protocol of Deepgram's streaming API. Binary frames are
-// 16-bit little-endian PCM; text frames are the JSON control messages
-// (KeepAlive, Finalize, CloseStream). It answers with Results (interim and
-// final), SpeechStarted, UtteranceEnd and, on CloseStream, Metadata before
-// closing.
+// the audio, as the handshake's encoding says: linear16 (16-bit
+// little-endian PCM) or mulaw (G.711 μ-law, one byte a sample). The
+// handshake is refused with 400, as Deepgram does, for an encoding Deepgram
+// does not know or one without sample_rate, and, the fake's own limits,
+// for containerized audio (no encoding) and the raw encodings it does not
+// decode. Text frames are the JSON control messages (KeepAlive, Finalize,
+// CloseStream). It answers with Results (interim and final), SpeechStarted,
+// UtteranceEnd and, on CloseStream, Metadata before closing.
 //
-// Recognition is scripted: every utterance is heard as Script.Transcript.
+// Recognition is scripted: every utterance is heard as Script.Transcript,
+// or Script.Transcripts in turn, or as Script.Recognize names it from its
+// audio.
 // The fake follows the client's own query parameters the way Deepgram does:
 // interim results only with interim_results=true (one more word revealed
 // every Script.InterimEvery of speech), a speech_final result after
@@ -58,6 +64,21 @@ type Script struct {
 	// nth stretch of audio with speech to be finalized, counting from 0)
 	// is heard as Transcripts[n % len(Transcripts)].
 	Transcripts []string
+	// Recognize, when set, replaces both: it names the words of an
+	// utterance from its audio. It is called with the utterance's samples
+	// from its first speech to the last received (decoded to 16-bit PCM
+	// whatever the encoding, at rate Hz) each time its words are needed:
+	// with final false for an interim result, as more speech arrives (a
+	// real recogniser's interim words change too), and once with final
+	// true for its final result, with the whole utterance. It runs on the
+	// connection's goroutine, one call at a time per connection, and must
+	// be safe for concurrent use across connections; pcm is only valid
+	// during the call. An utterance keeps at most its first two minutes of
+	// audio for it.
+	Recognize func(pcm []int16, rate int, final bool) string
+	// KeepAudio records the audio of each connection as received, in
+	// Session.Received.
+	KeepAudio bool
 	// InterimEvery is how much speech reveals one more word in interim
 	// results (default 300 ms).
 	InterimEvery time.Duration
@@ -93,6 +114,8 @@ type Session struct {
 	Header http.Header
 	// Audio is how many bytes of audio arrived, in Frames binary messages.
 	Audio, Frames int
+	// Received are those bytes, with Script.KeepAudio.
+	Received []byte
 	// Messages are the text messages received, as sent.
 	Messages []string
 	// Sent are the text messages the fake sent.
@@ -139,8 +162,10 @@ type Server struct {
 	mu       sync.Mutex
 	conns    map[*websocket.Conn]bool
 	sessions []*Session
+	accepted int
 	rejected int
 	closed   bool
+	forget   bool // Unrecorded
 }
 
 // New starts a fake that behaves as script says. Close stops it.
@@ -191,8 +216,25 @@ func (s *Server) Sessions() []Session {
 		out[i] = *r
 		out[i].Messages = append([]string(nil), r.Messages...)
 		out[i].Sent = append([]string(nil), r.Sent...)
+		out[i].Received = append([]byte(nil), r.Received...)
 	}
 	return out
+}
+
+// Unrecorded stops the server keeping a Session of each connection (its
+// messages pile up under load): Sessions returns those that came before.
+// Accepted still counts.
+func (s *Server) Unrecorded() {
+	s.mu.Lock()
+	s.forget = true
+	s.mu.Unlock()
+}
+
+// Accepted returns how many connections were accepted.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
 }
 
 // Rejected returns how many upgrades were refused.
@@ -239,15 +281,29 @@ func (s *Server) refuse(w http.ResponseWriter, status int, code, msg string) {
 // params are the query parameters the fake acts on.
 type params struct {
 	rate         int
+	mulaw        bool // else linear16
 	interim      bool
 	vad          bool
 	endpointing  int // samples of silence; 0 = off
 	utteranceEnd int // samples without words; 0 = off
 }
 
+// encodings are Deepgram's raw audio encodings; the fake decodes two.
+var encodings = map[string]bool{
+	"linear16": true, "mulaw": true,
+	"linear32": false, "flac": false, "alaw": false, "amr-nb": false, "amr-wb": false,
+	"opus": false, "ogg-opus": false, "speex": false, "g729": false,
+}
+
 func (s *Server) params(q url.Values) (params, string) {
-	if enc := q.Get("encoding"); enc != "linear16" {
-		return params{}, fmt.Sprintf("encoding %q is not supported by the fake (linear16 only)", enc)
+	enc := q.Get("encoding")
+	switch decodes, known := encodings[enc]; {
+	case enc == "":
+		return params{}, "the fake takes raw audio: give encoding and sample_rate"
+	case !known:
+		return params{}, fmt.Sprintf("encoding %q is not one of Deepgram's", enc)
+	case !decodes:
+		return params{}, fmt.Sprintf("encoding %q is not supported by the fake (linear16 and mulaw only)", enc)
 	}
 	rate, err := strconv.Atoi(q.Get("sample_rate"))
 	if err != nil || rate < 8000 || rate > 48000 {
@@ -256,7 +312,7 @@ func (s *Server) params(q url.Values) (params, string) {
 	if ch := q.Get("channels"); ch != "" && ch != "1" {
 		return params{}, "the fake takes one channel"
 	}
-	p := params{rate: rate, interim: q.Get("interim_results") == "true", vad: q.Get("vad_events") == "true"}
+	p := params{rate: rate, mulaw: enc == "mulaw", interim: q.Get("interim_results") == "true", vad: q.Get("vad_events") == "true"}
 	ms := 10 // Deepgram's default endpointing
 	if e := q.Get("endpointing"); e == "false" {
 		ms = 0
@@ -303,7 +359,10 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "closing", http.StatusServiceUnavailable)
 		return
 	}
-	s.sessions = append(s.sessions, rec)
+	record := !s.forget
+	if record {
+		s.sessions = append(s.sessions, rec)
+	}
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
@@ -318,6 +377,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[conn] = true
+	s.accepted++
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -325,7 +385,7 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		conn.Close()
 	}()
-	c := &session{srv: s, conn: conn, rec: rec, p: p}
+	c := &session{srv: s, conn: conn, rec: rec, record: record, p: p}
 	c.next()
 	c.run()
 }
@@ -333,11 +393,13 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request) {
 // session is one connection's recogniser. Positions are in samples of the
 // received audio.
 type session struct {
-	srv   *Server
-	conn  *websocket.Conn
-	rec   *Session
-	p     params
-	words []string
+	srv    *Server
+	conn   *websocket.Conn
+	rec    *Session
+	record bool // rec is kept (not Unrecorded)
+	p      params
+	words  []string
+	heard  []int16 // the utterance from its first speech, for Recognize
 
 	utterance    int  // utterances finalized
 	pos          int  // samples received
@@ -346,6 +408,7 @@ type session struct {
 	speechStart  int  // first sample of speech since segStart
 	speechEnd    int  // end of the last speech since segStart
 	shown        int  // words shown in interims of this segment
+	revealed     int  // words the speech of this segment may show
 	silence      int  // samples of silence since the last speech
 	inSpeech     bool // for SpeechStarted
 	lastWordEnd  int  // end of the last finalized speech
@@ -353,13 +416,30 @@ type session struct {
 	stalled      bool
 }
 
-// next sets the words of the coming utterance.
+// next sets the words of the coming utterance (with Recognize, once they
+// are needed: recognize).
 func (c *session) next() {
+	c.heard = c.heard[:0]
+	if c.srv.script.Recognize != nil {
+		c.words = nil
+		return
+	}
 	text := c.srv.script.Transcript
 	if ts := c.srv.script.Transcripts; len(ts) > 0 {
 		text = ts[c.utterance%len(ts)]
 	}
 	c.words = strings.Fields(text)
+}
+
+// maxHeard bounds the audio of an utterance kept for Recognize.
+const maxHeard = 120 // seconds
+
+// recognize, with Script.Recognize, names the words of the utterance so
+// far.
+func (c *session) recognize(final bool) {
+	if r := c.srv.script.Recognize; r != nil {
+		c.words = strings.Fields(r(c.heard, c.p.rate, final))
+	}
 }
 
 func (c *session) run() {
@@ -384,17 +464,24 @@ func (c *session) run() {
 		}
 		switch typ {
 		case websocket.BinaryMessage:
-			c.srv.mu.Lock()
-			c.rec.Audio += len(data)
-			c.rec.Frames++
-			c.srv.mu.Unlock()
+			if c.record {
+				c.srv.mu.Lock()
+				c.rec.Audio += len(data)
+				c.rec.Frames++
+				if script.KeepAudio {
+					c.rec.Received = append(c.rec.Received, data...)
+				}
+				c.srv.mu.Unlock()
+			}
 			if !c.audio(data) {
 				return
 			}
 		case websocket.TextMessage:
-			c.srv.mu.Lock()
-			c.rec.Messages = append(c.rec.Messages, string(data))
-			c.srv.mu.Unlock()
+			if c.record {
+				c.srv.mu.Lock()
+				c.rec.Messages = append(c.rec.Messages, string(data))
+				c.srv.mu.Unlock()
+			}
 			if !c.control(data) {
 				return
 			}
@@ -409,9 +496,11 @@ func (c *session) closeWith(code int, reason string) {
 
 func (c *session) send(v any) bool {
 	b, _ := json.Marshal(v)
-	c.srv.mu.Lock()
-	c.rec.Sent = append(c.rec.Sent, string(b))
-	c.srv.mu.Unlock()
+	if c.record {
+		c.srv.mu.Lock()
+		c.rec.Sent = append(c.rec.Sent, string(b))
+		c.srv.mu.Unlock()
+	}
 	return c.conn.WriteMessage(websocket.TextMessage, b) == nil
 }
 
@@ -419,21 +508,39 @@ func (c *session) seconds(samples int) float64 {
 	return math.Round(float64(samples)/float64(c.p.rate)*1000) / 1000
 }
 
-// audio processes received PCM 10 ms at a time; false ends the connection.
+// sample is the jth sample of data, in the connection's encoding.
+func (c *session) sample(data []byte, j int) int16 {
+	if c.p.mulaw {
+		return ulawTable[data[j]]
+	}
+	return int16(binary.LittleEndian.Uint16(data[2*j:]))
+}
+
+// audio processes received audio 10 ms at a time; false ends the
+// connection.
 func (c *session) audio(data []byte) bool {
 	script := c.srv.script
 	chunk := c.p.rate / 100
 	samples := len(data) / 2
+	if c.p.mulaw {
+		samples = len(data)
+	}
 	for i := 0; i < samples; i += chunk {
 		n := min(chunk, samples-i)
 		var sum float64
 		for j := i; j < i+n; j++ {
-			v := float64(int16(binary.LittleEndian.Uint16(data[2*j:])))
+			v := float64(c.sample(data, j))
 			sum += v * v
 		}
 		start := c.pos
 		c.pos += n
-		if math.Sqrt(sum/float64(n)) >= script.Threshold {
+		speech := math.Sqrt(sum/float64(n)) >= script.Threshold
+		if script.Recognize != nil && (speech || len(c.heard) > 0) && len(c.heard) < maxHeard*c.p.rate {
+			for j := i; j < i+n; j++ {
+				c.heard = append(c.heard, c.sample(data, j))
+			}
+		}
+		if speech {
 			if !c.speechChunk(start) {
 				return false
 			}
@@ -471,15 +578,19 @@ func (c *session) speechChunk(start int) bool {
 	c.speech += c.pos - start
 	c.speechEnd = c.pos
 	c.silence = 0
-	if len(c.words) > 0 {
+	if len(c.words) > 0 || c.srv.script.Recognize != nil {
 		c.lastWordEnd, c.wordsPending = c.pos, true
 	}
-	if !c.p.interim || len(c.words) == 0 {
+	if !c.p.interim {
 		return true
 	}
-	if k := min(len(c.words), c.speech/c.samples(c.srv.script.InterimEvery)); k > c.shown {
-		c.shown = k
-		return c.results(c.words[:k], false, false, false)
+	if k := c.speech / c.samples(c.srv.script.InterimEvery); k > c.revealed {
+		c.revealed = k
+		c.recognize(false)
+		if k = min(k, len(c.words)); k > c.shown {
+			c.shown = k
+			return c.results(c.words[:k], false, false, false)
+		}
 	}
 	return true
 }
@@ -505,6 +616,7 @@ func (c *session) silenceChunk(n int) bool {
 func (c *session) final(speechFinal, fromFinalize bool) bool {
 	var words []string
 	if c.speech > 0 {
+		c.recognize(true)
 		words = c.words
 	}
 	ok := c.results(words, true, speechFinal, fromFinalize)
@@ -512,7 +624,7 @@ func (c *session) final(speechFinal, fromFinalize bool) bool {
 		c.utterance++
 		c.next()
 	}
-	c.segStart, c.speech, c.shown = c.pos, 0, 0
+	c.segStart, c.speech, c.shown, c.revealed = c.pos, 0, 0, 0
 	return ok
 }
 
@@ -572,9 +684,11 @@ func (c *session) control(data []byte) bool {
 		}
 		return c.final(false, true)
 	case "CloseStream":
-		c.srv.mu.Lock()
-		c.rec.CloseStream = true
-		c.srv.mu.Unlock()
+		if c.record {
+			c.srv.mu.Lock()
+			c.rec.CloseStream = true
+			c.srv.mu.Unlock()
+		}
 		if c.pos > c.segStart && !c.final(false, false) {
 			return false
 		}
@@ -598,3 +712,18 @@ func (c *session) control(data []byte) bool {
 	}
 	return true
 }
+
+// ulawTable decodes G.711 μ-law: G.191's ulaw_expand for each code.
+var ulawTable = func() (t [256]int16) {
+	for i := range t {
+		m := ^byte(i)
+		exp := int32(m>>4) & 7
+		step := int32(4) << (exp + 1)
+		v := int32(0x80)<<exp + step*int32(m&0x0F) + step/2 - 4*33
+		if i < 0x80 {
+			v = -v
+		}
+		t[i] = int16(v)
+	}
+	return t
+}()
