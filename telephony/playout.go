@@ -236,7 +236,7 @@ func synthesize(ctx context.Context, tts speech.TTS, text, lang string, b *speak
 	defer a.Close()
 	if b.framer == nil {
 		b.framer, _ = audio.NewFramer[int16](frameLen)
-		b.in = make([]int16, 4800) // 200 ms at 24 kHz
+		b.in = make([]int16, 2400) // 100 ms at 24 kHz
 	}
 	if b.chain == nil || b.chain.SampleRate() != tts.SampleRate() {
 		w, err := audio.NewResampleWriter(audio.NewFuncWriter("playout", Rate, b.playout), tts.SampleRate())
