@@ -702,3 +702,48 @@ func TestEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestGathered: audio goes out 100 ms to a message (a second of 20 ms
+// frames is 10 messages, not 50), and a Flush sends what has gathered at
+// once, however little.
+func TestGathered(t *testing.T) {
+	srv := fake(t, deepgramtest.Script{Transcript: heard, KeepAudio: true})
+	s, err := newSTT(t, srv, nil).Stream(context.Background(), 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tone := speechtest.Tone(8000, time.Second+40*time.Millisecond)
+	for i := 0; i+160 <= len(tone); i += 160 {
+		if err := s.Write(tone[i : i+160]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // the writer keeps up
+	}
+	received := func() (int, int) {
+		ss := srv.Sessions()
+		if len(ss) == 0 {
+			return 0, 0
+		}
+		return ss[0].Audio, ss[0].Frames
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if n, _ := received(); n == 8000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			n, _ := received()
+			t.Fatalf("%d samples received, want the first second's 8000 without a Flush", n)
+		}
+	}
+	if n, frames := received(); frames > 10 {
+		t.Errorf("%d samples in %d messages, want 10 or fewer", n, frames)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	untilFinal(t, s)
+	if n, _ := received(); n != len(tone) {
+		t.Errorf("after the Flush %d samples received, want all %d", n, len(tone))
+	}
+}

@@ -60,6 +60,7 @@ type stream struct {
 	queued  int      // bytes of audio queued or being sent
 	free    [][]byte // spent audio buffers
 	written int64    // samples accepted by Write
+	unsent  int      // samples written since the writer was last nudged
 	seq     uint64
 	asm     assembler
 	q       []speech.Transcript
@@ -187,10 +188,26 @@ func (s *stream) Write(pcm []int16) error {
 	}
 	s.queued += n
 	s.written += int64(len(pcm))
+	// The writer sends what has gathered every sendEvery of audio (or at
+	// once for a Flush or Close): a tenth of the messages and wake-ups of
+	// a message per 20 ms frame.
+	s.unsent += len(pcm)
+	nudge := s.unsent >= s.rate*int(sendEvery/time.Millisecond)/1000
+	if nudge {
+		s.unsent = 0
+	}
 	s.mu.Unlock()
-	s.poke()
+	if nudge {
+		s.poke()
+	}
 	return nil
 }
+
+// sendEvery is how much audio the writer gathers into one message.
+// Deepgram takes audio in chunks of any size; interim results wait at
+// most this long for it, and the end of a turn (Flush) sends what has
+// gathered at once, so the final transcript does not wait at all.
+const sendEvery = 100 * time.Millisecond
 
 // Flush sends Finalize after the audio written so far; one Final
 // transcript of the text since the previous Final follows. With 64 Flushes
@@ -208,6 +225,7 @@ func (s *stream) Flush() error {
 	s.seq++
 	s.push(s.asm.flush(s.seq, float64(s.written)/float64(s.rate))...)
 	s.out = append(s.out, item{ctrl: msgFinalize, seq: s.seq})
+	s.unsent = 0
 	s.mu.Unlock()
 	s.poke()
 	return nil
