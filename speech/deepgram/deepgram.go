@@ -16,7 +16,9 @@
 //
 //   - Write encodes the samples (a table lookup for μ-law) and queues them,
 //     allocating nothing once the queue's buffers have grown; a writer
-//     goroutine sends the queue as binary frames. The queue holds at most
+//     goroutine sends the queue as binary frames, 100 ms of audio to a
+//     message (a Flush or Close sends what has gathered at once, so a
+//     final transcript never waits for it). The queue holds at most
 //     Config.MaxBuffered of audio (5 s by default): when that much is
 //     waiting the network has stalled, and Write refuses the frame with
 //     ErrQueueFull (dropped; the stream goes on and sends the rest once the
