@@ -27,6 +27,8 @@ const (
 	// after its last save: a call whose instance died and which no
 	// connection takes over is forgotten then.
 	liveTTL = 2 * time.Hour
+	// endedAlone is how long a MemoryStore keeps a finished call.
+	endedAlone = 10 * time.Minute
 	// eventsTTL bounds a call's events in a shared store.
 	eventsTTL = time.Hour
 	// epochEvents spaces a call's event ids by hand-over: those of the
@@ -268,8 +270,15 @@ func (c *call) save(outcome, transfer string, live bool) {
 		return
 	}
 	ttl := liveTTL
-	if !live {
+	switch {
+	case live:
+	case c.l.shared:
 		ttl = c.l.retention
+	default:
+		// Alone, the registry keeps the finished calls the API shows; the
+		// store need only answer the carrier's question after the end
+		// (a transfer), not hold every call of the retention in memory.
+		ttl = endedAlone
 	}
 	c.l.keep.save(rec, ttl)
 }
