@@ -240,8 +240,12 @@ func (c *call) record(outcome, transfer string, live bool) (*Record, error) {
 	v.Turns = len(tr.Turns)
 	rec := &Record{View: v, Epoch: c.epoch, Version: c.version}
 	var err error
-	if rec.Transcript, err = json.Marshal(tr); err != nil {
-		return nil, err
+	if c.l.shared {
+		// Other instances show it; alone, the registry does, and the
+		// store holds only what a new connection needs.
+		if rec.Transcript, err = json.Marshal(tr); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case live:
