@@ -2,6 +2,7 @@ package telephony
 
 import (
 	"context"
+	"sync"
 
 	"github.com/voiceagent/voiceagent/telephony/audio"
 )
@@ -72,4 +73,22 @@ type Answerer interface {
 	// Answer opens a new call on line. An error (an unknown agent) refuses
 	// it: the transport then closes its connection without Line.End.
 	Answer(ctx context.Context, info CallInfo, line Line) (Inbound, error)
+}
+
+// Settle waits for a transport's calls (wg) to end until ctx is done;
+// then it ends them with end and waits for that: what a transport's Drain
+// and HandOver do once they have stopped taking calls.
+func Settle(ctx context.Context, wg *sync.WaitGroup, end func()) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	end()
+	<-done
 }

@@ -177,22 +177,7 @@ func (t *Transport) Drain(ctx context.Context) {
 	t.mu.Lock()
 	t.draining = true
 	t.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		t.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return
-	case <-ctx.Done():
-	}
-	t.mu.Lock()
-	for _, a := range t.calls {
-		a.cancel(nil)
-	}
-	t.mu.Unlock()
-	<-done
+	telephony.Settle(ctx, &t.wg, func() { t.cancelAll(nil) })
 }
 
 // HandOver refuses new calls from now on and ends the calls in progress
@@ -211,22 +196,16 @@ func (t *Transport) HandOver(ctx context.Context) {
 		}
 	}
 	t.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		t.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return
-	case <-ctx.Done():
-	}
+	telephony.Settle(ctx, &t.wg, func() { t.cancelAll(telephony.ErrHandover) })
+}
+
+// cancelAll ends every call in progress, with cause.
+func (t *Transport) cancelAll(cause error) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, a := range t.calls {
-		a.cancel(telephony.ErrHandover)
+		a.cancel(cause)
 	}
-	t.mu.Unlock()
-	<-done
 }
 
 // base is the server's public address with scheme ("https" or "wss").

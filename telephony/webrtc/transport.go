@@ -326,18 +326,7 @@ func (t *Transport) Drain(ctx context.Context) {
 	t.mu.Lock()
 	t.draining = true
 	t.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		t.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return
-	case <-ctx.Done():
-	}
-	t.stop()
-	<-done
+	telephony.Settle(ctx, &t.wg, t.stop)
 }
 
 // HandOver refuses new calls from now on and ends the calls in progress
@@ -358,22 +347,13 @@ func (t *Transport) HandOver(ctx context.Context) {
 	for _, c := range calls {
 		c.handOver()
 	}
-	done := make(chan struct{})
-	go func() {
-		t.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return
-	case <-ctx.Done():
-	}
-	t.mu.Lock()
-	for c := range t.calls {
-		c.runCancel(telephony.ErrHandover)
-	}
-	t.mu.Unlock()
-	<-done
+	telephony.Settle(ctx, &t.wg, func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for c := range t.calls {
+			c.runCancel(telephony.ErrHandover)
+		}
+	})
 }
 
 // handingOver says whether HandOver was called.
