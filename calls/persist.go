@@ -182,19 +182,10 @@ func (k *keeper) retry(ctx context.Context) {
 	}
 	k.mu.Unlock()
 	for _, p := range batch {
-		sctx, cancel := context.WithTimeout(ctx, saveWait)
-		err := k.store.Save(sctx, p.rec, p.ttl)
-		cancel()
-		if err != nil && !errors.Is(err, ErrStale) {
+		if err := k.resave(ctx, p); err != nil {
 			k.fail(err)
 			return
 		}
-		k.mu.Lock()
-		if cur, ok := k.pending[p.rec.View.ID]; ok && cur.rec == p.rec {
-			delete(k.pending, p.rec.View.ID)
-		}
-		k.metrics.setPending(len(k.pending))
-		k.mu.Unlock()
 	}
 	k.mu.Lock()
 	caught := len(k.pending) == 0
@@ -214,19 +205,27 @@ func (k *keeper) flush(id string) {
 	k.mu.Lock()
 	p, ok := k.pending[id]
 	k.mu.Unlock()
-	if !ok {
-		return
+	if ok {
+		_ = k.resave(context.Background(), p) // still queued if it fails
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), saveWait)
-	defer cancel()
-	if err := k.store.Save(ctx, p.rec, p.ttl); err == nil || errors.Is(err, ErrStale) {
-		k.mu.Lock()
-		if cur, ok := k.pending[id]; ok && cur.rec == p.rec {
-			delete(k.pending, id)
-		}
-		k.metrics.setPending(len(k.pending))
-		k.mu.Unlock()
+}
+
+// resave writes a queued save and, once it is stored (or a later record
+// is), takes it off the queue unless a newer save of the call replaced it.
+func (k *keeper) resave(ctx context.Context, p pendingSave) error {
+	sctx, cancel := context.WithTimeout(ctx, saveWait)
+	err := k.store.Save(sctx, p.rec, p.ttl)
+	cancel()
+	if err != nil && !errors.Is(err, ErrStale) {
+		return err
 	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if cur, ok := k.pending[p.rec.View.ID]; ok && cur.rec == p.rec {
+		delete(k.pending, p.rec.View.ID)
+	}
+	k.metrics.setPending(len(k.pending))
+	return nil
 }
 
 // record is the call as the store keeps it now; with the session's
