@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -316,23 +315,7 @@ func TestBrowserReconnect(t *testing.T) {
 	agentFile := api.agentFile(t, dir)
 	redisURL, prefix := redistest.URL(t)
 
-	var mu sync.Mutex
-	heard := []string{"quiero pedir una cita"}
-	fake := openaitest.New(openaitest.Always(openaitest.Reply{}))
-	defer fake.Close()
-	fake.OnTranscription(func(*openaitest.Transcription) openaitest.AudioReply {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(heard) == 0 {
-			return openaitest.AudioReply{Text: ""}
-		}
-		text := heard[0]
-		heard = heard[1:]
-		return openaitest.AudioReply{Text: text}
-	})
-	fake.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
-		return openaitest.AudioReply{Duration: time.Duration(len([]rune(s.Input))) * 40 * time.Millisecond}
-	})
+	fake := fakeVoice(t, []string{"quiero pedir una cita"}, "", 40*time.Millisecond)
 	vars := map[string]string{
 		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL, "VOICEAGENT_LLM": "off",
 		"VOICEAGENT_STT": "openai", "VOICEAGENT_TTS": "openai", "VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1",

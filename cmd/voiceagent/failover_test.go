@@ -4,18 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,9 +19,7 @@ import (
 
 	"github.com/voiceagent/voiceagent/calls"
 	"github.com/voiceagent/voiceagent/internal/lbtest"
-	"github.com/voiceagent/voiceagent/internal/openaitest"
 	"github.com/voiceagent/voiceagent/internal/redistest"
-	"github.com/voiceagent/voiceagent/telephony/twilio"
 	"github.com/voiceagent/voiceagent/telephony/twilio/twiliotest"
 )
 
@@ -90,62 +84,6 @@ func startInstance(t *testing.T, bin, name string, env []string, args ...string)
 	return in
 }
 
-// twiml is the part of a TwiML answer the simulated Twilio follows.
-type twiml struct {
-	Connect struct {
-		Action string `xml:"action,attr"`
-		Stream struct {
-			URL    string `xml:"url,attr"`
-			Params []struct {
-				Name  string `xml:"name,attr"`
-				Value string `xml:"value,attr"`
-			} `xml:"Parameter"`
-		} `xml:"Stream"`
-	} `xml:"Connect"`
-	Hangup *struct{} `xml:"Hangup"`
-}
-
-// twilioPost posts a signed Twilio request and parses its TwiML.
-func twilioPost(t *testing.T, token, u string, form url.Values) twiml {
-	t.Helper()
-	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Forwarded-Proto", "http")
-	req.Header.Set("X-Twilio-Signature", twilio.Signature(token, u, form))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var doc twiml
-	if resp.StatusCode != 200 || xml.Unmarshal(body, &doc) != nil {
-		t.Fatalf("%s: %s\n%s", u, resp.Status, body)
-	}
-	return doc
-}
-
-// dialStream opens the stream a TwiML answer names, as Twilio does.
-func dialStream(t *testing.T, ctx context.Context, token, sid string, doc twiml) *twiliotest.Client {
-	t.Helper()
-	if doc.Connect.Stream.URL == "" {
-		t.Fatalf("no stream in the TwiML: %+v", doc)
-	}
-	params := map[string]string{}
-	for _, p := range doc.Connect.Stream.Params {
-		params[p.Name] = p.Value
-	}
-	c, err := twiliotest.Dial(ctx, doc.Connect.Stream.URL, twiliotest.Config{
-		CallSid: sid, Parameters: params,
-		Header: http.Header{"X-Twilio-Signature": {twilio.Signature(token, doc.Connect.Stream.URL, nil)}, "X-Forwarded-Proto": {"http"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // TestFailover: two serve processes behind HAProxy (deploy/haproxy.cfg)
 // share Redis; a simulated Twilio caller is mid-booking when the instance
 // holding the call is killed with SIGKILL. Twilio asks the <Connect>
@@ -181,22 +119,7 @@ func TestFailover(t *testing.T) {
 	}
 
 	// What the recogniser hears, in order, whichever instance asks.
-	heard := []string{"quiero pedir una cita", "María López", "el lunes", "sí"}
-	fake := openaitest.New(openaitest.Always(openaitest.Reply{}))
-	defer fake.Close()
-	fake.OnTranscription(func(*openaitest.Transcription) openaitest.AudioReply {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(heard) == 0 {
-			return openaitest.AudioReply{Text: "mmm"}
-		}
-		text := heard[0]
-		heard = heard[1:]
-		return openaitest.AudioReply{Text: text}
-	})
-	fake.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
-		return openaitest.AudioReply{Duration: time.Duration(len([]rune(s.Input))) * 12 * time.Millisecond}
-	})
+	fake := fakeVoice(t, []string{"quiero pedir una cita", "María López", "el lunes", "sí"}, "mmm", 12*time.Millisecond)
 
 	const token = "twilio-auth-token"
 	env := append(os.Environ(), "OPENAI_API_KEY=sk-test", "OPENAI_BASE_URL="+fake.URL, "VOICEAGENT_LLM=off",
@@ -210,11 +133,17 @@ func TestFailover(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const sid = "CA0fa11" + "0ver"
-	form := url.Values{"CallSid": {sid}, "AccountSid": {"AC1"}, "From": {"+34600111222"}, "To": {"+34910000000"}}
-	doc := twilioPost(t, token, base+"/twilio/voice", form)
-	client := dialStream(t, ctx, token, sid, doc)
-	action := doc.Connect.Action
+	// Twilio, as twiliotest.Phone plays it: the webhook, its stream, and,
+	// when a stream ends without the caller hanging up, the <Connect>
+	// action and the stream its answer opens.
+	phone, err := twiliotest.Ring(ctx, twiliotest.PhoneConfig{VoiceURL: base + "/twilio/voice", AuthToken: token,
+		AccountSid: "AC1", CallSid: "CA0fa110ver", From: "+34600111222", To: "+34910000000",
+		Header: http.Header{"X-Forwarded-Proto": {"http"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Hangup()
+	client := phone.Stream()
 
 	answer := func(c *twiliotest.Client, what string, after time.Time) twiliotest.Entry {
 		t.Helper()
@@ -259,7 +188,6 @@ func TestFailover(t *testing.T) {
 	if holder == a {
 		other = b
 	}
-	lastHeard := time.Now()
 	if err := holder.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -270,11 +198,13 @@ func TestFailover(t *testing.T) {
 	}
 
 	// Twilio asks the <Connect> action; the other instance answers.
-	next := twilioPost(t, token, action, url.Values{"CallSid": {sid}, "AccountSid": {"AC1"}, "From": {"+34600111222"},
-		"To": {"+34910000000"}, "CallStatus": {"in-progress"}})
-	client = dialStream(t, ctx, token, sid, next)
-	resumed := answer(client, "the apology and the date question again", time.Time{})
-	silence := resumed.At.Sub(lastHeard)
+	nctx, ncancel := context.WithTimeout(ctx, 10*time.Second)
+	client, err = phone.Next(nctx, client)
+	ncancel()
+	if err != nil {
+		t.Fatalf("no new stream after the kill: %v (%+v)", err, phone.Outcome())
+	}
+	answer(client, "the apology and the date question again", time.Time{})
 	answer(client, "the phone question", say(client, "el lunes"))
 	for _, k := range "612345678#" {
 		if err := client.DTMF(string(k)); err != nil {
@@ -284,7 +214,7 @@ func TestFailover(t *testing.T) {
 	}
 	answer(client, "the read-back", time.Now())
 	answer(client, "the booking", say(client, "sí"))
-	if err := client.Hangup(); err != nil {
+	if err := phone.Hangup(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -325,5 +255,7 @@ func TestFailover(t *testing.T) {
 	if call.Instance != other.name || call.Handovers != 1 || call.Outcome != "caller-hangup" || call.Turns != 5 {
 		t.Errorf("call %+v", call)
 	}
-	t.Logf("the caller heard %v of silence from the kill to the apology", silence.Round(time.Millisecond))
+	for _, h := range phone.HandOvers() {
+		t.Logf("the caller heard %v of silence at the hand-over", h.Silence().Round(time.Millisecond))
+	}
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/calls"
-	"github.com/voiceagent/voiceagent/internal/openaitest"
 	"github.com/voiceagent/voiceagent/internal/redistest"
 	"github.com/voiceagent/voiceagent/telephony/webrtc/webrtctest"
 )
@@ -85,23 +84,8 @@ func browserHandOver(t *testing.T, lost bool) {
 	agentFile := api.agentFile(t, t.TempDir())
 	redisURL, prefix := redistest.URL(t)
 
-	var mu sync.Mutex
-	heard := []string{"quiero pedir una cita", "María López", "el lunes", "sí"}
-	fake := openaitest.New(openaitest.Always(openaitest.Reply{}))
-	defer fake.Close()
-	fake.OnTranscription(func(*openaitest.Transcription) openaitest.AudioReply {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(heard) == 0 {
-			return openaitest.AudioReply{Text: "mmm"}
-		}
-		text := heard[0]
-		heard = heard[1:]
-		return openaitest.AudioReply{Text: text}
-	})
-	fake.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
-		return openaitest.AudioReply{Duration: time.Duration(len([]rune(s.Input))) * 12 * time.Millisecond}
-	})
+	var mu sync.Mutex // guards what the test's callbacks write
+	fake := fakeVoice(t, []string{"quiero pedir una cita", "María López", "el lunes", "sí"}, "mmm", 12*time.Millisecond)
 	vars := map[string]string{
 		"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.URL, "VOICEAGENT_LLM": "off",
 		"VOICEAGENT_STT": "openai", "VOICEAGENT_TTS": "openai", "VOICEAGENT_WEBRTC": "1", "VOICEAGENT_WEBRTC_IPS": "127.0.0.1",

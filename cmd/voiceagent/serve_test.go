@@ -105,6 +105,30 @@ func (b *bookingAPI) bookings() []map[string]any {
 	return slices.Clone(b.bodies)
 }
 
+// fakeVoice is the OpenAI-compatible fake of the end-to-end tests'
+// speech: it transcribes each utterance, whichever server asks, as the
+// next of heard (then as after, once they are used up), and speaks a
+// tone of perRune for each character of the text.
+func fakeVoice(t *testing.T, heard []string, after string, perRune time.Duration) *openaitest.Server {
+	var mu sync.Mutex
+	fake := openaitest.New(openaitest.Always(openaitest.Reply{}))
+	t.Cleanup(fake.Close)
+	fake.OnTranscription(func(*openaitest.Transcription) openaitest.AudioReply {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(heard) == 0 {
+			return openaitest.AudioReply{Text: after}
+		}
+		text := heard[0]
+		heard = heard[1:]
+		return openaitest.AudioReply{Text: text}
+	})
+	fake.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
+		return openaitest.AudioReply{Duration: time.Duration(len([]rune(s.Input))) * perRune}
+	})
+	return fake
+}
+
 // e2eSpeech is espeak-ng, which speaks the caller's words; the test skips
 // without it unless VOICEAGENT_REQUIRE_ESPEAK=1.
 func e2eSpeech(t *testing.T) *espeak.TTS {
@@ -155,28 +179,12 @@ func callerSays(t *testing.T, tts *espeak.TTS, text string) []int16 {
 func TestServePhoneCall(t *testing.T) {
 	caller := e2eSpeech(t)
 
-	var mu sync.Mutex
 	api := newBookingAPI(t)
 	dir := t.TempDir()
 	agentFile := api.agentFile(t, dir)
 
 	// What the recogniser hears, in order: one transcription per turn.
-	heard := []string{"quiero pedir una cita", "María López", "el lunes", "sí"}
-	fake := openaitest.New(openaitest.Always(openaitest.Reply{}))
-	defer fake.Close()
-	fake.OnTranscription(func(*openaitest.Transcription) openaitest.AudioReply {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(heard) == 0 {
-			return openaitest.AudioReply{Text: "mmm"}
-		}
-		text := heard[0]
-		heard = heard[1:]
-		return openaitest.AudioReply{Text: text}
-	})
-	fake.OnSpeech(func(s *openaitest.Speech) openaitest.AudioReply {
-		return openaitest.AudioReply{Duration: time.Duration(len([]rune(s.Input))) * 12 * time.Millisecond}
-	})
+	fake := fakeVoice(t, []string{"quiero pedir una cita", "María López", "el lunes", "sí"}, "mmm", 12*time.Millisecond)
 
 	const token = "twilio-auth-token"
 	vars := map[string]string{
