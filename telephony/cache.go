@@ -18,6 +18,11 @@ import (
 // maxSamples of audio, letting the oldest go. A sentence only one call
 // has said (a read-back of its caller's details, even said twice) is
 // remembered only as a hash, with that call's id, and never kept.
+//
+// A sentence to keep is synthesised once however many calls ask for it
+// at the same moment (a burst of calls hearing the same question): the
+// first to ask starts its synthesis on its own (a fill), and every call
+// asking before it ends plays it as it comes.
 type cache struct {
 	mu         sync.Mutex
 	items      map[string][]int16
@@ -25,6 +30,44 @@ type cache struct {
 	size       int      // samples held
 	maxSamples int
 	seen       map[uint64]string // hashes of sentences synthesised and not kept: the call that said it
+	fills      map[string]*fill  // sentences to keep being synthesised
+}
+
+// fill is a sentence being synthesised for the cache, which the calls
+// that asked for it play as it grows.
+type fill struct {
+	mu   sync.Mutex
+	pcm  []int16 // whole frames; only ever appended to
+	done bool
+	err  error
+	more chan struct{} // closed, and replaced, when pcm grows or the fill ends
+}
+
+// add appends frames and wakes the players.
+func (f *fill) add(frame []int16) {
+	f.mu.Lock()
+	f.pcm = append(f.pcm, frame...)
+	close(f.more)
+	f.more = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// end ends the fill with err (nil: the sentence is whole).
+func (f *fill) end(err error) {
+	f.mu.Lock()
+	f.done, f.err = true, err
+	close(f.more)
+	f.mu.Unlock()
+}
+
+// state returns what has been synthesised so far, whether that is all
+// (and why not), and a channel closed when there is more to say.
+// Samples of pcm are never changed once added: pcm may be read without
+// the lock.
+func (f *fill) state() (pcm []int16, done bool, err error, more <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pcm, f.done, f.err, f.more
 }
 
 // Bounds of the cache: 8 MiB of audio (about 9 minutes) in all, 20 s
@@ -38,7 +81,7 @@ const (
 var cacheSeed = maphash.MakeSeed()
 
 func newCache(maxSamples int) *cache {
-	return &cache{maxSamples: maxSamples, items: map[string][]int16{}, seen: map[uint64]string{}}
+	return &cache{maxSamples: maxSamples, items: map[string][]int16{}, seen: map[uint64]string{}, fills: map[string]*fill{}}
 }
 
 func cacheKey(agent, lang string, tts speech.TTS, text string) string {
@@ -52,13 +95,42 @@ func (c *cache) get(key string) ([]int16, bool) {
 	return pcm, ok
 }
 
-// wanted reports whether a sentence call is about to have synthesised
-// should be kept: always, or when another call had it synthesised
-// before. It remembers that call did.
-func (c *cache) wanted(key, call string, always bool) bool {
-	h := maphash.String(cacheSeed, key)
+// lookup finds how call is to say the sentence of key: kept (pcm), being
+// synthesised for the cache (f; start: call is the first to ask, and
+// starts the fill), or neither (synthesise it alone).
+func (c *cache) lookup(key, call string, always bool) (pcm []int16, f *fill, start bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if pcm, ok := c.items[key]; ok {
+		return pcm, nil, false
+	}
+	if f, ok := c.fills[key]; ok {
+		return nil, f, false
+	}
+	if !c.wantedLocked(key, call, always) {
+		return nil, nil, false
+	}
+	f = &fill{more: make(chan struct{})}
+	c.fills[key] = f
+	return nil, f, true
+}
+
+// filled ends the fill of key: kept when whole.
+func (c *cache) filled(key string, f *fill, err error) {
+	if err == nil {
+		c.put(key, f.pcm)
+	}
+	c.mu.Lock()
+	delete(c.fills, key)
+	c.mu.Unlock()
+	f.end(err)
+}
+
+// wantedLocked reports whether a sentence call is about to have
+// synthesised should be kept: always, or when another call had it
+// synthesised before. It remembers that call did.
+func (c *cache) wantedLocked(key, call string, always bool) bool {
+	h := maphash.String(cacheSeed, key)
 	if by, ok := c.seen[h]; always || ok && by != call {
 		delete(c.seen, h)
 		return true

@@ -600,7 +600,7 @@ func TestWarmGreeting(t *testing.T) {
 
 // greet runs a call on rt until its greeting has played, hangs up, and
 // returns how many frames it sent.
-func greet(rt *Runtime, tts *fakeTTS, id string) int {
+func greet(rt *Runtime, tts speech.TTS, id string) int {
 	line := newFakeLine(true)
 	agent := &configs.Agent{Name: "test", Language: "es", Voice: testVoice}
 	call := rt.NewCall(&Conversation{Session: &fakeSession{reply: greetThen(nil)}, Agent: agent, TTS: tts}, CallInfo{ID: id}, line)
@@ -614,6 +614,57 @@ func greet(rt *Runtime, tts *fakeTTS, id string) int {
 	call.Hangup()
 	<-done
 	return line.sent()
+}
+
+// gatedTTS is fakeTTS whose audio comes once open is closed.
+type gatedTTS struct {
+	fakeTTS
+	open chan struct{}
+}
+
+func (g *gatedTTS) Synthesize(ctx context.Context, text, lang string) (speech.Audio, error) {
+	a, err := g.fakeTTS.Synthesize(ctx, text, lang)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return a, nil
+}
+
+// TestPhraseCacheBurst: calls that ask for a sentence to keep while it is
+// being synthesised play that synthesis as it comes, the whole of it,
+// rather than having it synthesised again.
+func TestPhraseCacheBurst(t *testing.T) {
+	tts := &gatedTTS{fakeTTS: fakeTTS{perChar: time.Millisecond}, open: make(chan struct{})}
+	rt := NewRuntime(Options{})
+	const calls = 4
+	sent := make(chan int, calls)
+	go func() { sent <- greet(rt, tts, "first") }()
+	for deadline := time.Now().Add(5 * time.Second); len(tts.spoken()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	for i := range calls - 1 {
+		go func() { sent <- greet(rt, tts, fmt.Sprint(i)) }()
+	}
+	time.Sleep(50 * time.Millisecond) // they ask for it meanwhile (if not, it is kept when they do)
+	close(tts.open)
+	var frames []int
+	for range calls {
+		frames = append(frames, <-sent)
+	}
+	if got := tts.spoken(); len(got) != 1 {
+		t.Errorf("synthesised %q; want once", got)
+	}
+	for _, n := range frames[1:] {
+		if n != frames[0] || n == 0 {
+			t.Errorf("frames played %v; want the whole greeting by each", frames)
+			break
+		}
+	}
 }
 
 // TestCallAfterRun: what the transport reports after the call is over
@@ -710,11 +761,12 @@ func TestPhraseCache(t *testing.T) {
 
 	c := newCache(10 * frameLen)
 	for i, step := range []struct {
-		call string
-		want bool
-	}{{"a", false}, {"a", false}, {"b", true}} {
-		if got := c.wanted("¿Cómo te llamas?", step.call, false); got != step.want {
-			t.Errorf("time %d, by call %s: wanted %v, want %v", i+1, step.call, got, step.want)
+		call        string
+		start, fill bool
+	}{{"a", false, false}, {"a", false, false}, {"b", true, true}, {"c", false, true}} {
+		_, f, start := c.lookup("¿Cómo te llamas?", step.call, false)
+		if start != step.start || (f != nil) != step.fill {
+			t.Errorf("time %d, by call %s: start %v, fill %v; want %v, %v", i+1, step.call, start, f != nil, step.start, step.fill)
 		}
 	}
 	for i := range 4 {

@@ -92,14 +92,22 @@ func (p *player) say(ctx context.Context, text string) {
 	c.mark(ctx, fmt.Sprintf("%d.%d", p.u.id, i))
 }
 
-// sound hands emit the audio of text: from the cache, or synthesised
-// (and kept in the cache when it is a greeting or has been asked for
-// before).
+// sound hands emit the audio of text: from the cache, from a synthesis
+// for the cache under way (the sentence is one to keep and another call
+// asked for it first, or this one starts it), or synthesised for this
+// call alone.
 func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) error) error {
 	c := p.c
 	tts := c.conv.TTS
 	key := cacheKey(c.conv.Agent.Name, c.lang, tts, text)
-	if pcm, ok := c.rt.cache.get(key); ok {
+	pcm, f, start := c.rt.cache.lookup(key, c.info.ID, p.cacheable)
+	switch {
+	case start:
+		go c.rt.fill(ctx, key, f, tts, text, c.lang)
+		return p.follow(ctx, f, emit)
+	case f != nil:
+		return p.follow(ctx, f, emit)
+	case pcm != nil:
 		for off := 0; off+frameLen <= len(pcm); off += frameLen {
 			if err := emit(pcm[off : off+frameLen]); err != nil {
 				return err
@@ -107,26 +115,65 @@ func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) 
 		}
 		return nil
 	}
-	var keep []int16
-	if c.rt.cache.wanted(key, c.info.ID, p.cacheable) {
-		keep = make([]int16, 0, 8000*4)
-	}
 	first := func(d time.Duration) {
 		c.rt.metrics.firstByte(d)
-		if p.timing != nil && p.timing.TTS == 0 {
-			p.timing.TTS = d
+		p.firstAudio(d)
+	}
+	return synthesize(ctx, tts, text, c.lang, &c.speakBuf, first, emit, func() error { return p.lead(ctx) })
+}
+
+// firstAudio times the wait for the first audio of the answer to the
+// caller's turn.
+func (p *player) firstAudio(d time.Duration) {
+	if p.timing != nil && p.timing.TTS == 0 {
+		p.timing.TTS = d
+	}
+}
+
+// follow plays a sentence being synthesised for the cache as it comes,
+// sending the lead as the synthesiser gives it.
+func (p *player) follow(ctx context.Context, f *fill, emit func(audio.PCM16) error) error {
+	start := time.Now()
+	off := 0
+	for {
+		pcm, done, err, more := f.state()
+		if off == 0 && len(pcm) > 0 {
+			p.firstAudio(time.Since(start))
+		}
+		for ; off+frameLen <= len(pcm); off += frameLen {
+			if err := emit(pcm[off : off+frameLen]); err != nil {
+				return err
+			}
+		}
+		if done {
+			return err
+		}
+		if err := p.lead(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-more:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	err := synthesize(ctx, tts, text, c.lang, &c.speakBuf, first, func(frame audio.PCM16) error {
-		if keep != nil {
-			keep = append(keep, frame...)
-		}
-		return emit(frame)
-	}, func() error { return p.lead(ctx) })
-	if err == nil && keep != nil {
-		c.rt.cache.put(key, keep)
-	}
-	return err
+}
+
+// fillTimeout bounds the synthesis of a sentence for the cache.
+const fillTimeout = 30 * time.Second
+
+// fill synthesises the sentence of key for the cache, apart from the call
+// that asked for it first: the calls playing it may stop listening, or
+// hang up, before it ends.
+func (rt *Runtime) fill(ctx context.Context, key string, f *fill, tts speech.TTS, text, lang string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fillTimeout)
+	defer cancel()
+	var b speakBuffers
+	err := synthesize(ctx, tts, text, lang, &b, rt.metrics.firstByte, func(frame audio.PCM16) error {
+		f.add(frame)
+		return nil
+	}, nil)
+	rt.cache.filled(key, f, err)
 }
 
 // emit gathers a frame of sentence i: sent once the lead is complete
