@@ -52,7 +52,7 @@ func inbound(t testing.TB) func() {
 	agent := &configs.Agent{Name: "a", Language: "es", Voice: testVoice}
 	c := rt.NewCall(&Conversation{Session: &fakeSession{}, Agent: agent}, CallInfo{ID: "x"}, newFakeLine(false))
 	c.stream = nopStream{}
-	ctx := context.Background()
+	c.loopCtx, c.looping = context.Background(), true // frames are taken at once, as while the loop runs
 
 	speech := make(audio.PCM16, frameLen)
 	for i := range speech {
@@ -77,8 +77,6 @@ func inbound(t testing.TB) func() {
 		}
 		ulaw = payload
 		_ = in.WriteSample(audio.Ulaw(payload))
-		c.cur = <-c.frames
-		c.onFrame(ctx, &c.cur)
 	}
 	return frame
 }

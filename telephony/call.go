@@ -114,11 +114,21 @@ type Call struct {
 	// from the transport
 	inFramer *audio.Framer[int16]
 	audioAt  time.Time // the time of the last frame, by the audio's clock
-	frames   chan inFrame
 	ctrl     chan control
-	hungUp   chan struct{}
-	hangOnce sync.Once
-	lost     atomic.Bool // the connection broke, the caller did not hang up
+	// mu is held by whoever changes the call's state: the loop, or the
+	// transport's read loop taking a frame. Frames are taken on the
+	// transport's goroutine, so that fifty frames a second do not wake
+	// the loop fifty times; early holds those that come before the loop
+	// starts. looping: the loop runs (frames are taken at once);
+	// stopped: it has ended (frames are dropped).
+	mu               sync.Mutex
+	looping, stopped bool
+	early            []inFrame
+	loopCtx          context.Context
+	poke             chan struct{} // the loop is to look again at what it waits for
+	hungUp           chan struct{}
+	hangOnce         sync.Once
+	lost             atomic.Bool // the connection broke, the caller did not hang up
 
 	// from the call's helpers: the recogniser's reader, the session's
 	// handler
@@ -204,8 +214,8 @@ func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 	c := &Call{
 		rt: rt, conv: conv, sess: conv.Session, line: line, info: info, lang: lang,
 		log:    rt.log.With("call", info.ID, "agent", conv.Agent.Name),
-		frames: make(chan inFrame, 25),
 		ctrl:   make(chan control, 64),
+		poke:   make(chan struct{}, 1),
 		hungUp: make(chan struct{}),
 		news:   make(chan news, 32),
 		ep:     NewEndpointer(conv.Agent.Voice, lang, conv.Location),
@@ -237,10 +247,17 @@ func (c *Call) setTurn(t turn) {
 	}
 }
 
+// maxEarly bounds the frames kept before the call's loop starts (while
+// the recogniser connects): half a second. Later ones are dropped and
+// counted.
+const maxEarly = 25
+
 // WriteSample takes caller audio: PCM16 at Rate, of any length. Call it
 // from one goroutine (the transport's read loop); it does not keep pcm.
-// When the call's loop falls half a second behind, frames are dropped and
-// counted. It never fails.
+// Each whole frame is taken there and then, under the call's lock, so
+// while the call's loop is busy with something else the transport's
+// reading waits (the audio queues in the connection, not in memory). It
+// never fails.
 func (c *Call) WriteSample(pcm audio.PCM16) error {
 	c.inFramer.Write(pcm)
 	for {
@@ -257,14 +274,38 @@ func (c *Call) WriteSample(pcm audio.PCM16) error {
 		} else {
 			c.audioAt = c.audioAt.Add(audio.FrameDuration)
 		}
-		var in inFrame
-		copy(in.pcm[:], f)
-		in.at, in.recv = c.audioAt, now
-		select {
-		case c.frames <- in:
-		default:
+		c.mu.Lock()
+		switch {
+		case c.looping:
+			copy(c.cur.pcm[:], f)
+			c.cur.at, c.cur.recv = c.audioAt, now
+			utt := c.utt
+			c.onFrame(c.loopCtx, &c.cur)
+			if c.utt != utt || c.over() {
+				c.wake() // it waits for another utterance, or is to end
+			}
+		case c.stopped || len(c.early) >= maxEarly:
 			c.rt.metrics.dropped()
+		default:
+			c.early = append(c.early, inFrame{at: c.audioAt, recv: now})
+			copy(c.early[len(c.early)-1].pcm[:], f)
 		}
+		c.mu.Unlock()
+	}
+}
+
+// over reports whether the call is to end: it has an outcome, or a
+// hand-over was asked and the call is at a quiet moment.
+func (c *Call) over() bool {
+	return c.outcome != "" || c.handover && !c.busy() && c.state != ending
+}
+
+// wake has the loop look again at what it waits for: the state changed
+// on the transport's goroutine.
+func (c *Call) wake() {
+	select {
+	case c.poke <- struct{}{}:
+	default:
 	}
 }
 
@@ -408,12 +449,25 @@ func (c *Call) recv(ctx context.Context) {
 	}
 }
 
-// loop is the call's one goroutine of state: control events first, then
-// audio, transcripts, answers and timers.
+// loop is the call's goroutine of state: control events first, then
+// transcripts, answers and timers; frames are taken by WriteSample on the
+// transport's goroutine, under the same lock. The loop holds the lock but
+// while it waits.
 func (c *Call) loop(ctx context.Context) {
-	for c.outcome == "" {
-		if c.handover && !c.busy() && c.state != ending {
-			c.outcome = OutcomeHandover
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.loopCtx, c.looping = ctx, true
+	defer func() { c.looping, c.stopped = false, true }()
+	for i := range c.early {
+		c.cur = c.early[i]
+		c.onFrame(ctx, &c.cur)
+	}
+	c.early = nil
+	for {
+		if c.over() {
+			if c.outcome == "" { // at a quiet moment, asked to hand over
+				c.outcome = OutcomeHandover
+			}
 			return
 		}
 		select {
@@ -425,24 +479,32 @@ func (c *Call) loop(ctx context.Context) {
 			return
 		default:
 		}
+		spoken := c.doneSpeaking()
+		c.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			c.mu.Lock()
 			c.outcome = "shutdown"
 			if errors.Is(context.Cause(ctx), ErrHandover) {
 				c.outcome = OutcomeHandover
 			}
 		case <-c.hungUp:
+			c.mu.Lock()
 			c.outcome = c.hungUpOutcome()
 		case ev := <-c.ctrl:
+			c.mu.Lock()
 			c.onControl(ctx, ev)
-		case c.cur = <-c.frames:
-			c.onFrame(ctx, &c.cur)
 		case n := <-c.news:
+			c.mu.Lock()
 			c.onNews(ctx, n)
-		case <-c.doneSpeaking():
+		case <-spoken:
+			c.mu.Lock()
 			c.onSpoken(ctx)
 		case <-c.alarms.timer.C:
+			c.mu.Lock()
 			c.onAlarms(ctx)
+		case <-c.poke:
+			c.mu.Lock()
 		}
 	}
 }

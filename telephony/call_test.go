@@ -928,3 +928,48 @@ func TestCallEndingAfterWork(t *testing.T) {
 		t.Errorf("Ending came while the answer was worked on: %v; endings %q", sess.overlapped.Load(), sess.endings)
 	}
 }
+
+// brokenFlushSTT is a recogniser whose Flush always fails while its
+// stream stays open: each turn is ended by the frame that asked for its
+// final (FlushFailed).
+type brokenFlushSTT struct{ fakeSTT }
+
+func (f *brokenFlushSTT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
+	return &brokenFlushStream{done: make(chan struct{})}, nil
+}
+
+type brokenFlushStream struct {
+	once sync.Once
+	done chan struct{}
+}
+
+func (s *brokenFlushStream) Write([]int16) error { return nil }
+func (s *brokenFlushStream) Flush() error        { return errors.New("broken pipe") }
+func (s *brokenFlushStream) Recv() (speech.Transcript, error) {
+	<-s.done
+	return speech.Transcript{}, speech.ErrClosed
+}
+func (s *brokenFlushStream) Close() error { s.once.Do(func() { close(s.done) }); return nil }
+
+// TestCallSaysAgainFromAFrame: a noise cuts the agent off and a frame
+// ends its turn, so the agent's words are said again on the transport's
+// goroutine; the call's loop still follows them to their end (this line
+// echoes no marks) and then times the caller's silence.
+func TestCallSaysAgainFromAFrame(t *testing.T) {
+	long := strings.Repeat("Bienvenido a la clínica. ", 4)
+	sess := &fakeSession{noInput: time.Millisecond, reply: func(ev dialog.Event) Reply {
+		if _, ok := ev.(dialog.Start); ok {
+			return Reply{Actions: []dialog.Action{say(long, dialog.Reply)}}
+		}
+		return Reply{}
+	}}
+	h := newHarnessSTT(t, configs.Voice{}, false, sess, &fakeSTT{}, &brokenFlushSTT{})
+	h.until("the answer to play", func() bool { return h.line.sent() > 5 })
+	h.speak(100*time.Millisecond, 800*time.Millisecond)
+	h.until("the answer said again, then the silence timed", func() bool {
+		return slices.ContainsFunc(h.sess.got(), func(ev dialog.Event) bool { _, ok := ev.(dialog.Timeout); return ok })
+	})
+	if n := strings.Count(strings.Join(h.line.events(), " "), "clear"); n != 1 {
+		t.Errorf("the line was cleared %d times; want once, by the noise: %v", n, h.line.events())
+	}
+}

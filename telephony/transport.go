@@ -42,8 +42,10 @@ type Line interface {
 type Inbound interface {
 	// WriteSample takes the caller's audio: PCM16 at Rate (its SampleRate),
 	// of any length, in order, from one goroutine. It does not keep the
-	// slice and does not block: when the call falls behind, frames are
-	// dropped and counted.
+	// slice. It takes each frame there and then, so it may wait while the
+	// call handles something else (the audio then waits in the
+	// connection); frames that come before the call runs, beyond half a
+	// second, or after it ends are dropped and counted.
 	audio.Writer[audio.PCM16]
 	// DTMF takes a key the caller pressed: 0-9, *, #.
 	DTMF(digit string)
