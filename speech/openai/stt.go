@@ -405,7 +405,7 @@ func (s *stream) duration(n int) time.Duration {
 }
 
 // transcribe sets u's text, or the failure, or the error that ends the
-// stream.
+// stream; it lets go of u's audio once the request holds it.
 func (s *stream) transcribe(ctx context.Context, u *utterance) {
 	c := s.stt.c
 	audio := s.duration(len(u.pcm))
@@ -418,8 +418,9 @@ func (s *stream) transcribe(ctx context.Context, u *utterance) {
 		return
 	}
 	start := time.Now()
-	text, err := s.stt.transcribe(ctx, u.pcm, s.rate)
-	u.pcm = nil // done with: the utterance waits its turn without it
+	body, contentType := s.stt.form(u.pcm, s.rate)
+	u.pcm = nil // the request's body holds the audio: not twice while it is under way
+	text, err := s.stt.transcribe(ctx, body, contentType)
 	switch {
 	case err == nil:
 		u.text, u.sent = text, true
@@ -450,9 +451,8 @@ func abs(x int) int {
 	return x
 }
 
-// transcribe sends one utterance and returns its text.
-func (s *STT) transcribe(ctx context.Context, pcm []int16, rate int) (string, error) {
-	body, contentType := s.form(pcm, rate)
+// transcribe sends one utterance's form (see form) and returns its text.
+func (s *STT) transcribe(ctx context.Context, body []byte, contentType string) (string, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, s.c.Timeout, errTimedOut)
 	defer cancel()
 	resp, err := s.c.post(ctx, "transcription", s.url, contentType, body)
