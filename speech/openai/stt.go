@@ -54,7 +54,8 @@ func (s *STT) String() string {
 // before an utterance's first sample at -40 dBFS or louder (the caller
 // listening to the agent), only the last 300 ms is kept and sent, so
 // a call holds and uploads its caller's words, not the pauses between
-// them.
+// them. A stream has a goroutine only for each request under way: between
+// utterances it holds that ring of quiet and no goroutine.
 //
 // An utterance that fails for a reason of its own or a passing one (a
 // 5xx, a 429, a timeout, a broken connection, a 400 for audio the server
@@ -69,18 +70,13 @@ func (s *STT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
 		return nil, fmt.Errorf("%w: %d Hz", ErrSampleRate, rate)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	st := &stream{
-		stt:     s,
-		rate:    rate,
-		max:     int(s.c.MaxUtterance.Seconds() * float64(rate)),
-		cancel:  cancel,
-		jobs:    make(chan *utterance, s.c.MaxPending),
-		results: make(chan speech.Transcript, s.c.MaxPending),
-		closed:  make(chan struct{}),
-		ended:   make(chan struct{}),
-	}
-	st.wg.Go(func() { st.run(ctx) })
-	return st, nil
+	return &stream{
+		stt:    s,
+		rate:   rate,
+		max:    int(s.c.MaxUtterance.Seconds() * float64(rate)),
+		ctx:    ctx,
+		cancel: cancel,
+	}, nil
 }
 
 // Utterances below these are not sent: the API refuses less than 0.1 s,
@@ -97,26 +93,45 @@ const preRoll = 300 * time.Millisecond
 type utterance struct {
 	pcm     []int16
 	dropped int // samples beyond MaxUtterance
-	text    string
-	sent    bool  // a request was made and answered
-	failed  error // a failure the stream survives (up to MaxFailures in a row)
-	err     error // one that ends the stream
-	done    chan struct{}
+
+	// Set by its request, read under stream.mu once finished is.
+	text   string
+	sent   bool  // a request was made and answered
+	failed error // a failure the stream survives (up to MaxFailures in a row)
+	err    error // one that ends the stream
+
+	// Under stream.mu.
+	finished bool // its request is over, or it needed none
+	counted  bool // it came first and was counted among the failures
 }
 
+// A stream has no goroutine of its own, only one per request under way.
+// Whoever moves it on (Flush, a request that finishes, Recv taking a
+// final) does, under mu, what one would: start the queued requests, at
+// most MaxPending at once, turn their transcripts into finals in Flush
+// order, count the failures and end the stream (advance).
 type stream struct {
-	stt    *STT
-	rate   int
-	max    int // samples in one utterance
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // run
+	stt      *STT
+	rate     int
+	max      int             // samples in one utterance
+	ctx      context.Context // the requests'; cancelled when the stream ends
+	cancel   context.CancelFunc
+	requests sync.WaitGroup
 
-	jobs    chan *utterance        // Flush to run
-	results chan speech.Transcript // run to Recv; closed when run ends
-	closed  chan struct{}          // closed by Close
-	ended   chan struct{}          // closed when run has set err
-	err     error                  // why the stream ended
-	once    sync.Once
+	// The utterances flushed and not yet delivered, in Flush order: queued
+	// ones wait for a request; started ones are under way, or done and
+	// waiting for those before them or for room in ready; ready holds the
+	// finals Recv has yet to take. Each holds at most MaxPending.
+	mu       sync.Mutex
+	queued   []*utterance
+	started  []*utterance
+	ready    []speech.Transcript
+	running  int // requests under way
+	failures int // utterances failed in a row
+	closed   bool
+	err      error         // why the stream ended; set, the requests are cancelled
+	over     bool          // err is set and the requests are over: Recv returns err after ready
+	wake     chan struct{} // closed when Recv may have news; nil until Recv waits
 
 	// The audio loop's: Write and Flush only. Until a loud sample comes,
 	// the quiet goes round the ring lead (at is its oldest sample, once
@@ -128,22 +143,23 @@ type stream struct {
 	at      int
 }
 
-// usable returns the error Write and Flush give once the stream is over.
+// usable returns the error Write and Flush give once the stream is over,
+// under s.mu.
 func (s *stream) usable() error {
-	select {
-	case <-s.closed:
+	if s.closed {
 		return speech.ErrClosed
-	case <-s.ended:
-		return s.err
-	default:
-		return nil
 	}
+	s.checkContext()
+	return s.err
 }
 
 // Write buffers a copy of pcm; audio beyond MaxUtterance in one
 // utterance is dropped. It never blocks.
 func (s *stream) Write(pcm []int16) error {
-	if err := s.usable(); err != nil {
+	s.mu.Lock()
+	err := s.usable()
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	if !s.loud {
@@ -188,122 +204,194 @@ func (s *stream) keepLead(pcm []int16) {
 // Flush hands the utterance to the background; it never blocks. The
 // error wraps ErrBacklog when MaxPending utterances are already waiting.
 func (s *stream) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.usable(); err != nil {
 		return err
 	}
-	u := &utterance{pcm: s.buf, dropped: s.dropped, done: make(chan struct{})}
+	u := &utterance{pcm: s.buf, dropped: s.dropped}
 	s.buf, s.dropped, s.loud = nil, 0, false
 	s.lead, s.at = s.lead[:0], 0
-	select {
-	case s.jobs <- u:
-		return nil
-	default:
-		return fmt.Errorf("%w: %d waiting", ErrBacklog, cap(s.jobs))
+	if len(s.queued) >= s.stt.c.MaxPending {
+		return fmt.Errorf("%w: %d waiting", ErrBacklog, s.stt.c.MaxPending)
 	}
+	s.queued = append(s.queued, u)
+	s.advance()
+	return nil
 }
 
 // Recv returns the next final transcript.
 func (s *stream) Recv() (speech.Transcript, error) {
-	select {
-	case <-s.closed:
-		return speech.Transcript{}, speech.ErrClosed
-	default:
-	}
-	select {
-	case tr, ok := <-s.results:
-		select {
-		case <-s.closed:
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if s.closed {
 			return speech.Transcript{}, speech.ErrClosed
-		default:
 		}
-		if !ok {
+		if len(s.ready) > 0 {
+			tr := s.ready[0]
+			n := copy(s.ready, s.ready[1:])
+			s.ready[n] = speech.Transcript{}
+			s.ready = s.ready[:n]
+			s.advance() // room for the next final
+			return tr, nil
+		}
+		s.checkContext()
+		if s.over {
 			return speech.Transcript{}, s.err
 		}
-		return tr, nil
-	case <-s.closed:
-		return speech.Transcript{}, speech.ErrClosed
+		if s.wake == nil {
+			s.wake = make(chan struct{})
+		}
+		wake, done := s.wake, s.ctx.Done()
+		if s.err != nil {
+			done = nil // ending: the requests' end brings the news
+		}
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-done:
+		}
+		s.mu.Lock()
 	}
 }
 
 // Close cancels the requests under way and waits for them.
 func (s *stream) Close() error {
-	s.once.Do(func() {
-		close(s.closed)
-		s.cancel()
-		s.wg.Wait()
-	})
+	s.mu.Lock()
+	s.closed = true
+	s.queued, s.started, s.ready = nil, nil, nil
+	s.notify()
+	s.mu.Unlock()
+	s.cancel()
+	s.requests.Wait()
 	return nil
 }
 
-// run starts a request for each flushed utterance, at most MaxPending at
-// once, and delivers their transcripts in order.
-func (s *stream) run(ctx context.Context) {
-	var (
-		requests sync.WaitGroup
-		fifo     []*utterance
-		failures int // in a row
-	)
-	defer func() {
-		s.cancel()
-		requests.Wait()
-		if s.err == nil {
-			s.err = fmt.Errorf("openai stt: stream ended: %w", ctx.Err())
+// advance moves the stream on, under s.mu: the first started utterance,
+// once finished, is counted among the failures (and may end the stream),
+// then becomes a final when Recv has room for it; queued utterances start
+// while fewer than MaxPending are started. Once the stream has ended, it
+// settles it.
+func (s *stream) advance() {
+	if s.closed {
+		return
+	}
+	s.checkContext()
+	limit := s.stt.c.MaxPending
+	for s.err == nil {
+		if len(s.started) > 0 && s.started[0].finished {
+			u := s.started[0]
+			if !u.counted {
+				u.counted = true
+				if err := s.count(u); err != nil {
+					s.end(err)
+					break
+				}
+			}
+			if len(s.ready) < limit {
+				s.ready = append(s.ready, final(u.text))
+				s.started = shift(s.started)
+				s.notify()
+				continue
+			}
 		}
-		close(s.ended)
-		// What finished before the end is still delivered, in order, as
-		// far as Recv has room for it.
-	deliver:
-		for _, u := range fifo {
-			if !u.succeeded() {
-				break
-			}
-			select {
-			case s.results <- final(u.text):
-			default:
-				break deliver
-			}
+		if len(s.queued) > 0 && len(s.started) < limit {
+			u := s.queued[0]
+			s.queued = shift(s.queued)
+			s.start(u)
+			continue
 		}
-		close(s.results)
-	}()
-	for {
-		jobs := s.jobs
-		if len(fifo) >= cap(s.jobs) {
-			jobs = nil
+		return
+	}
+	s.settle()
+}
+
+// shift drops the first of q, keeping its array but not what it held.
+func shift(q []*utterance) []*utterance {
+	n := copy(q, q[1:])
+	q[n] = nil
+	return q[:n]
+}
+
+// start starts u's request, under s.mu: in a goroutine of its own, but for
+// audio too short to send, whose empty final needs none.
+func (s *stream) start(u *utterance) {
+	s.started = append(s.started, u)
+	if u.dropped == 0 && s.duration(len(u.pcm)) < minUtterance {
+		u.pcm, u.finished = nil, true
+		return
+	}
+	s.running++
+	s.requests.Go(func() {
+		s.transcribe(s.ctx, u)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		u.finished = true
+		s.running--
+		s.advance()
+	})
+}
+
+// count counts finished u among the failures in a row, under s.mu, and
+// returns the error that ends the stream, if any.
+func (s *stream) count(u *utterance) error {
+	switch {
+	case u.failed != nil:
+		s.failures++
+	case u.sent:
+		s.failures = 0
+	}
+	if u.err == nil && s.failures >= s.stt.c.MaxFailures {
+		u.err = fmt.Errorf("openai stt: %d utterances in a row failed, the last: %w", s.failures, u.failed)
+		s.stt.c.Logger.Error("transcriptions keep failing: the stream ends", "stt", s.stt.String(), "err", u.err)
+	}
+	return u.err
+}
+
+// checkContext ends the stream if its context is done (the caller's was
+// cancelled), under s.mu.
+func (s *stream) checkContext() {
+	if s.err == nil && s.ctx.Err() != nil {
+		s.end(fmt.Errorf("openai stt: stream ended: %w", s.ctx.Err()))
+	}
+}
+
+// end ends the stream with err, under s.mu, unless it has ended already:
+// the requests under way are cancelled, the queued utterances dropped.
+func (s *stream) end(err error) {
+	if s.err != nil {
+		return
+	}
+	s.err = err
+	s.cancel()
+	s.queued = nil
+	s.settle()
+}
+
+// settle, once the stream has ended and its requests are over, delivers
+// what finished before the end, in order, as far as Recv has room for
+// it; Recv then returns the error. Under s.mu.
+func (s *stream) settle() {
+	if s.err == nil || s.over || s.running > 0 {
+		return
+	}
+	s.over = true
+	for _, u := range s.started { // all finished: none is running
+		if u.err != nil || len(s.ready) >= s.stt.c.MaxPending {
+			break
 		}
-		var head chan struct{}
-		if len(fifo) > 0 {
-			head = fifo[0].done
-		}
-		select {
-		case u := <-jobs:
-			fifo = append(fifo, u)
-			requests.Go(func() { s.transcribe(ctx, u) })
-		case <-head:
-			u := fifo[0]
-			switch {
-			case u.failed != nil:
-				failures++
-			case u.sent:
-				failures = 0
-			}
-			if u.err == nil && failures >= s.stt.c.MaxFailures {
-				u.err = fmt.Errorf("openai stt: %d utterances in a row failed, the last: %w", failures, u.failed)
-				s.stt.c.Logger.Error("transcriptions keep failing: the stream ends", "stt", s.stt.String(), "err", u.err)
-			}
-			if u.err != nil {
-				s.err = u.err
-				return
-			}
-			select {
-			case s.results <- final(u.text):
-				fifo[0] = nil // the array would keep its audio
-				fifo = fifo[1:]
-			case <-ctx.Done():
-				return
-			}
-		case <-ctx.Done():
-			return
-		}
+		s.ready = append(s.ready, final(u.text))
+	}
+	s.started = nil
+	s.notify()
+}
+
+// notify wakes Recv, under s.mu.
+func (s *stream) notify() {
+	if s.wake != nil {
+		close(s.wake)
+		s.wake = nil
 	}
 }
 
@@ -311,33 +399,28 @@ func final(text string) speech.Transcript {
 	return speech.Transcript{Text: text, Final: true}
 }
 
-// succeeded reports whether u's request is over and gave a transcript.
-func (u *utterance) succeeded() bool {
-	select {
-	case <-u.done:
-		return u.err == nil
-	default:
-		return false
-	}
+// duration is the length of n samples.
+func (s *stream) duration(n int) time.Duration {
+	return time.Duration(n) * time.Second / time.Duration(s.rate)
 }
 
-// transcribe sets u's text, or the error that ends the stream, and
-// closes u.done.
+// transcribe sets u's text, or the failure, or the error that ends the
+// stream; it lets go of u's audio once the request holds it.
 func (s *stream) transcribe(ctx context.Context, u *utterance) {
-	defer close(u.done)
 	c := s.stt.c
-	audio := time.Duration(len(u.pcm)) * time.Second / time.Duration(s.rate)
+	audio := s.duration(len(u.pcm))
 	if u.dropped > 0 {
 		c.Logger.Warn("utterance too long: transcribing its start", "stt", s.stt.String(), "kept", audio,
-			"dropped", time.Duration(u.dropped)*time.Second/time.Duration(s.rate))
+			"dropped", s.duration(u.dropped))
 	}
 	if audio < minUtterance || peak(u.pcm) < silentPeak {
 		u.pcm = nil
 		return
 	}
 	start := time.Now()
-	text, err := s.stt.transcribe(ctx, u.pcm, s.rate)
-	u.pcm = nil // done with: the utterance waits its turn without it
+	body, contentType := s.stt.form(u.pcm, s.rate)
+	u.pcm = nil // the request's body holds the audio: not twice while it is under way
+	text, err := s.stt.transcribe(ctx, body, contentType)
 	switch {
 	case err == nil:
 		u.text, u.sent = text, true
@@ -368,9 +451,8 @@ func abs(x int) int {
 	return x
 }
 
-// transcribe sends one utterance and returns its text.
-func (s *STT) transcribe(ctx context.Context, pcm []int16, rate int) (string, error) {
-	body, contentType := s.form(pcm, rate)
+// transcribe sends one utterance's form (see form) and returns its text.
+func (s *STT) transcribe(ctx context.Context, body []byte, contentType string) (string, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, s.c.Timeout, errTimedOut)
 	defer cancel()
 	resp, err := s.c.post(ctx, "transcription", s.url, contentType, body)

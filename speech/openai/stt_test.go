@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -551,5 +552,204 @@ func TestSTTGivesUp(t *testing.T) {
 	}
 	if !strings.Contains(l.String(), "keep failing") {
 		t.Errorf("log:\n%s", l)
+	}
+}
+
+// A stream runs no goroutine of its own: none while it waits for the
+// caller to speak, nor for Flushes of silence or of audio too short to
+// send, whose empty finals need no request; a request's goroutine ends
+// with it.
+func TestSTTIdleStreamsHoldNoGoroutine(t *testing.T) {
+	srv := fake(t)
+	stt, _ := newSTT(t, srv, openai.Config{})
+	const n = 200
+	streams := make([]speech.Stream, n)
+	base, before := ours(), runtime.NumGoroutine()
+	for i := range streams {
+		s, err := stt.Stream(context.Background(), 8000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams[i] = s
+		s.Write(make([]int16, 8000))
+		s.Flush()
+		s.Write(speechtest.Tone(8000, 60*time.Millisecond))
+		s.Flush()
+	}
+	if grew := runtime.NumGoroutine() - before; grew >= n/10 {
+		t.Errorf("%d streams between utterances run %d more goroutines", n, grew)
+	}
+	for i, s := range streams {
+		for j := range 2 {
+			if tr, err := recv(t, s); err != nil || tr.Text != "" || !tr.Final {
+				t.Fatalf("stream %d, flush %d: %+v, %v; want an empty final", i, j+1, tr, err)
+			}
+		}
+	}
+	if got := len(srv.Transcriptions()); got != 0 {
+		t.Errorf("%d requests for silence", got)
+	}
+	// Utterances transcribed and delivered leave no goroutine behind.
+	spoke := streams[:20]
+	for _, s := range spoke {
+		say(t, s, 8000, 200*time.Millisecond)
+	}
+	for i, s := range spoke {
+		if tr, err := recv(t, s); err != nil || tr.Text != openaitest.DefaultHeard {
+			t.Fatalf("stream %d: %+v, %v", i, tr, err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ours() > base; {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines 10s after the finals:\n%s", ours()-base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, s := range streams {
+		s.Close()
+	}
+}
+
+// ours counts the goroutines running code of this package.
+func ours() int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, pkg+".") {
+			n++
+		}
+	}
+	return n
+}
+
+// A request under way runs in a goroutine of the stream's, and Close
+// cancels and waits for all of them: none is left once it returns.
+func TestSTTCloseLeavesNoGoroutine(t *testing.T) {
+	srv := fake(t)
+	arrived := make(chan struct{}, 10)
+	srv.OnTranscription(func(*openaitest.Transcription) openaitest.AudioReply {
+		arrived <- struct{}{}
+		return openaitest.AudioReply{Hang: true}
+	})
+	stt, _ := newSTT(t, srv, openai.Config{MaxPending: 3, Timeout: time.Minute})
+	before := ours()
+	s := open(t, stt, 16000)
+	for range 5 { // 3 under way, 2 waiting
+		say(t, s, 16000, 200*time.Millisecond)
+	}
+	for range 3 {
+		<-arrived
+	}
+	if n := ours() - before; n < 3 {
+		t.Errorf("%d goroutines for 3 requests under way", n)
+	}
+	s.Close()
+	if n := ours() - before; n != 0 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d goroutines left after Close:\n%s", n, buf[:runtime.Stack(buf, true)])
+	}
+	if n := len(srv.Transcriptions()); n != 3 {
+		t.Errorf("%d requests, want the 3 under way: the waiting ones are not sent", n)
+	}
+}
+
+// MaxPending utterances are transcribed at once and as many wait behind
+// them; the next Flush is refused until they move on, and every
+// utterance accepted gives its final, in order.
+func TestSTTBacklogCounts(t *testing.T) {
+	srv := fake(t)
+	release := make(chan struct{})
+	srv.OnTranscription(func(r *openaitest.Transcription) openaitest.AudioReply {
+		<-release
+		return openaitest.AudioReply{Text: r.Duration.String()}
+	})
+	stt, _ := newSTT(t, srv, openai.Config{MaxPending: 1})
+	s := open(t, stt, 16000)
+	say(t, s, 16000, 200*time.Millisecond) // under way
+	say(t, s, 16000, 300*time.Millisecond) // waiting
+	s.Write(speechtest.Tone(16000, 400*time.Millisecond))
+	if err := s.Flush(); !errors.Is(err, openai.ErrBacklog) {
+		t.Fatalf("third Flush: %v, want ErrBacklog", err)
+	}
+	close(release)
+	for _, want := range []string{"200ms", "300ms"} {
+		if tr, err := recv(t, s); err != nil || tr.Text != want {
+			t.Fatalf("Recv = %+v, %v; want %q", tr, err, want)
+		}
+	}
+}
+
+// A failure whose final waits for Recv to take the one before it is
+// counted once, however often the stream moves on meanwhile: with
+// MaxFailures 2, one failure between successes does not end the stream.
+func TestSTTFailureWaitingCountsOnce(t *testing.T) {
+	srv := fake(t)
+	first := make(chan struct{})
+	srv.OnTranscription(func(r *openaitest.Transcription) openaitest.AudioReply {
+		switch r.Duration {
+		case 200 * time.Millisecond:
+			<-first
+			return openaitest.AudioReply{Text: "uno"}
+		case 300 * time.Millisecond:
+			return openaitest.AudioReply{Status: 500}
+		}
+		return openaitest.AudioReply{Text: "tres"}
+	})
+	stt, _ := newSTT(t, srv, openai.Config{MaxPending: 1, MaxFailures: 2})
+	s := open(t, stt, 16000)
+	say(t, s, 16000, 200*time.Millisecond)
+	say(t, s, 16000, 300*time.Millisecond)
+	close(first)
+	// The first's final waits for Recv; the second, sent after it, has
+	// failed once no request is under way.
+	for deadline := time.Now().Add(10 * time.Second); len(srv.Transcriptions()) < 2 || ours() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the second request still under way after 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	say(t, s, 16000, 400*time.Millisecond)
+	for _, want := range []string{"uno", "", "tres"} {
+		if tr, err := recv(t, s); err != nil || tr.Text != want {
+			t.Fatalf("Recv = %+v, %v; want %q", tr, err, want)
+		}
+	}
+}
+
+// What finished before the end of the stream is delivered, and nothing
+// after it: the first utterance's final comes out, then the 401 of the
+// second ends the stream, even though it came back first, and the third,
+// answered too, is not delivered.
+func TestSTTEndDeliversWhatCameBefore(t *testing.T) {
+	srv := fake(t)
+	second := make(chan struct{})
+	srv.OnTranscription(func(r *openaitest.Transcription) openaitest.AudioReply {
+		switch r.Duration {
+		case 300 * time.Millisecond:
+			<-second
+			return openaitest.AudioReply{Text: "uno"}
+		case 200 * time.Millisecond:
+			defer close(second)
+			return openaitest.AudioReply{Status: 401}
+		}
+		return openaitest.AudioReply{Text: "tres"}
+	})
+	stt, _ := newSTT(t, srv, openai.Config{})
+	s := open(t, stt, 16000)
+	for _, d := range []time.Duration{300 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
+		say(t, s, 16000, d)
+	}
+	if tr, err := recv(t, s); err != nil || tr.Text != "uno" {
+		t.Fatalf("Recv = %+v, %v; want uno", tr, err)
+	}
+	for range 2 {
+		if tr, err := recv(t, s); !errors.Is(err, openai.ErrAuth) {
+			t.Fatalf("Recv = %+v, %v; want ErrAuth", tr, err)
+		}
+	}
+	if err := s.Flush(); !errors.Is(err, openai.ErrAuth) {
+		t.Errorf("Flush after the end: %v", err)
 	}
 }
