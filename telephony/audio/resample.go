@@ -72,25 +72,24 @@ func NewResampler(inRate, outRate int) (*Resampler, error) {
 // completes: for 20 ms of input, exactly 20 ms of output. It allocates
 // only when dst lacks the capacity or src is longer than any block before.
 func (r *Resampler) Resample(dst, src PCM16) PCM16 {
-	if r.f == nil {
+	f := r.f
+	if f == nil {
 		return append(dst, src...)
 	}
-	l, m, taps := r.f.l, r.f.m, r.f.taps
-	hist := taps - 1
+	hist := f.taps - 1
 	w := slices.Grow(r.work[:hist], len(src))[:hist+len(src)]
-	for i, s := range src {
-		w[hist+i] = float64(s)
+	toFloat(w[hist:], src)
+	end := f.l * len(src)
+	n := 0
+	if r.pos < end {
+		n = (end - r.pos + f.m - 1) / f.m
 	}
-	end := l * len(src)
-	dst = slices.Grow(dst, (end-r.pos+m-1)/m)
-	for ; r.pos < end; r.pos += m {
-		i, p := r.pos/l, r.pos%l
-		dst = append(dst, toInt16(dot(r.f.coef[p*taps:(p+1)*taps], w[i:i+taps])))
-	}
-	r.pos -= end
+	dst = slices.Grow(dst, n)
+	f.filter(dst[len(dst):len(dst)+n], w, r.pos)
+	r.pos += n*f.m - end
 	copy(w, w[len(src):])
 	r.work = w[:hist]
-	return dst
+	return dst[:len(dst)+n]
 }
 
 // Reset forgets the history, as if the Resampler were new: for the start
@@ -105,18 +104,148 @@ func (r *Resampler) String() string {
 	return fmt.Sprintf("resample(%d->%d)", r.in, r.out)
 }
 
-// dot is the filter's inner product, in four independent sums; taps are
-// a multiple of four.
+// filter sets out[j] to the output at upsampled position pos+j*m of the
+// window w, whose first sample is at upsampled position 0.
+//
+// Outputs l apart share a phase, so it computes them three at a time, each
+// window m samples after the last (consecutive outputs when l is 1): the
+// three share the loads of the coefficients, and their sums, six at a
+// time, keep the floating-point adders busy where one output's four would
+// wait on each other. Each output is still the sum dot gives, bit for bit,
+// however the outputs fall into threes.
+//
+// A folded filter goes to filterFolded instead.
+func (f *polyphase) filter(out PCM16, w []float64, pos int) {
+	if f.folded {
+		f.filterFolded(out, w, pos)
+		return
+	}
+	l, m, taps := f.l, f.m, f.taps
+	i, p := pos/l, pos%l // output j's window starts at w[i], with phase p
+	j := 0
+	for ; j+3*l <= len(out); j += 3 * l {
+		for jj := j; jj < j+l; jj++ {
+			c := f.coef[p*taps : (p+1)*taps]
+			x, y, z := w[i:i+taps], w[i+m:i+m+taps], w[i+2*m:i+2*m+taps]
+			x01, y01, z01 := dot3(c, x, y, z)
+			x23, y23, z23 := dot3(c[2:], x[2:], y[2:], z[2:])
+			out[jj], out[jj+l], out[jj+2*l] = toInt16(x01+x23), toInt16(y01+y23), toInt16(z01+z23)
+			i, p = i+f.di, p+f.dp
+			if p >= l {
+				i, p = i+1, p-l
+			}
+		}
+		i += 2 * m // from output j+l to j+3l
+	}
+	for ; j < len(out); j++ {
+		out[j] = toInt16(dot(f.coef[p*taps:(p+1)*taps], w[i:i+taps]))
+		i, p = i+f.di, p+f.dp
+		if p >= l {
+			i, p = i+1, p-l
+		}
+	}
+}
+
+// filterFolded is filter for a single phase (l is 1, pure decimation such
+// as 24 or 16 to 8 kHz) whose taps read the same both ways, as a
+// linear-phase filter's do: each output is the sum over the first half of
+// the taps of c[k]*(x[k] + x[taps-1-k]), half the multiplications and
+// loads of coefficients of dot, three outputs at a time. Multiplying the
+// pairs' sums instead of each sample rounds differently from dot, by
+// parts in 10^16 of the output, which moves an output by one unit only
+// when it falls that close to a half (none did in 29 million samples of
+// noise and tones). An output's sums do not depend on which three it is
+// computed with, so streaming stays exact.
+func (f *polyphase) filterFolded(out PCM16, w []float64, pos int) {
+	m, taps := f.m, f.taps
+	h := f.coef[:taps/2]
+	i, j := pos, 0 // output j's window starts at w[i]
+	for ; j+3 <= len(out); j, i = j+3, i+3*m {
+		x, y, z := fold3(h, w[i:i+taps], w[i+m:i+m+taps], w[i+2*m:i+2*m+taps])
+		out[j], out[j+1], out[j+2] = toInt16(x), toInt16(y), toInt16(z)
+	}
+	for ; j < len(out); j, i = j+1, i+m {
+		out[j] = toInt16(fold(h, w[i:i+taps]))
+	}
+}
+
+// fold is the inner product of a symmetric filter whose first half is h
+// (of even length) with the window x of twice its length, in two sums:
+// the pairs k even and the pairs k odd, each in increasing k.
+func fold(h, x []float64) float64 {
+	n := len(h)
+	lo, hi := x[:n], x[n:2*n] // hi[j] pairs with lo[n-1-j]
+	var a0, a1 float64
+	for k, j := 0, n-1; k < n-1; k, j = k+2, j-2 {
+		a0 += h[k] * (lo[k] + hi[j])
+		a1 += h[k+1] * (lo[k+1] + hi[j-1])
+	}
+	return a0 + a1
+}
+
+// fold3 is fold for three windows at once, with the same sums for each.
+func fold3(h, x, y, z []float64) (float64, float64, float64) {
+	n := len(h)
+	xl, yl, zl := x[:n], y[:n], z[:n]
+	xh, yh, zh := x[n:2*n], y[n:2*n], z[n:2*n]
+	var x0, x1, y0, y1, z0, z1 float64
+	for k, j := 0, n-1; k < n-1; k, j = k+2, j-2 {
+		x0 += h[k] * (xl[k] + xh[j])
+		y0 += h[k] * (yl[k] + yh[j])
+		z0 += h[k] * (zl[k] + zh[j])
+		x1 += h[k+1] * (xl[k+1] + xh[j-1])
+		y1 += h[k+1] * (yl[k+1] + yh[j-1])
+		z1 += h[k+1] * (zl[k+1] + zh[j-1])
+	}
+	return x0 + x1, y0 + y1, z0 + z1
+}
+
+// dot is the filter's inner product, in four independent sums of every
+// fourth product, added as (s0 + s1) + (s2 + s3); taps are a multiple of
+// four.
 func dot(c, x []float64) float64 {
 	x = x[:len(c)]
 	var a0, a1, a2, a3 float64
-	for k := 0; k+3 < len(c); k += 4 {
+	for k := 0; k < len(c)-3; k += 4 {
 		a0 += c[k] * x[k]
 		a1 += c[k+1] * x[k+1]
 		a2 += c[k+2] * x[k+2]
 		a3 += c[k+3] * x[k+3]
 	}
 	return (a0 + a1) + (a2 + a3)
+}
+
+// dot3 is half of dot for three windows at once: s0 + s1 of each, the sums
+// of the products k and k+1 for k a multiple of four (s2 + s3 when the
+// slices start two taps in). Six sums are as many as fit in the registers
+// with the products that feed them.
+func dot3(c, x, y, z []float64) (float64, float64, float64) {
+	x, y, z = x[:len(c)], y[:len(c)], z[:len(c)]
+	var x0, x1, y0, y1, z0, z1 float64
+	for k := 0; k < len(c)-1; k += 4 {
+		x0 += c[k] * x[k]
+		y0 += c[k] * y[k]
+		z0 += c[k] * z[k]
+		x1 += c[k+1] * x[k+1]
+		y1 += c[k+1] * y[k+1]
+		z1 += c[k+1] * z[k+1]
+	}
+	return x0 + x1, y0 + y1, z0 + z1
+}
+
+// toFloat sets x[i] to float64(s[i]); x and s have the same length.
+func toFloat(x []float64, s PCM16) {
+	x = x[:len(s)]
+	i := 0
+	for ; i < len(s)-3; i += 4 { // four at a time: fewer instructions per sample
+		x[i] = float64(s[i])
+		x[i+1] = float64(s[i+1])
+		x[i+2] = float64(s[i+2])
+		x[i+3] = float64(s[i+3])
+	}
+	for ; i < len(s); i++ {
+		x[i] = float64(s[i])
+	}
 }
 
 func toInt16(v float64) int16 {
@@ -149,7 +278,13 @@ func gcd(a, b int) int {
 // Resampler with the same L, M and rates.
 type polyphase struct {
 	l, m, taps int
-	spec       spec
+	// An output's successor is di input samples and dp phases on (carrying
+	// a phase past l into the next sample): m = di*l + dp.
+	di, dp int
+	spec   spec
+	// folded: a single phase whose taps read the same both ways (exactly,
+	// as design makes them for l = 1), for filterFolded.
+	folded bool
 	// coef holds phase p's taps at [p*taps, (p+1)*taps), in reverse, so
 	// that an output is a dot product with the input window that ends at
 	// its newest sample.
@@ -218,12 +353,16 @@ func design(l, m int, lo, fs float64, s spec) *polyphase {
 		h[i] = 2 * fc * sinc * besselI0(beta*math.Sqrt(max(0, 1-r*r))) / besselI0(beta)
 		sum += h[i]
 	}
-	f := &polyphase{l: l, m: m, taps: taps, spec: s, coef: make([]float64, n)}
+	f := &polyphase{l: l, m: m, taps: taps, di: m / l, dp: m % l, spec: s, coef: make([]float64, n)}
 	for p := range l {
 		for t := range taps {
 			// Gain l makes up for the zeros inserted when upsampling.
 			f.coef[p*taps+taps-1-t] = h[p+t*l] * float64(l) / sum
 		}
+	}
+	f.folded = l == 1
+	for k := range f.coef {
+		f.folded = f.folded && f.coef[k] == f.coef[len(f.coef)-1-k]
 	}
 	return f
 }

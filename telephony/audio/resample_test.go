@@ -171,6 +171,37 @@ func TestResamplerStreamingIsExact(t *testing.T) {
 	}
 }
 
+// Pure decimation folds the filter's symmetric taps (filterFolded): the
+// outputs are the unfolded sums' but for rounding, at most one unit.
+func TestResamplerFolded(t *testing.T) {
+	for _, pair := range [][2]int{{24000, 8000}, {16000, 8000}, {48000, 16000}} {
+		r, _ := NewResampler(pair[0], pair[1])
+		if !r.f.folded {
+			t.Fatalf("%v: filter not folded", r)
+		}
+		f := *r.f
+		f.folded = false
+		u := &Resampler{in: pair[0], out: pair[1], f: &f, work: make([]float64, f.taps-1)}
+		x := mix(noise(7, 12000, 2*pair[0]), sine(pair[0], 1000, 15000, 2*pair[0]))
+		got, want := r.Resample(nil, x), u.Resample(nil, x)
+		var differ int
+		for i := range want {
+			if d := int(got[i]) - int(want[i]); d != 0 {
+				differ++
+				if d < -1 || d > 1 {
+					t.Fatalf("%v: sample %d is %d folded, %d not", r, i, got[i], want[i])
+				}
+			}
+		}
+		t.Logf("%v: %d of %d samples differ by one unit", r, differ, len(want))
+	}
+	for _, pair := range ratePairs {
+		if r, _ := NewResampler(pair[0], pair[1]); r.f.folded != (r.f.l == 1) {
+			t.Errorf("%v: folded %v with l = %d", r, r.f.folded, r.f.l)
+		}
+	}
+}
+
 func TestResamplerFrameSizes(t *testing.T) {
 	for _, pair := range ratePairs {
 		r, _ := NewResampler(pair[0], pair[1])
