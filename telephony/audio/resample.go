@@ -62,7 +62,7 @@ func NewResampler(inRate, outRate int) (*Resampler, error) {
 			spec = telephone
 		}
 		r.f = filterFor(l, m, lo, inRate*l, spec)
-		r.work = make([]float64, r.f.taps-1, r.f.taps-1+FrameSize(inRate))
+		r.work = make([]float64, r.f.taps-1, r.f.taps-1+max(FrameSize(inRate), 64))
 	}
 	return r, nil
 }
@@ -70,14 +70,25 @@ func NewResampler(inRate, outRate int) (*Resampler, error) {
 // Resample appends to dst the output for the input samples src and
 // returns the extended slice. Each call yields the outputs that src
 // completes: for 20 ms of input, exactly 20 ms of output. It allocates
-// only when dst lacks the capacity or src is longer than any block before.
+// only when dst lacks the capacity. A longer src is taken 20 ms at a
+// time, so the Resampler's own memory stays that of one frame.
 func (r *Resampler) Resample(dst, src PCM16) PCM16 {
-	f := r.f
-	if f == nil {
+	if r.f == nil {
 		return append(dst, src...)
 	}
+	block := cap(r.work) - len(r.work)
+	for len(src) > block {
+		dst = r.resample(dst, src[:block])
+		src = src[block:]
+	}
+	return r.resample(dst, src)
+}
+
+// resample is Resample for a src that fits the work buffer.
+func (r *Resampler) resample(dst, src PCM16) PCM16 {
+	f := r.f
 	hist := f.taps - 1
-	w := slices.Grow(r.work[:hist], len(src))[:hist+len(src)]
+	w := r.work[:hist+len(src)]
 	toFloat(w[hist:], src)
 	end := f.l * len(src)
 	n := 0

@@ -181,7 +181,7 @@ func TestResamplerFolded(t *testing.T) {
 		}
 		f := *r.f
 		f.folded = false
-		u := &Resampler{in: pair[0], out: pair[1], f: &f, work: make([]float64, f.taps-1)}
+		u := &Resampler{in: pair[0], out: pair[1], f: &f, work: make([]float64, f.taps-1, f.taps-1+FrameSize(pair[0]))}
 		x := mix(noise(7, 12000, 2*pair[0]), sine(pair[0], 1000, 15000, 2*pair[0]))
 		got, want := r.Resample(nil, x), u.Resample(nil, x)
 		var differ int
@@ -528,6 +528,28 @@ func checkImages(t *testing.T, y PCM16, in, out int, amp float64) {
 			if g := db(toneAmp(y, out, img), amp); g > -60 {
 				t.Errorf("image at %v Hz: %.1f dB, want below -60 dB", img, g)
 			}
+		}
+	}
+}
+
+// TestResamplerLongBlocks: a long block is taken 20 ms at a time: the
+// same output as frame by frame, and no more memory than one frame's.
+func TestResamplerLongBlocks(t *testing.T) {
+	for _, pair := range ratePairs {
+		whole, _ := NewResampler(pair[0], pair[1])
+		framed, _ := NewResampler(pair[0], pair[1])
+		before := cap(whole.work)
+		x := mix(noise(3, 8000, pair[0]), sine(pair[0], 440, 8000, pair[0]))
+		got := whole.Resample(nil, x)
+		var want PCM16
+		for off := 0; off < len(x); off += FrameSize(pair[0]) {
+			want = framed.Resample(want, x[off:min(len(x), off+FrameSize(pair[0]))])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: a second at once differs from it frame by frame", whole)
+		}
+		if cap(whole.work) != before {
+			t.Errorf("%v: work grew from %d to %d", whole, before, cap(whole.work))
 		}
 	}
 }
