@@ -217,7 +217,7 @@ func (rt *Runtime) NewCall(conv *Conversation, info CallInfo, line Line) *Call {
 		ctrl:   make(chan control, 64),
 		poke:   make(chan struct{}, 1),
 		hungUp: make(chan struct{}),
-		news:   make(chan news, 32),
+		news:   make(chan news, 8),
 		ep:     NewEndpointer(conv.Agent.Voice, lang, conv.Location),
 	}
 	c.inFramer, _ = audio.NewFramer[int16](frameLen)

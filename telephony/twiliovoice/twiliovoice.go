@@ -614,9 +614,8 @@ type line struct {
 	conn               *websocket.Conn
 	streamSid, callSid string
 	enc                audio.Writer[audio.PCM16] // the chain to the caller
-	out                []byte
-	writeBy            time.Time // the write deadline set
-	release            func()    // gives up the call's place
+	writeBy            time.Time                 // the write deadline set
+	release            func()                    // gives up the call's place
 }
 
 func newLine(t *Transport, conn *websocket.Conn, start *twilio.Start, release func()) *line {
@@ -651,20 +650,30 @@ func (l *line) SampleRate() int { return telephony.Rate }
 // String is the chain: "ulaw-encode(8000) -> twilio(8000)".
 func (l *line) String() string { return l.enc.String() }
 
+// messages are the buffers outbound messages are made in, shared by the
+// calls: a call speaks a message every 200 ms, and holds none between.
+var messages = sync.Pool{New: func() any { return new([]byte) }}
+
+// send makes a message with appendMsg in a shared buffer and writes it.
+func (l *line) send(appendMsg func(dst []byte) []byte) error {
+	buf := messages.Get().(*[]byte)
+	*buf = appendMsg((*buf)[:0])
+	err := l.write(*buf)
+	messages.Put(buf)
+	return err
+}
+
 // media is the end of the chain: μ-law to a media message.
 func (l *line) media(ulaw audio.Ulaw) error {
-	l.out = twilio.AppendMedia(l.out[:0], l.streamSid, ulaw)
-	return l.write(l.out)
+	return l.send(func(dst []byte) []byte { return twilio.AppendMedia(dst, l.streamSid, ulaw) })
 }
 
 func (l *line) Mark(name string) error {
-	l.out = twilio.AppendMark(l.out[:0], l.streamSid, name)
-	return l.write(l.out)
+	return l.send(func(dst []byte) []byte { return twilio.AppendMark(dst, l.streamSid, name) })
 }
 
 func (l *line) Clear() error {
-	l.out = twilio.AppendClear(l.out[:0], l.streamSid)
-	return l.write(l.out)
+	return l.send(func(dst []byte) []byte { return twilio.AppendClear(dst, l.streamSid) })
 }
 
 // End closes the stream; Twilio then asks /twilio/after what to do, which
