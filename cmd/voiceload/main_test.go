@@ -194,6 +194,9 @@ func testLoad(t *testing.T, transport, stt string) {
 	if r.ServerTurns < 1 || r.OrchestratorP50 <= 0 || r.ReplyP50 <= 0 || r.Cores <= 0 || r.RSSMB <= 0 {
 		t.Errorf("server figures missing: %+v", r)
 	}
+	if want := r.Cores * 1000 / 3; math.Abs(r.CPUMsPerCallS-want) > 1e-9 {
+		t.Errorf("CPU-ms per call-second %v; want cores × 1000 / calls = %v", r.CPUMsPerCallS, want)
+	}
 	// A line can go unmatched only when a stall of the machine splits it
 	// in two: rare, and not the server's doing.
 	if f := r.Fakes; f == nil || f.recognised() < 3 || f.Unmatched > f.recognised()/4 || f.Chats < 3 {
@@ -214,6 +217,27 @@ func testLoad(t *testing.T, transport, stt string) {
 	}
 	if !strings.Contains(stderr.String(), "calls up 3/3") {
 		t.Errorf("no progress line:\n%s", stderr.String())
+	}
+}
+
+// TestReportServerLine: the server's line gives the CPU per call-second,
+// and says so when there were too few calls to tell their memory apart
+// from the idle server's (RSS below the idle figure).
+func TestReportServerLine(t *testing.T) {
+	for _, tt := range []struct {
+		r    report
+		want string
+	}{
+		{report{Cores: 0.26, CPUMsPerCallS: 1.3, RSSMB: 130, IdleRSSMB: 110, RSSPerCallKB: 100, TotalRSSPerCallKB: 650, Goroutines: 820},
+			"Server:       0.26 cores = 1.30 CPU-ms per call-second, RSS 130 MB (idle 110 MB): 100 KB per call (650 KB with the idle share), 820 goroutines\n"},
+		{report{Cores: 0.04, CPUMsPerCallS: 4, RSSMB: 104, IdleRSSMB: 111, RSSPerCallKB: -700, TotalRSSPerCallKB: 10400, Goroutines: 48},
+			"Server:       0.04 cores = 4.00 CPU-ms per call-second, RSS 104 MB (idle 111 MB): below the idle server's, too few calls to tell their share (10400 KB with the idle share), 48 goroutines\n"},
+	} {
+		var b strings.Builder
+		tt.r.print(&b)
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("report:\n%s\nwant the line\n%s", b.String(), tt.want)
+		}
 	}
 }
 

@@ -49,6 +49,7 @@ type report struct {
 	LateFrames         float64 `json:"lateFrames"`    // outbound frames sent too late to play on time
 	DroppedFrames      float64 `json:"droppedFrames"` // inbound frames a call's loop dropped
 	Cores              float64 `json:"serverCores"`
+	CPUMsPerCallS      float64 `json:"serverCpuMsPerCallSecond"` // cores × 1000 / calls held
 	RSSMB              float64 `json:"serverRssMB"`
 	IdleRSSMB          float64 `json:"serverIdleRssMB"`
 	RSSPerCallKB       float64 `json:"rssPerCallKB"`      // (RSS − idle RSS) / calls held
@@ -96,6 +97,7 @@ func newReport(o *options, tg *target, t *tally, held int64, idle, from, to, end
 		Goroutines:    to.value("go_goroutines"),
 	}
 	if held > 0 {
+		r.CPUMsPerCallS = r.Cores * 1e3 / float64(held)
 		r.RSSPerCallKB = (r.RSSMB - r.IdleRSSMB) * 1e3 / float64(held)
 		r.TotalRSSPerCallKB = r.RSSMB * 1e3 / float64(held)
 	}
@@ -129,8 +131,12 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "Audio:        %d frames to callers: %.0f late, %d gaps heard; %.0f inbound frames dropped; %d invalid messages\n",
 			r.FramesHeard, r.LateFrames, r.Underruns, r.DroppedFrames, r.ServerMessages)
 	}
-	fmt.Fprintf(w, "Server:       %.2f cores, RSS %.0f MB (idle %.0f MB): %.0f KB per call (%.0f KB with the idle share), %.0f goroutines\n",
-		r.Cores, r.RSSMB, r.IdleRSSMB, r.RSSPerCallKB, r.TotalRSSPerCallKB, r.Goroutines)
+	perCall := fmt.Sprintf("%.0f KB per call", r.RSSPerCallKB)
+	if r.RSSPerCallKB < 0 {
+		perCall = "below the idle server's, too few calls to tell their share"
+	}
+	fmt.Fprintf(w, "Server:       %.2f cores = %.2f CPU-ms per call-second, RSS %.0f MB (idle %.0f MB): %s (%.0f KB with the idle share), %.0f goroutines\n",
+		r.Cores, r.CPUMsPerCallS, r.RSSMB, r.IdleRSSMB, perCall, r.TotalRSSPerCallKB, r.Goroutines)
 	ticks := "ticks"
 	if r.Transport == "webrtc" {
 		ticks = "packets" // each caller's own, late when over 22 ms after its last
