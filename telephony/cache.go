@@ -3,6 +3,7 @@ package telephony
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -117,8 +118,8 @@ func (c *cache) lookup(key, call string, always bool) (pcm []int16, f *fill, sta
 
 // filled ends the fill of key: kept when whole.
 func (c *cache) filled(key string, f *fill, err error) {
-	if err == nil {
-		c.put(key, f.pcm)
+	if err == nil && len(f.pcm) > 0 {
+		c.put(key, slices.Clone(f.pcm)) // kept at its length, not the capacity it grew to
 	}
 	c.mu.Lock()
 	delete(c.fills, key)

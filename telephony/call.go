@@ -114,7 +114,11 @@ type Call struct {
 	// from the transport
 	inFramer *audio.Framer[int16]
 	audioAt  time.Time // the time of the last frame, by the audio's clock
-	ctrl     chan control
+	// ctrl: keys, marks, typed text, hand-over, taken in order before
+	// any later frame (by the loop, or by WriteSample first). A Line may
+	// report marks into it from under mu (webrtc's Clear): it must not
+	// fill up, hence its room.
+	ctrl chan control
 	// mu is held by whoever changes the call's state: the loop, or the
 	// transport's read loop taking a frame. Frames are taken on the
 	// transport's goroutine, so that fifty frames a second do not wake
@@ -249,7 +253,7 @@ func (c *Call) setTurn(t turn) {
 
 // maxEarly bounds the frames kept before the call's loop starts (while
 // the recogniser connects): half a second. Later ones are dropped and
-// counted.
+// counted; frames after the call's end are let go.
 const maxEarly = 25
 
 // WriteSample takes caller audio: PCM16 at Rate, of any length. Call it
@@ -277,20 +281,35 @@ func (c *Call) WriteSample(pcm audio.PCM16) error {
 		c.mu.Lock()
 		switch {
 		case c.looping:
+			utt0 := c.utt
+			c.takeControl() // control events keep their priority over audio
 			copy(c.cur.pcm[:], f)
 			c.cur.at, c.cur.recv = c.audioAt, now
 			utt := c.utt
 			c.onFrame(c.loopCtx, &c.cur)
-			if c.utt != utt || c.over() {
+			if c.utt != utt || c.utt != utt0 || c.over() {
 				c.wake() // it waits for another utterance, or is to end
 			}
-		case c.stopped || len(c.early) >= maxEarly:
+		case c.stopped: // the call is over: its last frames go unheard
+		case len(c.early) >= maxEarly:
 			c.rt.metrics.dropped()
 		default:
 			c.early = append(c.early, inFrame{at: c.audioAt, recv: now})
 			copy(c.early[len(c.early)-1].pcm[:], f)
 		}
 		c.mu.Unlock()
+	}
+}
+
+// takeControl handles the control events queued, under c.mu.
+func (c *Call) takeControl() {
+	for c.outcome == "" {
+		select {
+		case ev := <-c.ctrl:
+			c.onControl(c.loopCtx, ev)
+		default:
+			return
+		}
 	}
 }
 
@@ -363,6 +382,7 @@ func (c *Call) hungUpOutcome() string {
 func (c *Call) control(ev control) {
 	select {
 	case c.ctrl <- ev:
+		c.wake() // the loop takes it, or a frame before it
 	case <-c.hungUp:
 	}
 }
@@ -491,9 +511,6 @@ func (c *Call) loop(ctx context.Context) {
 		case <-c.hungUp:
 			c.mu.Lock()
 			c.outcome = c.hungUpOutcome()
-		case ev := <-c.ctrl:
-			c.mu.Lock()
-			c.onControl(ctx, ev)
 		case n := <-c.news:
 			c.mu.Lock()
 			c.onNews(ctx, n)

@@ -973,3 +973,72 @@ func TestCallSaysAgainFromAFrame(t *testing.T) {
 		t.Errorf("the line was cleared %d times; want once, by the noise: %v", n, h.line.events())
 	}
 }
+
+// TestCallMarkThenBargeIn: the transport reads "mark 0.0" (the caller
+// heard sentence 0) and then the frame that starts the caller's voice, in
+// that order, on its one goroutine (as twiliovoice.read does). What the
+// session is told the caller heard must include sentence 0.
+func TestCallMarkThenBargeIn(t *testing.T) {
+	first := "Primera."
+	second := strings.Repeat("Segunda frase bastante larga. ", 6)
+	h := newHarness(t, configs.Voice{}, false, func(ev dialog.Event) Reply {
+		if _, ok := ev.(dialog.Start); ok {
+			return Reply{Actions: []dialog.Action{say(first, dialog.Reply), say(second, dialog.Reply)}}
+		}
+		return Reply{}
+	})
+	h.until("sentence 0 sent", func() bool { return h.hasEvent("mark 0.0") })
+	tone := make(audio.PCM16, frameLen)
+	for i := range tone {
+		tone[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
+	}
+	quiet := make(audio.PCM16, frameLen)
+	for range 5 {
+		h.call.WriteSample(quiet)
+		time.Sleep(time.Millisecond)
+	}
+	h.call.WriteSample(tone) // 2 of the VAD's 3 start frames
+	h.call.WriteSample(tone)
+	time.Sleep(5 * time.Millisecond)
+	// The transport's goroutine: a mark message, then a media message.
+	h.call.Marked("0.0")
+	h.call.WriteSample(tone) // speech starts: barge-in
+	h.until("the interruption to be told", func() bool {
+		h.sess.mu.Lock()
+		defer h.sess.mu.Unlock()
+		return len(h.sess.heard) == 1
+	})
+	h.sess.mu.Lock()
+	heard := h.sess.heard[0]
+	h.sess.mu.Unlock()
+	if !strings.HasPrefix(heard, first) {
+		t.Errorf("heard %q; want it to start with %q (its mark came before the caller's voice)", heard, first)
+	}
+}
+
+// failOnceTTS is fakeTTS whose first synthesis fails before any audio.
+type failOnceTTS struct {
+	fakeTTS
+	failed atomic.Bool
+}
+
+func (f *failOnceTTS) Synthesize(ctx context.Context, text, lang string) (speech.Audio, error) {
+	if f.failed.CompareAndSwap(false, true) {
+		return nil, errors.New("503 from the speech endpoint")
+	}
+	return f.fakeTTS.Synthesize(ctx, text, lang)
+}
+
+// TestPhraseCacheFillFails: when the synthesis shared for the cache
+// fails before any audio, the call asks for its sentence on its own and
+// is heard, as it would have been without the cache.
+func TestPhraseCacheFillFails(t *testing.T) {
+	tts := &failOnceTTS{fakeTTS: fakeTTS{perChar: time.Millisecond}}
+	rt := NewRuntime(Options{})
+	if greet(rt, tts, "a") == 0 {
+		t.Error("the greeting was not played after the shared synthesis failed")
+	}
+	if got := tts.spoken(); len(got) != 1 {
+		t.Errorf("synthesised %q; want once, after the failure", got)
+	}
+}

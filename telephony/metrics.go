@@ -42,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "voiceagent_late_frames_total", Help: "Outbound audio frames sent too late to play on time: after the frames sent ahead of them had played out, so the caller heard a gap.",
 		}),
 		droppedFrames: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "voiceagent_dropped_frames_total", Help: "Inbound audio frames dropped: beyond half a second of them before a call's loop started, or after it ended.",
+			Name: "voiceagent_dropped_frames_total", Help: "Inbound audio frames dropped: beyond half a second of them before a call's loop started.",
 		}),
 		bargeIns: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "voiceagent_barge_ins_total", Help: "Times a caller interrupted the agent.",

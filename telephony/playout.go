@@ -101,12 +101,17 @@ func (p *player) sound(ctx context.Context, text string, emit func(audio.PCM16) 
 	tts := c.conv.TTS
 	key := cacheKey(c.conv.Agent.Name, c.lang, tts, text)
 	pcm, f, start := c.rt.cache.lookup(key, c.info.ID, p.cacheable)
-	switch {
-	case start:
+	if start {
 		go c.rt.fill(ctx, key, f, tts, text, c.lang)
-		return p.follow(ctx, f, emit)
+	}
+	switch {
 	case f != nil:
-		return p.follow(ctx, f, emit)
+		err := p.follow(ctx, f, emit)
+		if !errors.Is(err, errFillFailed) {
+			return err
+		}
+		// The synthesis failed before any of it was said: this call asks
+		// on its own, as it would have without the others.
 	case pcm != nil:
 		for off := 0; off+frameLen <= len(pcm); off += frameLen {
 			if err := emit(pcm[off : off+frameLen]); err != nil {
@@ -130,8 +135,12 @@ func (p *player) firstAudio(d time.Duration) {
 	}
 }
 
+// errFillFailed: the synthesis a call followed failed before any audio.
+var errFillFailed = errors.New("the shared synthesis failed")
+
 // follow plays a sentence being synthesised for the cache as it comes,
-// sending the lead as the synthesiser gives it.
+// sending the lead as the synthesiser gives it. When the synthesis fails
+// before giving any audio, the error is errFillFailed.
 func (p *player) follow(ctx context.Context, f *fill, emit func(audio.PCM16) error) error {
 	start := time.Now()
 	off := 0
@@ -146,6 +155,9 @@ func (p *player) follow(ctx context.Context, f *fill, emit func(audio.PCM16) err
 			}
 		}
 		if done {
+			if err != nil && off == 0 {
+				return fmt.Errorf("%w: %w", errFillFailed, err)
+			}
 			return err
 		}
 		if err := p.lead(ctx); err != nil {

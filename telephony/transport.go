@@ -45,7 +45,7 @@ type Inbound interface {
 	// slice. It takes each frame there and then, so it may wait while the
 	// call handles something else (the audio then waits in the
 	// connection); frames that come before the call runs, beyond half a
-	// second, or after it ends are dropped and counted.
+	// second, are dropped and counted, and those after it ends let go.
 	audio.Writer[audio.PCM16]
 	// DTMF takes a key the caller pressed: 0-9, *, #.
 	DTMF(digit string)
