@@ -261,7 +261,6 @@ func (s *STT) encoding(rate int) string {
 // endpoint is the URL of a stream at rate Hz.
 func (s *STT) endpoint(rate int) string {
 	q := url.Values{
-		"encoding":        {s.encoding(rate)},
 		"sample_rate":     {strconv.Itoa(rate)},
 		"channels":        {"1"},
 		"model":           {s.cfg.Model},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"net/url"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -126,30 +125,6 @@ func untilError(t *testing.T, s speech.Stream) error {
 		if _, err := recv(t, s); err != nil {
 			return err
 		}
-	}
-}
-
-func goroutines() int {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, pkg+".") {
-			n++
-		}
-	}
-	return n
-}
-
-func noneLeft(t *testing.T, before int) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for goroutines() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutines of %s left behind:\n%s", pkg, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -447,7 +422,7 @@ func TestDropped(t *testing.T) {
 		{"close code", deepgramtest.Script{Transcript: heard, DropAfter: 200 * time.Millisecond, DropCode: 1011, DropReason: "NET-0000"}, "1011 NET-0000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := goroutines()
+			before := speechtest.Goroutines(pkg)
 			srv := fake(t, tc.script)
 			s, err := newSTT(t, srv, nil).Stream(context.Background(), rate)
 			if err != nil {
@@ -478,7 +453,7 @@ func TestDropped(t *testing.T) {
 			if _, err := s.Recv(); !errors.Is(err, speech.ErrClosed) {
 				t.Errorf("Recv after Close: %v", err)
 			}
-			noneLeft(t, before)
+			speechtest.NoneLeft(t, pkg, before)
 		})
 	}
 }
@@ -499,7 +474,7 @@ func TestRefused(t *testing.T) {
 		{"too many", deepgramtest.Script{Status: 429}, wrong, deepgram.ErrConnect, "429"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := goroutines()
+			before := speechtest.Goroutines(pkg)
 			srv := fake(t, tc.script)
 			stt := newSTT(t, srv, func(c *deepgram.Config) { c.APIKey = tc.key })
 			_, err := stt.Stream(context.Background(), rate)
@@ -512,7 +487,7 @@ func TestRefused(t *testing.T) {
 			if srv.Rejected() != 1 {
 				t.Errorf("%d handshakes refused", srv.Rejected())
 			}
-			noneLeft(t, before)
+			speechtest.NoneLeft(t, pkg, before)
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
@@ -543,7 +518,7 @@ func TestAfterClose(t *testing.T) {
 }
 
 func TestQueueFull(t *testing.T) {
-	before := goroutines()
+	before := speechtest.Goroutines(pkg)
 	// The fake stops reading at once: the socket's buffers fill, then the
 	// queue.
 	srv := fake(t, deepgramtest.Script{Transcript: heard, Stall: true})
@@ -577,11 +552,11 @@ func TestQueueFull(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	noneLeft(t, before)
+	speechtest.NoneLeft(t, pkg, before)
 }
 
 func TestContextDuringStall(t *testing.T) {
-	before := goroutines()
+	before := speechtest.Goroutines(pkg)
 	srv := fake(t, deepgramtest.Script{Transcript: heard, Stall: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := newSTT(t, srv, nil).Stream(ctx, rate)
@@ -597,7 +572,7 @@ func TestContextDuringStall(t *testing.T) {
 		t.Error("Write after cancel succeeded")
 	}
 	s.Close()
-	noneLeft(t, before)
+	speechtest.NoneLeft(t, pkg, before)
 }
 
 // At 8 kHz the audio goes as μ-law: one byte a sample, the phone line's

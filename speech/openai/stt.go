@@ -230,9 +230,7 @@ func (s *stream) Recv() (speech.Transcript, error) {
 		}
 		if len(s.ready) > 0 {
 			tr := s.ready[0]
-			n := copy(s.ready, s.ready[1:])
-			s.ready[n] = speech.Transcript{}
-			s.ready = s.ready[:n]
+			s.ready = shift(s.ready)
 			s.advance() // room for the next final
 			return tr, nil
 		}
@@ -308,9 +306,10 @@ func (s *stream) advance() {
 }
 
 // shift drops the first of q, keeping its array but not what it held.
-func shift(q []*utterance) []*utterance {
+func shift[T any](q []T) []T {
 	n := copy(q, q[1:])
-	q[n] = nil
+	var zero T
+	q[n] = zero
 	return q[:n]
 }
 

@@ -564,7 +564,7 @@ func TestSTTIdleStreamsHoldNoGoroutine(t *testing.T) {
 	stt, _ := newSTT(t, srv, openai.Config{})
 	const n = 200
 	streams := make([]speech.Stream, n)
-	base, before := ours(), runtime.NumGoroutine()
+	base, before := speechtest.Goroutines(pkg), runtime.NumGoroutine()
 	for i := range streams {
 		s, err := stt.Stream(context.Background(), 8000)
 		if err != nil {
@@ -599,29 +599,16 @@ func TestSTTIdleStreamsHoldNoGoroutine(t *testing.T) {
 			t.Fatalf("stream %d: %+v, %v", i, tr, err)
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); ours() > base; {
+	for deadline := time.Now().Add(10 * time.Second); speechtest.Goroutines(pkg) > base; {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines 10s after the finals:\n%s", ours()-base, buf[:runtime.Stack(buf, true)])
+			t.Fatalf("%d goroutines 10s after the finals:\n%s", speechtest.Goroutines(pkg)-base, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	for _, s := range streams {
 		s.Close()
 	}
-}
-
-// ours counts the goroutines running code of this package.
-func ours() int {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, pkg+".") {
-			n++
-		}
-	}
-	return n
 }
 
 // A request under way runs in a goroutine of the stream's, and Close
@@ -634,7 +621,7 @@ func TestSTTCloseLeavesNoGoroutine(t *testing.T) {
 		return openaitest.AudioReply{Hang: true}
 	})
 	stt, _ := newSTT(t, srv, openai.Config{MaxPending: 3, Timeout: time.Minute})
-	before := ours()
+	before := speechtest.Goroutines(pkg)
 	s := open(t, stt, 16000)
 	for range 5 { // 3 under way, 2 waiting
 		say(t, s, 16000, 200*time.Millisecond)
@@ -642,11 +629,11 @@ func TestSTTCloseLeavesNoGoroutine(t *testing.T) {
 	for range 3 {
 		<-arrived
 	}
-	if n := ours() - before; n < 3 {
+	if n := speechtest.Goroutines(pkg) - before; n < 3 {
 		t.Errorf("%d goroutines for 3 requests under way", n)
 	}
 	s.Close()
-	if n := ours() - before; n != 0 {
+	if n := speechtest.Goroutines(pkg) - before; n != 0 {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines left after Close:\n%s", n, buf[:runtime.Stack(buf, true)])
 	}
@@ -704,7 +691,7 @@ func TestSTTFailureWaitingCountsOnce(t *testing.T) {
 	close(first)
 	// The first's final waits for Recv; the second, sent after it, has
 	// failed once no request is under way.
-	for deadline := time.Now().Add(10 * time.Second); len(srv.Transcriptions()) < 2 || ours() > 0; {
+	for deadline := time.Now().Add(10 * time.Second); len(srv.Transcriptions()) < 2 || speechtest.Goroutines(pkg) > 0; {
 		if time.Now().After(deadline) {
 			t.Fatal("the second request still under way after 10s")
 		}

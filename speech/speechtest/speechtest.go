@@ -162,13 +162,13 @@ func TestSTT(t *testing.T, c STTConfig) {
 		}
 	})
 	t.Run("no goroutines left", func(t *testing.T) {
-		before := goroutines(c.Package)
+		before := Goroutines(c.Package)
 		s := open(t, context.Background())
 		writeFrames(t, s, Tone(rate, 300*time.Millisecond), rate)
 		s.Flush()
 		final(t, s)
 		s.Close()
-		noneLeft(t, c.Package, before)
+		NoneLeft(t, c.Package, before)
 	})
 }
 
@@ -220,7 +220,7 @@ func TestTTS(t *testing.T, c TTSConfig) {
 		})
 	}
 	t.Run("close early", func(t *testing.T) {
-		before := goroutines(c.Package)
+		before := Goroutines(c.Package)
 		a, err := c.New(t).Synthesize(context.Background(), strings.Repeat("Una frase bastante larga para hablar un rato. ", 10), "es")
 		if err != nil {
 			t.Fatalf("Synthesize: %v", err)
@@ -235,7 +235,7 @@ func TestTTS(t *testing.T, c TTSConfig) {
 		if err := a.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
 		}
-		noneLeft(t, c.Package, before)
+		NoneLeft(t, c.Package, before)
 	})
 	t.Run("context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -284,8 +284,9 @@ func rms(pcm []int16) float64 {
 	return math.Sqrt(sum / float64(len(pcm)))
 }
 
-// goroutines counts the goroutines whose stack runs code of pkg.
-func goroutines(pkg string) int {
+// Goroutines counts the goroutines whose stack runs code of pkg (an
+// import path).
+func Goroutines(pkg string) int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	n := 0
@@ -297,14 +298,16 @@ func goroutines(pkg string) int {
 	return n
 }
 
-func noneLeft(t *testing.T, pkg string, before int) {
+// NoneLeft fails t unless, within 3 s, no more goroutines run code of
+// pkg than before did.
+func NoneLeft(t *testing.T, pkg string, before int) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
-	for goroutines(pkg) > before {
+	for Goroutines(pkg) > before {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
 			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%d goroutines of %s left behind:\n%s", goroutines(pkg)-before, pkg, buf)
+			t.Fatalf("%d goroutines of %s left behind:\n%s", Goroutines(pkg)-before, pkg, buf)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
