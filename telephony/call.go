@@ -281,13 +281,12 @@ func (c *Call) WriteSample(pcm audio.PCM16) error {
 		c.mu.Lock()
 		switch {
 		case c.looping:
-			utt0 := c.utt
+			utt := c.utt
 			c.takeControl() // control events keep their priority over audio
 			copy(c.cur.pcm[:], f)
 			c.cur.at, c.cur.recv = c.audioAt, now
-			utt := c.utt
 			c.onFrame(c.loopCtx, &c.cur)
-			if c.utt != utt || c.utt != utt0 || c.over() {
+			if c.utt != utt || c.over() {
 				c.wake() // it waits for another utterance, or is to end
 			}
 		case c.stopped: // the call is over: its last frames go unheard

@@ -705,21 +705,29 @@ func TestCallMarkNames(t *testing.T) {
 	h.until("clear", func() bool { return h.hasEvent("clear") })
 }
 
-// failingSTT is a recogniser whose connection drops at the first Flush.
-type failingSTT struct{ fakeSTT }
+// failingSTT is a recogniser whose connection drops at the first Flush;
+// with stays, each Flush fails while the stream stays open (each turn is
+// then ended by the frame that asked for its final: FlushFailed).
+type failingSTT struct {
+	fakeSTT
+	stays bool
+}
 
 func (f *failingSTT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
-	return &failingStream{done: make(chan struct{})}, nil
+	return &failingStream{stays: f.stays, done: make(chan struct{})}, nil
 }
 
 type failingStream struct {
-	once sync.Once
-	done chan struct{}
+	stays bool
+	once  sync.Once
+	done  chan struct{}
 }
 
 func (s *failingStream) Write([]int16) error { return nil }
 func (s *failingStream) Flush() error {
-	s.once.Do(func() { close(s.done) })
+	if !s.stays {
+		s.once.Do(func() { close(s.done) })
+	}
 	return errors.New("connection reset")
 }
 func (s *failingStream) Recv() (speech.Transcript, error) {
@@ -929,28 +937,6 @@ func TestCallEndingAfterWork(t *testing.T) {
 	}
 }
 
-// brokenFlushSTT is a recogniser whose Flush always fails while its
-// stream stays open: each turn is ended by the frame that asked for its
-// final (FlushFailed).
-type brokenFlushSTT struct{ fakeSTT }
-
-func (f *brokenFlushSTT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
-	return &brokenFlushStream{done: make(chan struct{})}, nil
-}
-
-type brokenFlushStream struct {
-	once sync.Once
-	done chan struct{}
-}
-
-func (s *brokenFlushStream) Write([]int16) error { return nil }
-func (s *brokenFlushStream) Flush() error        { return errors.New("broken pipe") }
-func (s *brokenFlushStream) Recv() (speech.Transcript, error) {
-	<-s.done
-	return speech.Transcript{}, speech.ErrClosed
-}
-func (s *brokenFlushStream) Close() error { s.once.Do(func() { close(s.done) }); return nil }
-
 // TestCallSaysAgainFromAFrame: a noise cuts the agent off and a frame
 // ends its turn, so the agent's words are said again on the transport's
 // goroutine; the call's loop still follows them to their end (this line
@@ -963,7 +949,7 @@ func TestCallSaysAgainFromAFrame(t *testing.T) {
 		}
 		return Reply{}
 	}}
-	h := newHarnessSTT(t, configs.Voice{}, false, sess, &fakeSTT{}, &brokenFlushSTT{})
+	h := newHarnessSTT(t, configs.Voice{}, false, sess, &fakeSTT{}, &failingSTT{stays: true})
 	h.until("the answer to play", func() bool { return h.line.sent() > 5 })
 	h.speak(100*time.Millisecond, 800*time.Millisecond)
 	h.until("the answer said again, then the silence timed", func() bool {
