@@ -47,7 +47,7 @@ type report struct {
 	Services           float64 `json:"services"`      // service calls (bookings) made, whole run
 	ServiceErrors      float64 `json:"serviceErrors"` // of which failed
 	LateFrames         float64 `json:"lateFrames"`    // outbound frames sent too late to play on time
-	DroppedFrames      float64 `json:"droppedFrames"` // inbound frames a call's loop dropped
+	DroppedFrames      float64 `json:"droppedFrames"` // inbound frames dropped before a call's loop started
 	Cores              float64 `json:"serverCores"`
 	CPUMsPerCallS      float64 `json:"serverCpuMsPerCallSecond"` // cores × 1000 / calls held
 	RSSMB              float64 `json:"serverRssMB"`
