@@ -89,13 +89,6 @@ func cacheKey(agent, lang string, tts speech.TTS, text string) string {
 	return agent + "\x00" + lang + "\x00" + tts.String() + "\x00" + text
 }
 
-func (c *cache) get(key string) ([]int16, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	pcm, ok := c.items[key]
-	return pcm, ok
-}
-
 // lookup finds how call is to say the sentence of key: kept (pcm), being
 // synthesised for the cache (f; start: call is the first to ask, and
 // starts the fill), or neither (synthesise it alone).

@@ -781,12 +781,12 @@ func TestPhraseCache(t *testing.T) {
 		c.put(fmt.Sprint(i), make([]int16, 4*frameLen))
 	}
 	for i, want := range []bool{false, false, true, true} {
-		if _, ok := c.get(fmt.Sprint(i)); ok != want {
+		if _, ok := c.items[fmt.Sprint(i)]; ok != want {
 			t.Errorf("sentence %d kept: %v, want %v", i, ok, want)
 		}
 	}
 	c.put("long", make([]int16, cacheOneSamples+1))
-	if _, ok := c.get("long"); ok {
+	if _, ok := c.items["long"]; ok {
 		t.Error("a sentence longer than cacheOneSamples was kept")
 	}
 }
