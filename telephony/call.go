@@ -133,6 +133,7 @@ type Call struct {
 	hungUp           chan struct{}
 	hangOnce         sync.Once
 	lost             atomic.Bool // the connection broke, the caller did not hang up
+	quiet            atomic.Bool // Quiet: set by each frame taken
 
 	// from the call's helpers: the recogniser's reader, the session's
 	// handler
@@ -326,6 +327,12 @@ func (c *Call) wake() {
 	default:
 	}
 }
+
+// Quiet reports whether, by the last frame taken, the caller is silent
+// (not even one loud frame) and no turn of theirs is open: until they
+// speak, nothing waits on their audio, so a transport may read it a few
+// frames at a time. It is safe to call from any goroutine.
+func (c *Call) Quiet() bool { return c.quiet.Load() }
 
 // SampleRate is Rate.
 func (c *Call) SampleRate() int { return Rate }
@@ -637,6 +644,7 @@ func (c *Call) onFrame(ctx context.Context, f *inFrame) {
 		}
 	}
 	v := c.vad.Process(pcm)
+	c.quiet.Store(!v.Speech && !v.Active && !c.ep.InTurn())
 	if c.state == ending || c.stream == nil {
 		return
 	}

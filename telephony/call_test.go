@@ -1028,3 +1028,51 @@ func TestPhraseCacheFillFails(t *testing.T) {
 		t.Errorf("synthesised %q; want once, after the failure", got)
 	}
 }
+
+// TestCallQuiet: the call is quiet while the caller is silent and no turn
+// of theirs is open; one loud frame, a turn under way (even in its
+// silence) and the caller's voice each make it not quiet.
+func TestCallQuiet(t *testing.T) {
+	h := newHarness(t, configs.Voice{}, true, greetThen(func(ev dialog.Event) Reply {
+		return Reply{Actions: []dialog.Action{say("Vale.", dialog.Reply)}}
+	}), "quiero una cita")
+	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
+	tone := make(audio.PCM16, frameLen)
+	for i := range tone {
+		tone[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
+	}
+	silence := make(audio.PCM16, frameLen)
+	frames := func(f audio.PCM16, n int) {
+		for range n {
+			h.call.WriteSample(f)
+		}
+	}
+	frames(silence, 10)
+	if !h.call.Quiet() {
+		t.Fatal("not quiet in silence")
+	}
+	frames(tone, 1)
+	if h.call.Quiet() {
+		t.Error("quiet after a loud frame")
+	}
+	frames(silence, 1)
+	if !h.call.Quiet() {
+		t.Error("not quiet after a click and silence")
+	}
+	frames(tone, 30)
+	if h.call.Quiet() {
+		t.Error("quiet while the caller speaks")
+	}
+	frames(silence, 15) // 300 ms: the voice has ended, the turn has not
+	if h.call.Quiet() {
+		t.Error("quiet in the silence of a turn not yet over")
+	}
+	for !h.hasEvent("mark 1.0") { // the turn ends, the answer is said
+		frames(silence, 1)
+		time.Sleep(time.Millisecond)
+	}
+	frames(silence, 1) // Quiet is as of the last frame taken
+	if !h.call.Quiet() {
+		t.Error("not quiet once the turn is over")
+	}
+}

@@ -49,6 +49,7 @@ type Transport struct {
 	log       *slog.Logger
 	warn      *telephony.Warnings
 	upgrader  websocket.Upgrader
+	clock     *clock // of quiet calls' reads
 	agents    func(name string) (lang string, ok bool)
 	tokens    *tokens
 	startWait time.Duration
@@ -123,10 +124,12 @@ func New(a telephony.Answerer, cfg Config) *Transport {
 		answer: a, authToken: cfg.AuthToken, publicURL: strings.TrimRight(cfg.PublicURL, "/"), log: cfg.Logger,
 		calls: map[string]active{}, pendingAt: map[string]int{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
 		agents: cfg.Agents, startWait: cfg.StartTimeout, othersFn: cfg.Others, continuer: cfg.Continuer,
+		clock: newClock(quietEvery),
 		// A call's messages are small (Twilio's under 1 KB, ours 200 ms of
 		// audio, 2.3 KB, in one frame); write buffers are shared, held only
-		// while a message is written.
-		upgrader: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}},
+		// while a message is written. The read buffer holds what a quiet
+		// call's read brings: three media messages of about 350 bytes.
+		upgrader: websocket.Upgrader{ReadBufferSize: 2048, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}},
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
@@ -405,14 +408,15 @@ func (t *Transport) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w8 := &waiting{t: t, addr: addr, held: true}
-	conn, err := t.upgrader.Upgrade(w, r, nil)
+	qc := &quietConn{clock: t.clock}
+	conn, err := t.upgrader.Upgrade(hijacker{w, qc}, r, nil)
 	if err != nil {
 		w8.free()
 		return // the upgrader answered
 	}
 	// The call runs on a goroutine of its own, so that the HTTP server's
 	// connection state and buffers, of no use to a websocket, are let go.
-	go t.serveCall(conn, context.WithoutCancel(r.Context()), w8)
+	go t.serveCall(conn, qc, context.WithoutCancel(r.Context()), w8)
 }
 
 // waiting is the place a stream holds among the calls while it waits for
@@ -442,9 +446,9 @@ func (w *waiting) free() {
 	w.freeLocked()
 }
 
-// serveCall runs the call on the websocket conn until it ends.
+// serveCall runs the call on the websocket conn (over qc) until it ends.
 // w8 is the place the stream holds while it waits for its start.
-func (t *Transport) serveCall(conn *websocket.Conn, base context.Context, w8 *waiting) {
+func (t *Transport) serveCall(conn *websocket.Conn, qc *quietConn, base context.Context, w8 *waiting) {
 	defer conn.Close()
 	defer w8.free()
 	conn.SetReadLimit(twilio.MaxMessage)
@@ -502,6 +506,9 @@ func (t *Transport) serveCall(conn *websocket.Conn, base context.Context, w8 *wa
 	t.mu.Unlock()
 	if h, ok := call.(interface{ HandOver() }); ok && draining {
 		h.HandOver() // HandOver came while the call was being answered
+	}
+	if q, ok := call.(interface{ Quiet() bool }); ok {
+		qc.follow(q.Quiet)
 	}
 	done := make(chan struct{})
 	go func() {
