@@ -2,8 +2,11 @@
 // providers, in the manner of database/sql/driver: the runtime (telephony)
 // consumes these interfaces and providers (speech/openai, speech/deepgram,
 // speech/espeak) implement them, so neither imports the other. Beyond the
-// contract it holds only Samples, the byte-to-sample reader providers
-// share; speech/speechtest is the conformance suite every provider runs.
+// contract it holds only what providers share: Samples, the
+// byte-to-sample reader, and Gate, which keeps the quiet around a
+// caller's utterances from a recogniser (with Peak, SilentPeak and
+// PreRoll); speech/speechtest is the conformance suite every provider
+// runs.
 package speech
 
 import (

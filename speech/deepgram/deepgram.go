@@ -14,34 +14,49 @@
 // them back) and linear16 at other rates; Config.Encoding sends linear16
 // (or mulaw) at every rate.
 //
+//   - Only the caller's utterances are streamed (speech.Gate): from the
+//     300 ms before the first frame whose peak reaches -40 dBFS to the
+//     utterance's Flush. Until then, from the stream's start and after
+//     each Flush, Write keeps the latest 300 ms of audio in a ring and
+//     sends nothing, so the silence (the agent talking, the caller
+//     thinking) costs neither a message nor Deepgram's billing of streamed
+//     audio; KeepAlive holds the connection meanwhile. Deepgram's times
+//     count only the audio it received, and the stream places each Flush
+//     on that count.
 //   - Write encodes the samples (a table lookup for μ-law) and queues them,
 //     allocating nothing once the queue's buffers have grown; a writer
 //     goroutine sends the queue as binary frames, 100 ms of audio to a
 //     message (a Flush or Close sends what has gathered at once, so a
 //     final transcript never waits for it). The queue holds at most
 //     Config.MaxBuffered of audio (5 s by default): when that much is
-//     waiting the network has stalled, and Write refuses the frame with
-//     ErrQueueFull (dropped; the stream goes on and sends the rest once the
+//     waiting the network has stalled, and Write refuses the frame (an
+//     utterance's first with the quiet before it) with ErrQueueFull
+//     (dropped; the stream goes on and sends the rest once the
 //     network recovers, or ends with ErrConnection if one message cannot be
 //     sent within Config.WriteTimeout). Write never waits for the network.
 //   - Interim transcripts: every Results message that changes the text
 //     gives a Transcript with Final false and the text heard since the last
 //     Final (the final results collected, then the current interim words).
-//   - Flush sends {"type":"Finalize"} after the audio written before it and
+//   - Flush sends {"type":"Finalize"} after the audio sent before it and
 //     gives exactly one Final transcript of the text since the previous
 //     Final, in order. It completes when Deepgram's final results reach the
-//     audio written before the Flush, when the answer to the Finalize
+//     audio sent before the Flush, when the answer to the Finalize
 //     (from_finalize) arrives, or, since Deepgram documents that the answer
 //     may not come when little audio is buffered, after
 //     Config.FinalizeTimeout, taking the interim words spoken before the
 //     Flush as final. Words a later result repeats for audio already
 //     delivered (told by Deepgram's word times) are not delivered again.
+//     A Flush with no audio sent since the previous one (the caller said
+//     nothing loud enough) sends no Finalize, which Deepgram would have
+//     nothing to answer with: its Final, with empty text, comes as soon as
+//     the Flushes before it have theirs.
 //   - EndOfUtterance: a final result with speech_final (Deepgram's
 //     endpointing), or an UtteranceEnd message, gives a Transcript with
 //     EndOfUtterance set and the text so far, once per stretch of words.
 //     SpeechStarted and Metadata messages are read and ignored.
 //   - KeepAlive: when no audio has been sent for Config.KeepAlive (4 s),
-//     {"type":"KeepAlive"} is sent, since Deepgram closes a stream that
+//     as between utterances, {"type":"KeepAlive"} is sent (and again every
+//     KeepAlive while none is), since Deepgram closes a stream that
 //     receives nothing for 10 s.
 //   - Close sends {"type":"CloseStream"} after the queued audio, waits up
 //     to Config.CloseTimeout for Deepgram to send its Metadata and close,

@@ -167,7 +167,7 @@ const (
 // flushMark is a Flush waiting for its final transcript.
 type flushMark struct {
 	seq  uint64
-	at   float64 // seconds of audio written before the Flush
+	at   float64 // seconds of audio streamed before the Flush (Deepgram's times)
 	prev float64 // at of the Flush before it
 	// deadline is set when the Finalize has been sent: past it, the Flush
 	// completes with what is known.

@@ -55,12 +55,18 @@ type stream struct {
 	closeOnce  sync.Once
 	wg         sync.WaitGroup
 
-	mu      sync.Mutex
-	out     []item
-	queued  int      // bytes of audio queued or being sent
-	free    [][]byte // spent audio buffers
-	written int64    // samples accepted by Write
-	unsent  int      // samples written since the writer was last nudged
+	mu     sync.Mutex
+	gate   speech.Gate // what of the caller's audio goes to Deepgram
+	out    []item
+	queued int      // bytes of audio queued or being sent
+	free   [][]byte // spent audio buffers
+	unsent int      // samples queued since the writer was last nudged
+
+	// streamed counts the samples queued for Deepgram: the audio its
+	// results' times count, without the quiet the gate held back. flushed
+	// is what it was at the last Flush.
+	streamed, flushed int64
+
 	seq     uint64
 	asm     assembler
 	q       []speech.Transcript
@@ -83,6 +89,7 @@ func newStream(cfg Config, rate int, ulaw bool, key string) *stream {
 		ulaw:       ulaw,
 		key:        key,
 		maxQueued:  int(cfg.MaxBuffered.Seconds()*float64(rate)) * bytesPerSample,
+		gate:       speech.Gate{Rate: rate},
 		wake:       make(chan struct{}, 1),
 		dead:       make(chan struct{}),
 		readerDone: make(chan struct{}),
@@ -148,23 +155,32 @@ func (s *stream) push(ts ...speech.Transcript) {
 	s.broadcast()
 }
 
-// Write queues pcm to be sent, encoded (μ-law or linear16); it never
+// Write queues pcm to be sent, encoded (μ-law or linear16), when the gate
+// lets it through: from an utterance's first frame at -40 dBFS, with the
+// 300 ms before it, to its Flush; the quiet outside goes nowhere. It never
 // waits for the network and, once the queue's buffers have grown to the
 // frames written, allocates nothing. When Config.MaxBuffered of audio is
-// already waiting it returns ErrQueueFull and drops pcm.
+// already waiting it returns ErrQueueFull and drops pcm (and, for an
+// utterance's first frame, the quiet before it).
 func (s *stream) Write(pcm []int16) error {
 	s.mu.Lock()
 	if err := s.usable(); err != nil {
 		s.mu.Unlock()
 		return err
 	}
-	n := len(pcm)
-	if !s.ulaw {
-		n *= 2
-	}
-	if n == 0 {
+	if len(pcm) == 0 {
 		s.mu.Unlock()
 		return nil
+	}
+	older, newer, pass := s.gate.Pass(pcm)
+	if !pass {
+		s.mu.Unlock()
+		return nil
+	}
+	samples := len(older) + len(newer) + len(pcm)
+	n := samples
+	if !s.ulaw {
+		n *= 2
 	}
 	if s.queued+n > s.maxQueued {
 		s.mu.Unlock()
@@ -181,17 +197,22 @@ func (s *stream) Write(pcm []int16) error {
 		s.out = append(s.out, item{audio: buf})
 		k++
 	}
-	if s.ulaw {
-		s.out[k-1].audio = appendUlaw(s.out[k-1].audio, pcm)
-	} else {
-		s.out[k-1].audio = appendLinear16(s.out[k-1].audio, pcm)
+	buf := s.out[k-1].audio
+	for _, p := range [...][]int16{older, newer, pcm} {
+		if s.ulaw {
+			buf = appendUlaw(buf, p)
+		} else {
+			buf = appendLinear16(buf, p)
+		}
 	}
+	s.out[k-1].audio = buf
 	s.queued += n
-	s.written += int64(len(pcm))
+	s.streamed += int64(samples)
 	// The writer sends what has gathered every sendEvery of audio (or at
 	// once for a Flush or Close): a tenth of the messages and wake-ups of
-	// a message per 20 ms frame.
-	s.unsent += len(pcm)
+	// a message per 20 ms frame. An utterance's first frame, coming with
+	// the quiet before it, goes at once.
+	s.unsent += samples
 	nudge := s.unsent >= s.rate*int(sendEvery/time.Millisecond)/1000
 	if nudge {
 		s.unsent = 0
@@ -209,9 +230,13 @@ func (s *stream) Write(pcm []int16) error {
 // gathered at once, so the final transcript does not wait at all.
 const sendEvery = 100 * time.Millisecond
 
-// Flush sends Finalize after the audio written so far; one Final
-// transcript of the text since the previous Final follows. With 64 Flushes
-// already waiting for theirs it returns ErrQueueFull.
+// Flush sends Finalize after the audio queued so far; one Final
+// transcript of the text since the previous Final follows. The gate
+// closes: until the next utterance, the quiet is held back again. A Flush
+// with no audio sent since the previous one sends nothing (Deepgram has
+// nothing to finalize, and may not answer): its Final, empty, follows the
+// previous Flush's. With 64 Flushes already waiting for theirs it returns
+// ErrQueueFull.
 func (s *stream) Flush() error {
 	s.mu.Lock()
 	if err := s.usable(); err != nil {
@@ -223,11 +248,18 @@ func (s *stream) Flush() error {
 		return ErrQueueFull
 	}
 	s.seq++
-	s.push(s.asm.flush(s.seq, float64(s.written)/float64(s.rate))...)
-	s.out = append(s.out, item{ctrl: msgFinalize, seq: s.seq})
-	s.unsent = 0
+	s.push(s.asm.flush(s.seq, float64(s.streamed)/float64(s.rate))...)
+	s.gate.Reset()
+	audio := s.streamed > s.flushed
+	s.flushed = s.streamed
+	if audio {
+		s.out = append(s.out, item{ctrl: msgFinalize, seq: s.seq})
+		s.unsent = 0
+	}
 	s.mu.Unlock()
-	s.poke()
+	if audio {
+		s.poke()
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	// Only the tests import telephony/audio (ARCHITECTURE.md keeps the
 	// provider itself from it): the encoder must be the phone line's,
 	// code for code.
+	"github.com/voiceagent/voiceagent/speech/speechtest"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 )
 
@@ -70,7 +71,7 @@ func queueOnly(rate int, ulaw bool, buffered time.Duration) (*stream, *int) {
 func TestQueueHoldsMaxBuffered(t *testing.T) {
 	for _, ulaw := range []bool{true, false} {
 		s, sent := queueOnly(8000, ulaw, 100*time.Millisecond)
-		frame := make([]int16, 160)
+		frame := speechtest.Tone(8000, 20*time.Millisecond)
 		for i := range 5 {
 			if err := s.Write(frame); err != nil {
 				t.Fatalf("ulaw %v: frame %d: %v", ulaw, i, err)

@@ -51,10 +51,10 @@ func (s *STT) String() string {
 // order of the Flushes, several requests being under way at once when
 // the server is slow. Audio shorter than 100 ms, or whose loudest sample
 // is below -40 dBFS, is not sent: its transcript is empty. Of the quiet
-// before an utterance's first sample at -40 dBFS or louder (the caller
-// listening to the agent), only the last 300 ms is kept and sent, so
-// a call holds and uploads its caller's words, not the pauses between
-// them. A stream has a goroutine only for each request under way: between
+// before an utterance's first frame at -40 dBFS or louder (the caller
+// listening to the agent), only the last 300 ms is kept and sent (a
+// speech.Gate), so a call holds and uploads its caller's words, not the
+// pauses between them. A stream has a goroutine only for each request under way: between
 // utterances it holds that ring of quiet and no goroutine.
 //
 // An utterance that fails for a reason of its own or a passing one (a
@@ -76,19 +76,14 @@ func (s *STT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
 		max:    int(s.c.MaxUtterance.Seconds() * float64(rate)),
 		ctx:    ctx,
 		cancel: cancel,
+		gate:   speech.Gate{Rate: rate},
 	}, nil
 }
 
-// Utterances below these are not sent: the API refuses less than 0.1 s,
-// and models make words up out of silence.
-const (
-	minUtterance = 100 * time.Millisecond
-	silentPeak   = 328 // -40 dBFS
-)
-
-// preRoll is how much of the quiet before an utterance's first loud
-// sample is sent with it: the soft start of its first word.
-const preRoll = 300 * time.Millisecond
+// Utterances shorter than this, or whose peak stays below
+// speech.SilentPeak, are not sent: the API refuses less than 0.1 s, and
+// models make words up out of silence.
+const minUtterance = 100 * time.Millisecond
 
 type utterance struct {
 	pcm     []int16
@@ -133,14 +128,12 @@ type stream struct {
 	over     bool          // err is set and the requests are over: Recv returns err after ready
 	wake     chan struct{} // closed when Recv may have news; nil until Recv waits
 
-	// The audio loop's: Write and Flush only. Until a loud sample comes,
-	// the quiet goes round the ring lead (at is its oldest sample, once
-	// full); from then on, the utterance goes into buf.
+	// The audio loop's: Write and Flush only. Until a loud frame opens
+	// the gate, it keeps the latest quiet; from then on, the utterance
+	// goes into buf.
+	gate    speech.Gate
 	buf     []int16
 	dropped int
-	loud    bool
-	lead    []int16
-	at      int
 }
 
 // usable returns the error Write and Flush give once the stream is over,
@@ -162,43 +155,20 @@ func (s *stream) Write(pcm []int16) error {
 	if err != nil {
 		return err
 	}
-	if !s.loud {
-		if peak(pcm) < silentPeak {
-			s.keepLead(pcm)
-			return nil
-		}
-		s.loud = true
+	first := !s.gate.Open()
+	older, newer, pass := s.gate.Pass(pcm)
+	if !pass {
+		return nil
+	}
+	if first { // the utterance starts with the quiet before it
 		s.buf = make([]int16, 0, min(s.max, 2*s.rate))
-		s.buf = append(s.buf, s.lead[s.at:]...)
-		s.buf = append(s.buf, s.lead[:s.at]...)
-		s.lead, s.at = s.lead[:0], 0
+		s.buf = append(s.buf, older...)
+		s.buf = append(s.buf, newer...)
 	}
 	n := min(len(pcm), max(0, s.max-len(s.buf)))
 	s.buf = append(s.buf, pcm[:n]...)
 	s.dropped += len(pcm) - n
 	return nil
-}
-
-// keepLead puts quiet pcm in the ring of the latest preRoll of it.
-func (s *stream) keepLead(pcm []int16) {
-	size := int(preRoll.Seconds() * float64(s.rate))
-	if s.lead == nil {
-		s.lead = make([]int16, 0, size)
-	}
-	if len(pcm) > size {
-		pcm = pcm[len(pcm)-size:]
-	}
-	if n := min(len(pcm), size-len(s.lead)); n > 0 { // filling up
-		s.lead = append(s.lead, pcm[:n]...)
-		pcm = pcm[n:]
-	}
-	for len(pcm) > 0 { // full: overwrite the oldest, going round
-		n := copy(s.lead[s.at:], pcm)
-		pcm = pcm[n:]
-		if s.at += n; s.at == size {
-			s.at = 0
-		}
-	}
 }
 
 // Flush hands the utterance to the background; it never blocks. The
@@ -210,8 +180,8 @@ func (s *stream) Flush() error {
 		return err
 	}
 	u := &utterance{pcm: s.buf, dropped: s.dropped}
-	s.buf, s.dropped, s.loud = nil, 0, false
-	s.lead, s.at = s.lead[:0], 0
+	s.buf, s.dropped = nil, 0
+	s.gate.Reset()
 	if len(s.queued) >= s.stt.c.MaxPending {
 		return fmt.Errorf("%w: %d waiting", ErrBacklog, s.stt.c.MaxPending)
 	}
@@ -412,7 +382,7 @@ func (s *stream) transcribe(ctx context.Context, u *utterance) {
 		c.Logger.Warn("utterance too long: transcribing its start", "stt", s.stt.String(), "kept", audio,
 			"dropped", s.duration(u.dropped))
 	}
-	if audio < minUtterance || peak(u.pcm) < silentPeak {
+	if audio < minUtterance || speech.Peak(u.pcm) < speech.SilentPeak {
 		u.pcm = nil
 		return
 	}
@@ -433,21 +403,6 @@ func (s *stream) transcribe(ctx context.Context, u *utterance) {
 		c.Logger.Warn("transcription failed: the utterance counts as silence", "stt", s.stt.String(),
 			"err", err, "audio", audio, "after", time.Since(start).Round(time.Millisecond), "temporary", Temporary(err))
 	}
-}
-
-func peak(pcm []int16) int {
-	m := 0
-	for _, s := range pcm {
-		m = max(m, abs(int(s)))
-	}
-	return m
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // transcribe sends one utterance's form (see form) and returns its text.
