@@ -25,6 +25,7 @@ import (
 	"github.com/voiceagent/voiceagent/agents"
 	"github.com/voiceagent/voiceagent/calls"
 	"github.com/voiceagent/voiceagent/calls/redisstore"
+	"github.com/voiceagent/voiceagent/internal/procs"
 	"github.com/voiceagent/voiceagent/internal/signed"
 	"github.com/voiceagent/voiceagent/llm"
 	"github.com/voiceagent/voiceagent/session"
@@ -155,6 +156,12 @@ func (a *app) serveCmd() *cobra.Command {
 				// a third less memory at 1,000 calls for the same CPU
 				// (BENCHMARKS.md).
 				debug.SetGCPercent(50)
+			}
+			if os.Getenv("GOMAXPROCS") == "" {
+				// As many Ps as the load needs: one while the server uses
+				// under half a core, saving the hand-offs between idle Ps
+				// (BENCHMARKS.md); all of them above.
+				go procs.Run(ctx, a.log)
 			}
 			if cmd.Flags().Changed("max-calls") && f.maxCalls <= 0 {
 				return usageErr("--max-calls %d: want a positive number", f.maxCalls)
