@@ -16,36 +16,68 @@ import (
 // then seen up to this late; the frames after it at once.
 const quietEvery = 60 * time.Millisecond
 
-// clock wakes the readers of quiet calls together, every interval while
-// one waits: one timer for them all, and none while no call is quiet.
+// phases spread the quiet calls' reads over quietEvery: each call reads
+// in one of them, so a tick wakes a sixth of the quiet calls, not all of
+// them at once (some 750 readers at 1,000 calls).
+const phases = 6
+
+// clock wakes the readers of quiet calls together, phase by phase: one
+// timer for them all, every quietEvery/phases while one waits, none while
+// no call is quiet.
 type clock struct {
 	every time.Duration
 	mu    sync.Mutex
-	next  chan struct{} // closed at the next tick; nil while no one waits
+	next  [phases]chan struct{} // closed at the phase's next turn; nil while no one waits
+	turn  int                   // the phase the next tick releases
+	timer *time.Timer           // set while one waits
+	conns atomic.Uint64         // hands out phases
 }
 
 func newClock(every time.Duration) *clock { return &clock{every: every} }
 
-// wait returns at the next tick.
-func (c *clock) wait() {
+// phase is the phase of the next stream's reads.
+func (c *clock) phase() int { return int(c.conns.Add(1) % phases) }
+
+// wait returns at phase's next turn: within every.
+func (c *clock) wait(phase int) {
 	c.mu.Lock()
-	if c.next == nil {
-		c.next = make(chan struct{})
-		time.AfterFunc(c.every, c.tick)
+	switch {
+	case c.timer == nil:
+		c.timer = time.AfterFunc(c.every/phases, c.tick)
+	case !c.waiting(): // the clock had stopped
+		c.timer.Reset(c.every / phases)
 	}
-	next := c.next
+	if c.next[phase] == nil {
+		c.next[phase] = make(chan struct{})
+	}
+	next := c.next[phase]
 	c.mu.Unlock()
 	<-next
 }
 
-// tick releases the readers waiting.
+// waiting reports whether a tick is due: someone waits. mu is held.
+func (c *clock) waiting() bool {
+	for _, ch := range c.next {
+		if ch != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// tick releases the readers waiting for this turn's phase, and sets the
+// next tick while anyone waits.
 func (c *clock) tick() {
 	c.mu.Lock()
-	if c.next != nil {
-		close(c.next)
-		c.next = nil
+	defer c.mu.Unlock()
+	if ch := c.next[c.turn]; ch != nil {
+		close(ch)
+		c.next[c.turn] = nil
 	}
-	c.mu.Unlock()
+	c.turn = (c.turn + 1) % phases
+	if c.waiting() {
+		c.timer.Reset(c.every / phases)
+	}
 }
 
 // quietConn is a stream's connection whose reads, while its call is
@@ -54,12 +86,13 @@ func (c *clock) tick() {
 type quietConn struct {
 	net.Conn
 	clock *clock
+	phase int
 	quiet atomic.Pointer[func() bool] // set once the call is answered
 }
 
 func (c *quietConn) Read(p []byte) (int, error) {
 	if q := c.quiet.Load(); q != nil && (*q)() {
-		c.clock.wait()
+		c.clock.wait(c.phase)
 	}
 	return c.Conn.Read(p)
 }

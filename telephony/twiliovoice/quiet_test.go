@@ -69,28 +69,67 @@ func TestQuietCallRead(t *testing.T) {
 	if n := call.frames.Load(); n != held {
 		t.Fatalf("%d frames read while quiet, before the clock ticked", n-held)
 	}
-	s.tw.clock.tick()
-	grows("quiet, at a tick", 5) // one read, several messages
+	turn := func() { // every phase's turn
+		for range phases {
+			s.tw.clock.tick()
+		}
+	}
+	turn()
+	grows("quiet, at its turn", 5) // one read, several messages
 
 	call.quiet.Store(false)
-	s.tw.clock.tick() // the reader waiting for it goes on
+	turn() // the reader waiting for it goes on
 	grows("not quiet again", 10)
 	_ = c.Hangup()
 	waitEnd(t, c.Done())
 }
 
-// TestClock: one tick releases every reader waiting; none is pending
-// when no one waits.
+// TestClock: each phase's readers are released at its turn, one phase a
+// tick; the clock stops when no one waits, and starts again.
 func TestClock(t *testing.T) {
-	c := newClock(10 * time.Millisecond)
+	c := newClock(time.Hour) // ticks when the test says
+	released := make([]atomic.Bool, phases)
 	var wg sync.WaitGroup
-	for range 5 {
-		wg.Go(c.wait)
+	for p := range phases {
+		wg.Go(func() { c.wait(p); released[p].Store(true) })
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		n := 0
+		for _, ch := range c.next {
+			if ch != nil {
+				n++
+			}
+		}
+		c.mu.Unlock()
+		if n == phases {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d phases waited on; want %d", n, phases)
+		}
+	}
+	for turn := range phases {
+		c.tick()
+		for deadline := time.Now().Add(5 * time.Second); !released[turn].Load(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("phase %d not released at its turn", turn)
+			}
+		}
+		for p := turn + 1; p < phases; p++ {
+			if released[p].Load() {
+				t.Fatalf("phase %d released at phase %d's turn", p, turn)
+			}
+		}
 	}
 	wg.Wait()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.next != nil {
-		t.Error("a tick is pending with no one waiting")
+	waiting := c.waiting()
+	c.mu.Unlock()
+	if waiting {
+		t.Error("the clock runs with no one waiting")
 	}
+	quick := newClock(6 * time.Millisecond) // a real one: stops, then starts again
+	quick.wait(1)
+	quick.wait(4)
 }

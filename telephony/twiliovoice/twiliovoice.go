@@ -408,7 +408,7 @@ func (t *Transport) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w8 := &waiting{t: t, addr: addr, held: true}
-	qc := &quietConn{clock: t.clock}
+	qc := &quietConn{clock: t.clock, phase: t.clock.phase()}
 	conn, err := t.upgrader.Upgrade(hijacker{w, qc}, r, nil)
 	if err != nil {
 		w8.free()
