@@ -82,19 +82,25 @@ func (c *clock) tick() {
 
 // quietConn is a stream's connection whose reads, while its call is
 // quiet, first wait for the clock: what Twilio sent meanwhile is then in
-// the socket, and read with one call.
+// the socket, and read with one call. A read that filled its buffer may
+// have left more in the socket (a burst after a network stall): the next
+// one does not wait, so a backlog is read at once, not a buffer a tick.
+// It is read from one goroutine.
 type quietConn struct {
 	net.Conn
 	clock *clock
 	phase int
 	quiet atomic.Pointer[func() bool] // set once the call is answered
+	full  bool                        // the last read filled its buffer
 }
 
 func (c *quietConn) Read(p []byte) (int, error) {
-	if q := c.quiet.Load(); q != nil && (*q)() {
+	if q := c.quiet.Load(); q != nil && !c.full && (*q)() {
 		c.clock.wait(c.phase)
 	}
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	c.full = n > 0 && n == len(p)
+	return n, err
 }
 
 // follow has reads wait for the clock while quiet says so.

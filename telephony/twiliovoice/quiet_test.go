@@ -2,6 +2,7 @@ package twiliovoice
 
 import (
 	"context"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -132,4 +133,51 @@ func TestClock(t *testing.T) {
 	quick := newClock(6 * time.Millisecond) // a real one: stops, then starts again
 	quick.wait(1)
 	quick.wait(4)
+}
+
+// backlog is a connection with n bytes waiting to be read.
+type backlog struct {
+	net.Conn
+	left int
+}
+
+func (b *backlog) Read(p []byte) (int, error) {
+	n := min(len(p), b.left)
+	b.left -= n
+	return n, nil
+}
+
+// TestQuietBacklog: a quiet call's read that fills the buffer leaves more
+// waiting (a burst after a network stall), so the next read does not
+// wait for the clock; one that does not fill it, does.
+func TestQuietBacklog(t *testing.T) {
+	c := &quietConn{Conn: &backlog{left: 5000}, clock: newClock(time.Hour)} // never ticks by itself
+	var quiet atomic.Bool
+	c.follow(quiet.Load)
+	buf := make([]byte, 2048)
+	read := func() (int, bool) {
+		got := make(chan int, 1)
+		go func() { n, _ := c.Read(buf); got <- n }()
+		select {
+		case n := <-got:
+			return n, true
+		case <-time.After(200 * time.Millisecond):
+			c.clock.mu.Lock()
+			defer c.clock.mu.Unlock()
+			if ch := c.clock.next[c.phase]; ch != nil { // let it go
+				close(ch)
+				c.clock.next[c.phase] = nil
+			}
+			return <-got, false
+		}
+	}
+	for i, want := range []int{2048, 2048, 904} {
+		if n, prompt := read(); n != want || !prompt {
+			t.Fatalf("read %d: %d bytes, at once %v; want %d at once", i, n, prompt, want)
+		}
+		quiet.Store(true) // the backlog came in while the caller spoke
+	}
+	if _, prompt := read(); prompt {
+		t.Error("read after a short one did not wait for the clock")
+	}
 }
