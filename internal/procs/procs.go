@@ -72,8 +72,8 @@ func (s *Sizer) Next(used float64) int {
 // Run sizes the Ps of this process until ctx is done, then gives it back
 // the runtime's own choice. It does nothing when the process has one P, or
 // when its CPU time cannot be read (not a Unix system). The most it uses is
-// what the runtime gave the process when Run started: while it runs, the
-// runtime no longer follows a change of the container's CPU limit.
+// what the runtime gave the process when Run started: once Run has changed
+// it, the runtime no longer follows a change of the container's CPU limit.
 func Run(ctx context.Context, log *slog.Logger) {
 	maxProcs := runtime.GOMAXPROCS(0)
 	last, ok := cpuTime()
@@ -89,8 +89,12 @@ func Run(ctx context.Context, log *slog.Logger) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-tick.C:
-			cpu, _ := cpuTime()
+		case <-tick.C:
+			cpu, ok := cpuTime()
+			now := time.Now()
+			if !ok {
+				continue
+			}
 			used := (cpu - last).Seconds() / now.Sub(at).Seconds()
 			last, at = cpu, now
 			before := s.Procs()

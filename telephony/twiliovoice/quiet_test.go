@@ -52,16 +52,22 @@ func TestQuietCallRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	call := <-a.calls
-	grows := func(what string, by int64) {
+	// grows waits for by more frames; with ticking, it has the clock tick
+	// meanwhile, as a running clock would for a reader that comes to wait
+	// after a tick.
+	grows := func(what string, by int64, ticking bool) {
 		t.Helper()
 		from := call.frames.Load()
 		for deadline := time.Now().Add(5 * time.Second); call.frames.Load() < from+by; time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s: %d frames read, want %d more", what, call.frames.Load()-from, by)
 			}
+			if ticking {
+				s.tw.clock.tick()
+			}
 		}
 	}
-	grows("not quiet", 5)
+	grows("not quiet", 5, false)
 
 	call.quiet.Store(true)
 	time.Sleep(100 * time.Millisecond) // what was read before is taken
@@ -70,17 +76,13 @@ func TestQuietCallRead(t *testing.T) {
 	if n := call.frames.Load(); n != held {
 		t.Fatalf("%d frames read while quiet, before the clock ticked", n-held)
 	}
-	turn := func() { // every phase's turn
-		for range phases {
-			s.tw.clock.tick()
-		}
-	}
-	turn()
-	grows("quiet, at its turn", 5) // one read, several messages
+	grows("quiet, at its turn", 5, true) // one read, several messages
 
 	call.quiet.Store(false)
-	turn() // the reader waiting for it goes on
-	grows("not quiet again", 10)
+	for range phases { // the reader waiting for its turn goes on
+		s.tw.clock.tick()
+	}
+	grows("not quiet again", 10, false)
 	_ = c.Hangup()
 	waitEnd(t, c.Done())
 }

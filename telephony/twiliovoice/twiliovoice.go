@@ -128,7 +128,9 @@ func New(a telephony.Answerer, cfg Config) *Transport {
 		// A call's messages are small (Twilio's under 1 KB, ours 200 ms of
 		// audio, 2.3 KB, in one frame); write buffers are shared, held only
 		// while a message is written. The read buffer holds what a quiet
-		// call's read brings: three media messages of about 350 bytes.
+		// call's read brings: three media messages of about 350 bytes. It
+		// must not be 0: gorilla would then read through net/http's
+		// buffered reader, around the quietConn.
 		upgrader: websocket.Upgrader{ReadBufferSize: 2048, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}},
 	}
 	if t.log == nil {
