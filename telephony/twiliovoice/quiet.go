@@ -85,17 +85,17 @@ func (c *clock) tick() {
 // the socket, and read with one call. A read that filled its buffer may
 // have left more in the socket (a burst after a network stall): the next
 // one does not wait, so a backlog is read at once, not a buffer a tick.
-// It is read from one goroutine.
+// It is read from one goroutine, the stream's, which also sets quiet.
 type quietConn struct {
 	net.Conn
 	clock *clock
 	phase int
-	quiet atomic.Pointer[func() bool] // set once the call is answered
-	full  bool                        // the last read filled its buffer
+	quiet func() bool // set once the call is answered
+	full  bool        // the last read filled its buffer
 }
 
 func (c *quietConn) Read(p []byte) (int, error) {
-	if q := c.quiet.Load(); q != nil && !c.full && (*q)() {
+	if c.quiet != nil && !c.full && c.quiet() {
 		c.clock.wait(c.phase)
 	}
 	n, err := c.Conn.Read(p)
@@ -104,7 +104,7 @@ func (c *quietConn) Read(p []byte) (int, error) {
 }
 
 // follow has reads wait for the clock while quiet says so.
-func (c *quietConn) follow(quiet func() bool) { c.quiet.Store(&quiet) }
+func (c *quietConn) follow(quiet func() bool) { c.quiet = quiet }
 
 // hijacker hands the upgrader the connection as a quietConn.
 type hijacker struct {
