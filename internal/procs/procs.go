@@ -43,9 +43,6 @@ type Sizer struct {
 // starts as it would without it).
 func New(max int) *Sizer { return &Sizer{max: max, n: max} }
 
-// Procs is how many Ps the sizer has decided.
-func (s *Sizer) Procs() int { return s.n }
-
 // Next takes the cores used over the last check and returns the Ps to
 // have.
 func (s *Sizer) Next(used float64) int {
@@ -97,7 +94,7 @@ func Run(ctx context.Context, log *slog.Logger) {
 			}
 			used := (cpu - last).Seconds() / now.Sub(at).Seconds()
 			last, at = cpu, now
-			before := s.Procs()
+			before := s.n
 			if n := s.Next(used); n != before {
 				runtime.GOMAXPROCS(n)
 				log.Info("scheduler resized", "procs", n, "cores_used", math.Round(used*100)/100)
