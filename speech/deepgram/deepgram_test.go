@@ -53,8 +53,14 @@ func open(t *testing.T, stt speech.STT) speech.Stream {
 	return s
 }
 
-// write sends pcm in 20 ms frames.
+// write sends pcm in 20 ms frames at the tests' rate.
 func write(t *testing.T, s speech.Stream, pcm []int16) {
+	t.Helper()
+	writeAt(t, s, rate, pcm)
+}
+
+// writeAt sends pcm in 20 ms frames of rate.
+func writeAt(t *testing.T, s speech.Stream, rate int, pcm []int16) {
 	t.Helper()
 	for i := 0; i < len(pcm); i += rate / 50 {
 		if err := s.Write(pcm[i:min(i+rate/50, len(pcm))]); err != nil {

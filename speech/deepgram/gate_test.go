@@ -25,16 +25,6 @@ func hush(rate int, d time.Duration, from int) []int16 {
 	return out
 }
 
-// writeAt writes pcm in 20 ms frames of rate.
-func writeAt(t *testing.T, s speech.Stream, rate int, pcm []int16) {
-	t.Helper()
-	for i := 0; i < len(pcm); i += rate / 50 {
-		if err := s.Write(pcm[i:min(i+rate/50, len(pcm))]); err != nil {
-			t.Fatalf("Write: %v", err)
-		}
-	}
-}
-
 // murmur writes quiet 20 ms frames, a few milliseconds apart, until the
 // fake has received n KeepAlives, and returns what it wrote: the
 // KeepAlive counts from the last audio sent, not from the last Write.
