@@ -4,7 +4,6 @@ package telephony
 
 import (
 	"context"
-	"math"
 	"testing"
 
 	"github.com/voiceagent/voiceagent/configs"
@@ -54,10 +53,7 @@ func inbound(t testing.TB) func() {
 	c.stream = nopStream{}
 	c.loopCtx, c.looping = context.Background(), true // frames are taken at once, as while the loop runs
 
-	speech := make(audio.PCM16, frameLen)
-	for i := range speech {
-		speech[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
-	}
+	speech := voiceFrame()
 	msgs := [][]byte{
 		twilio.AppendMedia(nil, "MZ1", audio.EncodeUlaw(nil, make(audio.PCM16, frameLen))), // silence
 		twilio.AppendMedia(nil, "MZ1", audio.EncodeUlaw(nil, speech)),

@@ -326,12 +326,18 @@ func newHarnessSTT(t *testing.T, voice configs.Voice, echo bool, sess *fakeSessi
 	return h
 }
 
+// voiceFrame is a 20 ms frame of the caller's voice: a 300 Hz tone.
+func voiceFrame() audio.PCM16 {
+	f := make(audio.PCM16, frameLen)
+	for i := range f {
+		f[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
+	}
+	return f
+}
+
 // speak sends d of voice then silence frames, as the caller would, fast.
 func (h *harness) speak(voice, silence time.Duration) {
-	tone := make(audio.PCM16, frameLen)
-	for i := range tone {
-		tone[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
-	}
+	tone := voiceFrame()
 	quiet := make(audio.PCM16, frameLen)
 	for range 5 { // the line is quiet before the caller speaks: the VAD learns its floor
 		h.call.WriteSample(quiet)
@@ -974,10 +980,7 @@ func TestCallMarkThenBargeIn(t *testing.T) {
 		return Reply{}
 	})
 	h.until("sentence 0 sent", func() bool { return h.hasEvent("mark 0.0") })
-	tone := make(audio.PCM16, frameLen)
-	for i := range tone {
-		tone[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
-	}
+	tone := voiceFrame()
 	quiet := make(audio.PCM16, frameLen)
 	for range 5 {
 		h.call.WriteSample(quiet)
@@ -1037,35 +1040,29 @@ func TestCallQuiet(t *testing.T) {
 		return Reply{Actions: []dialog.Action{say("Vale.", dialog.Reply)}}
 	}), "quiero una cita")
 	h.until("the greeting", func() bool { return h.hasEvent("mark 0.0") })
-	tone := make(audio.PCM16, frameLen)
-	for i := range tone {
-		tone[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/Rate))
-	}
+	tone := voiceFrame()
 	silence := make(audio.PCM16, frameLen)
 	frames := func(f audio.PCM16, n int) {
 		for range n {
 			h.call.WriteSample(f)
 		}
 	}
-	frames(silence, 10)
-	if !h.call.Quiet() {
-		t.Fatal("not quiet in silence")
-	}
-	frames(tone, 1)
-	if h.call.Quiet() {
-		t.Error("quiet after a loud frame")
-	}
-	frames(silence, 1)
-	if !h.call.Quiet() {
-		t.Error("not quiet after a click and silence")
-	}
-	frames(tone, 30)
-	if h.call.Quiet() {
-		t.Error("quiet while the caller speaks")
-	}
-	frames(silence, 15) // 300 ms: the voice has ended, the turn has not
-	if h.call.Quiet() {
-		t.Error("quiet in the silence of a turn not yet over")
+	for _, step := range []struct {
+		frame audio.PCM16
+		n     int
+		quiet bool
+		when  string
+	}{
+		{silence, 10, true, "in silence"},
+		{tone, 1, false, "after a loud frame"},
+		{silence, 1, true, "after a click and silence"},
+		{tone, 30, false, "while the caller speaks"},
+		{silence, 15, false, "in the silence of a turn not yet over"}, // 300 ms: the voice has ended, the turn has not
+	} {
+		frames(step.frame, step.n)
+		if h.call.Quiet() != step.quiet {
+			t.Fatalf("quiet %v %s; want %v", !step.quiet, step.when, step.quiet)
+		}
 	}
 	for !h.hasEvent("mark 1.0") { // the turn ends, the answer is said
 		frames(silence, 1)
