@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -119,5 +120,59 @@ func TestPatternGoCannotCheck(t *testing.T) {
 		`{"type": "object", "properties": {"pin": {"type": "string", "pattern": "^(?=.*\\d).{4}$"}}, "required": ["pin"]}`)}, "en")
 	if err != nil || svc.RequiredFields[0].Pattern != "" || len(notes) != 1 || !strings.Contains(notes[0], "field pin") {
 		t.Errorf("fields %+v, notes %q, err %v", svc.RequiredFields, notes, err)
+	}
+}
+
+// An SSE server asks the agent something (a ping) and never answers the
+// post that carries the agent's reply, as the reference server does for a
+// session it has already dropped: Close still returns.
+func TestCloseWithAnUnansweredPost(t *testing.T) {
+	server := newServer(&calls{})
+	var connected atomic.Bool
+	held, release := make(chan struct{}, 1), make(chan struct{})
+	sse := httptest.NewServer(sdk.NewSSEHandler(func(*http.Request) *sdk.Server { return server }, nil))
+	handler := sse.Config.Handler
+	sse.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && connected.Load() {
+			select {
+			case held <- struct{}{}:
+			default:
+			}
+			io.Copy(io.Discard, r.Body)
+			select { // never answered
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		handler.ServeHTTP(w, r)
+	})
+	defer sse.Close()
+	defer close(release)
+	a := loadAgent(t, strings.Replace(agentFile, "command: [unused]", `url: "`+sse.URL+`"`+"\n    transport: sse", 1))
+	m := Start(context.Background(), a, Options{ConnectTimeout: 20 * time.Second})
+	if st := m.Status(); !st[0].Connected {
+		t.Fatalf("not connected: %+v", st)
+	}
+	connected.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for ss := range server.Sessions() {
+		go ss.Ping(ctx, nil)
+	}
+	select {
+	case <-held:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the agent did not answer the server's ping")
+	}
+	closed := make(chan struct{})
+	go func() {
+		m.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second): // a hang, not a timing
+		t.Fatal("Close did not return while the agent's answer was unanswered")
 	}
 }

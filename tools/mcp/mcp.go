@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -321,7 +322,7 @@ func (c *conn) dial(ctx context.Context) error {
 		errs    []string
 		end     = cancel
 	)
-	for _, t := range c.transports() {
+	for _, t := range c.transports(sessionCtx) {
 		var err error
 		if session, err = client.Connect(sessionCtx, t.transport, nil); err == nil {
 			end = func() { cancel(); t.stop() }
@@ -412,8 +413,9 @@ type transport struct {
 	stop      func()
 }
 
-// transports are the ways to reach the server, tried in order.
-func (c *conn) transports() []transport {
+// transports are the ways to reach the server, tried in order. Requests
+// over HTTP end with the session's context.
+func (c *conn) transports(session context.Context) []transport {
 	if c.m.opts.Dial != nil {
 		return []transport{{"dial", c.m.opts.Dial(c.in), func() {}}}
 	}
@@ -428,7 +430,7 @@ func (c *conn) transports() []transport {
 	}
 	base, _ := url.Parse(c.in.URL) // validated at load
 	client := &http.Client{
-		Transport: headers{pairs: c.in.Headers, scheme: base.Scheme, host: base.Host, next: c.m.http},
+		Transport: headers{session: session, pairs: c.in.Headers, scheme: base.Scheme, host: base.Host, next: c.m.http},
 		// A redirect would carry the headers' credentials elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -445,21 +447,50 @@ func (c *conn) transports() []transport {
 
 // headers adds an integration's headers to the requests for its server's
 // own scheme and host (an SSE server names where to post; if it names
-// another host, the credentials do not go there).
+// another host, the credentials do not go there), and ends every request
+// when its session ends. The SDK posts its answers to a server's requests
+// with a context that is never done; a server that never answers such a
+// post (the reference server does not, for a session it has dropped)
+// would otherwise hold the session's Close for good.
 type headers struct {
+	session      context.Context
 	pairs        configs.Pairs
 	scheme, host string
 	next         http.RoundTripper
 }
 
 func (h headers) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(r.Context())
+	stop := context.AfterFunc(h.session, cancel)
+	end := func() {
+		stop()
+		cancel()
+	}
+	r = r.Clone(ctx) // a RoundTripper must not change the request it was given
 	if len(h.pairs) > 0 && r.URL.Scheme == h.scheme && r.URL.Host == h.host {
-		r = r.Clone(r.Context())
 		for _, p := range h.pairs {
 			r.Header.Set(p.Key, p.Value)
 		}
 	}
-	return h.next.RoundTrip(r)
+	resp, err := h.next.RoundTrip(r)
+	if err != nil {
+		end()
+		return nil, err
+	}
+	resp.Body = &endingBody{ReadCloser: resp.Body, end: end}
+	return resp, nil
+}
+
+// endingBody releases its request's context once the body is closed.
+type endingBody struct {
+	io.ReadCloser
+	end func()
+}
+
+func (b *endingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.end()
+	return err
 }
 
 // list fetches the tools and maps those selected to services; a tool the
