@@ -436,7 +436,9 @@ func (s *STT) form(pcm []int16, rate int) ([]byte, string) {
 	h.Set("Content-Disposition", `form-data; name="file"; filename="utterance.wav"`)
 	h.Set("Content-Type", "audio/wav")
 	part, _ := w.CreatePart(h) // writes to a bytes.Buffer: no error
-	part.Write(appendWAV(nil, pcm, rate))
+	// The WAV file is made in b's room (grown for it above) and written
+	// into it in place: no copy of the utterance's audio is allocated.
+	part.Write(appendWAV(b.AvailableBuffer(), pcm, rate))
 	w.WriteField("model", s.c.Model)
 	w.WriteField("response_format", "json")
 	if s.c.Language != "" {
