@@ -170,10 +170,11 @@ type Call struct {
 	// A turn's timing is measured by the clock on the wall: when the
 	// frame with the caller's last voice came, and when the frame or
 	// transcript came that decided the turn over.
-	voiceRecv, endingRecv time.Time
-	alarms                alarms
-	wmu                   sync.Mutex // orders WriteSample/Mark against Clear
-	wg                    sync.WaitGroup
+	voice      arrival
+	endingRecv time.Time
+	alarms     alarms
+	wmu        sync.Mutex // orders WriteSample/Mark against Clear
+	wg         sync.WaitGroup
 	// sessWG counts the goroutines that use the session (an answer worked
 	// on, one said): the session is used by one at a time.
 	sessWG   sync.WaitGroup
@@ -328,11 +329,62 @@ func (c *Call) wake() {
 	}
 }
 
-// Quiet reports whether, by the last frame taken, the caller is silent
-// (not even one loud frame) and no turn of theirs is open: until they
-// speak, nothing waits on their audio, so a transport may read it a few
-// frames at a time. It is safe to call from any goroutine.
+// QuietRead is how late a transport may read the caller's audio while
+// Quiet says so.
+const QuietRead = 60 * time.Millisecond
+
+// Quiet reports whether, by the last frame taken, nothing waits on the
+// caller's audio for the next QuietRead, so a transport may read it a few
+// frames at a time: the caller is silent (not even one loud frame) and no
+// turn of theirs is open, or their turn is open, the agent is not
+// speaking, and QuietRead and a frame more of audio must still come
+// before the turn could be decided (Endpointer.Undecided). A barge-in is
+// then heard up to QuietRead late, and the end of a turn on time. It is
+// safe to call from any goroutine.
 func (c *Call) Quiet() bool { return c.quiet.Load() }
+
+// quiet is Quiet's rule, after the frame that ended at at and its voice
+// activity v; speaking, that the agent is.
+func quiet(v audio.VADResult, ep *Endpointer, at time.Time, speaking bool) bool {
+	if ep.InTurn() {
+		return !speaking && ep.Undecided(at) >= QuietRead+audio.FrameDuration
+	}
+	return !v.Speech && !v.Active
+}
+
+// arrival estimates when, by the wall's clock, the frame with the
+// caller's last voice came. A frame read late (see Quiet) was taken up to
+// QuietRead after it came, and its recv−at is larger by as much than a
+// frame's read at once. The least recv−at over the frames from the voice
+// on, added to the voice's at, is when it came as soon as one of them was
+// read at once; the frames before a turn's end is decided are.
+type arrival struct {
+	at, recv time.Time     // the voice's frame, by the audio's clock and when taken
+	lag      time.Duration // the least recv−at since
+}
+
+// frame takes a frame that ended at at, by the audio's clock, and was
+// taken at recv; voiced, that it has the caller's voice.
+func (a *arrival) frame(at, recv time.Time, voiced bool) {
+	switch lag := recv.Sub(at); {
+	case voiced:
+		a.at, a.recv, a.lag = at, recv, lag
+	case lag < a.lag:
+		a.lag = lag
+	}
+}
+
+// came is when the frame with the voice came: no earlier than QuietRead
+// before it was taken, however the audio's clock moved since (it catches
+// up with the wall after lost packets).
+func (a *arrival) came() time.Time { return later(a.at.Add(a.lag), a.recv.Add(-QuietRead)) }
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
 
 // SampleRate is Rate.
 func (c *Call) SampleRate() int { return Rate }
@@ -644,8 +696,8 @@ func (c *Call) onFrame(ctx context.Context, f *inFrame) {
 		}
 	}
 	v := c.vad.Process(pcm)
-	c.quiet.Store(!v.Speech && !v.Active && !c.ep.InTurn())
 	if c.state == ending || c.stream == nil {
+		c.quiet.Store(quiet(v, c.ep, f.at, c.utt != nil))
 		return
 	}
 	if v.Event == audio.SpeechStart {
@@ -655,9 +707,8 @@ func (c *Call) onFrame(ctx context.Context, f *inFrame) {
 	if c.state == idle && c.ep.InTurn() {
 		c.setTurn(endpointing)
 	}
-	if c.ep.LastVoice().Equal(f.at) {
-		c.voiceRecv = f.recv
-	}
+	c.voice.frame(f.at, f.recv, c.ep.LastVoice().Equal(f.at))
+	c.quiet.Store(quiet(v, c.ep, f.at, c.utt != nil))
 	c.act(ctx, f.at, f.recv, d)
 }
 
@@ -695,7 +746,8 @@ func (c *Call) act(ctx context.Context, at, recv time.Time, d Decision) {
 		return
 	}
 	text := c.ep.Text()
-	timing := &TurnTiming{Endpointing: c.endingRecv.Sub(c.voiceRecv), STT: recv.Sub(c.endingRecv), from: c.voiceRecv}
+	voice := c.voice.came()
+	timing := &TurnTiming{Endpointing: c.endingRecv.Sub(voice), STT: recv.Sub(c.endingRecv), from: voice}
 	c.endingRecv = time.Time{}
 	c.ep.Reset()
 	if c.state == endpointing { // the caller's turn is over

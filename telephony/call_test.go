@@ -1056,8 +1056,10 @@ func TestCallQuiet(t *testing.T) {
 		{silence, 10, true, "in silence"},
 		{tone, 1, false, "after a loud frame"},
 		{silence, 1, true, "after a click and silence"},
-		{tone, 30, false, "while the caller speaks"},
-		{silence, 15, false, "in the silence of a turn not yet over"}, // 300 ms: the voice has ended, the turn has not
+		{tone, 30, true, "while the caller speaks to an agent that waits"}, // nothing is decided before 200 ms of pause
+		{silence, 6, true, "120 ms into the caller's pause"},               // 80 ms of pause still to come before the turn could end
+		{silence, 1, false, "140 ms into the caller's pause"},              // 60 ms: the frames are read as they come
+		{silence, 8, false, "in the silence of a turn not yet over"},       // 300 ms: the voice has ended, the turn has not
 	} {
 		frames(step.frame, step.n)
 		if h.call.Quiet() != step.quiet {
@@ -1071,5 +1073,82 @@ func TestCallQuiet(t *testing.T) {
 	frames(silence, 1) // Quiet is as of the last frame taken
 	if !h.call.Quiet() {
 		t.Error("not quiet once the turn is over")
+	}
+}
+
+// The rule behind Quiet, frame by frame: outside a turn, silence; in a
+// turn, an agent that is not speaking and enough of the pause to come.
+func TestQuietRule(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	loud := audio.VADResult{Active: true, Speech: true}
+	for _, tt := range []struct {
+		name     string
+		voice    int // frames of voice, then
+		pause    int // frames of silence
+		v        audio.VADResult
+		speaking bool
+		want     bool
+	}{
+		{"silence, no turn", 0, 0, audio.VADResult{}, false, true},
+		{"silence, no turn, the agent speaking", 0, 0, audio.VADResult{}, true, true},
+		{"a loud frame, no turn", 0, 0, audio.VADResult{Active: true}, false, false},
+		{"the caller speaking", 10, 0, loud, false, true},
+		{"the caller speaking over the agent", 10, 0, loud, true, false},
+		{"120 ms into a pause", 10, 6, audio.VADResult{}, false, true},
+		{"140 ms into a pause", 10, 7, audio.VADResult{}, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := NewEndpointer(testVoice, "es", nil)
+			now := at
+			for range tt.voice {
+				now = now.Add(audio.FrameDuration)
+				e.Frame(now, loud)
+			}
+			for range tt.pause {
+				now = now.Add(audio.FrameDuration)
+				e.Frame(now, audio.VADResult{})
+			}
+			if got := quiet(tt.v, e, now, tt.speaking); got != tt.want {
+				t.Errorf("quiet %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// When the caller's last voice came, by the wall's clock, with frames
+// read late: the frames read at once after it give the truth, and it is
+// never put more than QuietRead before the voice's frame was taken.
+func TestArrival(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	type frame struct {
+		late   time.Duration // taken this long after it came
+		voiced bool
+	}
+	for _, tt := range []struct {
+		name   string
+		frames []frame // 20 ms apart, by the audio's clock and in coming
+		voice  int     // the index of the frame with the last voice
+		offset time.Duration
+	}{
+		{"all read at once", []frame{{0, true}, {0, true}, {0, false}, {0, false}}, 1, 0},
+		{"the voice read 40 ms late, the pause at once",
+			[]frame{{ms(40), true}, {ms(20), true}, {0, false}, {0, false}}, 1, 0},
+		{"the voice and the pause read late alike", []frame{{ms(40), true}, {ms(40), false}}, 0, ms(40)},
+		{"an earlier voice read at once does not count", []frame{{0, true}, {ms(40), true}, {ms(40), false}}, 1, ms(40)},
+		{"a clock that jumped ahead: no more than QuietRead early",
+			[]frame{{ms(10), true}, {-ms(300), false}}, 0, ms(10) - QuietRead},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var a arrival
+			for i, f := range tt.frames {
+				at := t0.Add(time.Duration(i) * audio.FrameDuration)
+				a.frame(at, at.Add(f.late), f.voiced)
+			}
+			voiceAt := t0.Add(time.Duration(tt.voice) * audio.FrameDuration)
+			if got, want := a.came(), voiceAt.Add(tt.offset); !got.Equal(want) {
+				t.Errorf("came %v after the voice's frame ended, want %v", got.Sub(voiceAt), tt.offset)
+			}
+		})
 	}
 }

@@ -156,6 +156,17 @@ func (e *Endpointer) EndedAt() time.Time { return e.endingAt }
 // Expecting is what the agent asked for last (see Expect).
 func (e *Endpointer) Expecting() string { return e.ask }
 
+// Undecided is how much more of the caller's audio, after the frame that
+// ended at at, must come before anything could be decided in the turn (a
+// Flush or its End): the shortest pause that does either, less the pause
+// so far. It is 0 outside a turn.
+func (e *Endpointer) Undecided(at time.Time) time.Duration {
+	if !e.inTurn {
+		return 0
+	}
+	return max(0, min(e.early, e.silence, e.dictation)-at.Sub(e.lastVoice))
+}
+
 // Wait is the pause that ends the turn now, given the words so far.
 func (e *Endpointer) Wait(at time.Time) time.Duration {
 	e.judge(at)

@@ -206,3 +206,48 @@ func TestEndpointerFlushesOncePerPause(t *testing.T) {
 		t.Errorf("after Reset: in turn %v text %q", e.InTurn(), e.Text())
 	}
 }
+
+// Undecided is, at every frame of a pause, never more than the audio
+// still to come before the first decision (a Flush or an End), so the
+// frames it covers may be read late without delaying anything; with the
+// usual pauses it is exactly that.
+func TestUndecided(t *testing.T) {
+	ms := func(n int) configs.Duration { return configs.Duration(time.Duration(n) * time.Millisecond) }
+	for _, tt := range []struct {
+		name  string
+		voice configs.Voice
+		exact bool
+	}{
+		{"the usual pauses", testVoice, true},
+		{"early as long as the silence", configs.Voice{Silence: ms(300), DictationSilence: ms(900), EarlySilence: ms(300)}, true},
+		{"dictation shortest (not asked for)", configs.Voice{Silence: ms(500), DictationSilence: ms(100), EarlySilence: ms(400)}, false},
+		{"no early pause", configs.Voice{Silence: ms(300), DictationSilence: ms(900)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := NewEndpointer(tt.voice, "es", nil)
+			at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+			if got := e.Undecided(at); got != 0 {
+				t.Fatalf("outside a turn: %v", got)
+			}
+			for range 15 {
+				at = at.Add(audio.FrameDuration)
+				e.Frame(at, audio.VADResult{Active: true, Speech: true})
+			}
+			var pause []time.Time
+			var undecided []time.Duration
+			for range 200 {
+				pause, undecided = append(pause, at), append(undecided, e.Undecided(at))
+				at = at.Add(audio.FrameDuration)
+				if d := e.Frame(at, audio.VADResult{}); d.Flush || d.End {
+					for i, u := range undecided {
+						if want := at.Sub(pause[i]); u > want || tt.exact && u != want {
+							t.Errorf("%v into the pause: undecided %v, the first decision came %v later", pause[i].Sub(pause[0]), u, want)
+						}
+					}
+					return
+				}
+			}
+			t.Fatal("no decision in 4 s of silence")
+		})
+	}
+}

@@ -7,14 +7,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/voiceagent/voiceagent/telephony"
 )
 
 // quietEvery is how often the stream of a quiet call is read: Twilio
-// sends a message every 20 ms, so while the caller is silent three are
-// read at a time, with one wake-up and one read instead of three of each
-// and three reads that find nothing. The caller's first loud frame is
-// then seen up to this late; the frames after it at once.
-const quietEvery = 60 * time.Millisecond
+// sends a message every 20 ms, so while nothing waits on the caller's
+// audio three are read at a time, with one wake-up and one read instead
+// of three of each and three reads that find nothing.
+const quietEvery = telephony.QuietRead
 
 // phases spread the quiet calls' reads over quietEvery: each call reads
 // in one of them, so a tick wakes a sixth of the quiet calls, not all of
