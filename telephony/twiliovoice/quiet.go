@@ -89,14 +89,32 @@ func (c *clock) tick() {
 // It is read from one goroutine, the stream's, which also sets quiet.
 type quietConn struct {
 	net.Conn
-	clock *clock
-	phase int
-	quiet func() bool // set once the call is answered
-	full  bool        // the last read filled its buffer
+	clock     *clock
+	phase     int
+	quiet     func() bool // set once the call is answered
+	full      bool        // the last read filled its buffer
+	gathering bool        // the kernel gathers gatherBytes before waking the poller
 }
 
+// gatherBytes is how much of a quiet call's stream the kernel gathers
+// before it tells the network poller there is something to read (the
+// socket's SO_RCVLOWAT): about three of Twilio's media messages, some
+// 350 bytes each. While the reader waits for the clock, the messages
+// that come meanwhile then do not each wake a thread that finds no one
+// waiting for them. A read takes whatever has come, less or more.
+const gatherBytes = 1024
+
 func (c *quietConn) Read(p []byte) (int, error) {
-	if c.quiet != nil && !c.full && c.quiet() {
+	quiet := c.quiet != nil && c.quiet()
+	if quiet != c.gathering {
+		c.gathering = quiet
+		n := 1
+		if quiet {
+			n = gatherBytes
+		}
+		gather(c.Conn, n)
+	}
+	if quiet && !c.full {
 		c.clock.wait(c.phase)
 	}
 	n, err := c.Conn.Read(p)
