@@ -930,7 +930,7 @@ func (c *Call) onSpoken(ctx context.Context) {
 	if u.reply != nil {
 		said, heard := u.text(), ""
 		if u.interrupted {
-			heard = u.heard(leadFrames + chunkFrames - 1)
+			heard = u.heard(u.stopped)
 			c.cut = true
 		} else {
 			heard = said
@@ -1058,7 +1058,7 @@ func (c *Call) stopSpeaking(clear bool) {
 	if u == nil || u.interrupted {
 		return
 	}
-	u.interrupted = true
+	u.interrupted, u.stopped = true, time.Now()
 	u.cancel()
 	if clear {
 		c.wmu.Lock()

@@ -1152,3 +1152,40 @@ func TestArrival(t *testing.T) {
 		})
 	}
 }
+
+// What an interrupted caller heard is told by the playout's clock: the
+// audio sent that would have played after the interruption was not heard,
+// however big the messages that carried it.
+func TestHeard(t *testing.T) {
+	stopped := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	text := "uno dos tres cuatro cinco seis siete ocho nueve diez"
+	for _, tt := range []struct {
+		name   string
+		marked int           // sentences whose marks came back
+		sent   int           // frames of the sentence being played
+		left   time.Duration // of what was sent, still to play when stopped
+		want   string
+	}{
+		{"all sent played", 0, 50, 0, text + "…"},
+		{"the last 400 ms not played", 0, 50, 400 * time.Millisecond, "uno dos tres cuatro cinco seis…"},
+		{"the last 410 ms not played: a frame more", 0, 50, 410 * time.Millisecond, "uno dos tres cuatro cinco…"},
+		{"nothing played", 0, 50, time.Second, ""},
+		{"a sentence marked, the next not begun", 1, 50, time.Second, "Primera."},
+		{"a sentence marked, the next half played", 1, 50, 500 * time.Millisecond, "Primera. uno dos tres cuatro cinco…"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := &utterance{}
+			if tt.marked > 0 {
+				first := u.add("Primera.")
+				u.sent(first, 10, true)
+				u.markHeard(first)
+			}
+			i := u.add(text)
+			u.sent(i, tt.sent, true)
+			u.playing(stopped.Add(tt.left))
+			if got := u.heard(stopped); got != tt.want {
+				t.Errorf("heard %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

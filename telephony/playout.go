@@ -56,11 +56,33 @@ type player struct {
 // out as soon as they are synthesised, 200 ms ahead of real time, so a
 // server stalled for less than that is not heard — what one read of the
 // synthesiser gives as one message; then chunkFrames to a message, so a
-// speaking call wakes and writes every 200 ms instead of every 20.
+// speaking call wakes and writes every 400 ms instead of every 20. What
+// an interrupted caller heard is told by the time, not by how much was
+// sent (utterance.heard), so bigger messages do not blur it.
 const (
 	leadFrames  = 10
-	chunkFrames = 10
+	chunkFrames = 20
 )
+
+// maxTail is the most of an utterance left to play when the loop hears it
+// has ended (and a barge-in can no longer cut it): what 200 ms messages
+// 200 ms ahead left, now that messages are bigger.
+const maxTail = 400 * time.Millisecond
+
+// settle returns once at most maxTail of what was sent is left to play,
+// or the utterance is interrupted.
+func (p *player) settle(ctx context.Context) {
+	wait := time.Until(p.dry) - maxTail
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
 
 func (p *player) say(ctx context.Context, text string) {
 	text = strings.TrimSpace(text)
@@ -213,7 +235,7 @@ func (p *player) lead(ctx context.Context) error {
 
 // flush sends the frames gathered, in one message, in the slot of the
 // first: the first leadFrames of each stretch of speech at once, then
-// chunkFrames every 200 ms.
+// chunkFrames every 400 ms.
 func (p *player) flush(ctx context.Context, i int) error {
 	b := &p.c.speakBuf
 	frames := len(b.chunk) / frameLen
@@ -241,6 +263,7 @@ func (p *player) flush(ctx context.Context, i int) error {
 		p.dry = now
 	}
 	p.dry = p.dry.Add(time.Duration(frames) * audio.FrameDuration)
+	p.u.playing(p.dry)
 	if !p.started {
 		p.started = true
 		if t := p.timing; t != nil {

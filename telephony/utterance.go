@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/voiceagent/voiceagent/telephony/audio"
 )
@@ -17,12 +18,14 @@ type utterance struct {
 	reply         *Reply // the answer it says; nil for a filler
 	cancel        context.CancelFunc
 	done          chan struct{}
-	interrupted   bool  // set by the loop
-	late          int64 // frames sent late; written before done closes
+	interrupted   bool      // set by the loop
+	stopped       time.Time // when the loop interrupted it
+	late          int64     // frames sent late; written before done closes
 
 	mu     sync.Mutex
 	said   []sentence
-	played int // sentences the caller has heard to the end (their marks came back)
+	played int       // sentences the caller has heard to the end (their marks came back)
+	dry    time.Time // when the caller will have heard all that was sent
 }
 
 type sentence struct {
@@ -46,6 +49,13 @@ func (u *utterance) sent(i, frames int, whole bool) {
 	u.said[i].whole = u.said[i].whole || whole
 }
 
+// playing says when the caller will have heard all that was sent.
+func (u *utterance) playing(dry time.Time) {
+	u.mu.Lock()
+	u.dry = dry
+	u.mu.Unlock()
+}
+
 func (u *utterance) markHeard(i int) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -54,13 +64,14 @@ func (u *utterance) markHeard(i int) {
 	}
 }
 
-// heard is what the caller heard of an interrupted utterance: the
-// sentences whose marks came back, and the share of the next one that
-// was played, in whole words. ahead is how many frames the caller's
-// buffer holds, sent and not yet played.
-func (u *utterance) heard(ahead int) string {
+// heard is what the caller heard of an utterance interrupted at stopped:
+// the sentences whose marks came back, and the share of the next one
+// that was played, in whole words; the frames sent that would have played
+// after stopped were not heard.
+func (u *utterance) heard(stopped time.Time) string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	ahead := max(0, int((u.dry.Sub(stopped)+audio.FrameDuration-1)/audio.FrameDuration))
 	var parts []string
 	for _, s := range u.said[:u.played] {
 		parts = append(parts, s.text)
@@ -122,6 +133,7 @@ func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cac
 		if last && uctx.Err() == nil {
 			c.mark(uctx, fmt.Sprintf("%d.end", u.id))
 		}
+		p.settle(uctx)
 		u.late = p.pacer.Stats().Late
 	}()
 }

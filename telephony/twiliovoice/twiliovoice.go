@@ -125,13 +125,13 @@ func New(a telephony.Answerer, cfg Config) *Transport {
 		calls: map[string]active{}, pendingAt: map[string]int{}, limit: cfg.MaxCalls, transfers: map[string]transfer{},
 		agents: cfg.Agents, startWait: cfg.StartTimeout, othersFn: cfg.Others, continuer: cfg.Continuer,
 		clock: newClock(quietEvery),
-		// A call's messages are small (Twilio's under 1 KB, ours 200 ms of
-		// audio, 2.3 KB, in one frame); write buffers are shared, held only
+		// A call's messages are small (Twilio's under 1 KB, ours 400 ms of
+		// audio, 4.4 KB, in one frame); write buffers are shared, held only
 		// while a message is written. The read buffer holds what a quiet
 		// call's read brings: three media messages of about 350 bytes. It
 		// must not be 0: gorilla would then read through net/http's
 		// buffered reader, around the quietConn.
-		upgrader: websocket.Upgrader{ReadBufferSize: 2048, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}},
+		upgrader: websocket.Upgrader{ReadBufferSize: 2048, WriteBufferSize: 8192, WriteBufferPool: &sync.Pool{}},
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
@@ -660,7 +660,7 @@ func (l *line) SampleRate() int { return telephony.Rate }
 func (l *line) String() string { return l.enc.String() }
 
 // messages are the buffers outbound messages are made in, shared by the
-// calls: a call speaks a message every 200 ms, and holds none between.
+// calls: a call speaks a message every 400 ms, and holds none between.
 var messages = sync.Pool{New: func() any { return new([]byte) }}
 
 // send makes a message with appendMsg in a shared buffer and writes it.
