@@ -25,7 +25,7 @@
 //     on that count.
 //   - Write encodes the samples (a table lookup for μ-law) and queues them,
 //     allocating nothing once the queue's buffers have grown; a writer
-//     goroutine sends the queue as binary frames, 100 ms of audio to a
+//     goroutine sends the queue as binary frames, 200 ms of audio to a
 //     message (a Flush or Close sends what has gathered at once, so a
 //     final transcript never waits for it). The queue holds at most
 //     Config.MaxBuffered of audio (5 s by default): when that much is

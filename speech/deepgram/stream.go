@@ -210,7 +210,7 @@ func (s *stream) Write(pcm []int16) error {
 	s.streamed += int64(samples)
 	// The writer sends what has gathered every sendEvery of audio (or at
 	// once for a Flush or Close): a tenth of the messages and wake-ups of
-	// a message per 20 ms frame. An utterance's first frame, coming with
+	// a message per 20 ms frame, or fewer. An utterance's first frame, coming with
 	// the quiet before it, goes at once.
 	s.unsent += samples
 	nudge := s.unsent >= s.rate*int(sendEvery/time.Millisecond)/1000
@@ -228,7 +228,7 @@ func (s *stream) Write(pcm []int16) error {
 // Deepgram takes audio in chunks of any size; interim results wait at
 // most this long for it, and the end of a turn (Flush) sends what has
 // gathered at once, so the final transcript does not wait at all.
-const sendEvery = 100 * time.Millisecond
+const sendEvery = 200 * time.Millisecond
 
 // Flush sends Finalize after the audio queued so far; one Final
 // transcript of the text since the previous Final follows. The gate
