@@ -158,13 +158,16 @@ func TestFailover(t *testing.T) {
 		}
 		return e
 	}
+	// say returns when the caller began: the agent's answer may come
+	// before the quiet at the end of the caller's audio has gone, and all
+	// of a short answer in one message (its first 600 ms go at once).
 	say := func(c *twiliotest.Client, text string) time.Time {
 		t.Helper()
 		u := c.Say(callerSays(t, speech, text))
 		if err := u.Wait(ctx); err != nil {
 			t.Fatal(err)
 		}
-		return u.LastFrame()
+		return u.FirstFrame()
 	}
 	answer(client, "the greeting", time.Time{})
 	answer(client, "the name question", say(client, "quiero pedir una cita"))
