@@ -354,10 +354,10 @@ func quiet(v audio.VADResult, ep *Endpointer, at time.Time, speaking bool) bool 
 
 // arrival estimates when, by the wall's clock, the frame with the
 // caller's last voice came. A frame read late (see Quiet) was taken up to
-// QuietRead after it came, and its recv−at is larger by as much than a
-// frame's read at once. The least recv−at over the frames from the voice
-// on, added to the voice's at, is when it came as soon as one of them was
-// read at once; the frames before a turn's end is decided are.
+// QuietRead after it came, so its recv−at is larger by as much than that
+// of a frame read at once. The voice came at its at plus the least recv−at
+// of the frames from it on: the truth once one of them was read at once,
+// as the frames that could end a turn are.
 type arrival struct {
 	at, recv time.Time     // the voice's frame, by the audio's clock and when taken
 	lag      time.Duration // the least recv−at since
@@ -377,13 +377,12 @@ func (a *arrival) frame(at, recv time.Time, voiced bool) {
 // came is when the frame with the voice came: no earlier than QuietRead
 // before it was taken, however the audio's clock moved since (it catches
 // up with the wall after lost packets).
-func (a *arrival) came() time.Time { return later(a.at.Add(a.lag), a.recv.Add(-QuietRead)) }
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
+func (a *arrival) came() time.Time {
+	came, earliest := a.at.Add(a.lag), a.recv.Add(-QuietRead)
+	if came.Before(earliest) {
+		return earliest
 	}
-	return b
+	return came
 }
 
 // SampleRate is Rate.

@@ -210,7 +210,7 @@ func (s *stream) Write(pcm []int16) error {
 	s.streamed += int64(samples)
 	// The writer sends what has gathered every sendEvery of audio (or at
 	// once for a Flush or Close): a tenth of the messages and wake-ups of
-	// a message per 20 ms frame, or fewer. An utterance's first frame, coming with
+	// a message per 20 ms frame. An utterance's first frame, coming with
 	// the quiet before it, goes at once.
 	s.unsent += samples
 	nudge := s.unsent >= s.rate*int(sendEvery/time.Millisecond)/1000
