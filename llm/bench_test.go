@@ -2,8 +2,11 @@ package llm
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
+
+	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/voiceagent/voiceagent/dialog"
 	"github.com/voiceagent/voiceagent/internal/openaitest"
@@ -30,13 +33,29 @@ func BenchmarkUnderstandLoopback(b *testing.B) {
 	}
 }
 
-// BenchmarkPrompt is building the functions and the system prompt of a
-// turn for the clinic agent.
+// BenchmarkPrompt is finding the functions (kept between turns) and
+// building the system prompt of a turn for the clinic agent.
 func BenchmarkPrompt(b *testing.B) {
 	q := query("el viernes", dialog.State{Phase: dialog.PhaseCollecting, Intent: "schedule_appointment", Asking: "fecha",
 		Slots: map[string]string{"nombre": "Juan Pérez"}, LastPrompt: "¿Qué día te gustaría venir?"})
+	var boxes toolboxes
 	b.ReportAllocs()
 	for b.Loop() {
-		systemPrompt(q, buildTools(q))
+		systemPrompt(q, boxes.get(q))
+	}
+}
+
+// BenchmarkRequest is encoding a turn's request for the clinic agent, its
+// functions built once as they are kept between turns.
+func BenchmarkRequest(b *testing.B) {
+	q := query("el viernes", dialog.State{Phase: dialog.PhaseCollecting, Intent: "schedule_appointment", Asking: "fecha",
+		Slots: map[string]string{"nombre": "Juan Pérez"}, LastPrompt: "¿Qué día te gustaría venir?"})
+	tb := buildTools(q)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := openai.ChatCompletionRequest{Model: "m", Messages: messages(systemPrompt(q, tb), q.History, q.Text), Tools: tb.tools, ToolChoice: "auto"}
+		if _, err := json.Marshal(req); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

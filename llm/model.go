@@ -65,6 +65,7 @@ type Model struct {
 	log     *slog.Logger
 	observe func(Stats)
 	breaker breaker
+	boxes   toolboxes
 }
 
 // New returns a model for cfg, which must be Enabled.

@@ -42,7 +42,7 @@ func (m *Model) Understand(ctx context.Context, q *dialog.Query) (*dialog.Readin
 		m.finish(ctx, &st, false, ErrBreakerOpen)
 		return nil, ErrBreakerOpen
 	}
-	tb := buildTools(q)
+	tb := m.boxes.get(q)
 	req := openai.ChatCompletionRequest{
 		Model:      m.cfg.Model,
 		Messages:   messages(systemPrompt(q, tb), q.History, q.Text),
@@ -75,6 +75,8 @@ func messages(system string, history []dialog.Exchange, text string) []openai.Ch
 }
 
 // toolbox is the functions offered for one turn and what they stand for.
+// It is shared by every turn of the agent with the same service in
+// progress (toolboxes), so nothing changes it once built.
 type toolbox struct {
 	tools    []openai.Tool
 	services map[string]*configs.Service // function name → service
@@ -97,7 +99,7 @@ func buildTools(q *dialog.Query) *toolbox {
 		name := functionName(s.Intent, taken)
 		taken[name] = true
 		tb.services[name] = s
-		props := map[string]any{}
+		props := map[string]property{}
 		for _, f := range s.RequiredFields {
 			props[f.Name] = fieldSchema(f)
 		}
@@ -112,25 +114,25 @@ func buildTools(q *dialog.Query) *toolbox {
 			"inform: gives values or asks for a service; affirm: says yes; deny: says no; hold: needs a moment "+
 			"(\"wait, let me check\"); repeat: wants to hear the last thing again; cancel: drops or refuses the "+
 			"request; switch: asks for another service instead; question: asks something no service answers; "+
-			"smalltalk: greets, thanks or chats; goodbye: ends the call; human: asks for a person.", map[string]any{
-			"acts": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": dialog.Acts}},
+			"smalltalk: greets, thanks or chats; goodbye: ends the call; human: asks for a person.", map[string]property{
+			"acts": {Type: "array", Items: &property{Type: "string", Enum: dialog.Acts}},
 		}),
 		function(fnCancel, "The caller drops the request in progress and wants nothing more of it.", nil),
 		function(fnRepeat, "The caller asks to hear the agent's last question again.", nil),
 		function(fnAnswer, "The caller asks a question that no other function handles (opening hours, prices, "+
 			"where the place is). Answer from the agent's instructions only, in one or two short sentences; when "+
-			"they do not say, answer that you do not know.", map[string]any{
-			"answer": map[string]any{"type": "string", "description": "The answer, as the agent will say it."},
+			"they do not say, answer that you do not know.", map[string]property{
+			"answer": {Type: "string", Description: "The answer, as the agent will say it."},
 		}))
-	if tb.current != nil {
+	if tb.current != nil && len(tb.current.RequiredFields) > 0 {
 		var names []string
 		for _, f := range tb.current.RequiredFields {
 			names = append(names, f.Name)
 		}
 		tb.tools = append(tb.tools, function(fnCorrect, "The caller changes a value given before for the request in progress.",
-			map[string]any{
-				"field": map[string]any{"type": "string", "enum": names},
-				"value": map[string]any{"type": "string", "description": "The new value."},
+			map[string]property{
+				"field": {Type: "string", Enum: names},
+				"value": {Type: "string", Description: "The new value."},
 			}))
 	}
 	return tb
@@ -155,19 +157,33 @@ func functionName(intent string, taken map[string]bool) string {
 	return name
 }
 
-func function(name, desc string, props map[string]any) openai.Tool {
+// object and property are the JSON schema of a function's parameters, as
+// types: encoding/json writes them straight into a turn's request, where
+// a schema given as JSON would be re-read and compacted.
+type object struct {
+	Type       string              `json:"type"`
+	Properties map[string]property `json:"properties"`
+}
+
+type property struct {
+	Type        string    `json:"type"`
+	Description string    `json:"description,omitempty"`
+	Enum        []string  `json:"enum,omitempty"`
+	Items       *property `json:"items,omitempty"`
+}
+
+func function(name, desc string, props map[string]property) openai.Tool {
 	if props == nil {
-		props = map[string]any{}
+		props = map[string]property{}
 	}
 	return openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
-		Name: name, Description: desc,
-		Parameters: map[string]any{"type": "object", "properties": props},
+		Name: name, Description: desc, Parameters: object{Type: "object", Properties: props},
 	}}
 }
 
 // fieldSchema describes a field to the model: its type, what it is and
 // the form values should take.
-func fieldSchema(f configs.Field) map[string]any {
+func fieldSchema(f configs.Field) property {
 	desc := f.Description
 	if desc == "" {
 		desc = f.PromptHint
@@ -175,14 +191,14 @@ func fieldSchema(f configs.Field) map[string]any {
 	if desc == "" {
 		desc = strings.ReplaceAll(f.Name, "_", " ")
 	}
-	typ := "string"
+	p := property{Type: "string"}
 	switch f.EffectiveType() {
 	case configs.TypeNumber:
-		typ = "number"
+		p.Type = "number"
 	case configs.TypeInteger:
-		typ = "integer"
+		p.Type = "integer"
 	case configs.TypeBoolean:
-		typ = "boolean"
+		p.Type = "boolean"
 	case configs.TypeDate:
 		desc += ". A date: yyyy-mm-dd, or the caller's words when unsure."
 	case configs.TypeTime:
@@ -194,11 +210,11 @@ func fieldSchema(f configs.Field) map[string]any {
 	case configs.TypePhone:
 		desc += ". A phone number, digits only."
 	}
-	s := map[string]any{"type": typ, "description": desc}
+	p.Description = desc
 	if len(f.Enum) > 0 {
-		s["type"], s["enum"] = "string", f.Enum
+		p.Type, p.Enum = "string", f.Enum
 	}
-	return s
+	return p
 }
 
 var languageNames = map[string]string{"es": "Spanish", "en": "English"}
