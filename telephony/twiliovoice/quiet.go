@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voiceagent/voiceagent/telephony"
+	"github.com/voiceagent/voiceagent/telephony/audio"
 )
 
 // quietEvery is how often the stream of a quiet call is read: Twilio
@@ -24,7 +25,9 @@ const phases = 6
 
 // clock wakes the readers of quiet calls together, phase by phase: one
 // timer for them all, every quietEvery/phases while one waits, none while
-// no call is quiet.
+// no call is quiet. Its ticks fall on the process's grid of that step
+// (audio.OnGrid), as the calls' outbound pacing does, so that one wake-up
+// serves both.
 type clock struct {
 	every time.Duration
 	mu    sync.Mutex
@@ -44,9 +47,9 @@ func (c *clock) wait(phase int) {
 	c.mu.Lock()
 	switch {
 	case c.timer == nil:
-		c.timer = time.AfterFunc(c.every/phases, c.tick)
+		c.timer = time.AfterFunc(c.step(c.every/phases), c.tick)
 	case !c.waiting(): // the clock had stopped
-		c.timer.Reset(c.every / phases)
+		c.timer.Reset(c.step(c.every / phases))
 	}
 	if c.next[phase] == nil {
 		c.next[phase] = make(chan struct{})
@@ -54,6 +57,11 @@ func (c *clock) wait(phase int) {
 	next := c.next[phase]
 	c.mu.Unlock()
 	<-next
+}
+
+// step is the wait for at least d and then the grid.
+func (c *clock) step(d time.Duration) time.Duration {
+	return audio.OnGrid(time.Now(), d, c.every/phases)
 }
 
 // waiting reports whether a tick is due: someone waits. mu is held.
@@ -77,7 +85,7 @@ func (c *clock) tick() {
 	}
 	c.turn = (c.turn + 1) % phases
 	if c.waiting() {
-		c.timer.Reset(c.every / phases)
+		c.timer.Reset(c.step(c.every / phases / 2)) // the grid's next, a tick that came late or not
 	}
 }
 
