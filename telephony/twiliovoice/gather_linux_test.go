@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/voiceagent/voiceagent/internal/sockio"
 )
 
 // lowat is the socket's SO_RCVLOWAT.
@@ -43,7 +45,7 @@ func TestGather(t *testing.T) {
 	}
 	defer server.Close()
 	var quiet atomic.Bool
-	c := &quietConn{Conn: server, clock: newClock(6 * time.Millisecond)}
+	c := &quietConn{Conn: sockio.Wrap(server), clock: newClock(6 * time.Millisecond)} // as the hijacker makes it
 	c.follow(quiet.Load)
 	buf := make([]byte, 2048)
 	for _, step := range []struct {

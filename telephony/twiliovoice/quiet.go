@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/voiceagent/voiceagent/internal/sockio"
 	"github.com/voiceagent/voiceagent/telephony"
 	"github.com/voiceagent/voiceagent/telephony/audio"
 )
@@ -144,7 +145,7 @@ func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conn.Conn = conn
+	h.conn.Conn = sockio.Wrap(conn)
 	return h.conn, brw, nil
 }
 
