@@ -61,7 +61,7 @@ func (a *app) model(f *llmFlags) (*llm.Model, llm.Config, error) {
 	if err != nil || !c.Enabled() {
 		return nil, c, err
 	}
-	m, err := llm.New(c, llm.Options{Logger: a.log})
+	m, err := llm.New(c, llm.Options{Logger: a.log, HTTPClient: providers})
 	if err != nil {
 		return nil, c, usageErr("%v", err)
 	}

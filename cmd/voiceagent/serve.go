@@ -349,7 +349,7 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	s.modelConf = c
 	var model session.Model
 	if c.Enabled() {
-		m, err := llm.New(c, llm.Options{Logger: a.log, Observe: llmMetrics.Observe})
+		m, err := llm.New(c, llm.Options{Logger: a.log, Observe: llmMetrics.Observe, HTTPClient: providers})
 		if err != nil {
 			return nil, usageErr("%v", err)
 		}

@@ -42,7 +42,7 @@ func speechProviders(f *speechFlags, getenv func(string) string) (*voices, error
 	openaiKey, dgKey := getenv("OPENAI_API_KEY"), getenv("DEEPGRAM_API_KEY")
 	openaiConf := func(model string) openai.Config {
 		return openai.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: openaiKey, Model: model,
-			APIVersion: getenv("OPENAI_API_VERSION"), Azure: strings.EqualFold(getenv("OPENAI_API_TYPE"), "azure")}
+			APIVersion: getenv("OPENAI_API_VERSION"), Azure: strings.EqualFold(getenv("OPENAI_API_TYPE"), "azure"), HTTPClient: providers}
 	}
 
 	v.sttKind = pick(f.stt, "VOICEAGENT_STT")
@@ -64,7 +64,8 @@ func speechProviders(f *speechFlags, getenv func(string) string) (*voices, error
 	switch v.sttKind {
 	case "deepgram":
 		v.newSTT = func(lang string) (speech.STT, error) {
-			return deepgram.New(deepgram.Config{URL: getenv("DEEPGRAM_URL"), APIKey: dgKey, Model: sttModel, Language: lang})
+			return deepgram.New(deepgram.Config{URL: getenv("DEEPGRAM_URL"), APIKey: dgKey, Model: sttModel, Language: lang,
+				NetDialContext: dialDeepgram})
 		}
 	case "openai":
 		v.newSTT = func(lang string) (speech.STT, error) {

@@ -74,6 +74,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -128,6 +129,9 @@ type Config struct {
 	CloseTimeout time.Duration
 	// DialTimeout bounds opening a stream (default 10 s).
 	DialTimeout time.Duration
+	// NetDialContext makes a stream's connection (default: package net's
+	// dialer); TLS, for wss://, rides on what it returns.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// WriteTimeout bounds sending one message; a network stalled longer
 	// ends the stream with ErrConnection (default 10 s).
 	WriteTimeout time.Duration
@@ -324,6 +328,7 @@ func (s *STT) Stream(ctx context.Context, rate int) (speech.Stream, error) {
 		header.Set("Authorization", "Token "+s.cfg.APIKey)
 	}
 	dialer := websocket.Dialer{
+		NetDialContext:   s.cfg.NetDialContext,
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: s.cfg.DialTimeout,
 		ReadBufferSize:   16 << 10,

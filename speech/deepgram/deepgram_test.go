@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -284,6 +286,30 @@ func TestInterimThenFinal(t *testing.T) {
 	}
 	if a := srv.Sessions()[0].Audio; a != 2*rate {
 		t.Errorf("the fake received %d bytes of audio, want %d", a, 2*rate)
+	}
+}
+
+// TestNetDialContext: a stream's connection is the configured dialer's,
+// and a stream works over it.
+func TestNetDialContext(t *testing.T) {
+	srv := fake(t, deepgramtest.Script{Transcript: heard})
+	var dials atomic.Int32
+	s := open(t, newSTT(t, srv, func(c *deepgram.Config) {
+		c.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+	}))
+	write(t, s, tone(time.Second))
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := untilFinal(t, s); got[len(got)-1].Text != heard {
+		t.Errorf("final %+v, want %q", got[len(got)-1], heard)
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("%d dials through the configured dialer, want 1", n)
 	}
 }
 
