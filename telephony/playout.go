@@ -64,13 +64,6 @@ const (
 	chunkFrames = 20
 )
 
-// paceGrid is the step of the grid the players' sends wait for
-// (audio.OnGrid): the calls' messages then go out together, on a few
-// wake-ups a second rather than one per message, a step the quiet
-// callers' reads keep to as well (twiliovoice). A message goes up to a
-// step late, well within leadFrames.
-const paceGrid = 10 * time.Millisecond
-
 // maxTail is the most of an utterance left to play when the loop hears it
 // has ended (and a barge-in can no longer cut it): what 200 ms messages
 // 200 ms ahead left, now that messages are bigger.

@@ -122,7 +122,7 @@ func (c *Call) speak(ctx context.Context, timing *TurnTiming, interruptible, cac
 		defer cancel()
 		// A frame is late when the caller's buffer, leadFrames ahead, has
 		// run dry before it arrives: the caller hears a gap.
-		pacer := audio.NewPacer(audio.PacerConfig{Tolerance: leadFrames * audio.FrameDuration, Grid: paceGrid})
+		pacer := audio.NewPacer(audio.PacerConfig{Tolerance: leadFrames * audio.FrameDuration})
 		p := player{c: c, u: u, timing: timing, cacheable: cacheable, pacer: pacer}
 		say := func(text string) { p.say(uctx, text) }
 		if r != nil {

@@ -28,9 +28,6 @@ type PacerConfig struct {
 	Tolerance time.Duration
 	// Clock is the time source; nil means the system clock.
 	Clock Clock
-	// Grid, with the system clock, has sleeps end on the process's grid
-	// of this step (OnGrid); zero means they end when due.
-	Grid time.Duration
 }
 
 // Pacer releases one frame per interval against a fixed schedule: frame
@@ -73,7 +70,7 @@ func NewPacer(cfg PacerConfig) *Pacer {
 		p.tol = 2 * time.Millisecond
 	}
 	if p.clock == nil {
-		p.clock = &systemClock{grid: cfg.Grid}
+		p.clock = &systemClock{}
 	}
 	return p
 }
@@ -132,15 +129,11 @@ func (p *Pacer) Stats() PacerStats { return p.stats }
 
 // systemClock sleeps on one reused timer, so pacing allocates nothing per
 // frame.
-type systemClock struct {
-	t    *time.Timer
-	grid time.Duration
-}
+type systemClock struct{ t *time.Timer }
 
 func (c *systemClock) Now() time.Time { return time.Now() }
 
 func (c *systemClock) Sleep(ctx context.Context, d time.Duration) error {
-	d = OnGrid(time.Now(), d, c.grid)
 	if c.t == nil {
 		c.t = time.NewTimer(d)
 	} else {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/voiceagent/voiceagent/internal/sockio"
 	"github.com/voiceagent/voiceagent/telephony"
-	"github.com/voiceagent/voiceagent/telephony/audio"
 )
 
 // quietEvery is how often the stream of a quiet call is read: Twilio
@@ -26,9 +25,7 @@ const phases = 6
 
 // clock wakes the readers of quiet calls together, phase by phase: one
 // timer for them all, every quietEvery/phases while one waits, none while
-// no call is quiet. Its ticks fall on the process's grid of that step
-// (audio.OnGrid), as the calls' outbound pacing does, so that one wake-up
-// serves both.
+// no call is quiet.
 type clock struct {
 	every time.Duration
 	mu    sync.Mutex
@@ -48,9 +45,9 @@ func (c *clock) wait(phase int) {
 	c.mu.Lock()
 	switch {
 	case c.timer == nil:
-		c.timer = time.AfterFunc(c.step(c.every/phases), c.tick)
+		c.timer = time.AfterFunc(c.every/phases, c.tick)
 	case !c.waiting(): // the clock had stopped
-		c.timer.Reset(c.step(c.every / phases))
+		c.timer.Reset(c.every / phases)
 	}
 	if c.next[phase] == nil {
 		c.next[phase] = make(chan struct{})
@@ -58,11 +55,6 @@ func (c *clock) wait(phase int) {
 	next := c.next[phase]
 	c.mu.Unlock()
 	<-next
-}
-
-// step is the wait for at least d and then the grid.
-func (c *clock) step(d time.Duration) time.Duration {
-	return audio.OnGrid(time.Now(), d, c.every/phases)
 }
 
 // waiting reports whether a tick is due: someone waits. mu is held.
@@ -86,7 +78,7 @@ func (c *clock) tick() {
 	}
 	c.turn = (c.turn + 1) % phases
 	if c.waiting() {
-		c.timer.Reset(c.step(c.every / phases / 2)) // the grid's next, a tick that came late or not
+		c.timer.Reset(c.every / phases)
 	}
 }
 
