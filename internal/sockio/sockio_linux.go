@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -23,12 +24,71 @@ func Wrap(c net.Conn) net.Conn {
 	if err != nil {
 		return c
 	}
-	return &conn{Conn: c, raw: raw}
+	w := &conn{Conn: c, raw: raw}
+	w.r.fn, w.w.fn = w.r.read, w.w.write
+	return w
 }
 
 type conn struct {
 	net.Conn
-	raw syscall.RawConn
+	raw  syscall.RawConn
+	r, w op
+}
+
+// op is the read, or the write, in progress: one at a time, as in the
+// runtime's own connections. Its function is made once, so that a read or
+// write allocates nothing.
+type op struct {
+	mu    sync.Mutex
+	p     []byte
+	n     int
+	errno syscall.Errno
+	fn    func(fd uintptr) bool
+}
+
+// read reads into p once the socket has something: false when it has
+// nothing yet.
+func (o *op) read(fd uintptr) bool {
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&o.p[0])), uintptr(len(o.p)))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // wait for the poller
+		}
+		o.n, o.errno = int(r), e
+		return true
+	}
+}
+
+// write writes the rest of p: false when the socket cannot take more yet.
+func (o *op) write(fd uintptr) bool {
+	for o.n < len(o.p) {
+		rest := o.p[o.n:]
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+		switch e {
+		case 0:
+			o.n += int(r)
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false // wait for the poller, then write the rest
+		default:
+			o.errno = e
+			return true
+		}
+	}
+	return true
+}
+
+// do runs o over p with f (the raw connection's Read or Write).
+func (o *op) do(p []byte, f func(func(uintptr) bool) error) (int, syscall.Errno, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.p, o.n, o.errno = p, 0, 0
+	err := f(o.fn)
+	o.p = nil
+	return o.n, o.errno, err
 }
 
 // SyscallConn is c's own, for socket options.
@@ -38,21 +98,7 @@ func (c *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := c.raw.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait for the poller
-			}
-			n, errno = int(r), e
-			return true
-		}
-	})
+	n, errno, err := c.r.do(p, c.raw.Read)
 	switch {
 	case err != nil:
 		return 0, opError(c.Conn, "read", err)
@@ -65,25 +111,7 @@ func (c *conn) Read(p []byte) (int, error) {
 }
 
 func (c *conn) Write(p []byte) (int, error) {
-	var n int
-	var errno syscall.Errno
-	err := c.raw.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			rest := p[n:]
-			r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
-			switch e {
-			case 0:
-				n += int(r)
-			case syscall.EINTR:
-			case syscall.EAGAIN:
-				return false // wait for the poller, then write the rest
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
+	n, errno, err := c.w.do(p, c.raw.Write)
 	switch {
 	case err != nil:
 		return n, opError(c.Conn, "write", err)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 
 // pair is a loopback TCP connection: the dialled end, wrapped unless
 // plain, and the accepted end, as it is.
-func pair(t *testing.T, plain ...bool) (c, peer net.Conn) {
+func pair(t testing.TB, plain ...bool) (c, peer net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -225,5 +226,68 @@ func TestClient(t *testing.T) {
 	ln.Close()
 	if _, err := DialContext(&net.Dialer{})(context.Background(), "tcp", addr); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("dialling a closed port: %v", err)
+	}
+}
+
+// BenchmarkReadWrite is a 350-byte message (a Twilio media message's
+// size) written and read back through a loopback connection, wrapped or
+// as package net makes it.
+func BenchmarkReadWrite(b *testing.B) {
+	for _, name := range []string{"net", "sockio"} {
+		b.Run(name, func(b *testing.B) {
+			c, peer := pair(b, name == "net")
+			if name == "sockio" {
+				peer = Wrap(peer)
+			}
+			msg, buf := make([]byte, 350), make([]byte, 2048)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(peer, buf[:len(msg)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrentWrites: writes from several goroutines at once each go
+// whole, never interleaved, as with package net's connections, while a
+// read waits on the same connection.
+func TestConcurrentWrites(t *testing.T) {
+	c, peer := pair(t)
+	const writers, writes, size = 4, 200, 1000
+	reading := make(chan error, 1)
+	go func() { // a read waiting all along
+		_, err := c.Read(make([]byte, 10))
+		reading <- err
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			msg := bytes.Repeat([]byte{byte('a' + w)}, size)
+			for range writes {
+				if _, err := c.Write(msg); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	got := make([]byte, writers*writes*size)
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i := 0; i < len(got); i += size {
+		if chunk := got[i : i+size]; !bytes.Equal(chunk, bytes.Repeat(chunk[:1], size)) {
+			t.Fatalf("message %d interleaved with another", i/size)
+		}
+	}
+	peer.Write([]byte("end"))
+	if err := <-reading; err != nil {
+		t.Errorf("the waiting read: %v", err)
 	}
 }
