@@ -7,21 +7,29 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"unsafe"
 )
 
 // Wrap returns c with reads and writes made as raw system calls when c is
-// a socket of the runtime's own (a *net.TCPConn, a *net.UnixConn), and c
-// itself otherwise (a pipe, a TLS connection). Its other methods are
-// c's net.Conn methods and SyscallConn; the rest of c's (CloseWrite, say)
-// it does not have.
+// a stream socket of the runtime's own (a *net.TCPConn, or a *net.UnixConn
+// of network "unix"), and c itself otherwise (a pipe, a TLS connection, a
+// type of a listener's that reads its own way). Its other methods are c's
+// net.Conn methods and SyscallConn; the rest of c's (CloseWrite, say) it
+// does not have.
 func Wrap(c net.Conn) net.Conn {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch c := c.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		if a := c.LocalAddr(); a == nil || a.Network() != "unix" {
+			return c
+		}
+		sc = c
+	default:
 		return c
 	}
 	raw, err := sc.SyscallConn()
-	if err != nil {
+	if err != nil || c.LocalAddr() == nil {
 		return c
 	}
 	w := &conn{Conn: c, raw: raw}
@@ -50,14 +58,14 @@ type op struct {
 // nothing yet.
 func (o *op) read(fd uintptr) bool {
 	for {
-		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&o.p[0])), uintptr(len(o.p)))
+		r, e := sysRead(fd, o.p)
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false // wait for the poller
 		}
-		o.n, o.errno = int(r), e
+		o.n, o.errno = r, e
 		return true
 	}
 }
@@ -66,10 +74,14 @@ func (o *op) read(fd uintptr) bool {
 func (o *op) write(fd uintptr) bool {
 	for o.n < len(o.p) {
 		rest := o.p[o.n:]
-		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+		r, e := sysWrite(fd, rest)
 		switch e {
 		case 0:
-			o.n += int(r)
+			if r == 0 { // cannot happen on a stream socket; do not spin
+				o.errno = syscall.EIO
+				return true
+			}
+			o.n += r
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false // wait for the poller, then write the rest
@@ -91,11 +103,17 @@ func (o *op) do(p []byte, f func(func(uintptr) bool) error) (int, syscall.Errno,
 	return o.n, o.errno, err
 }
 
+// done ends a raw read or write at once.
+func done(uintptr) bool { return true }
+
 // SyscallConn is c's own, for socket options.
 func (c *conn) SyscallConn() (syscall.RawConn, error) { return c.raw, nil }
 
 func (c *conn) Read(p []byte) (int, error) {
-	if len(p) == 0 {
+	if len(p) == 0 { // nothing to read, but a closed connection says so
+		if err := c.raw.Read(done); err != nil {
+			return 0, opError(c.Conn, "read", err)
+		}
 		return 0, nil
 	}
 	n, errno, err := c.r.do(p, c.raw.Read)

@@ -49,29 +49,66 @@ func pair(t testing.TB, plain ...bool) (c, peer net.Conn) {
 }
 
 func TestWrap(t *testing.T) {
-	c, _ := pair(t)
-	if _, raw := c.(*conn); raw != (runtime.GOOS == "linux") {
+	c, peer := pair(t)
+	if raw(c) != (runtime.GOOS == "linux") {
 		t.Errorf("a TCP connection wrapped as %T on %s", c, runtime.GOOS)
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		t.Fatalf("%T is not a syscall.Conn", c)
 	}
-	raw, err := sc.SyscallConn()
+	rc, err := sc.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var fd uintptr
-	if err := raw.Control(func(f uintptr) { fd = f }); err != nil || fd == 0 {
+	if err := rc.Control(func(f uintptr) { fd = f }); err != nil || fd == 0 {
 		t.Errorf("Control: fd %d, %v", fd, err)
 	}
 	p1, p2 := net.Pipe()
 	defer p1.Close()
 	defer p2.Close()
-	if Wrap(p1) != p1 {
-		t.Error("a pipe was wrapped")
+	for _, other := range []net.Conn{p1, struct{ net.Conn }{p2}, ownRead{peer.(*net.TCPConn)}} {
+		if Wrap(other) != other {
+			t.Errorf("a %T was wrapped", other)
+		}
+	}
+	dir := t.TempDir()
+	for _, network := range []string{"unix", "unixgram"} {
+		addr := &net.UnixAddr{Name: dir + "/" + network, Net: network}
+		var u *net.UnixConn
+		if network == "unix" {
+			ln, err := net.ListenUnix(network, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				if c, err := ln.Accept(); err == nil {
+					c.Close()
+				}
+			}()
+			if u, err = net.DialUnix(network, nil, addr); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			var err error
+			if u, err = net.ListenUnixgram(network, addr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		defer u.Close()
+		if got := raw(Wrap(u)); got != (network == "unix" && runtime.GOOS == "linux") {
+			t.Errorf("a %s connection wrapped: %v", network, got)
+		}
 	}
 }
+
+// ownRead is a listener's connection type that reads its own way: Wrap
+// must not go around it.
+type ownRead struct{ *net.TCPConn }
+
+func (ownRead) Read([]byte) (int, error) { return 0, io.EOF }
 
 // TestCopy sends data both ways through the wrapped end, in writes larger
 // than the socket's buffers (so that writes wait for the poller part way)
@@ -134,6 +171,8 @@ func TestErrors(t *testing.T) {
 			func(c net.Conn) error { _, err := c.Read(make([]byte, 10)); return err }, os.ErrDeadlineExceeded},
 		{"write deadline with the peer not reading", func(c, _ net.Conn) { c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond)) },
 			func(c net.Conn) error { _, err := c.Write(make([]byte, 64<<20)); return err }, os.ErrDeadlineExceeded},
+		{"empty read after close", func(c, _ net.Conn) { c.Close() },
+			func(c net.Conn) error { _, err := c.Read(nil); return err }, net.ErrClosed},
 		{"read after close", func(c, _ net.Conn) { c.Close() },
 			func(c net.Conn) error { _, err := c.Read(make([]byte, 10)); return err }, net.ErrClosed},
 		{"write after close", func(c, _ net.Conn) { c.Close() },
@@ -218,7 +257,7 @@ func TestClient(t *testing.T) {
 	if len(conns) != 3 || conns[1] != conns[0] || conns[2] != conns[0] {
 		t.Errorf("connections %v: want one, reused", conns)
 	}
-	if _, raw := conns[0].(*conn); raw != (runtime.GOOS == "linux") {
+	if raw(conns[0]) != (runtime.GOOS == "linux") {
 		t.Errorf("the client's connection is a %T on %s", conns[0], runtime.GOOS)
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
