@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/voiceagent/voiceagent/internal/sockio"
 	"github.com/voiceagent/voiceagent/llm"
 )
 
@@ -61,7 +62,7 @@ func (a *app) model(f *llmFlags) (*llm.Model, llm.Config, error) {
 	if err != nil || !c.Enabled() {
 		return nil, c, err
 	}
-	m, err := llm.New(c, llm.Options{Logger: a.log, HTTPClient: providers})
+	m, err := llm.New(c, llm.Options{Logger: a.log, HTTPClient: sockio.Client()})
 	if err != nil {
 		return nil, c, usageErr("%v", err)
 	}

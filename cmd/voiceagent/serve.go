@@ -27,6 +27,7 @@ import (
 	"github.com/voiceagent/voiceagent/calls/redisstore"
 	"github.com/voiceagent/voiceagent/internal/procs"
 	"github.com/voiceagent/voiceagent/internal/signed"
+	"github.com/voiceagent/voiceagent/internal/sockio"
 	"github.com/voiceagent/voiceagent/llm"
 	"github.com/voiceagent/voiceagent/session"
 	"github.com/voiceagent/voiceagent/telephony"
@@ -349,7 +350,7 @@ func (a *app) newServer(ctx context.Context, f *serveFlags, getenv func(string) 
 	s.modelConf = c
 	var model session.Model
 	if c.Enabled() {
-		m, err := llm.New(c, llm.Options{Logger: a.log, Observe: llmMetrics.Observe, HTTPClient: providers})
+		m, err := llm.New(c, llm.Options{Logger: a.log, Observe: llmMetrics.Observe, HTTPClient: sockio.Client()})
 		if err != nil {
 			return nil, usageErr("%v", err)
 		}

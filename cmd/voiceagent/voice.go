@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"net"
 	"slices"
 	"strings"
 
+	"github.com/voiceagent/voiceagent/internal/sockio"
 	"github.com/voiceagent/voiceagent/speech"
 	"github.com/voiceagent/voiceagent/speech/deepgram"
 	"github.com/voiceagent/voiceagent/speech/espeak"
@@ -42,7 +44,7 @@ func speechProviders(f *speechFlags, getenv func(string) string) (*voices, error
 	openaiKey, dgKey := getenv("OPENAI_API_KEY"), getenv("DEEPGRAM_API_KEY")
 	openaiConf := func(model string) openai.Config {
 		return openai.Config{BaseURL: getenv("OPENAI_BASE_URL"), APIKey: openaiKey, Model: model,
-			APIVersion: getenv("OPENAI_API_VERSION"), Azure: strings.EqualFold(getenv("OPENAI_API_TYPE"), "azure"), HTTPClient: providers}
+			APIVersion: getenv("OPENAI_API_VERSION"), Azure: strings.EqualFold(getenv("OPENAI_API_TYPE"), "azure"), HTTPClient: sockio.Client()}
 	}
 
 	v.sttKind = pick(f.stt, "VOICEAGENT_STT")
@@ -65,7 +67,7 @@ func speechProviders(f *speechFlags, getenv func(string) string) (*voices, error
 	case "deepgram":
 		v.newSTT = func(lang string) (speech.STT, error) {
 			return deepgram.New(deepgram.Config{URL: getenv("DEEPGRAM_URL"), APIKey: dgKey, Model: sttModel, Language: lang,
-				NetDialContext: dialDeepgram})
+				NetDialContext: sockio.DialContext(&net.Dialer{})})
 		}
 	case "openai":
 		v.newSTT = func(lang string) (speech.STT, error) {
