@@ -16,20 +16,16 @@ import (
 // net.Conn methods and SyscallConn; the rest of c's (CloseWrite, say) it
 // does not have.
 func Wrap(c net.Conn) net.Conn {
-	var sc syscall.Conn
-	switch c := c.(type) {
-	case *net.TCPConn:
-		sc = c
-	case *net.UnixConn:
-		if a := c.LocalAddr(); a == nil || a.Network() != "unix" {
-			return c
-		}
-		sc = c
+	switch c.(type) {
+	case *net.TCPConn, *net.UnixConn:
 	default:
 		return c
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil || c.LocalAddr() == nil {
+	if a := c.LocalAddr(); a == nil || a.Network() != "tcp" && a.Network() != "unix" {
+		return c // a datagram or packet socket, or one whose address is unknown
+	}
+	raw, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
 		return c
 	}
 	w := &conn{Conn: c, raw: raw}
